@@ -1,6 +1,7 @@
 package panel
 
 import (
+	"encoding/binary"
 	"math"
 )
 
@@ -14,12 +15,22 @@ func (r *Register) Validate() error {
 	if n == 0 {
 		return dataErr("persons", "id", -1, "no persons")
 	}
-	seen := make(map[int64]int, n)
-	for i, id := range r.IDs {
-		if j, dup := seen[id]; dup {
-			return dataErr("persons", "id", i, "duplicate person id %d (first at row %d)", id, j)
+	// Fast path (no allocation): ids strictly ascending are unique.
+	ascending := true
+	for i := 1; i < n; i++ {
+		if r.IDs[i] <= r.IDs[i-1] {
+			ascending = false
+			break
 		}
-		seen[id] = i
+	}
+	if !ascending {
+		seen := make(map[int64]int, n)
+		for i, id := range r.IDs {
+			if j, dup := seen[id]; dup {
+				return dataErr("persons", "id", i, "duplicate person id %d (first at row %d)", id, j)
+			}
+			seen[id] = i
+		}
 	}
 	if r.Birth != nil && len(r.Birth) != n {
 		return dataErr("persons", "birth", -1, "has %d values for %d persons", len(r.Birth), n)
@@ -64,7 +75,8 @@ func (r *Register) Validate() error {
 		return dataErr("status", "", -1, "has %d codes, want %d persons x %d weeks", len(g.Codes), n, g.Weeks)
 	}
 	if len(g.Levels) < 256 {
-		for k, c := range g.Codes {
+		for k := codeScanStart(g.Codes, len(g.Levels)); k < len(g.Codes); k++ {
+			c := g.Codes[k]
 			if int(c) >= len(g.Levels) {
 				return dataErr("status", "week", k/g.Weeks, "code %d in week %d has no level", c, k%g.Weeks)
 			}
@@ -99,4 +111,24 @@ func (r *Register) Validate() error {
 		}
 	}
 	return nil
+}
+
+// codeScanStart returns an index k such that every code before k is below
+// levels: it tests eight codes at a time (SWAR "has a byte greater than
+// levels−1", valid for levels <= 128) and stops at the first word that
+// may hold a larger code. For more levels it returns 0.
+func codeScanStart(codes []byte, levels int) int {
+	if levels > 128 {
+		return 0
+	}
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	add := uint64(127-(levels-1)) * ones
+	k := 0
+	for ; k+8 <= len(codes); k += 8 {
+		x := binary.LittleEndian.Uint64(codes[k:])
+		if ((x+add)|x)&highs != 0 {
+			break
+		}
+	}
+	return k
 }

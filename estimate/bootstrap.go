@@ -1,0 +1,445 @@
+package estimate
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// BootstrapOptions configures Bootstrap. The zero value is the default.
+type BootstrapOptions struct {
+	// Level is the confidence level of all intervals; 0 means 0.95.
+	Level float64
+	// Replicates is the number of bootstrap replicates; 0 means 999.
+	Replicates int
+	// Seed seeds the replicates: replicate b draws from a PCG stream keyed
+	// by (Seed, b), so results are bit-identical for any Workers.
+	Seed uint64
+	// Workers bounds the number of replicates run at once; 0 means
+	// GOMAXPROCS.
+	Workers int
+	// Scheme is how person counts are drawn; the zero value is
+	// Multinomial (within the treated and within the controls).
+	Scheme Scheme
+	// Refit, when set, re-estimates the scores of every unit from the
+	// replicate's frequency weights w (one per unit, the count of the
+	// unit's person; w is reused, do not keep it) and returns them on the
+	// scale of the scores passed to Bootstrap. The replicate is then
+	// re-matched on the new scores: the intervals account for the
+	// estimation of the propensity model and of the matching. Warm
+	// starts and the model itself are the callback's business. nil
+	// means fixed scores: only the matching is redone with the new
+	// weights, which ignores the sampling variation of the estimated
+	// scores.
+	Refit func(ctx context.Context, w []float64) ([]float64, error)
+	// Match is the matching rule; it must be the rule of the point
+	// estimate (see MatchRule).
+	Match MatchRule
+	// IncludeMonth0: see EffectOptions.
+	IncludeMonth0 bool
+	// KeepDraws keeps the replicate estimates in Series.Draws.
+	KeepDraws bool
+	// Progress, when set, is called after every replicate with the
+	// number done and the total; calls are serialized.
+	Progress func(done, total int)
+}
+
+func (o *BootstrapOptions) defaults() (level float64, reps, workers int, err error) {
+	level, reps, workers = o.Level, o.Replicates, o.Workers
+	if level == 0 {
+		level = 0.95
+	}
+	if !(level > 0 && level < 1) {
+		return 0, 0, 0, fmt.Errorf("%w: Level = %v, want 0 < Level < 1", ErrInvalid, o.Level)
+	}
+	if reps == 0 {
+		reps = 999
+	}
+	if reps < 2 {
+		return 0, 0, 0, fmt.Errorf("%w: Replicates = %d, want at least 2", ErrInvalid, o.Replicates)
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, reps)
+	if o.Scheme != Multinomial && o.Scheme != Poisson {
+		return 0, 0, 0, fmt.Errorf("%w: unknown Scheme %d", ErrInvalid, int(o.Scheme))
+	}
+	return level, reps, workers, nil
+}
+
+// checkScores checks that scores has one finite value per unit.
+func checkScores(s *Sample, scores []float64) error {
+	if len(scores) != s.N() {
+		return fmt.Errorf("%w: %d scores for %d units", ErrInvalid, len(scores), s.N())
+	}
+	for u, v := range scores {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%w: score of unit %d is %v", ErrInvalid, u, v)
+		}
+	}
+	return nil
+}
+
+// Bootstrap estimates the effects on the scores (one per unit, the scale
+// matched on) with opts.Match, and their bootstrap intervals (see
+// Bounds). Replicate b draws a count per person (opts.Scheme) from the
+// stream (Seed, b), re-matches every treated unit with a positive count
+// among the controls with positive counts — on the fixed scores, or on
+// scores re-fitted by opts.Refit — and recomputes every monthly and
+// accumulated effect in every subgroup. Nothing is copied per replicate.
+//
+// With fixed scores the search reads counts only for the controls it
+// visits: with the Poisson scheme a replicate costs O(n_1·(K + ties)·Σ(H+1))
+// whatever the number of controls; with the multinomial scheme the block
+// totals add O(n_0/256) binomial draws. With Refit each replicate also sorts
+// the controls with positive counts, O(n_0 log n_0), plus the callback.
+//
+// The plain bootstrap is not valid for nearest-neighbour matching with a
+// fixed number of neighbours (Abadie and Imbens 2008); see OtsuRai for a
+// valid alternative. Cancelling ctx stops the workers after their
+// current replicate and returns ctx.Err().
+func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *BootstrapOptions) (*Result, error) {
+	if opts == nil {
+		opts = &BootstrapOptions{}
+	}
+	level, R, workers, err := opts.defaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	if err := opts.Match.validate(s.N()); err != nil {
+		return nil, err
+	}
+	if err := checkScores(s, scores); err != nil {
+		return nil, err
+	}
+	if err := s.checkAll(); err != nil {
+		return nil, err
+	}
+	pr := newPersons(s)
+	if opts.Scheme == Multinomial && pr.hasOverlap {
+		return nil, fmt.Errorf("%w: person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", ErrInvalid, pr.overlap)
+	}
+	ix := &index{}
+	buildIndex(ix, s, pr, scores, opts.Match.Strata, nil, nil)
+	ms := ix.matches(s, &opts.Match, unitCount{}, nil)
+	series, err := effectsOf(s, ms)
+	if err != nil {
+		return nil, err
+	}
+	for i := range series {
+		accumulate(series[i].Effects, opts.IncludeMonth0)
+	}
+
+	l := s.layout()
+	if opts.Refit == nil {
+		ix.gather(s, &l)
+	}
+	gi := s.groups()
+	G := len(gi.names)
+	out := make([]float64, R*G*l.cols)
+
+	var next, done atomic.Int64
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newWorker(s, pr, ix, &l, &gi, opts)
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= R {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				if err := w.replicate(ctx, b, out[b*G*l.cols:(b+1)*G*l.cols]); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					next.Store(int64(R)) // stop the others
+					return
+				}
+				if opts.Progress != nil {
+					mu.Lock()
+					d := int(done.Add(1))
+					opts.Progress(d, R)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	method := "bootstrap-fixed"
+	if opts.Refit != nil {
+		method = "bootstrap-refit"
+	}
+	res := &Result{Method: method, Level: level, Replicates: R, IncludeMonth0: opts.IncludeMonth0, Series: series}
+	fillFromReplicates(res, s, out, R, G, &l, opts.KeepDraws)
+	return res, nil
+}
+
+// fillFromReplicates summarizes replicate rows out (R × G × cols monthly
+// effects) into the series (outcome-major, then group).
+func fillFromReplicates(res *Result, s *Sample, out []float64, R, G int, l *layout, keep bool) {
+	for k := range s.Outcomes {
+		H1 := s.Outcomes[k].H + 1
+		for g := 0; g < G; g++ {
+			se := &res.Series[k*G+g]
+			var reps [][]float64
+			for b := 0; b < R; b++ {
+				src := out[b*G*l.cols+g*l.cols+l.off[k] : b*G*l.cols+g*l.cols+l.off[k]+H1]
+				if math.IsNaN(src[0]) {
+					continue
+				}
+				row := make([]float64, 2*H1)
+				copy(row, src)
+				copy(row[H1:], src)
+				cumsum(row[H1:], res.IncludeMonth0)
+				reps = append(reps, row)
+			}
+			summarize(se, reps, res.Level)
+			if keep {
+				se.Draws = make([]float64, 0, len(reps)*2*H1)
+				for _, r := range reps {
+					se.Draws = append(se.Draws, r...)
+				}
+			}
+		}
+	}
+}
+
+// matches forms the match sets of all treated units (in index order)
+// under the counter cnt (unit counts for the point estimate).
+func (ix *index) matches(s *Sample, rule *MatchRule, cnt counter, tw func(i int) float64) *Matches {
+	m := &Matches{Treated: make([]int32, 0, len(ix.tunit)), Start: []int{0}}
+	smin, smax := math.Inf(-1), math.Inf(1)
+	if rule != nil && rule.Trim {
+		smin, smax, _ = ix.support(cnt)
+	}
+	for i, u := range ix.tunit {
+		if tw != nil && tw(i) == 0 {
+			continue
+		}
+		m.Treated = append(m.Treated, u)
+		if ix.tx[i] < smin || ix.tx[i] > smax {
+			m.Start = append(m.Start, len(m.Control))
+			continue
+		}
+		lo, hi, C, ok := ix.find(ix.tx[i], int(ix.tlo[i]), int(ix.thi[i]), rule, cnt, -1, false)
+		if ok {
+			for pos := lo; pos < hi; pos++ {
+				if c := cnt.at(pos); c > 0 {
+					m.Control = append(m.Control, ix.unit[pos])
+					m.Weight = append(m.Weight, c/C)
+				}
+			}
+		}
+		m.Start = append(m.Start, len(m.Control))
+	}
+	return m
+}
+
+// MatchUnits matches every treated unit of s to the controls on scores
+// (one per unit) with rule, with replacement, and returns the match sets
+// (treated in the order of their scores). It is the matching Bootstrap
+// and OtsuRai use for their point estimates; psm.Match with the same rule
+// gives the same sets.
+func MatchUnits(s *Sample, scores []float64, rule *MatchRule) (*Matches, error) {
+	if len(s.Treated) == 0 {
+		return nil, fmt.Errorf("%w: sample has no units", ErrInvalid)
+	}
+	if err := rule.validate(s.N()); err != nil {
+		return nil, err
+	}
+	if err := checkScores(s, scores); err != nil {
+		return nil, err
+	}
+	pr := newPersons(s)
+	ix := &index{}
+	var strata []int32
+	if rule != nil {
+		strata = rule.Strata
+	}
+	buildIndex(ix, s, pr, scores, strata, nil, nil)
+	return ix.matches(s, rule, unitCount{}, nil), nil
+}
+
+// worker holds one goroutine's buffers.
+type worker struct {
+	s    *Sample
+	pr   *persons
+	ix   *index // the fixed-score index (shared, read-only)
+	l    *layout
+	gi   *groupIndex
+	opts *BootstrapOptions
+
+	tcnt, ccnt *counts
+	m, d       []float64
+	sums, W    []float64
+	gs         []int32
+	// re-fit buffers
+	w    []float64
+	own  *index
+	sbuf []strat
+}
+
+func newWorker(s *Sample, pr *persons, ix *index, l *layout, gi *groupIndex, opts *BootstrapOptions) *worker {
+	G := len(gi.names)
+	w := &worker{s: s, pr: pr, ix: ix, l: l, gi: gi, opts: opts,
+		m: make([]float64, l.cols), d: make([]float64, l.cols),
+		sums: make([]float64, G*l.cols), W: make([]float64, G)}
+	if opts.Scheme == Multinomial {
+		w.tcnt = newCounts(pr.nT)
+		w.ccnt = newCounts(pr.nC)
+	}
+	if opts.Refit != nil {
+		w.w = make([]float64, s.N())
+		w.own = &index{}
+	}
+	return w
+}
+
+// replicate runs replicate b and writes its monthly effects (G × cols,
+// NaN rows for groups without weight) into out.
+func (w *worker) replicate(ctx context.Context, b int, out []float64) error {
+	key := replicateKey(w.opts.Seed, b)
+	ix := w.ix
+	var cnt counter
+	var tweight func(i int) float64
+	switch w.opts.Scheme {
+	case Multinomial:
+		w.tcnt.draw(key, streamTreated)
+		w.ccnt.draw(key, streamControl)
+		cnt = multCount{w.ccnt, ix.prank}
+		tweight = func(i int) float64 { return w.tcnt.get(ix.trank[i]) }
+	case Poisson:
+		cnt = poisCount{key, ix.pid}
+		tweight = func(i int) float64 { return poissonCount(key, ix.tpid[i]) }
+	}
+	if w.opts.Refit != nil {
+		s := w.s
+		for u := range w.w {
+			switch w.opts.Scheme {
+			case Multinomial:
+				if s.Treated[u] {
+					w.w[u] = w.tcnt.get(w.pr.rank[u])
+				} else {
+					w.w[u] = w.ccnt.get(w.pr.rank[u])
+				}
+			case Poisson:
+				w.w[u] = poissonCount(key, s.person(u))
+			}
+		}
+		scores, err := w.opts.Refit(ctx, w.w)
+		if err != nil {
+			return fmt.Errorf("estimate: replicate %d: refit: %w", b, err)
+		}
+		if len(scores) != s.N() {
+			return fmt.Errorf("%w: replicate %d: refit returned %d scores for %d units", ErrInvalid, b, len(scores), s.N())
+		}
+		for u, v := range scores {
+			if w.w[u] > 0 && (math.IsNaN(v) || math.IsInf(v, 0)) {
+				return fmt.Errorf("%w: replicate %d: refitted score of unit %d is %v", ErrInvalid, b, u, v)
+			}
+		}
+		ww := w.w
+		w.sbuf = buildIndex(w.own, s, w.pr, scores, w.opts.Match.Strata, func(u int) bool { return ww[u] > 0 }, w.sbuf)
+		ix = w.own
+		cnt = unitWeights{ww, ix.unit}
+		tweight = func(i int) float64 { return ww[ix.tunit[i]] }
+	}
+	w.run(ix, cnt, tweight, out)
+	return nil
+}
+
+// run accumulates the replicate's effects over the treated in index
+// order.
+func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []float64) {
+	s, l, rule := w.s, w.l, &w.opts.Match
+	cols := l.cols
+	clear(w.sums)
+	clear(w.W)
+	lastLo, lastHi := -1, -1
+	smin, smax := math.Inf(-1), math.Inf(1)
+	if rule.Trim {
+		smin, smax, _ = ix.support(cnt)
+	}
+	for i, u := range ix.tunit {
+		wt := tweight(i)
+		if wt == 0 || ix.tx[i] < smin || ix.tx[i] > smax {
+			continue
+		}
+		lo, hi, C, ok := ix.find(ix.tx[i], int(ix.tlo[i]), int(ix.thi[i]), rule, cnt, -1, false)
+		if !ok {
+			continue
+		}
+		if lo != lastLo || hi != lastHi {
+			clear(w.m)
+			for pos := lo; pos < hi; pos++ {
+				if c := cnt.at(pos); c > 0 {
+					ix.addControl(w.m, s, l, pos, c/C)
+				}
+			}
+			lastLo, lastHi = lo, hi
+		}
+		if ix.trows != nil {
+			tr := ix.trows[i*cols : (i+1)*cols]
+			d := w.d[:len(tr)]
+			m := w.m[:len(tr)]
+			for j, v := range tr {
+				d[j] = v - m[j]
+			}
+		} else {
+			clear(w.d)
+			s.addRow(w.d, int(u), 1, l)
+			for j, v := range w.m {
+				w.d[j] -= v
+			}
+		}
+		w.gs = s.unitGroups(w.gs, int(u), w.gi)
+		for _, g := range w.gs {
+			dst := w.sums[int(g)*cols : (int(g)+1)*cols]
+			dst = dst[:len(w.d)]
+			for j, v := range w.d {
+				dst[j] += wt * v
+			}
+			w.W[g] += wt
+		}
+	}
+	for g := range w.W {
+		dst := out[g*cols : (g+1)*cols]
+		if w.W[g] == 0 {
+			for j := range dst {
+				dst[j] = math.NaN()
+			}
+			continue
+		}
+		src := w.sums[g*cols : (g+1)*cols]
+		for j := range dst {
+			dst[j] = src[j] / w.W[g]
+		}
+	}
+}

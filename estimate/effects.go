@@ -1,0 +1,193 @@
+package estimate
+
+import (
+	"fmt"
+	"math"
+)
+
+// EffectOptions configures Effects. The zero value is the default.
+type EffectOptions struct {
+	// IncludeMonth0 makes accumulated effects start at event month 0. By
+	// default (false) they start at month 1, "months gained or lost after
+	// the start month", and are 0 at month 0.
+	IncludeMonth0 bool
+}
+
+// Matches are the match sets of the treated units in compressed rows, the
+// shape of psm.Matching with unit indices: treated unit Treated[k] is
+// matched to the control units Control[Start[k]:Start[k+1]] with set
+// weights Weight[...] summing to 1. An empty set marks an unmatched
+// treated unit (caliper, no control in its stratum), which is left out.
+type Matches struct {
+	Treated []int32
+	Start   []int
+	Control []int32
+	Weight  []float64
+}
+
+func (m *Matches) validate(s *Sample) error {
+	n := s.N()
+	nt := len(m.Treated)
+	if len(m.Start) != nt+1 {
+		return fmt.Errorf("%w: Matches.Start has %d entries for %d treated", ErrInvalid, len(m.Start), nt)
+	}
+	if len(m.Control) != len(m.Weight) || m.Start[0] != 0 || m.Start[nt] != len(m.Control) {
+		return fmt.Errorf("%w: Matches: Start/Control/Weight do not fit (%d, %d, %d)", ErrInvalid, m.Start[nt], len(m.Control), len(m.Weight))
+	}
+	for k, u := range m.Treated {
+		if u < 0 || int(u) >= n || !s.Treated[u] {
+			return fmt.Errorf("%w: Matches.Treated[%d] = %d is not a treated unit", ErrInvalid, k, u)
+		}
+		if m.Start[k+1] < m.Start[k] {
+			return fmt.Errorf("%w: Matches.Start decreases at %d", ErrInvalid, k)
+		}
+		sum := 0.0
+		for p := m.Start[k]; p < m.Start[k+1]; p++ {
+			c := m.Control[p]
+			if c < 0 || int(c) >= n || s.Treated[c] {
+				return fmt.Errorf("%w: Matches: treated unit %d is matched to unit %d, which is not a control", ErrInvalid, u, c)
+			}
+			if !(m.Weight[p] >= 0) {
+				return fmt.Errorf("%w: Matches: weight %v of control %d for treated %d", ErrInvalid, m.Weight[p], c, u)
+			}
+			sum += m.Weight[p]
+		}
+		if m.Start[k+1] > m.Start[k] && math.Abs(sum-1) > 1e-9 {
+			return fmt.Errorf("%w: Matches: weights of treated unit %d sum to %v, not 1", ErrInvalid, u, sum)
+		}
+	}
+	return nil
+}
+
+// Effects computes, for every outcome, event month and subgroup, the
+// treated mean, the weighted mean of the matched controls, the ATT and the
+// accumulated effect (see the package doc for the formulas), from match
+// sets computed once on the whole sample. A NaN outcome of a treated unit
+// or a matched control inside the horizon is an *OutcomeError. Cost:
+// O((treated + match-set entries) · Σ(H+1) · (1 + subgroup attributes)).
+func Effects(s *Sample, m *Matches, opts *EffectOptions) (*Result, error) {
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	if err := m.validate(s); err != nil {
+		return nil, err
+	}
+	if opts == nil {
+		opts = &EffectOptions{}
+	}
+	series, err := effectsOf(s, m)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Method: "effects", IncludeMonth0: opts.IncludeMonth0, Series: series}
+	for i := range res.Series {
+		accumulate(res.Series[i].Effects, opts.IncludeMonth0)
+	}
+	return res, nil
+}
+
+// effectsOf computes the series of s from match sets (accumulated effects
+// not yet filled).
+func effectsOf(s *Sample, m *Matches) ([]Series, error) {
+	l := s.layout()
+	gi := s.groups()
+	G := len(gi.names)
+	tsum := make([]float64, G*l.cols)
+	csum := make([]float64, G*l.cols)
+	nt := make([]int, G)
+	nun := make([]int, G)
+	wc := make([]float64, G)
+	distinct := make([]map[int32]struct{}, G)
+	for g := range distinct {
+		distinct[g] = map[int32]struct{}{}
+	}
+	checked := map[int32]bool{}
+	var gs []int32
+	crow := make([]float64, l.cols)
+	for k, u := range m.Treated {
+		gs = s.unitGroups(gs, int(u), &gi)
+		lo, hi := m.Start[k], m.Start[k+1]
+		if lo == hi {
+			for _, g := range gs {
+				nun[g]++
+			}
+			continue
+		}
+		if err := s.checkUnit(int(u)); err != nil {
+			return nil, err
+		}
+		clear(crow)
+		for p := lo; p < hi; p++ {
+			c := m.Control[p]
+			if !checked[c] {
+				if err := s.checkUnit(int(c)); err != nil {
+					return nil, err
+				}
+				checked[c] = true
+			}
+			s.addRow(crow, int(c), m.Weight[p], &l)
+		}
+		for _, g := range gs {
+			s.addRow(tsum[int(g)*l.cols:(int(g)+1)*l.cols], int(u), 1, &l)
+			cs := csum[int(g)*l.cols : (int(g)+1)*l.cols]
+			for j, v := range crow {
+				cs[j] += v
+			}
+			nt[g]++
+			for p := lo; p < hi; p++ {
+				if m.Weight[p] > 0 {
+					distinct[g][m.Control[p]] = struct{}{}
+					wc[g] += m.Weight[p]
+				}
+			}
+		}
+	}
+	if nt[0] == 0 {
+		return nil, ErrNoMatches
+	}
+	var out []Series
+	for k := range s.Outcomes {
+		o := &s.Outcomes[k]
+		for g := 0; g < G; g++ {
+			se := Series{
+				Outcome: o.Name, Subgroup: gi.names[g].attr, Group: gi.names[g].level,
+				NTreated: nt[g], NUnmatched: nun[g], NControls: len(distinct[g]), WeightedControls: wc[g],
+				Effects: make([]Effect, o.H+1), BandCrit: [2]float64{math.NaN(), math.NaN()},
+			}
+			for mo := 0; mo <= o.H; mo++ {
+				j := int(g)*l.cols + l.off[k] + mo
+				e := Effect{Month: mo, TreatedMean: math.NaN(), ControlMean: math.NaN(), ATT: math.NaN()}
+				if nt[g] > 0 {
+					e.TreatedMean = tsum[j] / float64(nt[g])
+					e.ControlMean = csum[j] / float64(nt[g])
+					e.ATT = e.TreatedMean - e.ControlMean
+				}
+				se.Effects[mo] = e
+			}
+			out = append(out, se)
+		}
+	}
+	return out, nil
+}
+
+// accumulate fills Accumulated as the running sum of ATT.
+func accumulate(e []Effect, month0 bool) {
+	acc := 0.0
+	for m := range e {
+		if m > 0 || month0 {
+			acc += e[m].ATT
+		}
+		e[m].Accumulated = acc
+	}
+}
+
+// cumsum turns a monthly row into accumulated effects in place.
+func cumsum(v []float64, month0 bool) {
+	acc := 0.0
+	for m := range v {
+		if m > 0 || month0 {
+			acc += v[m]
+		}
+		v[m] = acc
+	}
+}

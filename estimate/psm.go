@@ -1,0 +1,114 @@
+package estimate
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/psmeval/psmeval/psm"
+)
+
+// split returns the treated and the control units of s in unit order:
+// the order psm.Match expects its two score vectors in.
+func (s *Sample) split() (treated, control []int32) {
+	for u, t := range s.Treated {
+		if t {
+			treated = append(treated, int32(u))
+		} else {
+			control = append(control, int32(u))
+		}
+	}
+	return treated, control
+}
+
+// SplitScores returns the scores of the treated and of the control units
+// of s, each in unit order: the arguments of psm.Match.
+func SplitScores(s *Sample, scores []float64) (treated, control []float64) {
+	for u, t := range s.Treated {
+		if t {
+			treated = append(treated, scores[u])
+		} else {
+			control = append(control, scores[u])
+		}
+	}
+	return treated, control
+}
+
+// MatchesFromPSM converts m, the result of psm.Match on the scores of the
+// treated and the controls of s in unit order (SplitScores), to Matches
+// with unit indices. m must hold its sets (MatchOptions.SkipSets false).
+func MatchesFromPSM(s *Sample, m *psm.Matching) (*Matches, error) {
+	tr, co := s.split()
+	if len(m.Start) != len(tr)+1 {
+		return nil, fmt.Errorf("%w: psm.Matching has %d treated sets for %d treated units (SkipSets, or another sample?)", ErrInvalid, len(m.Start)-1, len(tr))
+	}
+	out := &Matches{Treated: tr, Start: m.Start, Weight: m.Weight, Control: make([]int32, len(m.Control))}
+	for p, j := range m.Control {
+		if j < 0 || int(j) >= len(co) {
+			return nil, fmt.Errorf("%w: psm.Matching names control %d of %d", ErrInvalid, j, len(co))
+		}
+		out.Control[p] = co[j]
+	}
+	return out, nil
+}
+
+// RuleFromPSM returns the MatchRule and the scores on the matching scale
+// that reproduce psm.Match(treated, control, o) for Bootstrap and OtsuRai:
+// LogitDistance becomes logit scores, the caliper (psm: in standard
+// deviations of the score on the distance scale over all units, divisor
+// N) becomes an absolute width, and the strata are put in unit order.
+// Matching without replacement and TieRMatching are not supported by the
+// re-matching of replicates.
+func RuleFromPSM(s *Sample, scores []float64, o *psm.MatchOptions) (MatchRule, []float64, error) {
+	if err := checkScores(s, scores); err != nil {
+		return MatchRule{}, nil, err
+	}
+	if o == nil {
+		return MatchRule{}, scores, nil
+	}
+	if o.NoReplacement {
+		return MatchRule{}, nil, fmt.Errorf("%w: replicates re-match with replacement only (MatchOptions.NoReplacement)", ErrInvalid)
+	}
+	if o.TieRule != psm.TieDistance {
+		return MatchRule{}, nil, fmt.Errorf("%w: replicates support psm.TieDistance only", ErrInvalid)
+	}
+	if o.TreatedWeights != nil || o.ControlWeights != nil {
+		return MatchRule{}, nil, fmt.Errorf("%w: frequency weights of the point estimate are not supported (units are unweighted)", ErrInvalid)
+	}
+	x := scores
+	if o.Distance == psm.LogitDistance {
+		x = make([]float64, len(scores))
+		for u, p := range scores {
+			if !(p > 0 && p < 1) {
+				return MatchRule{}, nil, fmt.Errorf("%w: score of unit %d is %v, outside (0,1) for LogitDistance", ErrInvalid, u, p)
+			}
+			x[u] = math.Log(p / (1 - p))
+		}
+	}
+	r := MatchRule{K: o.K, TieTolerance: o.TieTolerance, Trim: o.Trim}
+	if o.Caliper > 0 {
+		mean := 0.0
+		for _, v := range x {
+			mean += v
+		}
+		mean /= float64(len(x))
+		ss := 0.0
+		for _, v := range x {
+			ss += (v - mean) * (v - mean)
+		}
+		r.Caliper = o.Caliper * math.Sqrt(ss/float64(len(x)))
+	}
+	if o.TreatedStrata != nil || o.ControlStrata != nil {
+		tr, co := s.split()
+		if len(o.TreatedStrata) != len(tr) || len(o.ControlStrata) != len(co) {
+			return MatchRule{}, nil, fmt.Errorf("%w: strata lengths %d and %d for %d treated and %d controls", ErrInvalid, len(o.TreatedStrata), len(o.ControlStrata), len(tr), len(co))
+		}
+		r.Strata = make([]int32, s.N())
+		for k, u := range tr {
+			r.Strata[u] = o.TreatedStrata[k]
+		}
+		for k, u := range co {
+			r.Strata[u] = o.ControlStrata[k]
+		}
+	}
+	return r, x, nil
+}

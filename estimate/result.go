@@ -1,0 +1,92 @@
+package estimate
+
+// Result holds effects for every outcome and subgroup, with intervals
+// when it comes from an inference method.
+type Result struct {
+	// Method names how the intervals were made: "effects" (none),
+	// "bootstrap-fixed", "bootstrap-refit", "abadie-imbens", "otsu-rai".
+	Method string
+	// Level is the confidence level of the intervals (0 for "effects").
+	Level float64
+	// Replicates is the number of replicates drawn (0 when analytic).
+	Replicates int
+	// IncludeMonth0 records whether accumulated effects include month 0.
+	IncludeMonth0 bool
+	// Series holds one entry per outcome for the whole sample, then per
+	// outcome, subgroup attribute and level (outcome-major).
+	Series []Series
+}
+
+// Series is one outcome in one (sub)group.
+type Series struct {
+	Outcome string
+	// Subgroup names the attribute and Group the level; both "" for the
+	// whole sample.
+	Subgroup, Group string
+	// NTreated is the number of matched treated units (weighted count
+	// when they carry weights), NUnmatched the treated left without a
+	// match set (caliper, empty stratum). NControls is the number of
+	// distinct controls with positive weight in their match sets and
+	// WeightedControls the sum of the controls' match weights (equal to
+	// NTreated: every match set sums to 1).
+	NTreated, NUnmatched, NControls int
+	WeightedControls                float64
+	// Effects holds the point estimates for event months 0..H.
+	Effects []Effect
+	// Monthly and Accumulated hold the intervals for ATT and Accumulated
+	// per event month; nil for Method "effects".
+	Monthly, Accumulated []Bounds
+	// BandCrit holds the critical values of the simultaneous bands over
+	// event months (sup-t), for the monthly and the accumulated effects;
+	// NaN when the method has none.
+	BandCrit [2]float64
+	// Valid is the number of replicates in which the group had a
+	// positive weight (replicates where it had none are left out).
+	Valid int
+	// Truth and TruthAccumulated hold the true curves of a synthetic
+	// population when set with SetTruth (nil otherwise).
+	Truth, TruthAccumulated []float64
+	// Draws holds the replicate estimates when requested (KeepDraws):
+	// Valid rows of 2(H+1) values, monthly effects then accumulated.
+	Draws []float64
+}
+
+// Effect is the point estimate for one event month.
+type Effect struct {
+	Month int
+	// TreatedMean and ControlMean are the (weighted) means of the treated
+	// and of their matched controls; ATT is their difference.
+	TreatedMean, ControlMean, ATT float64
+	// Accumulated is the running sum of ATT up to this month (from month 1
+	// unless IncludeMonth0; 0 at month 0 then).
+	Accumulated float64
+}
+
+// Bounds are the intervals of one estimate.
+type Bounds struct {
+	// SE is the standard error: the SD of the replicates, or analytic.
+	SE float64
+	// Percentile is the percentile interval (R quantile type 7 of the
+	// replicates); Normal is estimate ± z·SE; Band is the simultaneous
+	// band over event months (estimate ± sup-t critical value · SE).
+	// Intervals a method does not give are NaN.
+	Percentile, Normal, Band Interval
+}
+
+// Interval is a closed interval.
+type Interval struct{ Lo, Hi float64 }
+
+// Contains reports whether v lies in [Lo, Hi].
+func (iv Interval) Contains(v float64) bool { return iv.Lo <= v && v <= iv.Hi }
+
+// Find returns the series of outcome in subgroup attribute sub and level
+// group ("", "" for the whole sample), or nil.
+func (r *Result) Find(outcome, sub, group string) *Series {
+	for i := range r.Series {
+		s := &r.Series[i]
+		if s.Outcome == outcome && s.Subgroup == sub && s.Group == group {
+			return s
+		}
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package estimate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+)
+
+// Sentinel errors; test with errors.Is.
+var (
+	// ErrInvalid is wrapped by every input error of this package.
+	ErrInvalid = errors.New("estimate: invalid input")
+	// ErrNaNOutcome is wrapped by *OutcomeError: an outcome is NaN inside
+	// the estimated horizon.
+	ErrNaNOutcome = errors.New("estimate: NaN outcome inside the horizon")
+	// ErrNoMatches: no treated unit has a match set.
+	ErrNoMatches = errors.New("estimate: no matched treated units")
+)
+
+// Sample is the analysis sample: one entry per unit (a treated person, or
+// a control person with an actual or simulated start). It holds plain
+// slices; nothing is copied.
+type Sample struct {
+	// Treated reports whether each unit is treated. Its length is the
+	// number of units.
+	Treated []bool
+	// Person is the resampling unit of each unit: units with the same
+	// Person are drawn together by the bootstrap (several draws per control
+	// person). nil means every unit is its own person.
+	Person []int64
+	// Outcomes holds the event-time outcome matrices.
+	Outcomes []Outcome
+	// Subgroups lists attributes for subgroup effects. Only the codes of
+	// the treated units are used.
+	Subgroups []Subgroups
+}
+
+// Outcome is one outcome in event time: unit u's value in event month m
+// is Y[u*Stride+m], m = 0..H.
+type Outcome struct {
+	Name string
+	// H is the last event month estimated (months 0..H).
+	H int
+	// Stride is the row length of Y; 0 means H+1. A larger stride lets a
+	// matrix with a longer horizon be used up to H without a copy.
+	Stride int
+	// Y is units × Stride, row-major. Values in months 0..H must not be
+	// NaN for any unit that enters an estimate.
+	Y []float64
+}
+
+func (o *Outcome) stride() int {
+	if o.Stride == 0 {
+		return o.H + 1
+	}
+	return o.Stride
+}
+
+// Subgroups is a unit attribute that splits the treated into subgroups.
+type Subgroups struct {
+	// Name names the attribute, e.g. "sex".
+	Name string
+	// Levels labels the codes: Code[u] = k puts unit u in Levels[k].
+	Levels []string
+	// Code is the level of each unit; a negative code puts a unit in no
+	// subgroup.
+	Code []int32
+}
+
+// SubgroupsOf builds Subgroups from a numeric attribute: one level per
+// distinct non-NaN value (sorted ascending, labelled with strconv 'g'
+// formatting); NaN gets code −1.
+func SubgroupsOf(name string, v []float64) Subgroups {
+	var vals []float64
+	for _, x := range v {
+		if !math.IsNaN(x) {
+			vals = append(vals, x)
+		}
+	}
+	slices.Sort(vals)
+	vals = slices.Compact(vals)
+	g := Subgroups{Name: name, Code: make([]int32, len(v))}
+	for _, x := range vals {
+		g.Levels = append(g.Levels, strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	for i, x := range v {
+		if math.IsNaN(x) {
+			g.Code[i] = -1
+			continue
+		}
+		k, _ := slices.BinarySearch(vals, x)
+		g.Code[i] = int32(k)
+	}
+	return g
+}
+
+// SubgroupsByBreaks builds Subgroups from a numeric attribute cut at the
+// ascending breaks b_1 < ... < b_k into k+1 bands [−∞,b_1), [b_1,b_2), ...,
+// [b_k,∞), labelled "<b_1", "b_1-b_2", ..., ">=b_k". NaN gets code −1.
+func SubgroupsByBreaks(name string, v, breaks []float64) (Subgroups, error) {
+	for i := 1; i < len(breaks); i++ {
+		if !(breaks[i] > breaks[i-1]) {
+			return Subgroups{}, fmt.Errorf("%w: subgroup %q: breaks not strictly ascending at %d", ErrInvalid, name, i)
+		}
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	g := Subgroups{Name: name, Code: make([]int32, len(v))}
+	for k := 0; k <= len(breaks); k++ {
+		switch {
+		case len(breaks) == 0:
+			g.Levels = append(g.Levels, "all")
+		case k == 0:
+			g.Levels = append(g.Levels, "<"+f(breaks[0]))
+		case k == len(breaks):
+			g.Levels = append(g.Levels, ">="+f(breaks[k-1]))
+		default:
+			g.Levels = append(g.Levels, f(breaks[k-1])+"-"+f(breaks[k]))
+		}
+	}
+	for i, x := range v {
+		if math.IsNaN(x) {
+			g.Code[i] = -1
+			continue
+		}
+		k, found := slices.BinarySearch(breaks, x)
+		if found {
+			k++
+		}
+		g.Code[i] = int32(k)
+	}
+	return g, nil
+}
+
+// OutcomeError reports a NaN outcome inside the estimated horizon.
+type OutcomeError struct {
+	Outcome string
+	Unit    int   // row of the unit in the Sample
+	Person  int64 // its person (the unit index when Sample.Person is nil)
+	Month   int   // event month
+}
+
+func (e *OutcomeError) Error() string {
+	return fmt.Sprintf("estimate: outcome %q is NaN for unit %d (person %d) in event month %d, inside the horizon",
+		e.Outcome, e.Unit, e.Person, e.Month)
+}
+
+// Unwrap makes errors.Is(err, ErrNaNOutcome) true.
+func (e *OutcomeError) Unwrap() error { return ErrNaNOutcome }
+
+// N returns the number of units.
+func (s *Sample) N() int { return len(s.Treated) }
+
+func (s *Sample) person(u int) int64 {
+	if s.Person == nil {
+		return int64(u)
+	}
+	return s.Person[u]
+}
+
+// validate checks the shapes of s.
+func (s *Sample) validate() error {
+	n := len(s.Treated)
+	if n == 0 {
+		return fmt.Errorf("%w: sample has no units", ErrInvalid)
+	}
+	if s.Person != nil && len(s.Person) != n {
+		return fmt.Errorf("%w: Person has %d entries for %d units", ErrInvalid, len(s.Person), n)
+	}
+	if len(s.Outcomes) == 0 {
+		return fmt.Errorf("%w: sample has no outcomes", ErrInvalid)
+	}
+	names := map[string]bool{}
+	for k := range s.Outcomes {
+		o := &s.Outcomes[k]
+		if o.Name == "" {
+			return fmt.Errorf("%w: outcome %d has no name", ErrInvalid, k)
+		}
+		if names[o.Name] {
+			return fmt.Errorf("%w: duplicate outcome name %q", ErrInvalid, o.Name)
+		}
+		names[o.Name] = true
+		if o.H < 0 {
+			return fmt.Errorf("%w: outcome %q: horizon H = %d < 0", ErrInvalid, o.Name, o.H)
+		}
+		if o.Stride != 0 && o.Stride < o.H+1 {
+			return fmt.Errorf("%w: outcome %q: Stride %d < H+1 = %d", ErrInvalid, o.Name, o.Stride, o.H+1)
+		}
+		if len(o.Y) != n*o.stride() {
+			return fmt.Errorf("%w: outcome %q: Y has %d values, want units × stride = %d × %d",
+				ErrInvalid, o.Name, len(o.Y), n, o.stride())
+		}
+	}
+	gnames := map[string]bool{}
+	for _, g := range s.Subgroups {
+		if g.Name == "" || gnames[g.Name] {
+			return fmt.Errorf("%w: subgroup attribute name %q empty or duplicate", ErrInvalid, g.Name)
+		}
+		gnames[g.Name] = true
+		if len(g.Code) != n {
+			return fmt.Errorf("%w: subgroup %q: Code has %d entries for %d units", ErrInvalid, g.Name, len(g.Code), n)
+		}
+		for u, c := range g.Code {
+			if int(c) >= len(g.Levels) {
+				return fmt.Errorf("%w: subgroup %q: unit %d has code %d but only %d levels", ErrInvalid, g.Name, u, c, len(g.Levels))
+			}
+		}
+	}
+	return nil
+}
+
+// checkUnit returns an *OutcomeError if unit u has a NaN outcome in
+// months 0..H of any outcome.
+func (s *Sample) checkUnit(u int) error {
+	for k := range s.Outcomes {
+		o := &s.Outcomes[k]
+		row := o.Y[u*o.stride() : u*o.stride()+o.H+1]
+		for m, v := range row {
+			if math.IsNaN(v) {
+				return &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: m}
+			}
+		}
+	}
+	return nil
+}
+
+// checkAll checks every unit for NaN outcomes inside the horizon.
+func (s *Sample) checkAll() error {
+	for u := range s.Treated {
+		if err := s.checkUnit(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// layout describes the concatenated columns of all outcomes: outcome k
+// has months 0..H_k in columns off[k]..off[k]+H_k.
+type layout struct {
+	off  []int
+	cols int
+}
+
+func (s *Sample) layout() layout {
+	l := layout{off: make([]int, len(s.Outcomes)+1)}
+	for k := range s.Outcomes {
+		l.off[k+1] = l.off[k] + s.Outcomes[k].H + 1
+	}
+	l.cols = l.off[len(s.Outcomes)]
+	return l
+}
+
+// addRow adds a·(unit u's outcome row) into dst (len cols).
+func (s *Sample) addRow(dst []float64, u int, a float64, l *layout) {
+	for k := range s.Outcomes {
+		o := &s.Outcomes[k]
+		st := o.stride()
+		row := o.Y[u*st : u*st+o.H+1]
+		d := dst[l.off[k] : l.off[k]+o.H+1]
+		for m, v := range row {
+			d[m] += a * v
+		}
+	}
+}
+
+// groupIndex maps treated units to the accumulation groups: group 0 is
+// the whole sample, then one group per (attribute, level).
+type groupIndex struct {
+	names  []groupName
+	starts []int // starts[a] = first group of attribute a
+}
+
+type groupName struct{ attr, level string }
+
+func (s *Sample) groups() groupIndex {
+	gi := groupIndex{names: []groupName{{}}}
+	for _, g := range s.Subgroups {
+		gi.starts = append(gi.starts, len(gi.names))
+		for _, l := range g.Levels {
+			gi.names = append(gi.names, groupName{g.Name, l})
+		}
+	}
+	return gi
+}
+
+// unitGroups appends to dst the groups of unit u (always 0 first).
+func (s *Sample) unitGroups(dst []int32, u int, gi *groupIndex) []int32 {
+	dst = append(dst[:0], 0)
+	for a, g := range s.Subgroups {
+		if c := g.Code[u]; c >= 0 {
+			dst = append(dst, int32(gi.starts[a])+c)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/psmeval/psmeval/internal/flatfile"
+	"github.com/psmeval/psmeval/psm"
+)
+
+// logitJSON is the "logit" section of the -json output.
+type logitJSON struct {
+	Converged    bool       `json:"converged"`
+	Iterations   int        `json:"iterations"`
+	Coefficients namedFloat `json:"coefficients"`
+	StdErrors    namedFloat `json:"std_errors"`
+}
+
+// namedFloat marshals as a JSON object whose keys keep the given order;
+// NaN (an aliased term) is null.
+type namedFloat struct {
+	names  []string
+	values []float64
+}
+
+func (nf namedFloat) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, n := range nf.names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Quote(n))
+		b.WriteByte(':')
+		v := nf.values[i]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			b.WriteString("null")
+		} else {
+			b.Write(strconv.AppendFloat(nil, v, 'g', -1, 64))
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// fitPropensity fits the logit of the treatment on the covariates and
+// fills the counts and the logit section of res.
+func fitPropensity(ctx context.Context, tab *flatfile.Table, cfg *config, res *result) (*psm.Logit, error) {
+	y, err := tab.Column(cfg.treatment)
+	if err != nil {
+		return nil, err
+	}
+	var w []float64
+	if cfg.weights != "" {
+		if w, err = tab.Column(cfg.weights); err != nil {
+			return nil, err
+		}
+	}
+	x, err := tab.Matrix(cfg.covariates)
+	if err != nil {
+		return nil, err
+	}
+	fit, err := psm.FitLogit(ctx, x, y, w, cfg.covariates, &psm.LogitOptions{Workers: cfg.workers, MaxIter: cfg.maxIter})
+	if err != nil {
+		return nil, fmt.Errorf("propensity model: %w", err)
+	}
+	res.NTreated = fit.NTreated
+	res.NControl = fit.N - fit.NTreated
+	res.Logit = &logitJSON{
+		Converged:    fit.Converged,
+		Iterations:   fit.Iterations,
+		Coefficients: namedFloat{fit.Names, fit.Coef},
+		StdErrors:    namedFloat{fit.Names, fit.SE},
+	}
+	return fit, nil
+}
+
+// writeLogitTable prints the coefficient table in the layout of R's
+// summary.glm.
+func writeLogitTable(w io.Writer, fit *psm.Logit, treatment string) error {
+	status := fmt.Sprintf("converged in %d iterations", fit.Iterations)
+	if !fit.Converged {
+		status = fmt.Sprintf("NOT converged after %d iterations", fit.Iterations)
+	}
+	fmt.Fprintf(w, "Propensity model: logit of %s (IRLS, %s)\n\n", treatment, status)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "term\testimate\tstd.error\tz value\tPr(>|z|)\t")
+	for i, n := range fit.Names {
+		if math.IsNaN(fit.Coef[i]) {
+			fmt.Fprintf(tw, "%s\tNA\tNA\tNA\tNA\t\n", n)
+			continue
+		}
+		p := math.Erfc(math.Abs(fit.Z[i]) / math.Sqrt2)
+		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.3f\t%.3g\t\n", n, fit.Coef[i], fit.SE[i], fit.Z[i], p)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(fit.Aliased) > 0 {
+		fmt.Fprintf(w, "\naliased (dropped, as R's NA): %v\n", fit.Aliased)
+	}
+	// Degrees of freedom as R's glm: units with positive weight minus terms.
+	df := fit.N - fit.Rank
+	nullDF := fit.N - 1
+	if !fit.Intercept {
+		nullDF = fit.N
+	}
+	_, err := fmt.Fprintf(w, "\nnull deviance %.6g on %d df; residual deviance %.6g on %d df; AIC %.6g; log-likelihood %.6g\n",
+		fit.NullDeviance, nullDF, fit.Deviance, df, fit.AIC, fit.LogLik)
+	return err
+}

@@ -1,0 +1,149 @@
+// Command psmatch estimates a propensity-score model on a flat file with
+// one row per unit (CSV or Parquet, chosen by the file extension).
+//
+// Usage:
+//
+//	psmatch -data units.csv -treatment treated -covariates age,female,income [-weights w] [-json]
+//
+// It fits the logit P(treatment = 1 | covariates) with an intercept, as
+// R's glm(treatment ~ covariates, family = binomial, weights = w), and
+// prints a coefficient table, or with -json one object:
+//
+//	{"n_treated":…,"n_control":…,"logit":{"converged":…,"iterations":…,
+//	 "coefficients":{"(Intercept)":…,"age":…},"std_errors":{…}}}
+//
+// Keys keep the model's term order; aliased (dropped) terms are null.
+// Missing values, non-numeric values and absent columns are errors naming
+// the column and row.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/psmeval/psmeval/internal/flatfile"
+)
+
+// config holds the command-line options.
+type config struct {
+	data       string
+	treatment  string
+	covariates []string
+	weights    string
+	json       bool
+	workers    int
+	maxIter    int
+}
+
+// result is the -json output. Sections are filled by their stages; the
+// matching stage adds Outcomes.
+type result struct {
+	NTreated int        `json:"n_treated"`
+	NControl int        `json:"n_control"`
+	Logit    *logitJSON `json:"logit"`
+	Outcomes any        `json:"outcomes,omitempty"`
+}
+
+// errUsage marks command-line mistakes (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "psmatch:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// newFlags defines the command-line flags on cfg.
+func newFlags(cfg *config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("psmatch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.data, "data", "", "input file, one row per unit: .csv, .parquet or .pq (required)")
+	fs.StringVar(&cfg.treatment, "treatment", "", "treatment column, 0/1 (required)")
+	fs.Func("covariates", "comma-separated covariate columns of the propensity model (required)", func(s string) error {
+		for _, c := range strings.Split(s, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				cfg.covariates = append(cfg.covariates, c)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&cfg.weights, "weights", "", "optional frequency-weight column (0 = unit absent)")
+	fs.BoolVar(&cfg.json, "json", false, "print one JSON object instead of tables")
+	fs.IntVar(&cfg.workers, "workers", 0, "goroutines for the model fit (0 = GOMAXPROCS)")
+	fs.IntVar(&cfg.maxIter, "maxit", 0, "maximum IRLS iterations (0 = 25, as R's glm)")
+	return fs
+}
+
+// run parses args, reads the data, fits the model and writes the report
+// to stdout.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := newFlags(&cfg, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	case cfg.data == "":
+		return fmt.Errorf("%w: -data is required", errUsage)
+	case cfg.treatment == "":
+		return fmt.Errorf("%w: -treatment is required", errUsage)
+	case len(cfg.covariates) == 0:
+		return fmt.Errorf("%w: -covariates is required", errUsage)
+	}
+	tab, err := flatfile.Read(cfg.data, &flatfile.ReadOptions{Columns: cfg.columns()})
+	if err != nil {
+		return err
+	}
+	res := &result{}
+	fit, err := fitPropensity(ctx, tab, &cfg, res)
+	if err != nil {
+		return err
+	}
+	if cfg.json {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(stdout, "data: %s (%d rows)\ntreated: %d  controls: %d\n\n", cfg.data, tab.Rows(), res.NTreated, res.NControl)
+	return writeLogitTable(stdout, fit, cfg.treatment)
+}
+
+// columns lists the file columns to read, each once.
+func (c *config) columns() []string {
+	cols := []string{c.treatment}
+	add := func(s string) {
+		for _, have := range cols {
+			if have == s {
+				return
+			}
+		}
+		cols = append(cols, s)
+	}
+	for _, s := range c.covariates {
+		add(s)
+	}
+	if c.weights != "" {
+		add(c.weights)
+	}
+	return cols
+}

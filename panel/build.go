@@ -1,0 +1,546 @@
+package panel
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+var nanValue = math.NaN()
+
+// Block sizes of the parallel passes. They are fixed (not derived from
+// the worker count) so that the work split never changes a result.
+const (
+	treatedBlock = 1024
+	controlBlock = 8192
+	unitBlock    = 4096
+)
+
+// Build turns register data into an event-time panel (DESIGN.md steps
+// 2–4):
+//
+//  1. r.Validate; check the design; merge sub-spells (MergeSpells with
+//     d.MergeGapDays).
+//  2. Starters: persons with a merged spell that starts in
+//     [WindowStart, WindowEnd]; their start is the first such start (a
+//     merged spell that started before the window and runs into it is not
+//     a new start). Everyone else is a potential control: later starts are
+//     allowed, and earlier spells are a matter for an eligibility rule
+//     such as NoSpellActive (SFI rule 4).
+//  3. Treated units: starters that pass every eligibility rule at their
+//     actual start week.
+//  4. Simulated starts: each potential control draws d.DrawsPerControl
+//     start days uniformly from the eligible treated units' start days
+//     (the empirical distribution of treated starts; DrawIndex), so its
+//     start week and cohort month follow that distribution; eligibility
+//     is re-checked at the simulated week and ineligible draws are
+//     dropped (not redrawn).
+//  5. Covariates, descriptors and event-time outcomes of every kept unit,
+//     relative to its start.
+//
+// The panel is identical for any d.Workers and any order of the input
+// rows (persons, spells): units are in canonical order (treated, then
+// controls, each by person id and draw) and each draw depends only on
+// (d.Seed, person id, draw). Errors: a *DataError from r.Validate or for a
+// missing (NaN) covariate value in X, a *DesignError (errors.Is ErrDesign)
+// for a bad option, unknown attribute/level/outcome or an outcome horizon
+// beyond the data (also ErrHorizon), ErrEmptyWindow when no person starts
+// in the window or no starter is eligible, ErrNoControls when no control
+// draw is eligible, and ctx.Err() on cancellation.
+//
+// Cost: O(N·D·(rules + max W + covariate columns + outcome months)) for N
+// persons and D draws, in parallel over fixed blocks of persons and
+// units; memory: the panel itself (8 bytes per unit and column of X, Desc
+// and each outcome's H+1 months, about 30 bytes per unit of index
+// columns) plus 12 bytes per kept control draw while building. Ids that
+// are not in ascending order cost one O(N log N) sort (16 bytes per
+// person).
+func Build(ctx context.Context, r *Register, d *Design) (*Panel, error) {
+	if r == nil {
+		return nil, designErr("Register", "nil register")
+	}
+	if d == nil {
+		return nil, designErr("Design", "nil design")
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	dn, err := d.normalized(r)
+	if err != nil {
+		return nil, err
+	}
+	bs := &buildState{r: r, d: &dn, prog: newProgress(dn.Progress)}
+	return bs.run(ctx)
+}
+
+type buildState struct {
+	r    *Register
+	d    *Design
+	prog *progress
+
+	si      *spellIndex
+	b       *binder
+	rules   []func(*UnitView) bool
+	names   []string // rule names
+	covs    boundCovs
+	descs   boundCovs
+	outs    []eventOutcome
+	dist    startDist
+	counts  Counts
+	tStart  []starter // eligible treated, by id
+	tWeek   []int32
+	tCohort []Month
+}
+
+type boundCovs struct {
+	names []string
+	fills []fillFunc
+	offs  []int // column offset of each fill
+}
+
+func bindCovs(b *binder, cs []Covariate, option string, taken map[string]string) (boundCovs, error) {
+	var bc boundCovs
+	for i, c := range cs {
+		names, fill, err := c.bind(b)
+		opt := fmt.Sprintf("%s[%d] %s", option, i, c.name)
+		if err != nil {
+			return bc, designErr(opt, "%v", err)
+		}
+		for _, n := range names {
+			if prev, dup := taken[n]; dup {
+				return bc, designErr(opt, "column %q already made by %s", n, prev)
+			}
+			taken[n] = opt
+		}
+		bc.offs = append(bc.offs, len(bc.names))
+		bc.names = append(bc.names, names...)
+		bc.fills = append(bc.fills, fill)
+	}
+	return bc, nil
+}
+
+func (bs *buildState) run(ctx context.Context) (*Panel, error) {
+	r, d := bs.r, bs.d
+	n := r.N()
+	bs.prog.report("spells", 0, 1)
+	bs.si = &spellIndex{merged: MergeSpells(r.Spells, d.MergeGapDays)}
+	bs.prog.report("spells", 1, 1)
+	bs.b = newBinder(r, d, bs.si)
+	for i, rule := range d.Eligibility {
+		f, err := rule.bind(bs.b)
+		if err != nil {
+			return nil, designErr(fmt.Sprintf("Eligibility[%d] %s", i, rule.name), "%v", err)
+		}
+		bs.rules = append(bs.rules, f)
+		bs.names = append(bs.names, rule.name)
+	}
+	var err error
+	if bs.covs, err = bindCovs(bs.b, d.Covariates, "Covariates", map[string]string{}); err != nil {
+		return nil, err
+	}
+	if bs.descs, err = bindCovs(bs.b, d.Descriptors, "Descriptors", map[string]string{}); err != nil {
+		return nil, err
+	}
+	if bs.outs, err = bindOutcomes(r, d); err != nil {
+		return nil, err
+	}
+	c := &bs.counts
+	c.Persons = n
+	c.Spells = len(r.Spells)
+	c.MergedSpells = len(bs.si.merged)
+	c.Dropped = make([]RuleCount, len(bs.rules))
+	for k := range c.Dropped {
+		c.Dropped[k].Rule = bs.names[k]
+	}
+
+	// Starters, in id order.
+	starters := bs.si.starters(d.WindowStart, d.WindowEnd)
+	c.Starters = len(starters)
+	c.PotentialControls = n - len(starters)
+	c.Draws = c.PotentialControls * d.DrawsPerControl
+	if len(starters) == 0 {
+		return nil, fmt.Errorf("panel: no merged spell starts in the window %v..%v: %w", d.WindowStart, d.WindowEnd, ErrEmptyWindow)
+	}
+	ids := r.IDs
+	slices.SortFunc(starters, func(a, b starter) int { return cmp.Compare(ids[a.person], ids[b.person]) })
+	if err := bs.treated(ctx, starters); err != nil {
+		return nil, err
+	}
+
+	ctrl, err := bs.controls(ctx, starters)
+	if err != nil {
+		return nil, err
+	}
+	return bs.units(ctx, ctrl)
+}
+
+// treated evaluates the rules for the starters and builds the start-day
+// distribution of the eligible ones.
+func (bs *buildState) treated(ctx context.Context, starters []starter) error {
+	r, d, c := bs.r, bs.d, &bs.counts
+	g := &r.Status
+	keep := make([]bool, len(starters))
+	nb := (len(starters) + treatedBlock - 1) / treatedBlock
+	drops := make([][]int, nb)
+	views := make([]UnitView, d.Workers)
+	err := runBlocks(ctx, d.Workers, nb, bs.prog.stage("treated", nb), func(w, blk int) error {
+		u := &views[w]
+		u.Register = r
+		u.Treated, u.Draw = true, 0
+		dr := make([]int, len(bs.rules))
+		for k := blk * treatedBlock; k < min(len(starters), (blk+1)*treatedBlock); k++ {
+			s := starters[k]
+			u.Person, u.ID = int(s.person), r.IDs[s.person]
+			u.Start, u.Week, u.Cohort = s.day, g.WeekOf(s.day), MonthOf(s.day)
+			if ri := bs.check(u); ri >= 0 {
+				dr[ri]++
+			} else {
+				keep[k] = true
+			}
+		}
+		drops[blk] = dr
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, dr := range drops {
+		for k, v := range dr {
+			c.Dropped[k].Treated += v
+		}
+	}
+	for k, s := range starters {
+		if keep[k] {
+			bs.tStart = append(bs.tStart, s)
+			bs.tWeek = append(bs.tWeek, int32(g.WeekOf(s.day)))
+			bs.tCohort = append(bs.tCohort, MonthOf(s.day))
+		}
+	}
+	c.Treated = len(bs.tStart)
+	if c.Treated == 0 {
+		return fmt.Errorf("panel: all %d persons starting in the window %v..%v fail the eligibility rules: %w",
+			c.Starters, d.WindowStart, d.WindowEnd, ErrEmptyWindow)
+	}
+	days := make([]Day, c.Treated)
+	for k, s := range bs.tStart {
+		days[k] = s.day
+	}
+	slices.Sort(days)
+	bs.dist = startDist{day: days, week: make([]int32, len(days)), cohort: make([]Month, len(days))}
+	for k, day := range days {
+		bs.dist.week[k] = int32(g.WeekOf(day))
+		if k > 0 && days[k-1] == day {
+			bs.dist.cohort[k] = bs.dist.cohort[k-1]
+		} else {
+			bs.dist.cohort[k] = MonthOf(day)
+		}
+	}
+	return nil
+}
+
+// check returns the index of the first rule u fails, or -1.
+func (bs *buildState) check(u *UnitView) int {
+	for k, f := range bs.rules {
+		if !f(u) {
+			return k
+		}
+	}
+	return -1
+}
+
+// ctrlRec is an eligible control draw: person, draw and index into the
+// start distribution.
+type ctrlRec struct {
+	person, draw, di int32
+}
+
+// controls draws the simulated starts of all potential controls and
+// keeps the eligible draws, in canonical (id, draw) order.
+func (bs *buildState) controls(ctx context.Context, starters []starter) ([]ctrlRec, error) {
+	r, d, c := bs.r, bs.d, &bs.counts
+	n := r.N()
+	isStarter := make([]uint64, (n+63)/64)
+	for _, s := range starters {
+		isStarter[s.person/64] |= 1 << (uint(s.person) % 64)
+	}
+	order := canonicalOrder(r.IDs)
+	nb := (n + controlBlock - 1) / controlBlock
+	recs := make([][]ctrlRec, nb)
+	drops := make([][]int, nb)
+	views := make([]UnitView, d.Workers)
+	nd := len(bs.dist.day)
+	D := d.DrawsPerControl
+	err := runBlocks(ctx, d.Workers, nb, bs.prog.stage("controls", nb), func(w, blk int) error {
+		u := &views[w]
+		u.Register = r
+		u.Treated = false
+		dr := make([]int, len(bs.rules))
+		var out []ctrlRec
+		for p := blk * controlBlock; p < min(n, (blk+1)*controlBlock); p++ {
+			i := int32(p)
+			if order != nil {
+				i = order[p]
+			}
+			if bitGet(isStarter, i) {
+				continue
+			}
+			u.Person, u.ID = int(i), r.IDs[i]
+			for k := range D {
+				di := DrawIndex(d.Seed, u.ID, k, nd)
+				u.Draw = k
+				u.Start, u.Week, u.Cohort = bs.dist.day[di], int(bs.dist.week[di]), bs.dist.cohort[di]
+				if ri := bs.check(u); ri >= 0 {
+					dr[ri]++
+					continue
+				}
+				out = append(out, ctrlRec{person: i, draw: int32(k), di: int32(di)})
+			}
+		}
+		recs[blk], drops[blk] = out, dr
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for blk := range recs {
+		total += len(recs[blk])
+		for k, v := range drops[blk] {
+			c.Dropped[k].Controls += v
+		}
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("panel: none of %d control draws (%d persons) is eligible: %w", c.Draws, c.PotentialControls, ErrNoControls)
+	}
+	all := make([]ctrlRec, 0, total)
+	for blk := range recs {
+		all = append(all, recs[blk]...)
+		recs[blk] = nil
+	}
+	c.Controls = total
+	for k := range all {
+		if k == 0 || all[k].person != all[k-1].person {
+			c.ControlPersons++
+		}
+	}
+	return all, nil
+}
+
+// canonicalOrder returns person indices sorted by id, or nil when the ids
+// are already ascending.
+func canonicalOrder(ids []int64) []int32 {
+	if slices.IsSorted(ids) {
+		return nil
+	}
+	type pair struct {
+		id int64
+		i  int32
+	}
+	ps := make([]pair, len(ids))
+	for i, id := range ids {
+		ps[i] = pair{id, int32(i)}
+	}
+	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.id, b.id) })
+	order := make([]int32, len(ids))
+	for k, p := range ps {
+		order[k] = p.i
+	}
+	return order
+}
+
+// units allocates the panel and fills every unit's row.
+func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error) {
+	r, d := bs.r, bs.d
+	g := &r.Status
+	nT := len(bs.tStart)
+	nU := nT + len(ctrl)
+	p := &Panel{
+		Person: make([]int32, nU), ID: make([]int64, nU), Draw: make([]int32, nU),
+		Treated: make([]bool, nU), StartDay: make([]Day, nU), StartWeek: make([]int32, nU),
+		Cohort: make([]Month, nU), CovNames: bs.covs.names, DescNames: bs.descs.names,
+		Counts: bs.counts,
+	}
+	nx, nd := len(bs.covs.names), len(bs.descs.names)
+	var xs, ds []float64
+	if nx > 0 {
+		xs = make([]float64, nU*nx)
+	}
+	if nd > 0 {
+		ds = make([]float64, nU*nd)
+	}
+	p.Outcomes = make([]EventOutcome, len(bs.outs))
+	for k, eo := range bs.outs {
+		p.Outcomes[k] = EventOutcome{Name: eo.o.Name, H: eo.h, HCommon: eo.hCommon, LastMonth: eo.o.LastMonth(),
+			Y: make([]float64, nU*(eo.h+1))}
+	}
+	L := len(g.Levels)
+	W := bs.b.windows
+	type scratch struct {
+		u    UnitView
+		cnt  []int32
+		hist []int32
+	}
+	sc := make([]scratch, d.Workers)
+	for w := range sc {
+		sc[w].cnt = make([]int32, 256)
+		sc[w].hist = make([]int32, len(W)*L)
+		sc[w].u.hist = sc[w].hist
+		sc[w].u.Register = r
+	}
+	nb := (nU + unitBlock - 1) / unitBlock
+	err := runBlocks(ctx, d.Workers, nb, bs.prog.stage("units", nb), func(w, blk int) error {
+		s := &sc[w]
+		u := &s.u
+		k0, k1 := blk*unitBlock, min(nU, (blk+1)*unitBlock)
+		prefault(xs[k0*nx : k1*nx])
+		prefault(ds[k0*nd : k1*nd])
+		for o, eo := range bs.outs {
+			prefault(p.Outcomes[o].Y[k0*(eo.h+1) : k1*(eo.h+1)])
+		}
+		for k := k0; k < k1; k++ {
+			if k < nT {
+				t := bs.tStart[k]
+				u.Person, u.Draw, u.Treated = int(t.person), 0, true
+				u.Start, u.Week, u.Cohort = t.day, int(bs.tWeek[k]), bs.tCohort[k]
+			} else {
+				cr := ctrl[k-nT]
+				u.Person, u.Draw, u.Treated = int(cr.person), int(cr.draw), false
+				u.Start, u.Week, u.Cohort = bs.dist.day[cr.di], int(bs.dist.week[cr.di]), bs.dist.cohort[cr.di]
+			}
+			u.ID = r.IDs[u.Person]
+			p.Person[k], p.ID[k], p.Draw[k], p.Treated[k] = int32(u.Person), u.ID, int32(u.Draw), u.Treated
+			p.StartDay[k], p.StartWeek[k], p.Cohort[k] = u.Start, int32(u.Week), u.Cohort
+			if len(W) > 0 {
+				history(g.Codes[u.Person*g.Weeks:(u.Person+1)*g.Weeks], u.Week, W, L, s.cnt, s.hist)
+			}
+			if nx > 0 {
+				row := xs[k*nx : (k+1)*nx]
+				fillRow(&bs.covs, u, row)
+				for j, v := range row {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						return &DataError{Table: "persons", Column: bs.covs.names[j], Row: u.Person,
+							Msg: fmt.Sprintf("covariate is %v for person id %d at start %v (a missing value; X must be finite)", v, u.ID, u.Start)}
+					}
+				}
+			}
+			if nd > 0 {
+				fillRow(&bs.descs, u, ds[k*nd:(k+1)*nd])
+			}
+			for o, eo := range bs.outs {
+				h1 := eo.h + 1
+				fillEvent(eo.o, u.Person, u.Cohort, p.Outcomes[o].Y[k*h1:(k+1)*h1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if nx > 0 {
+		p.X = mat.NewDense(nU, nx, xs)
+	}
+	if nd > 0 {
+		p.Desc = mat.NewDense(nU, nd, ds)
+	}
+	return p, nil
+}
+
+func fillRow(bc *boundCovs, u *UnitView, row []float64) {
+	for f, fill := range bc.fills {
+		end := len(row)
+		if f+1 < len(bc.offs) {
+			end = bc.offs[f+1]
+		}
+		fill(u, row[bc.offs[f]:end])
+	}
+}
+
+// runBlocks runs work(worker, block) for blocks 0..nb-1 on up to workers
+// goroutines. It returns ctx.Err() when cancelled, else the error of the
+// lowest-numbered failing block (blocks after a failed one are skipped),
+// so the error does not depend on scheduling.
+func runBlocks(ctx context.Context, workers, nb int, done func(), work func(w, blk int) error) error {
+	if nb == 0 {
+		return nil
+	}
+	workers = max(1, min(workers, nb))
+	var next atomic.Int64
+	var failAt atomic.Int64
+	failAt.Store(math.MaxInt64)
+	errs := make([]error, nb)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				blk := int(next.Add(1) - 1)
+				if blk >= nb || ctx.Err() != nil {
+					return
+				}
+				if int64(blk) > failAt.Load() {
+					continue
+				}
+				if err := work(w, blk); err != nil {
+					errs[blk] = err
+					for {
+						cur := failAt.Load()
+						if int64(blk) >= cur || failAt.CompareAndSwap(cur, int64(blk)) {
+							break
+						}
+					}
+					continue
+				}
+				done()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("panel: build cancelled: %w", err)
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// progress serializes calls of the user's progress callback.
+type progress struct {
+	mu sync.Mutex
+	f  func(stage string, done, total int)
+}
+
+func newProgress(f func(string, int, int)) *progress { return &progress{f: f} }
+
+func (p *progress) report(stage string, done, total int) {
+	if p.f == nil {
+		return
+	}
+	p.mu.Lock()
+	p.f(stage, done, total)
+	p.mu.Unlock()
+}
+
+// stage returns a function to call after each finished block.
+func (p *progress) stage(name string, total int) func() {
+	if p.f == nil {
+		return func() {}
+	}
+	n := 0
+	p.report(name, 0, total)
+	return func() {
+		p.mu.Lock()
+		n++
+		p.f(name, n, total)
+		p.mu.Unlock()
+	}
+}

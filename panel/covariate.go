@@ -1,0 +1,454 @@
+package panel
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+)
+
+// Covariate builds one or more per-unit columns measured at the unit's
+// actual or simulated start. It is used both for Design.Covariates (the
+// columns of X, which must be finite) and Design.Descriptors (which may be
+// NaN). Build covariates with Numeric, Dummies, DummiesWithMissing,
+// WeeksIn, MonthsWith, StatusAtStart, ActivationAtStart, AgeAtStart or
+// CovFunc; AttrCode and StatusGroupAtStart give subgroup codes for
+// Descriptors. A Covariate is bound to the register when Build starts, so an
+// unknown attribute, level or outcome is a *DesignError before any work.
+type Covariate struct {
+	name  string
+	weeks []int // week windows for the shared history pass
+	bind  func(b *binder) (names []string, fill fillFunc, err error)
+}
+
+// fillFunc writes a unit's columns into out (len = number of columns).
+type fillFunc func(u *UnitView, out []float64)
+
+// Name returns the covariate's name (used in error messages).
+func (c Covariate) Name() string { return c.name }
+
+// LevelGroup names a set of status levels (for example "cash" =
+// {kontanthjælp passive, kontanthjælp activated}).
+type LevelGroup struct {
+	Name   string
+	Levels []string
+}
+
+// Numeric is a static numeric attribute, one column named attr. In X a
+// missing (NaN) value is an error naming the person; in Descriptors it
+// stays NaN.
+func Numeric(attr string) Covariate {
+	return Covariate{name: attr, bind: func(b *binder) ([]string, fillFunc, error) {
+		a := regAttr(b.r, attr)
+		if a == nil {
+			return nil, nil, fmt.Errorf("unknown attribute %q (register has %v)", attr, regAttrNames(b.r))
+		}
+		if a.IsCategorical() {
+			return nil, nil, fmt.Errorf("attribute %q is categorical; use Dummies", attr)
+		}
+		v := a.Values
+		return []string{attr}, func(u *UnitView, out []float64) { out[0] = v[u.Person] }, nil
+	}}
+}
+
+// Dummies dummy-codes the categorical attribute attr: one 0/1 column per
+// level except the reference level ref, in level order, named
+// "attr=level". With ref == "" every level gets a column (for
+// Descriptors; in X with an intercept that is collinear). A missing value
+// makes every column NaN: an error in X, missing in Descriptors; use
+// DummiesWithMissing to give missing values their own column instead.
+func Dummies(attr, ref string) Covariate { return dummies(attr, ref, false) }
+
+// DummiesWithMissing is Dummies with an extra column "attr=NA" that is 1
+// for a missing value (and the level columns 0).
+func DummiesWithMissing(attr, ref string) Covariate { return dummies(attr, ref, true) }
+
+func dummies(attr, ref string, na bool) Covariate {
+	return Covariate{name: attr, bind: func(b *binder) ([]string, fillFunc, error) {
+		a := regAttr(b.r, attr)
+		if a == nil {
+			return nil, nil, fmt.Errorf("unknown attribute %q (register has %v)", attr, regAttrNames(b.r))
+		}
+		if !a.IsCategorical() {
+			return nil, nil, fmt.Errorf("attribute %q is numeric, not categorical", attr)
+		}
+		refCode := -1
+		if ref != "" {
+			if refCode = a.Level(ref); refCode < 0 {
+				return nil, nil, fmt.Errorf("attribute %q has no reference level %q (levels %v)", attr, ref, a.Levels)
+			}
+		}
+		col := make([]int, len(a.Levels)) // level code -> column, -1 for ref
+		var names []string
+		for c, l := range a.Levels {
+			if c == refCode {
+				col[c] = -1
+				continue
+			}
+			col[c] = len(names)
+			names = append(names, attr+"="+l)
+		}
+		nl := len(names)
+		if na {
+			names = append(names, attr+"=NA")
+		}
+		codes := a.Codes
+		return names, func(u *UnitView, out []float64) {
+			clear(out)
+			c := codes[u.Person]
+			switch {
+			case c == MissingCode && na:
+				out[nl] = 1
+			case c == MissingCode:
+				for k := range out {
+					out[k] = math.NaN()
+				}
+			case col[c] >= 0:
+				out[col[c]] = 1
+			}
+		}, nil
+	}}
+}
+
+// WeeksIn counts, for each level group and each window W, the weeks with
+// a status code in the group among the W weeks before the start week
+// (weeks Week−W .. Week−1; the start week itself is not counted). SFI:
+// weeks on each benefit in the 52, 104 and 260 weeks before start.
+// Columns are group-major, named prefix+group.Name+"_"+W (for prefix
+// "weeks_": "weeks_cash_52", "weeks_cash_104", ..., "weeks_sick_52", ...).
+// Every window must fit in the status grid for the earliest possible
+// start (the week of WindowStart), else Build returns a *DesignError.
+//
+// Cost: all WeeksIn covariates of a design share one pass over the max(W)
+// weeks before the start of the person's row, which builds cumulative
+// histograms of the codes at every window boundary (run-length counting,
+// eight bytes at a time over runs); then each column sums its group's
+// codes. O(max W + windows × levels) per unit.
+func WeeksIn(prefix string, groups []LevelGroup, windows ...int) Covariate {
+	name := fmt.Sprintf("WeeksIn(%s)", prefix)
+	return Covariate{name: name, weeks: slices.Clone(windows), bind: func(b *binder) ([]string, fillFunc, error) {
+		if len(groups) == 0 {
+			return nil, nil, fmt.Errorf("no level groups")
+		}
+		if len(windows) == 0 {
+			return nil, nil, fmt.Errorf("no windows")
+		}
+		for _, w := range windows {
+			if w <= 0 {
+				return nil, nil, fmt.Errorf("window of %d weeks; windows must be positive", w)
+			}
+			if b.firstStartWeek-w < 0 {
+				return nil, nil, fmt.Errorf("window of %d weeks before the start week %d (%v) reaches before the status grid starts (%v)",
+					w, b.firstStartWeek, b.r.Status.WeekStart(b.firstStartWeek), b.r.Status.FirstWeek)
+			}
+		}
+		codes := make([][]int, len(groups))
+		var names []string
+		for gi, g := range groups {
+			if g.Name == "" {
+				return nil, nil, fmt.Errorf("level group %d has no name", gi)
+			}
+			lut, err := b.statusSet(g.Levels)
+			if err != nil {
+				return nil, nil, fmt.Errorf("level group %q: %w", g.Name, err)
+			}
+			for c := range b.levels {
+				if lut[c] {
+					codes[gi] = append(codes[gi], c)
+				}
+			}
+			for _, w := range windows {
+				names = append(names, fmt.Sprintf("%s%s_%d", prefix, g.Name, w))
+			}
+		}
+		widx := make([]int, len(windows))
+		for k, w := range windows {
+			widx[k] = b.windowIndex(w)
+		}
+		L := b.levels
+		return names, func(u *UnitView, out []float64) {
+			k := 0
+			for _, cs := range codes {
+				for _, j := range widx {
+					h := u.hist[j*L : (j+1)*L]
+					var s int32
+					for _, c := range cs {
+						s += h[c]
+					}
+					out[k] = float64(s)
+					k++
+				}
+			}
+		}, nil
+	}}
+}
+
+// MonthsWith counts, for each N in months, the months with the outcome
+// indicator among the N calendar months before the start month (months
+// Cohort−N .. Cohort−1). SFI: months with wage income in the 48 months
+// before start, MonthsWith("wage", 48). Columns are named
+// outcome+"_"+N+"m" ("wage_48m"). The months must be observed for every
+// possible cohort, else Build returns a *DesignError. Cost: O(N/64) per
+// unit and column.
+func MonthsWith(outcome string, months ...int) Covariate {
+	name := fmt.Sprintf("MonthsWith(%s)", outcome)
+	return Covariate{name: name, bind: func(b *binder) ([]string, fillFunc, error) {
+		oi := regOutcome(b.r, outcome)
+		if oi < 0 {
+			return nil, nil, fmt.Errorf("unknown outcome %q (register has %v)", outcome, regOutcomeNames(b.r))
+		}
+		o := &b.r.Outcomes[oi]
+		if len(months) == 0 {
+			return nil, nil, fmt.Errorf("no month counts")
+		}
+		names := make([]string, len(months))
+		for k, n := range months {
+			if n <= 0 {
+				return nil, nil, fmt.Errorf("%d months; must be positive", n)
+			}
+			if b.firstCohort-Month(n) < o.FirstMonth {
+				return nil, nil, fmt.Errorf("the %d months before the first cohort %v start at %v, before outcome %q is observed (%v)",
+					n, b.firstCohort, b.firstCohort-Month(n), outcome, o.FirstMonth)
+			}
+			if b.lastCohort-1 > o.LastMonth() {
+				return nil, nil, fmt.Errorf("outcome %q ends %v, before the month preceding the last cohort %v", outcome, o.LastMonth(), b.lastCohort)
+			}
+			names[k] = fmt.Sprintf("%s_%dm", outcome, n)
+		}
+		return names, func(u *UnitView, out []float64) {
+			for k, n := range months {
+				out[k] = float64(o.Count(u.Person, u.Cohort-Month(n), u.Cohort-1))
+			}
+		}, nil
+	}}
+}
+
+// StatusAtStart dummy-codes the status in the start week by level groups:
+// one 0/1 column per group, named prefix+"="+group.Name ("start=cash").
+// Codes in no group are the reference (all columns 0). Groups may
+// overlap. SFI: benefit type at start (self-supporting, cash benefit,
+// sickness benefit, ...). Cost: O(groups) per unit.
+func StatusAtStart(prefix string, groups ...LevelGroup) Covariate {
+	name := fmt.Sprintf("StatusAtStart(%s)", prefix)
+	return Covariate{name: name, bind: func(b *binder) ([]string, fillFunc, error) {
+		if len(groups) == 0 {
+			return nil, nil, fmt.Errorf("no level groups")
+		}
+		luts := make([]*[256]bool, len(groups))
+		names := make([]string, len(groups))
+		for gi, g := range groups {
+			if g.Name == "" {
+				return nil, nil, fmt.Errorf("level group %d has no name", gi)
+			}
+			lut, err := b.statusSet(g.Levels)
+			if err != nil {
+				return nil, nil, fmt.Errorf("level group %q: %w", g.Name, err)
+			}
+			luts[gi] = lut
+			names[gi] = prefix + "=" + g.Name
+		}
+		return names, func(u *UnitView, out []float64) {
+			c := u.StatusAtStart()
+			for gi, lut := range luts {
+				out[gi] = b2f(lut[c])
+			}
+		}, nil
+	}}
+}
+
+// ActivationAtStart is one 0/1 column, named name, that is 1 when the
+// status in the start week is one of levels (the activation codes).
+func ActivationAtStart(name string, levels ...string) Covariate {
+	return Covariate{name: name, bind: func(b *binder) ([]string, fillFunc, error) {
+		lut, err := b.statusSet(levels)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []string{name}, func(u *UnitView, out []float64) { out[0] = b2f(lut[u.StatusAtStart()]) }, nil
+	}}
+}
+
+// AttrCode is the level code of the categorical attribute attr (0 for
+// Levels[0], ...; NaN when missing), one column named attr. It is meant
+// for Descriptors, to split units into subgroups (sex, match group); in X
+// use Dummies.
+func AttrCode(attr string) Covariate {
+	return Covariate{name: attr, bind: func(b *binder) ([]string, fillFunc, error) {
+		a := regAttr(b.r, attr)
+		if a == nil {
+			return nil, nil, fmt.Errorf("unknown attribute %q (register has %v)", attr, regAttrNames(b.r))
+		}
+		if !a.IsCategorical() {
+			return nil, nil, fmt.Errorf("attribute %q is numeric; use Numeric", attr)
+		}
+		codes := a.Codes
+		return []string{attr}, func(u *UnitView, out []float64) {
+			c := codes[u.Person]
+			if c == MissingCode {
+				out[0] = math.NaN()
+			} else {
+				out[0] = float64(c)
+			}
+		}, nil
+	}}
+}
+
+// StatusGroupAtStart is the index of the first level group that holds the
+// status in the start week (NaN when none does), one column named name.
+// It is meant for Descriptors, to split units by benefit type at start;
+// in X use StatusAtStart.
+func StatusGroupAtStart(name string, groups ...LevelGroup) Covariate {
+	return Covariate{name: name, bind: func(b *binder) ([]string, fillFunc, error) {
+		if len(groups) == 0 {
+			return nil, nil, fmt.Errorf("no level groups")
+		}
+		var group [256]float64
+		for c := range group {
+			group[c] = math.NaN()
+		}
+		for gi := len(groups) - 1; gi >= 0; gi-- {
+			lut, err := b.statusSet(groups[gi].Levels)
+			if err != nil {
+				return nil, nil, fmt.Errorf("level group %q: %w", groups[gi].Name, err)
+			}
+			for c, in := range lut {
+				if in {
+					group[c] = float64(gi)
+				}
+			}
+		}
+		return []string{name}, func(u *UnitView, out []float64) { out[0] = group[u.StatusAtStart()] }, nil
+	}}
+}
+
+// AgeAtStart is the age in years at the start day, (Start − Birth)/365.25
+// (fractional years), one column named name. Needs Register.Birth.
+func AgeAtStart(name string) Covariate {
+	return Covariate{name: name, bind: func(b *binder) ([]string, fillFunc, error) {
+		if b.r.Birth == nil {
+			return nil, nil, fmt.Errorf("needs Register.Birth, which is nil")
+		}
+		birth := b.r.Birth
+		return []string{name}, func(u *UnitView, out []float64) {
+			out[0] = float64(u.Start-birth[u.Person]) / 365.25
+		}, nil
+	}}
+}
+
+// CovFunc is a user-defined column named name. f must be safe for
+// concurrent use; it is called once per eligible unit.
+func CovFunc(name string, f func(u *UnitView) float64) Covariate {
+	return Covariate{name: name, bind: func(*binder) ([]string, fillFunc, error) {
+		if f == nil {
+			return nil, nil, fmt.Errorf("nil function")
+		}
+		return []string{name}, func(u *UnitView, out []float64) { out[0] = f(u) }, nil
+	}}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// binder resolves rules and covariates against a register and design.
+type binder struct {
+	r      *Register
+	d      *Design
+	spells *spellIndex
+	// windows are the sorted distinct week windows of all WeeksIn
+	// covariates (the boundaries of the history pass).
+	windows []int
+	levels  int
+	// range of possible start weeks and cohorts (from the window).
+	firstStartWeek, lastStartWeek int
+	firstCohort, lastCohort       Month
+}
+
+func newBinder(r *Register, d *Design, si *spellIndex) *binder {
+	b := &binder{r: r, d: d, spells: si, levels: len(r.Status.Levels)}
+	b.firstStartWeek = r.Status.WeekOf(d.WindowStart)
+	b.lastStartWeek = r.Status.WeekOf(d.WindowEnd)
+	b.firstCohort = MonthOf(d.WindowStart)
+	b.lastCohort = MonthOf(d.WindowEnd)
+	for _, cs := range [][]Covariate{d.Covariates, d.Descriptors} {
+		for _, c := range cs {
+			for _, w := range c.weeks {
+				if w > 0 && !slices.Contains(b.windows, w) {
+					b.windows = append(b.windows, w)
+				}
+			}
+		}
+	}
+	slices.Sort(b.windows)
+	return b
+}
+
+func (b *binder) windowIndex(w int) int {
+	i, _ := slices.BinarySearch(b.windows, w)
+	return i
+}
+
+// statusSet returns a code look-up table for the named status levels.
+func (b *binder) statusSet(levels []string) (*[256]bool, error) {
+	if len(levels) == 0 {
+		return nil, fmt.Errorf("no status levels given")
+	}
+	var lut [256]bool
+	for _, l := range levels {
+		c := b.r.Status.Code(l)
+		if c < 0 {
+			return nil, fmt.Errorf("unknown status level %q (levels %s)", l, strings.Join(b.r.Status.Levels, ","))
+		}
+		lut[c] = true
+	}
+	return &lut, nil
+}
+
+// history fills hist (len(windows) × L) with the cumulative code counts
+// over the windows[j] weeks before week s of row; cnt is scratch of 256.
+func history(row []byte, s int, windows []int, L int, cnt, hist []int32) {
+	clear(cnt[:L])
+	prev := 0
+	for j, w := range windows {
+		countCodes(row[s-w:s-prev], cnt)
+		copy(hist[j*L:(j+1)*L], cnt[:L])
+		prev = w
+	}
+}
+
+// countCodes adds the number of occurrences of each code in seg to cnt,
+// by runs: status codes come in long runs, so a run is skipped eight
+// bytes at a time.
+func countCodes(seg []byte, cnt []int32) {
+	n := len(seg)
+	for i := 0; i < n; {
+		c := seg[i]
+		j := runEnd(seg, i, c)
+		cnt[c] += int32(j - i)
+		i = j
+	}
+}
+
+// runEnd returns the end (exclusive) of the run of code c that starts at
+// row[i]: eight bytes at a time, the first differing byte found with a
+// trailing-zero count.
+func runEnd(row []byte, i int, c byte) int {
+	n := len(row)
+	j := i + 1
+	pat := uint64(c) * 0x0101010101010101
+	for j+8 <= n {
+		if x := binary.LittleEndian.Uint64(row[j:]) ^ pat; x != 0 {
+			return j + bits.TrailingZeros64(x)/8
+		}
+		j += 8
+	}
+	for j < n && row[j] == c {
+		j++
+	}
+	return j
+}

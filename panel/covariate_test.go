@@ -1,0 +1,146 @@
+package panel
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHistoryMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const L = 5
+	windows := []int{1, 3, 8, 20, 33}
+	cnt := make([]int32, 256)
+	hist := make([]int32, len(windows)*L)
+	for range 300 {
+		row := make([]byte, 60)
+		for i := 0; i < len(row); {
+			l := 1 + rng.IntN(12)
+			c := byte(rng.IntN(L))
+			for k := i; k < min(len(row), i+l); k++ {
+				row[k] = c
+			}
+			i += l
+		}
+		s := 33 + rng.IntN(27)
+		history(row, s, windows, L, cnt, hist)
+		for j, w := range windows {
+			for c := range L {
+				n := 0
+				for wk := s - w; wk < s; wk++ { // the w weeks before week s
+					if int(row[wk]) == c {
+						n++
+					}
+				}
+				require.Equal(t, int32(n), hist[j*L+c], "window %d code %d", w, c)
+			}
+		}
+	}
+}
+
+// TestCovariatesRandom checks WeeksIn, MonthsWith, StatusAtStart and
+// Dummies against direct loops over a random synthetic register.
+func TestCovariatesRandom(t *testing.T) {
+	r := synthRegister(3000, 7, 11)
+	groups := []LevelGroup{
+		{Name: "cash", Levels: []string{"cash", "cash_act"}},
+		{Name: "sick", Levels: []string{"sick"}},
+		{Name: "none", Levels: []string{"none"}},
+	}
+	d := synthDesign()
+	d.Eligibility = nil
+	d.Covariates = []Covariate{
+		WeeksIn("w_", groups, 52, 260, 104),
+		MonthsWith("emp", 48, 1),
+		StatusAtStart("start", groups...),
+		Dummies("edu", "primary"),
+	}
+	d.Descriptors = nil
+	p, err := Build(context.Background(), r, d)
+	require.NoError(t, err)
+	require.Equal(t, []string{
+		"w_cash_52", "w_cash_260", "w_cash_104", "w_sick_52", "w_sick_260", "w_sick_104", "w_none_52", "w_none_260", "w_none_104",
+		"emp_48m", "emp_1m", "start=cash", "start=sick", "start=none",
+		"edu=unknown", "edu=upper", "edu=vocational", "edu=short", "edu=medium", "edu=long",
+	}, p.CovNames)
+	g := &r.Status
+	emp := &r.Outcomes[0]
+	for u := 0; u < p.N(); u += 7 {
+		i := int(p.Person[u])
+		s := int(p.StartWeek[u])
+		row := g.Row(i)
+		k := 0
+		for _, gr := range groups {
+			for _, w := range []int{52, 260, 104} {
+				n := 0
+				for wk := s - w; wk < s; wk++ {
+					for _, l := range gr.Levels {
+						if g.Levels[row[wk]] == l {
+							n++
+						}
+					}
+				}
+				require.Equal(t, float64(n), p.X.At(u, k), "unit %d %s", u, p.CovNames[k])
+				k++
+			}
+		}
+		for _, m := range []int{48, 1} {
+			n := 0
+			for mo := p.Cohort[u] - Month(m); mo < p.Cohort[u]; mo++ {
+				if v, ok := emp.Get(i, mo); ok && v {
+					n++
+				}
+			}
+			require.Equal(t, float64(n), p.X.At(u, k), "unit %d %s", u, p.CovNames[k])
+			k++
+		}
+		for _, gr := range groups {
+			want := 0.0
+			for _, l := range gr.Levels {
+				if g.Levels[row[s]] == l {
+					want = 1
+				}
+			}
+			require.Equal(t, want, p.X.At(u, k))
+			k++
+		}
+		edu := r.Attrs[1]
+		for _, l := range []string{"unknown", "upper", "vocational", "short", "medium", "long"} {
+			require.Equal(t, b2f(edu.Levels[edu.Codes[i]] == l), p.X.At(u, k))
+			k++
+		}
+	}
+}
+
+func TestCountCodesRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for range 200 {
+		seg := make([]byte, rng.IntN(70))
+		for i := range seg {
+			if i > 0 && rng.IntN(5) > 0 {
+				seg[i] = seg[i-1]
+			} else {
+				seg[i] = byte(rng.IntN(256))
+			}
+		}
+		got := make([]int32, 256)
+		countCodes(seg, got)
+		want := make([]int32, 256)
+		for _, c := range seg {
+			want[c]++
+		}
+		require.Equal(t, want, got)
+	}
+}
+
+func TestDuplicateColumns(t *testing.T) {
+	r := tinyRegister(t)
+	d := tinyDesign(t)
+	d.Covariates = []Covariate{Dummies("edu", ""), DummiesWithMissing("edu", "upper")}
+	_, err := Build(context.Background(), r, d)
+	require.ErrorIs(t, err, ErrDesign)
+	assert.Contains(t, err.Error(), `column "edu=primary" already made by Covariates[0] edu`)
+}

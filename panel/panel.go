@@ -1,0 +1,149 @@
+package panel
+
+import (
+	"gonum.org/v1/gonum/mat"
+)
+
+// Panel is the event-time panel built by Build: one row ("unit") per
+// treated person and per (potential control person, draw), with the start
+// (actual for the treated, simulated for controls), the covariate matrix
+// X measured at the start, descriptive variables, and per outcome the
+// indicator in event months 0..H.
+//
+// Units are in a canonical order that does not depend on the input row
+// order or on the number of workers: the treated first, then the
+// controls, each group sorted by (person id, draw).
+//
+// Only eligible units are kept (see Design.Eligibility); Counts says how
+// many were dropped at each step.
+type Panel struct {
+	// Person is the unit's person index into the Register (Register.IDs).
+	Person []int32
+	// ID is the unit's person id (Register.IDs[Person[u]]).
+	ID []int64
+	// Draw is 0 for treated units and 0..DrawsPerControl-1 for controls.
+	// With several draws per control the person, not the unit, is the
+	// resampling unit of a bootstrap: group rows by ID.
+	Draw []int32
+	// Treated reports whether the unit is treated.
+	Treated []bool
+	// StartDay is the start day: the first day of the person's first new
+	// merged spell in the window (treated), or the start day drawn from the
+	// treated start days (controls).
+	StartDay []Day
+	// StartWeek is the index of the status-grid week containing StartDay.
+	StartWeek []int32
+	// Cohort is the calendar month of StartDay: event month 0.
+	Cohort []Month
+
+	// CovNames names the columns of X.
+	CovNames []string
+	// X holds the covariates, units × len(CovNames) (nil when there are
+	// no covariates). All values are finite.
+	X *mat.Dense
+	// DescNames names the columns of Desc.
+	DescNames []string
+	// Desc holds descriptive per-unit variables that are not in X (for
+	// balance tables and subgroups), units × len(DescNames), nil when there
+	// are none. NaN marks a missing value.
+	Desc *mat.Dense
+
+	// Outcomes holds one event-time matrix per outcome, in the order of
+	// Design.Outcomes (register order when that is nil).
+	Outcomes []EventOutcome
+
+	// Counts records the sizes at every step of the build.
+	Counts Counts
+}
+
+// EventOutcome is one outcome in event time: Y[u*(H+1)+m] is unit u's
+// indicator (0 or 1) in calendar month Cohort[u]+m, m = 0..H, and NaN
+// when that month is after the outcome's data cut-off.
+type EventOutcome struct {
+	Name string
+	// H is the last event month in Y (see Design.FullHorizon).
+	H int
+	// HCommon is the last event month observed for every unit:
+	// LastMonth − month of Design.WindowEnd. It equals H unless
+	// Design.FullHorizon is set; Y has no NaN in months 0..HCommon.
+	HCommon int
+	// LastMonth is the outcome's data cut-off (Outcome.LastMonth).
+	LastMonth Month
+	// Y is units × (H+1), row-major.
+	Y []float64
+}
+
+// At returns unit u's value at event month m.
+func (e *EventOutcome) At(u, m int) float64 { return e.Y[u*(e.H+1)+m] }
+
+// Row returns unit u's event-time row (a view).
+func (e *EventOutcome) Row(u int) []float64 { return e.Y[u*(e.H+1) : (u+1)*(e.H+1)] }
+
+// Counts records the sizes at every step of Build, for reporting the
+// sample flow.
+type Counts struct {
+	// Persons is the number of persons in the register.
+	Persons int
+	// Spells is the number of input spells; MergedSpells the number after
+	// merging sub-spells (Design.MergeGapDays).
+	Spells, MergedSpells int
+	// Starters is the number of persons whose merged spell starts in the
+	// window (treated before eligibility).
+	Starters int
+	// PotentialControls is the number of persons without a merged-spell
+	// start in the window; Draws = PotentialControls × DrawsPerControl.
+	PotentialControls, Draws int
+	// Treated is the number of eligible treated units.
+	Treated int
+	// Controls is the number of eligible control rows, ControlPersons the
+	// number of distinct persons among them.
+	Controls, ControlPersons int
+	// Dropped lists, for each eligibility rule in Design order, how many
+	// treated units and control rows it dropped. Rules are applied in
+	// order and a unit is counted under the first rule it fails, so
+	// Starters − Σ Dropped.Treated = Treated and
+	// Draws − Σ Dropped.Controls = Controls.
+	Dropped []RuleCount
+}
+
+// RuleCount is the number of units an eligibility rule dropped.
+type RuleCount struct {
+	Rule     string
+	Treated  int
+	Controls int
+}
+
+// N returns the number of units.
+func (p *Panel) N() int { return len(p.Person) }
+
+// NTreated returns the number of treated units (they come first).
+func (p *Panel) NTreated() int { return p.Counts.Treated }
+
+// Outcome returns the event-time outcome with the given name, or nil.
+func (p *Panel) Outcome(name string) *EventOutcome {
+	for i := range p.Outcomes {
+		if p.Outcomes[i].Name == name {
+			return &p.Outcomes[i]
+		}
+	}
+	return nil
+}
+
+// Col returns a copy of covariate column name, or nil when there is none.
+func (p *Panel) Col(name string) []float64 {
+	return colOf(p.X, p.CovNames, name)
+}
+
+// DescCol returns a copy of descriptor column name, or nil.
+func (p *Panel) DescCol(name string) []float64 {
+	return colOf(p.Desc, p.DescNames, name)
+}
+
+func colOf(m *mat.Dense, names []string, name string) []float64 {
+	for j, n := range names {
+		if n == name {
+			return mat.Col(nil, j, m)
+		}
+	}
+	return nil
+}

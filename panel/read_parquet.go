@@ -1,0 +1,172 @@
+package panel
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+)
+
+// NewParquetRecordReader returns a streaming reader of a Parquet file as
+// Arrow records of at most batch rows (zero means 8192), read with
+// parquet/pqarrow's record reader one row group at a time. Text columns
+// are read as dictionaries (cheap for status codes). Only flat schemas are
+// accepted. A corrupt or truncated file gives a *DataError naming the
+// table (name). ctx cancels reading between records. The caller must
+// Release the reader.
+//
+// If src is not an io.ReaderAt and io.Seeker (an *os.File, a
+// *bytes.Reader) it is read into memory first.
+func NewParquetRecordReader(ctx context.Context, src io.Reader, name string, batch int) (rr array.RecordReader, err error) {
+	if batch <= 0 {
+		batch = defaultChunkRows
+	}
+	ras, ok := src.(parquet.ReaderAtSeeker)
+	if !ok {
+		b, err := io.ReadAll(src)
+		if err != nil {
+			return nil, errorf(name, "reading: %w", err)
+		}
+		ras = bytes.NewReader(b)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			rr, err = nil, dataErr(name, "", -1, "corrupt Parquet file: %v", p)
+		}
+	}()
+	pf, err := file.NewParquetReader(ras)
+	if err != nil {
+		return nil, dataErr(name, "", -1, "not a valid Parquet file: %v", err)
+	}
+	sc := pf.MetaData().Schema
+	// Parallel stays false: pqarrow's column goroutines would crash the
+	// program on a corrupt page (a panic there cannot be recovered here).
+	props := pqarrow.ArrowReadProperties{BatchSize: int64(batch)}
+	for i := 0; i < sc.NumColumns(); i++ {
+		if sc.Column(i).PhysicalType() == parquet.Types.ByteArray {
+			props.SetReadDict(i, true)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, memory.DefaultAllocator)
+	if err != nil {
+		pf.Close()
+		return nil, dataErr(name, "", -1, "unreadable Parquet schema: %v", err)
+	}
+	schema, err := fr.Schema()
+	if err != nil {
+		pf.Close()
+		return nil, dataErr(name, "", -1, "unreadable Parquet schema: %v", err)
+	}
+	if len(schema.Fields()) != sc.NumColumns() {
+		pf.Close()
+		return nil, dataErr(name, "", -1, "nested Parquet columns are not supported (%d fields, %d leaf columns)", len(schema.Fields()), sc.NumColumns())
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return &parquetRecords{ctx: ctx, name: name, pf: pf, fr: fr, schema: schema, nrg: pf.NumRowGroups(), refs: 1}, nil
+}
+
+// parquetRecords reads row group by row group, so that a batch never
+// spans two dictionaries (pqarrow cannot join those), and turns panics
+// inside the decoder (corrupt pages) into errors.
+type parquetRecords struct {
+	ctx     context.Context
+	name    string
+	pf      *file.Reader
+	fr      *pqarrow.FileReader
+	schema  *arrow.Schema
+	nrg     int
+	rg      int
+	cur     pqarrow.RecordReader
+	rows    int
+	rgStart int // value of rows when the current row group began
+	err     error
+	refs    int
+}
+
+func (p *parquetRecords) Schema() *arrow.Schema { return p.schema }
+
+func (p *parquetRecords) Record() arrow.Record {
+	if p.cur == nil {
+		return nil
+	}
+	return p.cur.Record()
+}
+
+func (p *parquetRecords) Next() (ok bool) {
+	defer func() {
+		if x := recover(); x != nil {
+			p.err = dataErr(p.name, "", p.rows, "corrupt Parquet file: %v", x)
+			ok = false
+		}
+	}()
+	for p.err == nil {
+		if err := p.ctx.Err(); err != nil {
+			p.err = err
+			return false
+		}
+		if p.cur == nil {
+			if p.rg > 0 {
+				// pqarrow may stop early on a damaged page header
+				// without an error; compare with the row group's count.
+				want := p.pf.MetaData().RowGroup(p.rg - 1).NumRows()
+				if got := int64(p.rows - p.rgStart); got != want {
+					p.err = dataErr(p.name, "", p.rows, "corrupt Parquet row group %d: read %d rows, the file says %d", p.rg-1, got, want)
+					return false
+				}
+			}
+			if p.rg >= p.nrg {
+				return false
+			}
+			p.rgStart = p.rows
+			cur, err := p.fr.GetRecordReader(p.ctx, nil, []int{p.rg})
+			if err != nil {
+				p.err = dataErr(p.name, "", p.rows, "corrupt Parquet row group %d: %v", p.rg, err)
+				return false
+			}
+			p.cur = cur
+			p.rg++
+		}
+		if p.cur.Next() {
+			p.rows += int(p.cur.Record().NumRows())
+			return true
+		}
+		err := p.cur.Err()
+		p.cur.Release()
+		p.cur = nil
+		if err != nil && !errors.Is(err, io.EOF) {
+			p.err = dataErr(p.name, "", p.rows, "corrupt Parquet data: %v", err)
+			return false
+		}
+	}
+	return false
+}
+
+func (p *parquetRecords) Err() error { return p.err }
+
+func (p *parquetRecords) Retain() { p.refs++ }
+
+func (p *parquetRecords) Release() {
+	p.refs--
+	if p.refs > 0 {
+		return
+	}
+	if p.cur != nil {
+		p.cur.Release()
+		p.cur = nil
+	}
+	if p.pf != nil {
+		p.pf.Close()
+		p.pf = nil
+	}
+}
+
+var _ array.RecordReader = (*parquetRecords)(nil)

@@ -1,0 +1,772 @@
+package psm
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+)
+
+// eagerBlocks is the largest number of blocks for which the control
+// weights are added up per block for all blocks at once (a sequential
+// pass with the block sums in cache); above it block sums are computed
+// only for the blocks a search touches. (A variable so that tests can
+// exercise both paths.)
+var eagerBlocks = 1 << 16
+
+// matchScratch holds per-call work space, kept in a Matching so that
+// MatchInto can reuse it.
+type matchScratch struct {
+	bw blockWeights
+	// block masses sum t_i/W_i of the sets covering each block
+	mass    []float64
+	mstamp  []uint32
+	touched []int32
+	xt      []float64 // treated scores on the distance scale
+	torder  []int32   // treated units in order of (stratum, score)
+	stotal  []float64 // control weight of each stratum (with strata and weights)
+	mgen    uint32
+	// MatchedControls lists every non-zero ControlWeight entry of the
+	// previous call
+	prevValid bool
+	// without replacement
+	cap   []float64
+	next  []int32
+	rem   []float64
+	left  []int32
+	right []int32
+}
+
+// blockWeights gives the total control weight of index blocks and finds
+// the nearest blocks with positive weight. Eager (few blocks): all block
+// sums, their prefix sums and the list of positive blocks are computed up
+// front, O(N + B), and queries are O(1). Lazy (many blocks): a block sum
+// is computed when first asked for in a call (stamped with the call's
+// generation), so a call costs only the blocks its searches touch; the
+// nearest positive block is found by stepping over zero-weight blocks.
+// Without control weights the sums are the block sizes, O(1).
+type blockWeights struct {
+	ix    *Index
+	cw    []float64
+	eager bool
+	wb    []float64 // block sums (eager: all; lazy: stamped)
+	pw    []float64 // eager: prefix sums of wb (len B+1)
+	cpos  []int32   // eager: positive blocks before b (len B+1)
+	pos   []int32   // eager: the positive blocks
+	stamp []uint32  // lazy: generation of wb[b]
+	gen   uint32
+}
+
+func (bw *blockWeights) w(b int32) float64 {
+	if bw.eager {
+		return bw.wb[b]
+	}
+	ix := bw.ix
+	if bw.cw == nil {
+		return float64(ix.bstart[b+1] - ix.bstart[b])
+	}
+	if bw.stamp[b] == bw.gen {
+		return bw.wb[b]
+	}
+	var s float64
+	for _, j := range ix.order[ix.bstart[b]:ix.bstart[b+1]] {
+		s += bw.cw[j]
+	}
+	bw.wb[b], bw.stamp[b] = s, bw.gen
+	return s
+}
+
+// left returns the largest block b in [lo, L) with positive weight, or -1.
+func (bw *blockWeights) left(L, lo int32) int32 {
+	if bw.eager {
+		if r := bw.cpos[L]; r > bw.cpos[lo] {
+			return bw.pos[r-1]
+		}
+		return -1
+	}
+	for b := L - 1; b >= lo; b-- {
+		if bw.w(b) > 0 {
+			return b
+		}
+	}
+	return -1
+}
+
+// right returns the smallest block b in [R, hi) with positive weight, or -1.
+func (bw *blockWeights) right(R, hi int32) int32 {
+	if bw.eager {
+		if r := bw.cpos[R]; r < bw.cpos[hi] {
+			return bw.pos[r]
+		}
+		return -1
+	}
+	for b := R; b < hi; b++ {
+		if bw.w(b) > 0 {
+			return b
+		}
+	}
+	return -1
+}
+
+// sum is the total weight of blocks [a, e).
+func (bw *blockWeights) sum(a, e int32) float64 {
+	if !bw.eager && bw.cw == nil {
+		return float64(bw.ix.bstart[e] - bw.ix.bstart[a])
+	}
+	if bw.eager && e-a > 32 {
+		return bw.pw[e] - bw.pw[a]
+	}
+	var s float64
+	for b := a; b < e; b++ {
+		s += bw.w(b)
+	}
+	return s
+}
+
+// prepare sets up the block weights for one call.
+func (bw *blockWeights) prepare(ix *Index, cw []float64) {
+	B := len(ix.bscore)
+	bw.ix, bw.cw = ix, cw
+	bw.eager = B <= eagerBlocks
+	if !bw.eager {
+		if cw != nil {
+			bw.wb = growF(bw.wb, B)
+			if len(bw.stamp) != B {
+				bw.stamp = make([]uint32, B)
+				bw.gen = 0
+			}
+			bw.gen++
+			if bw.gen == 0 { // wrapped around
+				clear(bw.stamp)
+				bw.gen = 1
+			}
+		}
+		return
+	}
+	bw.wb = growF(bw.wb, B)
+	bw.pw = growF(bw.pw, B+1)
+	bw.cpos = growI(bw.cpos, B+1)
+	bw.pos = growI(bw.pos, B)[:0]
+	wb := bw.wb
+	if cw == nil {
+		for b := range wb {
+			wb[b] = float64(ix.bstart[b+1] - ix.bstart[b])
+		}
+	} else {
+		clear(wb)
+		for j, w := range cw {
+			wb[ix.blockOf[j]] += w
+		}
+	}
+	var s float64
+	var n int32
+	for b, w := range wb {
+		bw.pw[b] = s
+		bw.cpos[b] = n
+		if w > 0 {
+			s += w
+			bw.pos = append(bw.pos, int32(b))
+			n++
+		}
+	}
+	bw.pw[B] = s
+	bw.cpos[B] = n
+}
+
+func growF(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+func growI(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
+
+func growU(s []uint32, n int) []uint32 {
+	if cap(s) < n {
+		return make([]uint32, n)
+	}
+	return s[:n]
+}
+
+// Match matches the treated scores to the index's controls. opts (nil =
+// defaults) gives K, replacement, caliper, ties, trimming, the treated
+// strata and both frequency weight vectors; opts.Distance must equal the
+// index's distance and opts.ControlStrata is ignored (fixed by NewIndex).
+//
+// Cost with replacement, for N controls in B blocks and T treated units:
+// with control weights one sequential pass over them (their total, and
+// the scale statistics when a caliper or TieRMatching needs them); then
+// O(log B) per treated unit plus one step per block visited to accumulate
+// weight K (blocks of weight 0 are stepped over), whatever the size of the
+// tie blocks. A block's weight sum costs its size once per call when the
+// index has more than 65,536 blocks; with fewer, all block sums are formed
+// up front (O(N), sequential). Filling ControlWeight costs the number of
+// blocks in each set plus the matched blocks' sizes (with at most 65,536
+// blocks: one sequential pass over all N), and clearing the previous
+// call's entries (all N on a fresh destination). Expanding the sets (SkipSets false)
+// adds their total size. Without replacement see MatchOptions.NoReplacement;
+// the cost is O(N + B + T K log B).
+func (ix *Index) Match(treated []float64, opts *MatchOptions) (*Matching, error) {
+	m := &Matching{}
+	if err := ix.MatchInto(m, treated, opts); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// MatchInto is Match writing into dst, reusing its memory (the
+// bootstrap calls it once per replicate with one dst per worker). dst's
+// slices are overwritten by the next call: copy what must outlive it, and
+// do not modify ControlWeight in between (only the entries listed in
+// MatchedControls are cleared). The weight slices in opts are referenced,
+// not copied, by the result (ATT and Balance read them). On error dst is
+// left in an unspecified state.
+func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions) error {
+	var o MatchOptions
+	if opts != nil {
+		o = *opts
+	}
+	T := len(treated)
+	if err := ix.checkOptions(&o, T); err != nil {
+		return err
+	}
+	sc := dst.scratch
+	if sc == nil || dst.ix != ix {
+		sc = &matchScratch{}
+	}
+	prevControls := dst.MatchedControls
+	*dst = Matching{
+		Start: dst.Start[:0], Control: dst.Control[:0], Weight: dst.Weight[:0],
+		Matched: dst.Matched, Status: dst.Status, MatchedWeight: dst.MatchedWeight,
+		KthDistance: dst.KthDistance, BlockLo: dst.BlockLo, BlockHi: dst.BlockHi,
+		SetWeight: dst.SetWeight, ControlWeight: dst.ControlWeight,
+		MatchedControls: dst.MatchedControls[:0],
+		ix:              ix, cw: o.ControlWeights, tw: o.TreatedWeights, k: o.K, noRepl: o.NoReplacement, scratch: sc,
+	}
+	m := dst
+	// Clear the control weights left by the previous call.
+	if len(m.ControlWeight) == ix.n && sc.prevValid {
+		for _, j := range prevControls {
+			m.ControlWeight[j] = 0
+		}
+	} else {
+		m.ControlWeight = growF(m.ControlWeight, ix.n)
+		clear(m.ControlWeight)
+	}
+	sc.prevValid = false
+
+	var err error
+	sc.xt, err = transformInto(sc.xt, "treated", treated, ix.dist)
+	if err != nil {
+		return err
+	}
+	xt := sc.xt
+	tw := o.TreatedWeights
+	cw := o.ControlWeights
+
+	// Totals over the controls: one sequential pass with weights.
+	needStats := o.Caliper > 0 || o.TieRule == TieRMatching
+	csum, cmin, cmax, csx, csx2 := float64(ix.n), ix.xmin, ix.xmax, ix.sx, ix.sx2
+	if cw != nil {
+		// validate and add up in one pass; a second pass over the scores
+		// only when trimming, a caliper or TieRMatching need them
+		csum = 0
+		for j, w := range cw {
+			if !(w >= 0) || w > math.MaxFloat64 || (o.NoReplacement && w != math.Trunc(w)) {
+				return weightError("ControlWeights", j, w, o.NoReplacement)
+			}
+			csum += w
+		}
+		if o.Trim || o.NoReplacement || needStats {
+			csx, csx2 = 0, 0
+			cmin, cmax = math.Inf(1), math.Inf(-1)
+			for j, w := range cw {
+				if w > 0 {
+					v := ix.x[j]
+					cmin = math.Min(cmin, v)
+					cmax = math.Max(cmax, v)
+					csx += w * v
+					csx2 += w * v * v
+				}
+			}
+		}
+		if ix.hasStrata {
+			sc.stotal = growF(sc.stotal, len(ix.strata))
+			clear(sc.stotal)
+			for j, w := range cw {
+				sc.stotal[ix.sOf[j]] += w
+			}
+		}
+	}
+	if csum == 0 {
+		return &MatchInputError{Field: "ControlWeights", Index: -1, Msg: "all control weights are 0", Err: ErrEmptyGroup}
+	}
+	if csum < float64(o.K) {
+		return &MatchInputError{Field: "K", Index: -1,
+			Msg: fmt.Sprintf("K = %d neighbours but the controls weigh %g in total", o.K, csum), Err: ErrTooFewControls}
+	}
+	var tsum, tsx, tsx2 float64
+	for i, v := range xt {
+		w := 1.0
+		if tw != nil {
+			w = tw[i]
+		}
+		tsum += w
+		tsx += w * v
+		tsx2 += w * v * v
+	}
+	if tsum == 0 {
+		return &MatchInputError{Field: "TreatedWeights", Index: -1, Msg: "all treated weights are 0", Err: ErrEmptyGroup}
+	}
+
+	// Scale statistics over all treated and control units (R Matching:
+	// caliper sd with divisor W; standardization for TieRMatching).
+	var calw, mu, sig float64
+	if needStats {
+		W := csum + tsum
+		mean := (csx + tsx) / W
+		s2 := csx2 + tsx2
+		if o.Caliper > 0 {
+			// sum w (x - mean)^2, second pass (controls by block)
+			var ss float64
+			if cw == nil {
+				ss = ix.ssAbout(mean)
+			} else {
+				for j, w := range cw {
+					if w > 0 {
+						d := ix.x[j] - mean
+						ss += w * d * d
+					}
+				}
+			}
+			for i, v := range xt {
+				w := 1.0
+				if tw != nil {
+					w = tw[i]
+				}
+				d := v - mean
+				ss += w * d * d
+			}
+			calw = o.Caliper * math.Sqrt(ss/W)
+		}
+		if o.TieRule == TieRMatching {
+			const ccc = 1.4901161193847656e-08 // sqrt(.Machine$double.eps)
+			mu = mean
+			f := 1.0
+			if W > 1 {
+				f = math.Sqrt(W / (W - 1))
+			}
+			sig = math.Sqrt(math.Max(ccc, s2)/W-mean*mean) * f
+			if !(sig >= ccc) {
+				sig = ccc
+			}
+		}
+	}
+
+	m.Matched = growB(m.Matched, T)
+	m.Status = growS(m.Status, T)
+	m.MatchedWeight = growF(m.MatchedWeight, T)
+	m.KthDistance = growF(m.KthDistance, T)
+	sc.bw.prepare(ix, cw)
+
+	if o.NoReplacement {
+		m.MatchedControls = nil
+		return ix.matchNoReplacement(m, xt, &o, cmin, cmax, calw, mu, sig)
+	}
+
+	m.BlockLo = growI(m.BlockLo, T)
+	m.BlockHi = growI(m.BlockHi, T)
+	m.SetWeight = growF(m.SetWeight, T)
+	sr := searcher{ix: ix, bw: &sc.bw, k: float64(o.K),
+		tol: o.TieTolerance, rule: o.TieRule, mu: mu, sig: sig, cal: calw}
+	// Visit the treated units in order of (stratum, score): successive
+	// binary searches then share their cache lines.
+	sc.torder = growI(sc.torder, T)
+	for i := range sc.torder {
+		sc.torder[i] = int32(i)
+	}
+	slices.SortFunc(sc.torder, func(a, b int32) int {
+		if sa, sb := stratumOf(o.TreatedStrata, int(a)), stratumOf(o.TreatedStrata, int(b)); sa != sb {
+			return cmp.Compare(sa, sb)
+		}
+		if c := cmp.Compare(xt[a], xt[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	nTrim, nLive := 0, 0
+	for _, i32 := range sc.torder {
+		i := int(i32)
+		t := xt[i]
+		w := 1.0
+		if tw != nil {
+			w = tw[i]
+		}
+		m.BlockLo[i], m.BlockHi[i], m.SetWeight[i] = 0, 0, 0
+		m.MatchedWeight[i] = 0
+		m.KthDistance[i] = math.NaN()
+		st := StatusMatched
+		var slo, shi int32
+		switch {
+		case w == 0:
+			st = StatusAbsent
+		case o.Trim && (t < cmin || t > cmax):
+			st = StatusTrimmed
+			nTrim++
+		default:
+			var ok bool
+			var k int
+			slo, shi, k, ok = ix.stratumRange(stratumOf(o.TreatedStrata, i))
+			if !ok || ix.stratumWeight(k, sc.stotal, cw, csum) < float64(o.K) {
+				st = StatusNoControls
+			}
+		}
+		if w != 0 {
+			nLive++
+		}
+		if st == StatusMatched {
+			a, e, wset, dk, s := sr.find(t, slo, shi)
+			st = s
+			if st == StatusMatched {
+				m.BlockLo[i], m.BlockHi[i], m.SetWeight[i] = a, e, wset
+				m.MatchedWeight[i] = w
+				m.KthDistance[i] = dk
+				m.NMatched++
+			}
+		}
+		m.Status[i] = st
+		m.Matched[i] = st == StatusMatched
+	}
+	if m.NMatched == 0 {
+		if nTrim == nLive {
+			return ErrNoCommonSupport
+		}
+		return ErrNoMatch
+	}
+	ix.fillControlWeights(m, sc)
+	sc.prevValid = true
+
+	if !o.SkipSets {
+		m.Start = growInt(m.Start, T+1)
+		m.Start[0] = 0
+		for i := range xt {
+			if m.Matched[i] {
+				inv := 1 / m.SetWeight[i]
+				for _, j := range ix.order[ix.bstart[m.BlockLo[i]]:ix.bstart[m.BlockHi[i]]] {
+					wj := 1.0
+					if cw != nil {
+						wj = cw[j]
+					}
+					if wj > 0 {
+						m.Control = append(m.Control, j)
+						m.Weight = append(m.Weight, wj*inv)
+					}
+				}
+			}
+			m.Start[i+1] = len(m.Control)
+		}
+	} else {
+		m.Start, m.Control, m.Weight = nil, nil, nil
+	}
+	return nil
+}
+
+// stratumWeight is the control weight of stratum number k.
+func (ix *Index) stratumWeight(k int, stotal, cw []float64, csum float64) float64 {
+	switch {
+	case !ix.hasStrata:
+		return csum
+	case cw == nil:
+		return float64(ix.bstart[ix.sblock[k+1]] - ix.bstart[ix.sblock[k]])
+	}
+	return stotal[k]
+}
+
+// fillControlWeights sets ControlWeight[j] = w_j * sum of t_i/W_i over
+// the sets containing j's block, MatchedControls and the summaries.
+// ControlWeight must be all zero on entry.
+func (ix *Index) fillControlWeights(m *Matching, sc *matchScratch) {
+	B := len(ix.bscore)
+	cw := m.cw
+	cwOut := m.ControlWeight
+	if sc.bw.eager {
+		// Few blocks: masses for all blocks, then one sequential pass.
+		sc.mass = growF(sc.mass, B)
+		mass := sc.mass
+		clear(mass)
+		for i, ok := range m.Matched {
+			if !ok {
+				continue
+			}
+			f := m.MatchedWeight[i] / m.SetWeight[i]
+			for b := m.BlockLo[i]; b < m.BlockHi[i]; b++ {
+				mass[b] += f
+			}
+		}
+		for j := range cwOut {
+			w := mass[ix.blockOf[j]]
+			if cw != nil {
+				w *= cw[j]
+			}
+			if w > 0 {
+				cwOut[j] = w
+				m.MatchedControls = append(m.MatchedControls, int32(j))
+			}
+		}
+	} else {
+		// Masses only for the blocks in some set.
+		sc.mass = growF(sc.mass, B)
+		if len(sc.mstamp) != B {
+			sc.mstamp = make([]uint32, B)
+		}
+		sc.touched = sc.touched[:0]
+		mgen := nextGen(sc)
+		for i, ok := range m.Matched {
+			if !ok {
+				continue
+			}
+			f := m.MatchedWeight[i] / m.SetWeight[i]
+			for b := m.BlockLo[i]; b < m.BlockHi[i]; b++ {
+				if sc.mstamp[b] != mgen {
+					sc.mstamp[b] = mgen
+					sc.mass[b] = 0
+					sc.touched = append(sc.touched, b)
+				}
+				sc.mass[b] += f
+			}
+		}
+		slices.Sort(sc.touched)
+		for _, b := range sc.touched {
+			f := sc.mass[b]
+			for _, j := range ix.order[ix.bstart[b]:ix.bstart[b+1]] {
+				w := f
+				if cw != nil {
+					w *= cw[j]
+				}
+				if w > 0 {
+					cwOut[j] = w
+					m.MatchedControls = append(m.MatchedControls, j)
+				}
+			}
+		}
+		slices.Sort(m.MatchedControls)
+	}
+	m.NDistinctControls = len(m.MatchedControls)
+	m.WeightedControls = 0
+	for _, j := range m.MatchedControls {
+		m.WeightedControls += cwOut[j]
+	}
+}
+
+func nextGen(sc *matchScratch) uint32 {
+	sc.mgen++
+	if sc.mgen == 0 {
+		clear(sc.mstamp)
+		sc.mgen = 1
+	}
+	return sc.mgen
+}
+
+func (m *Matching) summarizeControls() {
+	m.NDistinctControls = 0
+	m.WeightedControls = 0
+	m.MatchedControls = m.MatchedControls[:0]
+	for j, w := range m.ControlWeight {
+		if w > 0 {
+			m.NDistinctControls++
+			m.WeightedControls += w
+			m.MatchedControls = append(m.MatchedControls, int32(j))
+		}
+	}
+}
+
+func growB(s []bool, n int) []bool {
+	if cap(s) < n {
+		return make([]bool, n)
+	}
+	return s[:n]
+}
+
+func growS(s []MatchStatus, n int) []MatchStatus {
+	if cap(s) < n {
+		return make([]MatchStatus, n)
+	}
+	return s[:n]
+}
+
+func growInt(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
+
+func stratumOf(s []int32, i int) int32 {
+	if s == nil {
+		return 0
+	}
+	return s[i]
+}
+
+// transformInto validates scores and maps them to the distance scale,
+// writing into dst.
+func transformInto(dst []float64, field string, s []float64, d Distance) ([]float64, error) {
+	dst = growF(dst, len(s))
+	for i, v := range s {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return dst, &MatchInputError{Field: field, Index: i, Value: v, Msg: "score is not finite", Err: ErrBadScore}
+		}
+		if d == LogitDistance {
+			if !(v > 0 && v < 1) {
+				return dst, &MatchInputError{Field: field, Index: i, Value: v,
+					Msg: "LogitDistance needs a score in (0, 1)", Err: ErrBadScore}
+			}
+			v = math.Log(v / (1 - v)) // R qlogis
+		}
+		if v == 0 {
+			v = 0 // -0 -> +0
+		}
+		dst[i] = v
+	}
+	return dst, nil
+}
+
+// checkOptions validates the per-call options and fills defaults.
+func (ix *Index) checkOptions(o *MatchOptions, T int) error {
+	if T == 0 {
+		return &MatchInputError{Field: "treated", Index: -1, Msg: "no treated units", Err: ErrEmptyGroup}
+	}
+	if o.K < 0 {
+		return optionError("K", "K = %d; want >= 1 (0 means 1)", o.K)
+	}
+	if o.K == 0 {
+		o.K = 1
+	}
+	if o.Distance != ix.dist {
+		return optionError("Distance", "distance %d differs from the index's %d", o.Distance, ix.dist)
+	}
+	if !(o.Caliper >= 0) || math.IsInf(o.Caliper, 1) {
+		return optionError("Caliper", "caliper %v; want a finite value >= 0", o.Caliper)
+	}
+	if !(o.TieTolerance >= 0) || math.IsInf(o.TieTolerance, 1) {
+		return optionError("TieTolerance", "tolerance %v; want a finite value >= 0", o.TieTolerance)
+	}
+	if o.TieRule != TieDistance && o.TieRule != TieRMatching {
+		return optionError("TieRule", "unknown tie rule %d", o.TieRule)
+	}
+	if ix.hasStrata && o.TreatedStrata == nil {
+		return optionError("TreatedStrata", "the index has control strata; treated strata are required")
+	}
+	if !ix.hasStrata && o.TreatedStrata != nil {
+		return optionError("TreatedStrata", "treated strata given but the index was built without ControlStrata")
+	}
+	if o.TreatedStrata != nil && len(o.TreatedStrata) != T {
+		return lengthError("TreatedStrata", len(o.TreatedStrata), T, "treated")
+	}
+	if o.ControlWeights != nil && len(o.ControlWeights) != ix.n {
+		return lengthError("ControlWeights", len(o.ControlWeights), ix.n, "control")
+	}
+	// the control weights' values are checked in MatchInto's first pass
+	return checkWeights("TreatedWeights", o.TreatedWeights, T, "treated", o.NoReplacement)
+}
+
+// searcher finds match sets with replacement.
+type searcher struct {
+	ix      *Index
+	bw      *blockWeights
+	k, tol  float64
+	rule    TieRule
+	mu, sig float64
+	cal     float64 // caliper width on the distance scale; 0 = none
+}
+
+// dist is the tie-rule distance of block b from a treated score t
+// (zt is t standardized for TieRMatching). It is monotone along each side
+// of t, also in floating point.
+func (s *searcher) dist(b int32, t, zt float64) float64 {
+	x := s.ix.bscore[b]
+	if s.rule == TieRMatching {
+		d := (x-s.mu)/s.sig - zt
+		return d * d
+	}
+	return math.Abs(x - t)
+}
+
+func (s *searcher) outside(b int32, t float64) bool {
+	return s.cal > 0 && math.Abs(t-s.ix.bscore[b]) > s.cal
+}
+
+// find returns the match set [a, e) of blocks within the stratum's block
+// range [slo, shi) for treated score t, the total control weight in it,
+// and the raw distance of the K-th nearest control.
+func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64, st MatchStatus) {
+	bs := s.ix.bscore
+	p := slo + int32(sort.Search(int(shi-slo), func(k int) bool { return bs[slo+int32(k)] >= t }))
+	var zt float64
+	if s.rule == TieRMatching {
+		zt = (t - s.mu) / s.sig
+	}
+	L, R := p, p
+	cum := 0.0
+	var d float64
+	kth := int32(-1)
+	caliperHit := false
+	for {
+		var dl, dr float64
+		bl := s.bw.left(L, slo)
+		if bl >= 0 {
+			if s.outside(bl, t) {
+				bl, caliperHit = -1, true
+			} else {
+				dl = s.dist(bl, t, zt)
+			}
+		}
+		br := s.bw.right(R, shi)
+		if br >= 0 {
+			if s.outside(br, t) {
+				br, caliperHit = -1, true
+			} else {
+				dr = s.dist(br, t, zt)
+			}
+		}
+		if bl < 0 && br < 0 {
+			if caliperHit {
+				return 0, 0, 0, 0, StatusCaliper
+			}
+			return 0, 0, 0, 0, StatusNoControls
+		}
+		takeL := bl >= 0 && (br < 0 || dl <= dr)
+		takeR := br >= 0 && (bl < 0 || dr <= dl)
+		if takeL {
+			L = bl
+			cum += s.bw.w(bl)
+			d, kth = dl, bl
+		}
+		if takeR {
+			R = br + 1
+			cum += s.bw.w(br)
+			if !takeL || math.Abs(bs[br]-t) > math.Abs(bs[bl]-t) {
+				kth = br
+			}
+			d = dr
+		}
+		if cum >= s.k {
+			break
+		}
+	}
+	thr := d + s.tol
+	in := func(b int32) bool { return !s.outside(b, t) && s.dist(b, t, zt) <= thr }
+	// Blocks [L, R) are in the set; extend by binary search over the
+	// rest of the stratum (distances are monotone on each side).
+	a = slo + int32(sort.Search(int(L-slo), func(k int) bool { return in(slo + int32(k)) }))
+	e = R + int32(sort.Search(int(shi-R), func(k int) bool { return !in(R + int32(k)) }))
+	wset = s.bw.sum(a, e)
+	return a, e, wset, math.Abs(bs[kth] - t), StatusMatched
+}

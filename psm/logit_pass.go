@@ -1,0 +1,346 @@
+package psm
+
+import (
+	"context"
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// lgBlock is the number of rows per work block. Blocks are fixed by row
+// number, never by worker count, and their partial sums are reduced in
+// block order, so every result is bit-identical for any Workers.
+const lgBlock = 4096
+
+// lgProblem is the data of one fit, in the internal coordinates
+// u = (1, x_1 - c_1, ..., x_p - c_p) (without the leading 1 and without
+// centering when there is no intercept).
+type lgProblem struct {
+	x       []float64 // row-major, row i at x[i*stride : i*stride+p]
+	stride  int
+	n, p, q int // q = p + 1 with an intercept, else p
+	icpt    bool
+	y, w    []float64 // w nil = all ones
+	center  []float64 // c_j, len p
+	workers int
+	nblocks int
+	parts   []float64 // per-block partial triangles, reused by every pass
+}
+
+func (pr *lgProblem) weight(i int) float64 {
+	if pr.w == nil {
+		return 1
+	}
+	return pr.w[i]
+}
+
+func (pr *lgProblem) blockRows(b int) (lo, hi int) {
+	lo = b * lgBlock
+	return lo, min(lo+lgBlock, pr.n)
+}
+
+// parallel runs f(scratch, block) for every block on pr.workers
+// goroutines; newScratch makes per-goroutine scratch space. It stops
+// taking blocks when ctx is cancelled and then returns ctx.Err().
+func (pr *lgProblem) parallel(ctx context.Context, newScratch func() any, f func(s any, b int)) error {
+	var next atomic.Int64
+	workers := min(pr.workers, pr.nblocks)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var s any
+			if newScratch != nil {
+				s = newScratch()
+			}
+			for {
+				b := int(next.Add(1)) - 1
+				if b >= pr.nblocks || ctx.Err() != nil {
+					return
+				}
+				f(s, b)
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// lgScan is the result of the validation pass.
+type lgScan struct {
+	badRow, badCol int // first bad value (row-major order), -1 if none
+	badVal         float64
+	badErr         error
+	nPos, n1       int     // units with w > 0; of those, treated
+	sumW, sumWY    float64 // weight sums
+	sumWX          []float64
+	min0, max0     []float64 // covariate range among controls (w > 0)
+	min1, max1     []float64 // among treated (w > 0)
+	dev            float64   // deviance at the initial eta
+}
+
+func newLgScan(p int) *lgScan {
+	s := &lgScan{badRow: -1, badCol: -1, sumWX: make([]float64, p),
+		min0: make([]float64, p), max0: make([]float64, p),
+		min1: make([]float64, p), max1: make([]float64, p)}
+	for j := 0; j < p; j++ {
+		s.min0[j], s.min1[j] = math.Inf(1), math.Inf(1)
+		s.max0[j], s.max1[j] = math.Inf(-1), math.Inf(-1)
+	}
+	return s
+}
+
+// scan validates every row (covariates, then treatment, then weight),
+// accumulates the sums needed for centering and the single-column
+// separation check, and, when eta is not nil, stores R's starting linear
+// predictor logit((w*y + 0.5)/(w + 1)) and its deviance.
+func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
+	parts := make([]*lgScan, pr.nblocks)
+	err := pr.parallel(ctx, nil, func(_ any, b int) {
+		s := newLgScan(pr.p)
+		parts[b] = s
+		lo, hi := pr.blockRows(b)
+		for i := lo; i < hi; i++ {
+			row := pr.x[i*pr.stride : i*pr.stride+pr.p]
+			for j, v := range row {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					s.badRow, s.badCol, s.badVal, s.badErr = i, j, v, ErrNonFinite
+					return
+				}
+			}
+			yi, wi := pr.y[i], pr.weight(i)
+			switch {
+			case math.IsNaN(yi) || math.IsInf(yi, 0):
+				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrNonFinite
+			case yi != 0 && yi != 1:
+				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrNotBinary
+			case math.IsNaN(wi) || math.IsInf(wi, 0):
+				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrNonFinite
+			case wi < 0:
+				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrNegativeWeight
+			}
+			if s.badErr != nil {
+				return
+			}
+			if wi == 0 {
+				if eta != nil {
+					eta[i] = 0
+				}
+				continue
+			}
+			s.nPos++
+			s.sumW += wi
+			s.sumWY += wi * yi
+			mn, mx := s.min0, s.max0
+			if yi == 1 {
+				s.n1++
+				mn, mx = s.min1, s.max1
+			}
+			for j, v := range row {
+				s.sumWX[j] += wi * v
+				if v < mn[j] {
+					mn[j] = v
+				}
+				if v > mx[j] {
+					mx[j] = v
+				}
+			}
+			if eta != nil {
+				mustart := (wi*yi + 0.5) / (wi + 1)
+				e := lgLinkfun(mustart)
+				eta[i] = e
+				s.dev += lgDevResid(yi, lgLinkinv(e), wi)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	tot := newLgScan(pr.p)
+	for _, s := range parts {
+		if s.badErr != nil {
+			tot.badRow, tot.badCol, tot.badVal, tot.badErr = s.badRow, s.badCol, s.badVal, s.badErr
+			return tot, nil
+		}
+		tot.nPos += s.nPos
+		tot.n1 += s.n1
+		tot.sumW += s.sumW
+		tot.sumWY += s.sumWY
+		tot.dev += s.dev
+		for j := 0; j < pr.p; j++ {
+			tot.sumWX[j] += s.sumWX[j]
+			tot.min0[j] = math.Min(tot.min0[j], s.min0[j])
+			tot.max0[j] = math.Max(tot.max0[j], s.max0[j])
+			tot.min1[j] = math.Min(tot.min1[j], s.min1[j])
+			tot.max1[j] = math.Max(tot.max1[j], s.max1[j])
+		}
+	}
+	return tot, nil
+}
+
+// lgPassResult is the result of an IRLS pass.
+type lgPassResult struct {
+	dev      float64 // deviance at the (new) eta
+	maxDelta float64 // max |eta_new - eta_old| over units with w > 0
+	boundary int     // units with mu numerically 0 or 1
+}
+
+// lgPackedLen is the length of a packed upper triangle of order m.
+func lgPackedLen(m int) int { return m * (m + 1) / 2 }
+
+// lgPassScratch is one goroutine's buffer of up to four weighted rows.
+type lgPassScratch struct {
+	u, a [4][]float64
+}
+
+// pass is one sweep over the rows. With beta not nil it first sets
+// eta_i = u_i'beta (beta in internal coordinates; maxDelta compares with
+// the previous eta), else it uses the stored eta; it returns the deviance
+// at eta. With g not nil it also accumulates, at R's working weights
+// W = w*mu.eta^2/var(mu) and working response z = eta + (y-mu)/mu.eta of
+// that eta, the packed upper triangle of order m = q+1 of
+// sum_i W_i v_i v_i' with v_i = (u_i, z_i): its leading q×q block is
+// U'WU and its last column U'Wz. Cost: n(p+1) multiply-adds for eta and,
+// with g, n*m*(m+1)/2 for the triangle.
+func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassResult, error) {
+	m := pr.q + 1
+	plen := lgPackedLen(m)
+	var parts []float64
+	if g != nil {
+		if len(pr.parts) != pr.nblocks*plen {
+			pr.parts = make([]float64, pr.nblocks*plen)
+		}
+		parts = pr.parts
+		clear(parts)
+	}
+	res := make([]lgPassResult, pr.nblocks)
+	err := pr.parallel(ctx, func() any {
+		s := &lgPassScratch{}
+		for r := range s.u {
+			s.u[r] = make([]float64, m)
+			s.a[r] = make([]float64, m)
+		}
+		return s
+	}, func(sc any, b int) {
+		s := sc.(*lgPassScratch)
+		var r lgPassResult
+		var gb []float64
+		if g != nil {
+			gb = parts[b*plen : (b+1)*plen]
+		}
+		lo, hi := pr.blockRows(b)
+		k := 0 // rows buffered
+		for i := lo; i < hi; i++ {
+			wi := pr.weight(i)
+			if wi == 0 {
+				if beta != nil {
+					pr.fillRow(s.u[k], i)
+					eta[i] = lgDot(s.u[k][:pr.q], beta)
+				}
+				continue
+			}
+			u := s.u[k]
+			pr.fillRow(u, i)
+			e := eta[i]
+			if beta != nil {
+				enew := lgDot(u[:pr.q], beta)
+				if d := math.Abs(enew - e); d > r.maxDelta || math.IsNaN(d) {
+					r.maxDelta = d
+				}
+				e = enew
+				eta[i] = e
+			}
+			me, mu := lgMuEtaLinkinv(e)
+			yi := pr.y[i]
+			r.dev += lgDevResid(yi, mu, wi)
+			if mu < lgBoundary || mu > 1-lgBoundary {
+				r.boundary++
+			}
+			if g == nil {
+				continue
+			}
+			W := wi * me * me / (mu * (1 - mu))
+			u[pr.q] = e + (yi-mu)/me
+			a := s.a[k][:len(u)]
+			for j, v := range u {
+				a[j] = W * v
+			}
+			k++
+			if k == 4 {
+				lgRank4(gb, m, &s.a, &s.u)
+				k = 0
+			}
+		}
+		if k > 0 {
+			for r := k; r < 4; r++ {
+				clear(s.a[r])
+				clear(s.u[r])
+			}
+			lgRank4(gb, m, &s.a, &s.u)
+		}
+		res[b] = r
+	})
+	var tot lgPassResult
+	for _, r := range res {
+		tot.dev += r.dev
+		tot.boundary += r.boundary
+		if r.maxDelta > tot.maxDelta || math.IsNaN(r.maxDelta) {
+			tot.maxDelta = r.maxDelta
+		}
+	}
+	if g != nil {
+		clear(g[:plen])
+		for b := 0; b < pr.nblocks; b++ {
+			gb := parts[b*plen : (b+1)*plen]
+			for j, v := range gb {
+				g[j] += v
+			}
+		}
+	}
+	return tot, err
+}
+
+// lgDot returns sum_j u_j b_j in index order.
+func lgDot(u, b []float64) float64 {
+	u = u[:len(b)]
+	s := 0.0
+	for j, v := range b {
+		s += v * u[j]
+	}
+	return s
+}
+
+// fillRow writes (1, x_i - c) (or x_i without intercept) to u[:q].
+func (pr *lgProblem) fillRow(u []float64, i int) {
+	row := pr.x[i*pr.stride : i*pr.stride+pr.p]
+	off := 0
+	if pr.icpt {
+		u[0] = 1
+		off = 1
+	}
+	dst := u[off : off+pr.p]
+	c := pr.center[:len(dst)]
+	row = row[:len(dst)]
+	for j, v := range row {
+		dst[j] = v - c[j]
+	}
+}
+
+// lgRank4Go adds sum_r a[r] u[r]' to the packed upper triangle g of order
+// m, in a fixed order of operations (the portable kernel).
+func lgRank4Go(g []float64, m int, a, u *[4][]float64) {
+	a0, a1, a2, a3 := a[0][:m], a[1][:m], a[2][:m], a[3][:m]
+	u0, u1, u2, u3 := u[0][:m], u[1][:m], u[2][:m], u[3][:m]
+	off := 0
+	for j := 0; j < m; j++ {
+		gj := g[off : off+m-j]
+		v0, v1, v2, v3 := u0[j:], u1[j:], u2[j:], u3[j:]
+		v0, v1, v2, v3 = v0[:len(gj)], v1[:len(gj)], v2[:len(gj)], v3[:len(gj)]
+		s0, s1, s2, s3 := a0[j], a1[j], a2[j], a3[j]
+		for k := range gj {
+			gj[k] += s0*v0[k] + s1*v1[k] + s2*v2[k] + s3*v3[k]
+		}
+		off += m - j
+	}
+}
