@@ -33,7 +33,8 @@ type BootstrapOptions struct {
 	// starts and the model itself are the callback's business. nil
 	// means fixed scores: only the matching is redone with the new
 	// weights, which ignores the sampling variation of the estimated
-	// scores.
+	// scores. Refit is called from Workers goroutines at once: it must be
+	// safe for concurrent use (fit into fresh or per-call buffers).
 	Refit func(ctx context.Context, w []float64) ([]float64, error)
 	// Match is the matching rule; it must be the rule of the point
 	// estimate (see MatchRule).

@@ -213,6 +213,9 @@ func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []in
 		}
 		return strata[u]
 	}
+	if cap(buf) < len(s.Treated)-pr.nTreatedUnits {
+		buf = make([]strat, 0, len(s.Treated)-pr.nTreatedUnits)
+	}
 	buf = buf[:0]
 	for u, tr := range s.Treated {
 		if !tr && (keep == nil || keep(u)) {

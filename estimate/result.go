@@ -23,9 +23,9 @@ type Series struct {
 	// Subgroup names the attribute and Group the level; both "" for the
 	// whole sample.
 	Subgroup, Group string
-	// NTreated is the number of matched treated units (weighted count
-	// when they carry weights), NUnmatched the treated left without a
-	// match set (caliper, empty stratum). NControls is the number of
+	// NTreated is the number of matched treated units, NUnmatched the
+	// treated left without a match set (caliper, trimming, too few
+	// controls in the stratum). NControls is the number of
 	// distinct controls with positive weight in their match sets and
 	// WeightedControls the sum of the controls' match weights (equal to
 	// NTreated: every match set sums to 1).

@@ -109,7 +109,14 @@ func newPersons(s *Sample) *persons {
 		id int64
 		u  int32
 	}
-	var tr, co []pu
+	nt := 0
+	for _, t := range s.Treated {
+		if t {
+			nt++
+		}
+	}
+	tr := make([]pu, 0, nt)
+	co := make([]pu, 0, n-nt)
 	for u, t := range s.Treated {
 		if t {
 			tr = append(tr, pu{s.person(u), int32(u)})

@@ -97,11 +97,11 @@ func requireSamePanel(t *testing.T, a, b *Panel, samePerson bool) {
 // workers and for shuffled persons and spells, with two draws per
 // control and a full horizon (so NaN cells are compared too).
 func TestBuildDeterministic(t *testing.T) {
-	n := 20000
+	n, every := 20000, 40
 	if testing.Short() {
-		n = 6000
+		n, every = 3000, 10
 	}
-	r := synthRegister(n, 40, 5)
+	r := synthRegister(n, every, 5)
 	d := synthDesign()
 	d.DrawsPerControl = 2
 	d.FullHorizon = true

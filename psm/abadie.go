@@ -1,6 +1,11 @@
 package psm
 
-import "math"
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sort"
+)
 
 // ATTOptions configures ATT. The zero value is the documented default.
 type ATTOptions struct {
@@ -166,88 +171,99 @@ func badControl(j int32, v float64) error {
 // blockSetStats works on index blocks: each block in some set gets its
 // weighted count, mean and sum of squared deviations (one pass over its
 // controls), and the set statistics are merged from whole blocks (Chan et
-// al.'s pairwise update), so a set costs O(blocks in it).
+// al.'s pairwise update), so a set costs O(blocks in it). Work and memory
+// are proportional to the blocks in the union of the sets, not to N.
 func blockSetStats(y []float64, m *Matching) (setStats, error) {
 	ix := m.ix
-	B := len(ix.bscore)
 	T := len(m.Matched)
-	// Open-set counts and the masses A_b = sum t_i/W_i and
-	// B_b = sum t_i/W_i^2 of each block, by difference arrays.
-	dC := make([]int32, B+1)
-	dA := make([]float64, B+1)
-	dB := make([]float64, B+1)
+	// The union of the set ranges as disjoint intervals of blocks, each
+	// with the offset of its first block in the per-block arrays.
+	type span struct{ lo, hi, off int32 }
+	var sets []int
 	for i, ok := range m.Matched {
-		if !ok {
+		if ok {
+			sets = append(sets, i)
+		}
+	}
+	slices.SortFunc(sets, func(a, b int) int { return cmp.Compare(m.BlockLo[a], m.BlockLo[b]) })
+	var spans []span
+	var u int32
+	for _, i := range sets {
+		a, e := m.BlockLo[i], m.BlockHi[i]
+		if n := len(spans); n > 0 && a <= spans[n-1].hi {
+			if e > spans[n-1].hi {
+				u += e - spans[n-1].hi
+				spans[n-1].hi = e
+			}
 			continue
 		}
-		a, e := m.BlockLo[i], m.BlockHi[i]
+		spans = append(spans, span{a, e, u})
+		u += e - a
+	}
+	local := func(i int) int32 { // index of set i's first block
+		a := m.BlockLo[i]
+		k := sort.Search(len(spans), func(k int) bool { return spans[k].hi > a })
+		return spans[k].off + a - spans[k].lo
+	}
+	bw := make([]float64, u)
+	bmean := make([]float64, u)
+	bm2 := make([]float64, u)
+	ma := make([]float64, u) // sum t_i/W_i over the sets covering the block
+	mb := make([]float64, u) // sum t_i/W_i^2
+	for _, sp := range spans {
+		for b := sp.lo; b < sp.hi; b++ {
+			var w, mean, m2 float64
+			for _, j := range ix.order[ix.bstart[b]:ix.bstart[b+1]] {
+				wj := 1.0
+				if m.cw != nil {
+					wj = m.cw[j]
+				}
+				if wj == 0 {
+					continue
+				}
+				v := y[j]
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return setStats{}, badControl(j, v)
+				}
+				w += wj
+				d := v - mean
+				mean += d * wj / w
+				m2 += wj * d * (v - mean)
+			}
+			k := sp.off + b - sp.lo
+			bw[k], bmean[k], bm2[k] = w, mean, m2
+		}
+	}
+	s := setStats{mean: make([]float64, T), m2: make([]float64, T)}
+	for _, i := range sets {
 		f := m.MatchedWeight[i] / m.SetWeight[i]
 		g := f / m.SetWeight[i]
-		dC[a]++
-		dC[e]--
-		dA[a] += f
-		dA[e] -= f
-		dB[a] += g
-		dB[e] -= g
-	}
-	bw := make([]float64, B)
-	bmean := make([]float64, B)
-	bm2 := make([]float64, B)
-	var open int32
-	var ra, rb, kterm float64
-	for b := 0; b < B; b++ {
-		open += dC[b]
-		ra += dA[b]
-		rb += dB[b]
-		if open == 0 {
-			ra, rb = 0, 0
-			continue
-		}
+		k0 := local(i)
 		var w, mean, m2 float64
-		for _, j := range ix.order[ix.bstart[b]:ix.bstart[b+1]] {
-			wj := 1.0
-			if m.cw != nil {
-				wj = m.cw[j]
-			}
-			if wj == 0 {
-				continue
-			}
-			v := y[j]
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return setStats{}, badControl(j, v)
-			}
-			w += wj
-			d := v - mean
-			mean += d * wj / w
-			m2 += wj * d * (v - mean)
-		}
-		bw[b], bmean[b], bm2[b] = w, mean, m2
-		// copies semantics: w_b copies, each with K = ra, KK = rb
-		kterm += w * (ra*ra - rb)
-	}
-	s := setStats{mean: make([]float64, T), m2: make([]float64, T), kterm: kterm}
-	for i, ok := range m.Matched {
-		if !ok {
-			continue
-		}
-		var w, mean, m2 float64
-		for b := m.BlockLo[i]; b < m.BlockHi[i]; b++ {
-			wb := bw[b]
+		for k := k0; k < k0+m.BlockHi[i]-m.BlockLo[i]; k++ {
+			ma[k] += f
+			mb[k] += g
+			wb := bw[k]
 			if wb == 0 {
 				continue
 			}
 			if w == 0 {
-				w, mean, m2 = wb, bmean[b], bm2[b]
+				w, mean, m2 = wb, bmean[k], bm2[k]
 				continue
 			}
 			n := w + wb
-			d := bmean[b] - mean
+			d := bmean[k] - mean
 			mean += d * wb / n
-			m2 += bm2[b] + d*d*w*wb/n
+			m2 += bm2[k] + d*d*w*wb/n
 			w = n
 		}
 		s.mean[i] = mean
 		s.m2[i] = m2 / w
+	}
+	// copies semantics: block k holds bw[k] copies, each with
+	// K = ma[k] and KK = mb[k]
+	for k, w := range bw {
+		s.kterm += w * (ma[k]*ma[k] - mb[k])
 	}
 	return s, nil
 }

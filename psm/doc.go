@@ -16,4 +16,19 @@
 //
 // Its cost per IRLS iteration is O(n p²/2) multiply-adds for n units and p
 // covariates, spread over Workers goroutines.
+//
+// # Matching
+//
+// Match finds for each treated unit the nearest control(s) on the score
+// or its logit: K neighbours, every control tied with the K-th sharing
+// the weight equally (the SFI rule for K = 1), with or without
+// replacement, caliper, exact strata, common-support trimming and
+// frequency weights. NewIndex prepares the controls once (sorted, equal
+// scores collapsed into blocks) so that repeated matching, as in the
+// bootstrap, costs O(log N) per treated unit whatever the size of the tie
+// blocks (Index.MatchInto). ATT estimates the effect on the treated with
+// the Abadie–Imbens (2006) and naive standard errors of R
+// Matching::Match; Balance compares treated and matched controls (SFI
+// Table 5.1, with MatchIt's standardized differences, variance ratios and
+// eCDF statistics).
 package psm

@@ -90,40 +90,61 @@ func NewIndex(control []float64, opts *MatchOptions) (*Index, error) {
 		idx[i] = int32(i)
 	}
 	keys, idx = radixSort64(keys, idx)
+	// sorted scores: decoded from the keys (sequential) or, after the
+	// stratum pass, gathered
+	sorted := make([]float64, n)
 	if ix.hasStrata {
 		sk := make([]uint64, n)
 		for p, i := range idx {
 			sk[p] = uint64(uint32(o.ControlStrata[i]) ^ 0x80000000)
 		}
 		_, idx = radixSort64(sk, idx)
+		for p, i := range idx {
+			sorted[p] = x[i]
+		}
+	} else {
+		for p, k := range keys {
+			sorted[p] = keyFloat(k)
+		}
 	}
 	ix.order = idx
 
+	// Count the blocks, then fill them.
+	var stratumAt func(p int) int32
+	if ix.hasStrata {
+		stratumAt = func(p int) int32 { return o.ControlStrata[idx[p]] }
+	} else {
+		stratumAt = func(int) int32 { return 0 }
+	}
+	nb, ns := 0, 0
+	for p := range sorted {
+		if p == 0 || stratumAt(p) != stratumAt(p-1) {
+			nb++
+			ns++
+		} else if sorted[p] != sorted[p-1] {
+			nb++
+		}
+	}
 	ix.blockOf = make([]int32, n)
 	if ix.hasStrata {
 		ix.sOf = make([]int32, n)
 	}
-	ix.bstart = make([]int32, 0, 16)
-	ix.bscore = make([]float64, 0, 16)
-	ix.sblock = make([]int32, 0, 2)
-	var prevS int32
-	prevX := math.NaN()
-	for p, i := range idx {
-		v := x[i]
-		var s int32
-		if ix.hasStrata {
-			s = o.ControlStrata[i]
-		}
-		newStratum := p == 0 || s != prevS
-		if newStratum || v != prevX {
+	ix.bstart = make([]int32, 0, nb+1)
+	ix.bscore = make([]float64, 0, nb)
+	ix.sblock = make([]int32, 0, ns+1)
+	ix.strata = make([]int32, 0, ns)
+	for p, v := range sorted {
+		s := stratumAt(p)
+		newStratum := p == 0 || s != stratumAt(p-1)
+		if newStratum || v != sorted[p-1] {
 			if newStratum {
 				ix.sblock = append(ix.sblock, int32(len(ix.bstart)))
 				ix.strata = append(ix.strata, s)
 			}
 			ix.bstart = append(ix.bstart, int32(p))
 			ix.bscore = append(ix.bscore, v)
-			prevS, prevX = s, v
 		}
+		i := idx[p]
 		ix.blockOf[i] = int32(len(ix.bstart) - 1)
 		if ix.hasStrata {
 			ix.sOf[i] = int32(len(ix.strata) - 1)
@@ -163,6 +184,14 @@ func floatKey(f float64) uint64 {
 		return ^b
 	}
 	return b | 1<<63
+}
+
+// keyFloat inverts floatKey.
+func keyFloat(k uint64) float64 {
+	if k>>63 != 0 {
+		return math.Float64frombits(k &^ (1 << 63))
+	}
+	return math.Float64frombits(^k)
 }
 
 // radixSort64 sorts keys ascending, carrying idx along, with a stable

@@ -248,7 +248,7 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		KthDistance: dst.KthDistance, BlockLo: dst.BlockLo, BlockHi: dst.BlockHi,
 		SetWeight: dst.SetWeight, ControlWeight: dst.ControlWeight,
 		MatchedControls: dst.MatchedControls[:0],
-		ix:              ix, cw: o.ControlWeights, tw: o.TreatedWeights, k: o.K, noRepl: o.NoReplacement, scratch: sc,
+		ix:              ix, cw: o.ControlWeights, tw: o.TreatedWeights, noRepl: o.NoReplacement, scratch: sc,
 	}
 	m := dst
 	// Clear the control weights left by the previous call.

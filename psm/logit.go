@@ -42,7 +42,11 @@ type LogitOptions struct {
 	Workers int
 	// AliasTol is the aliasing tolerance: a covariate is dropped when
 	// 1 - R² of its regression (W-weighted, with intercept) on the earlier
-	// kept covariates is at most AliasTol. Default (0) 1e-10.
+	// kept covariates is at most AliasTol. Default (0) 1e-10. R's glm.fit
+	// drops a column whose pivoted-QR residual norm is below
+	// min(1e-7, epsilon/1000) times its norm; both rules drop exact and
+	// rounding-level dependencies and the same (later) column, but normal
+	// equations cannot resolve 1 - R² below about 1e-13.
 	AliasTol float64
 	// Progress, if not nil, is called after each IRLS iteration with the
 	// iteration number and the deviance.
@@ -111,9 +115,19 @@ type Logit struct {
 // X'WX is equilibrated to unit diagonal before the factorization, for
 // conditioning; results are reported on the original scale. X'WX and
 // X'Wz are accumulated in parallel over fixed blocks of rows and summed
-// in block order, so the result is bit-identical for any Workers. Cost
-// per iteration: about n(p+2)(p+3)/2 multiply-adds plus n(p+1) for the
-// linear predictor.
+// in block order, so the result is bit-identical for any Workers (on
+// amd64 CPUs with AVX2 and FMA an assembly kernel with fused
+// multiply-adds is used, so bits may differ from other CPUs by rounding).
+// Each iteration is one pass over x that computes the new linear
+// predictor, its deviance and the next X'WX: about n(p+2)(p+3)/2
+// multiply-adds plus n(p+1), one exp per unit, and O(p³) for the
+// factorization; memory is O(n) for the linear predictor beyond x. One
+// pass more than iterations is made (the first at the start values).
+//
+// Differences from R: R halves a step whose deviance is not finite; with
+// R's clamped link that needs non-finite coefficients, which FitLogit
+// reports as ErrNotConverged instead. Aliasing uses AliasTol (see there).
+// AIC uses the exact log-likelihood; R rounds non-integer weights in it.
 //
 // Errors: a *LogitInputError (ErrNonFinite, ErrNotBinary,
 // ErrNegativeWeight) naming the column and row of the first bad value;
@@ -218,7 +232,7 @@ func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 	// and makes one pass that computes the new eta, its deviance and, for
 	// the next iteration, X'WX at it.
 	beta := make([]float64, q)
-	g := make([]float64, lgPackedLen(q+1))
+	g := make([]float64, lgGramLen(q+1))
 	var devold float64
 	if opts.Start != nil {
 		for j, v := range opts.Start {

@@ -64,6 +64,7 @@ func BenchmarkFitLogit(b *testing.B) {
 			x, y, names := lgBenchData(n, 40)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := lgCPUTime()
 			iters := 0
 			for range b.N {
 				fit, err := FitLogit(context.Background(), x, y, nil, names, nil)
@@ -72,6 +73,9 @@ func BenchmarkFitLogit(b *testing.B) {
 				}
 				iters += fit.Iterations
 			}
+			// CPU time (all threads) next to wall time: on a shared machine
+			// the wall time depends on the other load, CPU time less so.
+			b.ReportMetric((lgCPUTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 			b.ReportMetric(b.Elapsed().Seconds()/float64(iters), "s/iter")
 			b.ReportMetric(float64(iters)/float64(b.N), "iters")
 		})
@@ -101,14 +105,14 @@ func TestWriteLogitBenchData(t *testing.T) {
 	if err := flatfile.Write(path, flatfile.NewTable(append([]string{"y"}, names...), cols)); err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), lgCPUTime()
 	fit, err := FitLogit(context.Background(), x, y, nil, names, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	el := time.Since(t0)
-	t.Logf("FitLogit n=%d p=%d treated=%d: %v total, %d iterations, %v per iteration",
-		n, p, fit.NTreated, el, fit.Iterations, el/time.Duration(fit.Iterations))
+	el, cpu := time.Since(t0), lgCPUTime()-cpu0
+	t.Logf("FitLogit n=%d p=%d treated=%d: %v total (CPU %v), %d iterations, %v per iteration",
+		n, p, fit.NTreated, el, cpu, fit.Iterations, el/time.Duration(fit.Iterations))
 	for j, nm := range fit.Names {
 		t.Logf("%-12s %.15g (se %.15g)", nm, fit.Coef[j], fit.SE[j])
 	}

@@ -15,8 +15,8 @@ type lgFactor struct {
 	rank  int
 }
 
-// lgFactorize factors the leading q×q block of the packed upper triangle
-// g of order q+1 (see gramPass), adding l2 to the diagonal of the
+// lgFactorize factors the leading q×q block of the upper triangle of the
+// (q+1)×lgStride(q+1) matrix g (see pass), adding l2 to the diagonal of the
 // non-intercept columns first. Column k is aliased when forced[k] is set,
 // when its diagonal is not positive, or when its Schur complement d_k
 // (its residual sum of squares on the earlier kept columns) is at most
@@ -34,11 +34,10 @@ func lgFactorize(f *lgFactor, g []float64, q int, icpt bool, l2, tol float64, fo
 	}
 	a := f.r
 	clear(a)
-	// Unpack the leading block (upper triangle) into a.
-	off := 0
+	// Copy the upper triangle of the leading block into a.
+	m4 := lgStride(m)
 	for j := 0; j < q; j++ {
-		copy(a[j*q+j:j*q+q], g[off:off+q-j])
-		off += m - j
+		copy(a[j*q+j:j*q+q], g[j*m4+j:j*m4+q])
 	}
 	first := 0
 	if icpt {
@@ -113,16 +112,14 @@ func lgFactorize(f *lgFactor, g []float64, q int, icpt bool, l2, tol float64, fo
 }
 
 // solve returns beta with (U'WU + L2) beta = rhs on the kept columns and
-// beta = 0 on the aliased ones. rhs is column q of the packed g.
+// beta = 0 on the aliased ones. rhs is column q of g.
 func (f *lgFactor) solve(g []float64, beta []float64) {
 	q := f.q
-	m := q + 1
-	// Column q of the packed triangle: entry (j, q) of row j.
-	off := 0
+	m4 := lgStride(q + 1)
+	// Column q of g.
 	y := make([]float64, q)
 	for j := 0; j < q; j++ {
-		y[j] = g[off+q-j] * f.d[j]
-		off += m - j
+		y[j] = g[j*m4+q] * f.d[j]
 	}
 	r := f.r
 	// Forward: R' t = y.

@@ -2,13 +2,13 @@ package psm
 
 // lgRank4FMA is lgRank4Go with AVX2 fused multiply-adds: for each j the
 // packed row g[j, j:m] += s0*u0[j:m] + s1*u1[j:m] + s2*u2[j:m] + s3*u3[j:m]
-// with s_r = a_r[j], each element as ((g + s0 u0) + s1 u1) + s2 u2) + s3 u3
+// with s_r = w_r*u_r[j] (rounded as in lgRank4Go), each element as ((g + s0 u0) + s1 u1) + s2 u2) + s3 u3
 // with one rounding per fused step, whether it falls in a vector or in the
 // scalar tail, so the result does not depend on alignment or on how rows
 // are split into blocks.
 //
 //go:noescape
-func lgRank4FMA(dst *float64, m int, a0, a1, a2, a3, u0, u1, u2, u3 *float64)
+func lgRank4FMA(dst *float64, m, m4 int, w *[4]float64, u0, u1, u2, u3 *float64)
 
 //go:noescape
 func lgCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
@@ -36,20 +36,21 @@ func lgHaveFMA() bool {
 
 var lgUseFMA = lgHaveFMA()
 
-// lgRank4 adds sum_r a[r] u[r]' to the packed upper triangle g of order
-// m (see lgRank4Go).
-func lgRank4(g []float64, m int, a, u *[4][]float64) {
+// lgRank4 adds sum_r w[r] u[r] u[r]' to the upper triangle of the
+// m×lgStride(m) matrix g (see lgRank4Go).
+func lgRank4(g []float64, m int, w *[4]float64, u *[4][]float64) {
 	if !lgUseFMA {
-		lgRank4Go(g, m, a, u)
+		lgRank4Go(g, m, w, u)
 		return
 	}
-	if len(g) < lgPackedLen(m) {
+	m4 := lgStride(m)
+	if m < 1 || len(g) < m*m4 {
 		panic("psm: lgRank4: short g")
 	}
-	for r := range a {
-		if len(a[r]) < m || len(u[r]) < m {
+	for r := range u {
+		if len(u[r]) < m4 {
 			panic("psm: lgRank4: short row")
 		}
 	}
-	lgRank4FMA(&g[0], m, &a[0][0], &a[1][0], &a[2][0], &a[3][0], &u[0][0], &u[1][0], &u[2][0], &u[3][0])
+	lgRank4FMA(&g[0], m, m4, w, &u[0][0], &u[1][0], &u[2][0], &u[3][0])
 }

@@ -1,67 +1,50 @@
 #include "textflag.h"
 
-// func lgRank4FMA(dst *float64, m int, a0, a1, a2, a3, u0, u1, u2, u3 *float64)
-TEXT ·lgRank4FMA(SB), NOSPLIT, $0-80
-	MOVQ dst+0(FP), DI
-	MOVQ m+8(FP), CX
-	MOVQ a0+16(FP), R8
-	MOVQ a1+24(FP), R9
-	MOVQ a2+32(FP), R10
-	MOVQ a3+40(FP), R11
-	MOVQ u0+48(FP), R12
-	MOVQ u1+56(FP), R13
-	MOVQ u2+64(FP), SI
-	MOVQ u3+72(FP), DX
-	TESTQ CX, CX
-	JLE done
+// func lgRank4FMA(dst *float64, m, m4 int, w *[4]float64, u0, u1, u2, u3 *float64)
+TEXT ·lgRank4FMA(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), BX
+	MOVQ m+8(FP), R8
+	MOVQ m4+16(FP), R9
+	MOVQ w+24(FP), AX
+	VMOVSD 0(AX), X8
+	VMOVSD 8(AX), X9
+	VMOVSD 16(AX), X10
+	VMOVSD 24(AX), X11
+	MOVQ u0+32(FP), R12
+	MOVQ u1+40(FP), R13
+	MOVQ u2+48(FP), SI
+	MOVQ u3+56(FP), DX
+	XORQ CX, CX // j
 
 rowloop:
-	// CX = length of packed row j; DI = &g[j, j]; R8..R11 = &a_r[j];
-	// R12, R13, SI, DX = &u_r[j].
-	VBROADCASTSD (R8), Y0
-	VBROADCASTSD (R9), Y1
-	VBROADCASTSD (R10), Y2
-	VBROADCASTSD (R11), Y3
-	XORQ AX, AX
-	MOVQ CX, BX
-	SUBQ $4, BX // last k at which a full vector fits
+	// BX = &g[j, 0]; s_r = w_r * u_r[j] broadcast to Y0..Y3.
+	CMPQ CX, R8
+	JGE done
+	VMULSD (R12)(CX*8), X8, X0
+	VMULSD (R13)(CX*8), X9, X1
+	VMULSD (SI)(CX*8), X10, X2
+	VMULSD (DX)(CX*8), X11, X3
+	VBROADCASTSD X0, Y0
+	VBROADCASTSD X1, Y1
+	VBROADCASTSD X2, Y2
+	VBROADCASTSD X3, Y3
+	MOVQ CX, AX
+	ANDQ $-4, AX // k = j rounded down to a multiple of 4
 
 vecloop:
-	CMPQ AX, BX
-	JGT tail
-	VMOVUPD (DI)(AX*8), Y4
+	VMOVUPD (BX)(AX*8), Y4
 	VFMADD231PD (R12)(AX*8), Y0, Y4
 	VFMADD231PD (R13)(AX*8), Y1, Y4
 	VFMADD231PD (SI)(AX*8), Y2, Y4
 	VFMADD231PD (DX)(AX*8), Y3, Y4
-	VMOVUPD Y4, (DI)(AX*8)
+	VMOVUPD Y4, (BX)(AX*8)
 	ADDQ $4, AX
-	JMP vecloop
+	CMPQ AX, R9
+	JLT vecloop
 
-tail:
-	CMPQ AX, CX
-	JGE nextrow
-	VMOVSD (DI)(AX*8), X4
-	VFMADD231SD (R12)(AX*8), X0, X4
-	VFMADD231SD (R13)(AX*8), X1, X4
-	VFMADD231SD (SI)(AX*8), X2, X4
-	VFMADD231SD (DX)(AX*8), X3, X4
-	VMOVSD X4, (DI)(AX*8)
-	INCQ AX
-	JMP tail
-
-nextrow:
-	LEAQ (DI)(CX*8), DI
-	ADDQ $8, R8
-	ADDQ $8, R9
-	ADDQ $8, R10
-	ADDQ $8, R11
-	ADDQ $8, R12
-	ADDQ $8, R13
-	ADDQ $8, SI
-	ADDQ $8, DX
-	DECQ CX
-	JNZ rowloop
+	LEAQ (BX)(R9*8), BX
+	INCQ CX
+	JMP rowloop
 
 done:
 	VZEROUPPER

@@ -96,6 +96,10 @@ func newLgScan(p int) *lgScan {
 // separation check, and, when eta is not nil, stores R's starting linear
 // predictor logit((w*y + 0.5)/(w + 1)) and its deviance.
 func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
+	var unit [2]struct{ eta, dev float64 }
+	for y := range unit {
+		unit[y].eta, unit[y].dev = lgStart(float64(y), 1)
+	}
 	parts := make([]*lgScan, pr.nblocks)
 	err := pr.parallel(ctx, nil, func(_ any, b int) {
 		s := newLgScan(pr.p)
@@ -147,10 +151,14 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 				}
 			}
 			if eta != nil {
-				mustart := (wi*yi + 0.5) / (wi + 1)
-				e := lgLinkfun(mustart)
+				var e, d float64
+				if wi == 1 { // the common case: values computed once
+					e, d = unit[int(yi)].eta, unit[int(yi)].dev
+				} else {
+					e, d = lgStart(yi, wi)
+				}
 				eta[i] = e
-				s.dev += lgDevResid(yi, lgLinkinv(e), wi)
+				s.dev += d
 			}
 		}
 	})
@@ -179,6 +187,13 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 	return tot, nil
 }
 
+// lgStart returns R's starting eta, logit((w*y + 0.5)/(w + 1)), and the
+// unit's deviance term there.
+func lgStart(y, w float64) (eta, dev float64) {
+	eta = lgLinkfun((w*y + 0.5) / (w + 1))
+	return eta, lgDevResid(y, lgLinkinv(eta), w)
+}
+
 // lgPassResult is the result of an IRLS pass.
 type lgPassResult struct {
 	dev      float64 // deviance at the (new) eta
@@ -186,12 +201,21 @@ type lgPassResult struct {
 	boundary int     // units with mu numerically 0 or 1
 }
 
-// lgPackedLen is the length of a packed upper triangle of order m.
-func lgPackedLen(m int) int { return m * (m + 1) / 2 }
+// lgStride returns m rounded up to a multiple of 4: the row stride of
+// the Gram matrix and the length of the row buffers, so that every row of
+// the kernel's upper-triangle update is a whole number of 4-vectors.
+func lgStride(m int) int { return (m + 3) &^ 3 }
 
-// lgPassScratch is one goroutine's buffer of up to four weighted rows.
+// lgGramLen is the length of the m×lgStride(m) row-major Gram matrix, of
+// which the kernels fill the upper triangle (and a few entries left of
+// the diagonal, which are never read).
+func lgGramLen(m int) int { return m * lgStride(m) }
+
+// lgPassScratch is one goroutine's buffer of up to four rows and their
+// working weights.
 type lgPassScratch struct {
-	u, a [4][]float64
+	u [4][]float64
+	w [4]float64
 }
 
 // pass is one sweep over the rows. With beta not nil it first sets
@@ -199,13 +223,13 @@ type lgPassScratch struct {
 // the previous eta), else it uses the stored eta; it returns the deviance
 // at eta. With g not nil it also accumulates, at R's working weights
 // W = w*mu.eta^2/var(mu) and working response z = eta + (y-mu)/mu.eta of
-// that eta, the packed upper triangle of order m = q+1 of
-// sum_i W_i v_i v_i' with v_i = (u_i, z_i): its leading q×q block is
-// U'WU and its last column U'Wz. Cost: n(p+1) multiply-adds for eta and,
+// that eta, the upper triangle of the m×lgStride(m) row-major matrix
+// (m = q+1) sum_i W_i v_i v_i' with v_i = (u_i, z_i): its leading q×q
+// block is U'WU and its last column U'Wz. Cost: n(p+1) multiply-adds for eta and,
 // with g, n*m*(m+1)/2 for the triangle.
 func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassResult, error) {
 	m := pr.q + 1
-	plen := lgPackedLen(m)
+	plen := lgGramLen(m)
 	var parts []float64
 	if g != nil {
 		if len(pr.parts) != pr.nblocks*plen {
@@ -218,8 +242,7 @@ func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassRe
 	err := pr.parallel(ctx, func() any {
 		s := &lgPassScratch{}
 		for r := range s.u {
-			s.u[r] = make([]float64, m)
-			s.a[r] = make([]float64, m)
+			s.u[r] = make([]float64, lgStride(m)) // zero padding stays zero
 		}
 		return s
 	}, func(sc any, b int) {
@@ -235,49 +258,45 @@ func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassRe
 			wi := pr.weight(i)
 			if wi == 0 {
 				if beta != nil {
-					pr.fillRow(s.u[k], i)
-					eta[i] = lgDot(s.u[k][:pr.q], beta)
+					eta[i] = pr.fillRowDot(s.u[k], i, beta)
 				}
 				continue
 			}
 			u := s.u[k]
-			pr.fillRow(u, i)
 			e := eta[i]
 			if beta != nil {
-				enew := lgDot(u[:pr.q], beta)
+				enew := pr.fillRowDot(u, i, beta)
 				if d := math.Abs(enew - e); d > r.maxDelta || math.IsNaN(d) {
 					r.maxDelta = d
 				}
 				e = enew
 				eta[i] = e
+			} else if g != nil {
+				pr.fillRowDot(u, i, nil)
 			}
-			me, mu := lgMuEtaLinkinv(e)
+			me, mu, t := lgMuEtaLinkinv(e)
 			yi := pr.y[i]
-			r.dev += lgDevResid(yi, mu, wi)
+			r.dev += lgDevResidT(yi, mu, t, wi)
 			if mu < lgBoundary || mu > 1-lgBoundary {
 				r.boundary++
 			}
 			if g == nil {
 				continue
 			}
-			W := wi * me * me / (mu * (1 - mu))
+			s.w[k] = wi * me * me / (mu * (1 - mu))
 			u[pr.q] = e + (yi-mu)/me
-			a := s.a[k][:len(u)]
-			for j, v := range u {
-				a[j] = W * v
-			}
 			k++
 			if k == 4 {
-				lgRank4(gb, m, &s.a, &s.u)
+				lgRank4(gb, m, &s.w, &s.u)
 				k = 0
 			}
 		}
 		if k > 0 {
 			for r := k; r < 4; r++ {
-				clear(s.a[r])
+				s.w[r] = 0
 				clear(s.u[r])
 			}
-			lgRank4(gb, m, &s.a, &s.u)
+			lgRank4(gb, m, &s.w, &s.u)
 		}
 		res[b] = r
 	})
@@ -301,46 +320,53 @@ func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassRe
 	return tot, err
 }
 
-// lgDot returns sum_j u_j b_j in index order.
-func lgDot(u, b []float64) float64 {
-	u = u[:len(b)]
-	s := 0.0
-	for j, v := range b {
-		s += v * u[j]
-	}
-	return s
-}
-
-// fillRow writes (1, x_i - c) (or x_i without intercept) to u[:q].
-func (pr *lgProblem) fillRow(u []float64, i int) {
+// fillRowDot writes (1, x_i - c) (or x_i without intercept) to u[:q]
+// and, with beta not nil, returns u[:q]'beta summed in index order.
+func (pr *lgProblem) fillRowDot(u []float64, i int, beta []float64) float64 {
 	row := pr.x[i*pr.stride : i*pr.stride+pr.p]
 	off := 0
+	s := 0.0
 	if pr.icpt {
 		u[0] = 1
 		off = 1
+		if beta != nil {
+			s = beta[0]
+		}
 	}
 	dst := u[off : off+pr.p]
 	c := pr.center[:len(dst)]
 	row = row[:len(dst)]
-	for j, v := range row {
-		dst[j] = v - c[j]
+	if beta == nil {
+		for j, v := range row {
+			dst[j] = v - c[j]
+		}
+		return 0
 	}
+	b := beta[off : off+len(dst)]
+	for j, v := range row {
+		d := v - c[j]
+		dst[j] = d
+		s += b[j] * d
+	}
+	return s
 }
 
-// lgRank4Go adds sum_r a[r] u[r]' to the packed upper triangle g of order
-// m, in a fixed order of operations (the portable kernel).
-func lgRank4Go(g []float64, m int, a, u *[4][]float64) {
-	a0, a1, a2, a3 := a[0][:m], a[1][:m], a[2][:m], a[3][:m]
-	u0, u1, u2, u3 := u[0][:m], u[1][:m], u[2][:m], u[3][:m]
-	off := 0
+// lgRank4Go adds sum_r w[r] u[r] u[r]' to the upper triangle of the
+// row-major m×lgStride(m) matrix g (the portable kernel): for each row j,
+// with s_r = w[r]*u[r][j], g[j, k] += s0 u0[k] + s1 u1[k] + s2 u2[k] +
+// s3 u3[k] for k from j rounded down to a multiple of 4 up to the stride,
+// in a fixed order of operations. u rows have length lgStride(m).
+func lgRank4Go(g []float64, m int, w *[4]float64, u *[4][]float64) {
+	m4 := lgStride(m)
+	u0, u1, u2, u3 := u[0][:m4], u[1][:m4], u[2][:m4], u[3][:m4]
 	for j := 0; j < m; j++ {
-		gj := g[off : off+m-j]
-		v0, v1, v2, v3 := u0[j:], u1[j:], u2[j:], u3[j:]
+		k0 := j &^ 3
+		gj := g[j*m4+k0 : j*m4+m4]
+		v0, v1, v2, v3 := u0[k0:], u1[k0:], u2[k0:], u3[k0:]
 		v0, v1, v2, v3 = v0[:len(gj)], v1[:len(gj)], v2[:len(gj)], v3[:len(gj)]
-		s0, s1, s2, s3 := a0[j], a1[j], a2[j], a3[j]
+		s0, s1, s2, s3 := w[0]*u0[j], w[1]*u1[j], w[2]*u2[j], w[3]*u3[j]
 		for k := range gj {
 			gj[k] += s0*v0[k] + s1*v1[k] + s2*v2[k] + s3*v3[k]
 		}
-		off += m - j
 	}
 }

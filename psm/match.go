@@ -182,7 +182,6 @@ type Matching struct {
 	ix      *Index
 	cw      []float64 // control weights used (nil = 1); not copied
 	tw      []float64 // treated weights used (nil = 1); not copied
-	k       int
 	noRepl  bool
 	scratch *matchScratch
 }
@@ -195,11 +194,15 @@ func (m *Matching) Index() *Index { return m.ix }
 // in the number of controls N) and calls (*Index).Match; to match many
 // times against the same controls (the bootstrap) build the Index once.
 //
-// With K = 1, replacement, no caliper and distance.tolerance-style ties
-// (TieRule = TieRMatching, TieTolerance = 1e-12) the result equals R
-// Matching::Match(Y, Tr, X = score, estimand = "ATT", M = 1, ties = TRUE,
-// replace = TRUE, distance.tolerance = 1e-12): the same matched pairs and
-// weights (see ATT for its estimate and standard errors).
+// With TieRule = TieRMatching and TieTolerance = 1e-12 the match sets and
+// weights equal those of R Matching::Match(Y, Tr, X = score, estimand =
+// "ATT", M = K, caliper = Caliper, ties = TRUE, replace = TRUE,
+// distance.tolerance = 1e-12) (checked on testdata/match for K = 1 and 2,
+// with and without caliper, on both scales); see ATT for the estimate and
+// its standard errors. With the default TieDistance rule and tolerance 0
+// only exactly equal distances tie (the SFI and psmatch2 rule), which
+// differs from Matching::Match only when two distances differ by less
+// than its tolerance.
 func Match(treated, control []float64, opts *MatchOptions) (*Matching, error) {
 	ix, err := NewIndex(control, opts)
 	if err != nil {

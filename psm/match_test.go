@@ -142,12 +142,14 @@ func TestMatchCaliper(t *testing.T) {
 	assertSet(t, map[int32]float64{4: 1}, setOf(m, 1), "caliper")
 	assert.InDelta(t, 0.1, m.KthDistance[1], 1e-15)
 	// K=2 needs two controls within the caliper (as Matching::Match).
-	m, err = Match([]float64{0, 1}, []float64{0.4, 0.45, 0.6, 1.4, 0.9, 0.1}, &MatchOptions{Caliper: 0.3, K: 2})
-	if err == nil {
-		assert.Equal(t, StatusCaliper, m.Status[1])
-	} else {
-		assert.ErrorIs(t, err, ErrNoMatch)
-	}
+	// Adding 1.1: mean 0.661111, sd 0.444614, width 0.133384; treated 0
+	// has only 0.1 within it, treated 1 has 0.9 and 1.1.
+	m, err = Match([]float64{0, 1}, []float64{0.4, 0.45, 0.6, 1.4, 0.9, 0.1, 1.1}, &MatchOptions{Caliper: 0.3, K: 2})
+	require.NoError(t, err)
+	assert.Equal(t, []MatchStatus{StatusCaliper, StatusMatched}, m.Status)
+	assertSet(t, map[int32]float64{4: 0.5, 6: 0.5}, setOf(m, 1), "caliper K=2")
+	_, err = Match([]float64{0, 1}, []float64{0.4, 0.45, 0.6, 1.4, 0.9, 0.1}, &MatchOptions{Caliper: 0.3, K: 2})
+	assert.ErrorIs(t, err, ErrNoMatch)
 }
 
 func TestMatchNoReplacement(t *testing.T) {
@@ -644,5 +646,104 @@ func TestIndexConcurrentAndModeSwitch(t *testing.T) {
 	}
 	for g := 0; g < 4; g++ {
 		assert.NoError(t, <-done)
+	}
+}
+
+// Without replacement, against a direct simulation of the documented
+// rule: treated in input order each take the K available controls first in
+// the order (distance, score, input index), if K are available in the
+// stratum within the caliper.
+func TestMatchNoReplacementBruteForce(t *testing.T) {
+	for _, eager := range []int{1 << 16, 0} {
+		old := eagerBlocks
+		eagerBlocks = eager
+		rng := rand.New(rand.NewPCG(13, 1))
+		for rep := 0; rep < 200; rep++ {
+			nt, nc := 1+rng.IntN(12), 1+rng.IntN(30)
+			tr := make([]float64, nt)
+			co := make([]float64, nc)
+			for i := range tr {
+				tr[i] = float64(rng.IntN(8)) / 8
+			}
+			for j := range co {
+				co[j] = float64(rng.IntN(8)) / 8
+			}
+			o := MatchOptions{NoReplacement: true, K: 1 + rng.IntN(2)}
+			if rng.IntN(2) == 0 {
+				o.Caliper = 0.1 + rng.Float64()
+			}
+			if rng.IntN(2) == 0 {
+				o.TreatedStrata = make([]int32, nt)
+				o.ControlStrata = make([]int32, nc)
+				for i := range tr {
+					o.TreatedStrata[i] = int32(rng.IntN(2))
+				}
+				for j := range co {
+					o.ControlStrata[j] = int32(rng.IntN(2))
+				}
+			}
+			// the caliper width, as documented
+			var mean, ss float64
+			all := append(append([]float64{}, tr...), co...)
+			for _, v := range all {
+				mean += v / float64(len(all))
+			}
+			for _, v := range all {
+				ss += (v - mean) * (v - mean) / float64(len(all))
+			}
+			width := o.Caliper * math.Sqrt(ss)
+			used := make([]bool, nc)
+			want := make([]map[int32]float64, nt)
+			for i, t := range tr {
+				var cand []int
+				for j, x := range co {
+					if used[j] || (o.TreatedStrata != nil && o.TreatedStrata[i] != o.ControlStrata[j]) {
+						continue
+					}
+					if o.Caliper > 0 && math.Abs(t-x) > width {
+						continue
+					}
+					cand = append(cand, j)
+				}
+				if len(cand) < o.K {
+					continue
+				}
+				sort.Slice(cand, func(a, b int) bool {
+					da, db := math.Abs(co[cand[a]]-t), math.Abs(co[cand[b]]-t)
+					if da != db {
+						return da < db
+					}
+					if co[cand[a]] != co[cand[b]] {
+						return co[cand[a]] < co[cand[b]]
+					}
+					return cand[a] < cand[b]
+				})
+				want[i] = map[int32]float64{}
+				for _, j := range cand[:o.K] {
+					used[j] = true
+					want[i][int32(j)] = 1 / float64(o.K)
+				}
+			}
+			m, err := Match(tr, co, &o)
+			if err != nil && nc < o.K {
+				require.ErrorIs(t, err, ErrTooFewControls, "rep %d", rep)
+				continue
+			}
+			if err != nil {
+				require.ErrorIs(t, err, ErrNoMatch, "rep %d", rep)
+				for _, w := range want {
+					require.Nil(t, w, "rep %d", rep)
+				}
+				continue
+			}
+			for i := range tr {
+				if want[i] == nil {
+					assert.False(t, m.Matched[i], "rep %d treated %d", rep, i)
+					continue
+				}
+				assertSet(t, want[i], setOf(m, i), fmt.Sprintf("rep %d treated %d", rep, i))
+			}
+		}
+		eagerBlocks = old
 	}
 }

@@ -13,6 +13,14 @@
 //	 "coefficients":{"(Intercept)":…,"age":…},"std_errors":{…}}}
 //
 // Keys keep the model's term order; aliased (dropped) terms are null.
+//
+// With -outcomes y1,y2 it then matches treated to control units on the
+// fitted score (matching.go; flags -neighbors, -caliper, -replace, -on
+// prob|logit, -tie-tolerance, -tie-rule) and reports the ATT of each
+// outcome with Abadie–Imbens and naive standard errors; the JSON gains
+// "outcomes":{"y1":{"att","se_ai","se_standard","treated_mean",
+// "control_mean"},…}, "matched_controls" (distinct controls with positive
+// weight) and "weighted_controls" (the sum of the control weights).
 // Missing values, non-numeric values and absent columns are errors naming
 // the column and row.
 package main
@@ -40,6 +48,7 @@ type config struct {
 	json       bool
 	workers    int
 	maxIter    int
+	match      matchConfig // matching.go
 }
 
 // result is the -json output. Sections are filled by their stages; the
@@ -49,6 +58,10 @@ type result struct {
 	NControl int        `json:"n_control"`
 	Logit    *logitJSON `json:"logit"`
 	Outcomes any        `json:"outcomes,omitempty"`
+	// matching.go: distinct controls with positive weight, and the sum of
+	// the control weights
+	MatchedControls  *int     `json:"matched_controls,omitempty"`
+	WeightedControls *float64 `json:"weighted_controls,omitempty"`
 }
 
 // errUsage marks command-line mistakes (exit status 2).
@@ -87,6 +100,7 @@ func newFlags(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.json, "json", false, "print one JSON object instead of tables")
 	fs.IntVar(&cfg.workers, "workers", 0, "goroutines for the model fit (0 = GOMAXPROCS)")
 	fs.IntVar(&cfg.maxIter, "maxit", 0, "maximum IRLS iterations (0 = 25, as R's glm)")
+	addMatchFlags(fs, &cfg.match)
 	return fs
 }
 
@@ -111,6 +125,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case len(cfg.covariates) == 0:
 		return fmt.Errorf("%w: -covariates is required", errUsage)
 	}
+	if err := cfg.match.check(); err != nil {
+		return err
+	}
 	tab, err := flatfile.Read(cfg.data, &flatfile.ReadOptions{Columns: cfg.columns()})
 	if err != nil {
 		return err
@@ -120,12 +137,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var ms *matchSummary
+	if len(cfg.match.outcomes) > 0 {
+		if ms, err = matchOutcomes(tab, fit, &cfg, res); err != nil {
+			return err
+		}
+	}
 	if cfg.json {
 		enc := json.NewEncoder(stdout)
 		return enc.Encode(res)
 	}
 	fmt.Fprintf(stdout, "data: %s (%d rows)\ntreated: %d  controls: %d\n\n", cfg.data, tab.Rows(), res.NTreated, res.NControl)
-	return writeLogitTable(stdout, fit, cfg.treatment)
+	if err := writeLogitTable(stdout, fit, cfg.treatment); err != nil || ms == nil {
+		return err
+	}
+	return writeMatchTable(stdout, ms, &cfg.match)
 }
 
 // columns lists the file columns to read, each once.
@@ -144,6 +170,9 @@ func (c *config) columns() []string {
 	}
 	if c.weights != "" {
 		add(c.weights)
+	}
+	for _, s := range c.match.outcomes {
+		add(s)
 	}
 	return cols
 }

@@ -130,15 +130,16 @@ type Options struct {
 	// the zero value is no effect, and then TrueATT is exactly 0.
 	Effect EffectCurves
 	// Confounding is the strength of unobserved selection: the mean of
-	// the unobserved factor U among persons who ever start a spell, in
-	// standard deviations above the non-starters (U ~ N(0,1) for them).
-	// U lowers the monthly odds of wage income and of (non-SU) education
-	// from 2012 on (see UnobservedEffect, UnobservedShape), so a positive
-	// value makes starters' untreated outcomes worse than those of
-	// observably similar non-starters: negative bias for any estimator
-	// that conditions on observables only. 0 (default) means no
-	// unobserved confounding; the register part that predates 2012 does
-	// not depend on it.
+	// the unobserved factor U among persons who start a spell, in
+	// standard deviations (U ~ N(0,1) for everyone else). U lowers the
+	// monthly odds of wage income and of (non-SU) education by
+	// UnobservedEffect per SD, weighted by UnobservedShape over calendar
+	// months (by default from August 2012 on, after the SFI window), so a
+	// positive value makes starters' untreated outcomes worse than those
+	// of observably identical non-starters: a negative bias for any
+	// estimator that conditions on observables only. U does not act on
+	// the status grid. 0 (default) means no unobserved confounding: then
+	// selection is on observables only (see the package documentation).
 	Confounding float64
 	// UnobservedEffect is the decrease in the log-odds of the monthly
 	// probabilities of wage income and of education per standard
@@ -148,13 +149,16 @@ type Options struct {
 	// UnobservedShape is the weight (0..1 typically) of U's effect by
 	// calendar month, index 0 = January 2012; beyond its end the last
 	// value applies; months before 2012 have weight 0. nil means the
-	// default DefaultUnobservedShape (0 in January 2012 rising linearly
+	// default DefaultUnobservedShape (0 until July 2012, rising linearly
 	// to 1 in January 2013, then 1).
 	UnobservedShape []float64
-	// ControlFraction keeps each person who never starts a spell with
-	// this probability (persons who start are always kept): a smaller
-	// but still usable population for examples. 0 means 1 (keep all);
-	// must be in (0, 1].
+	// ControlFraction keeps each person whose first spell does not start
+	// in the SFI window (1 Feb – 31 Jul 2012) with this probability;
+	// persons starting in the window are always kept. The kept
+	// non-window persons are a random sample of the SFI's potential
+	// controls (later starters included, at the same rate), so a smaller
+	// population still supports the analysis. 0 means 1 (keep all); must
+	// be in (0, 1].
 	ControlFraction float64
 	// Progress, when not nil, is called from the generating goroutines
 	// with the number of persons done and the total (not in order, and
@@ -163,11 +167,13 @@ type Options struct {
 }
 
 // DefaultUnobservedShape is the default calendar weight of U's effect,
-// index 0 = January 2012: a linear rise to 1 in January 2013.
+// index 0 = January 2012: 0 until July 2012 (so U leaves everything the
+// SFI window's starters are selected on untouched), then a linear rise
+// to 1 in January 2013, then 1.
 func DefaultUnobservedShape() []float64 {
 	s := make([]float64, 13)
-	for i := range s {
-		s[i] = float64(i) / 12
+	for i := 7; i < len(s); i++ {
+		s[i] = float64(i-6) / 6
 	}
 	return s
 }
@@ -215,10 +221,13 @@ func (o *Options) resolved() (Options, error) {
 		r.ControlFraction = 1
 	}
 	e := r.Effect
-	for _, name := range OutcomeNames {
-		for m, v := range e.Curve(name) {
+	for _, c := range []struct {
+		field string
+		curve []float64
+	}{{"Employed", e.Employed}, {"EmployedNoBenefit", e.EmployedNoBenefit}, {"Education", e.Education}, {"SU", e.SU}} {
+		for m, v := range c.curve {
 			if math.IsNaN(v) || math.IsInf(v, 0) || v < -1 || v > 1 {
-				return r, fmt.Errorf("synth: Options.Effect %s[%d] = %v must be in [-1, 1]", name, m, v)
+				return r, fmt.Errorf("synth: Options.Effect.%s[%d] = %v must be in [-1, 1]", c.field, m, v)
 			}
 		}
 	}

@@ -13,6 +13,8 @@ var (
 	codeNB   [256]bool    // no public benefit (self-supporting or SU)
 	codeSUw  [256]bool
 	codeEdu  [256]bool // in ordinary education
+	// codeActivated: a benefit with activation variants.
+	codeActivated [256]bool
 )
 
 func initCodeTables() {
@@ -25,6 +27,7 @@ func initCodeTables() {
 		codeNB[c] = b == bSE || b == bSU
 		codeSUw[c] = b == bSU
 		codeEdu[c] = b == bSU || i == iOrdEdu || b == bApprentice
+		codeActivated[c] = isActivated(b)
 	}
 }
 
@@ -43,21 +46,37 @@ func (s *sim) monthly() {
 		lo, hi := int(monthWeekLo[t]), int(monthWeekHi[t])
 		pe, pd := 0.0, 0.0
 		nb, su := true, false
-		for w := lo; w < hi; w++ {
-			c := s.row[w]
-			r := codeWage[c]
-			if r < 0 {
-				r = 1
-			} else {
-				r *= e
+		same := true
+		c0 := s.row[lo]
+		for w := lo + 1; w < hi; w++ {
+			same = same && s.row[w] == c0
+		}
+		if same { // the common case: one status all month
+			pe = codeWage[c0] * e
+			if codeWage[c0] < 0 {
+				pe = 1
 			}
-			if r > pe {
-				pe = r
-			}
-			nb = nb && codeNB[c]
-			su = su || codeSUw[c]
-			if codeEdu[c] {
+			nb, su = codeNB[c0], codeSUw[c0]
+			if codeEdu[c0] {
 				pd = 1
+			}
+		} else {
+			for w := lo; w < hi; w++ {
+				c := s.row[w]
+				r := codeWage[c]
+				if r < 0 {
+					r = 1
+				} else {
+					r *= e
+				}
+				if r > pe {
+					pe = r
+				}
+				nb = nb && codeNB[c]
+				su = su || codeSUw[c]
+				if codeEdu[c] {
+					pd = 1
+				}
 			}
 		}
 		// age: no wage before 15, half the rate at 15-17; school.
@@ -186,7 +205,7 @@ func (s *sim) spellsGen(person int32) {
 	s.spells = s.spells[:0]
 	start := s.start
 	for {
-		n := int(math.Exp(math.Log(91)+1.12*r.NormFloat64()) + 0.5)
+		n := int(math.Exp(math.Log(91)+1.22*r.NormFloat64()) + 0.5)
 		if n < 1 {
 			n = 1
 		}

@@ -13,16 +13,16 @@ var (
 	riskEdu      = [nEdu]float64{0.7, 0.9, 0.2, 0.2, -0.2, -0.4, -0.6}
 	riskOrigin   = [nOrigin]float64{0, 0.5, 0.3, 1.1}
 	riskAge      = []float64{0.3, 0.5, 0.3, 0, 0, 0, 0, 0, 0, -0.2}
-	riskCut      = [3]float64{-0.6, 1.6, 3.1}
+	riskCut      = [3]float64{-0.6, 1.45, 3.1}
 	classPiLo    = [4]float64{0, 0.01, 0.06, 0.3}
 	classPiHi    = [4]float64{0, 0.06, 0.3, 0.9}
 	dpAge        = []float64{0.006, 0.012, 0.02, 0.03, 0.04, 0.055, 0.07, 0.09, 0.12, 0.16}
 	dpEdu        = [nEdu]float64{1.5, 1.8, 0.6, 1.0, 0.7, 0.6, 0.4}
 	flexAge      = []float64{0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.04}
 	flexEdu      = [nEdu]float64{1, 1.3, 0.8, 1.2, 0.7, 0.7, 0.5}
-	dpMeanMult   = 0.6
+	dpMeanMult   = 0.35
 	flexMeanMult = 0.5
-	earlyRetEdu  = [nEdu]float64{0.25, 0.45, 0.35, 0.5, 0.45, 0.45, 0.2}
+	earlyRetEdu  = [nEdu]float64{0.3, 0.55, 0.42, 0.6, 0.55, 0.55, 0.25}
 	uiEdu        = [nEdu]float64{0.4, 0.6, 1.0, 1.5, 1.5, 1.5, 1.5}
 	cashEdu      = [nEdu]float64{1.5, 1.5, 0.8, 0.3, 0.3, 0.3, 0.3}
 	cashOrigin   = [nOrigin]float64{1, 1.5, 1.2, 2}
@@ -42,7 +42,7 @@ var (
 		cumulative([]float64{0.2, 0.3, 0.35, 0.15}),
 		cumulative([]float64{0.3, 0.5, 0.15, 0.05}),
 	}
-	matchDP = cumulative([]float64{0.65, 0.13, 0.09, 0.13})
+	matchDP = cumulative([]float64{0.55, 0.22, 0.1, 0.13})
 )
 
 // Codes of single-level benefits; set by initLevels.
@@ -51,8 +51,8 @@ var codeSE, codeSU, codeDP, codeFlexJob byte
 var pubWeek = weekOf(panel.DayFromDate(2013, 3, 1))
 
 func (s *sim) fill(a, b int, c byte) {
-	if a < s.floor {
-		a = s.floor
+	if a < 0 {
+		a = 0
 	}
 	if b > GridWeeks {
 		b = GridWeeks
@@ -176,7 +176,7 @@ func (s *sim) popRegime() int {
 	}
 	wSick := 0.8
 	if !s.male {
-		wSick *= 2.5
+		wSick *= 3
 	}
 	if s.age >= 40 {
 		wSick *= 1.5
@@ -212,17 +212,15 @@ func (s *sim) nonStarterPath() {
 	cls := s.popRegime()
 	s.track = trackRegular
 	s.forward(0, GridWeeks, r.Float64() < s.g.pi, &s.g)
-	s.transitions(s.w18, cls)
-	s.floor = 0
+	s.transitions(s.w18)
 	s.overlays(cls)
 	s.popMatch()
 }
 
 // transitions draws the onsets of a flex job and of disability pension
 // from week from on (hazards by age band, scaled by 0.1 + 2·pi and the
-// person's education, origin and sex: the same law for starters after
-// their start and for everyone else from age 18) and writes them.
-func (s *sim) transitions(from int, cls int) {
+// person's education, origin and sex) and writes them.
+func (s *sim) transitions(from int) {
 	r := s.r
 	m := (0.1 + 2*s.g.pi)
 	mDP := m * dpEdu[s.edu]
@@ -230,7 +228,7 @@ func (s *sim) transitions(from int, cls int) {
 		mDP *= 1.4
 	}
 	if !s.male {
-		mDP *= 1.5
+		mDP *= 1.7
 	}
 	eDP, eFlex := r.ExpFloat64(), r.ExpFloat64()
 	jobFirst := r.Float64() < 0.85
@@ -247,7 +245,6 @@ func (s *sim) transitions(from int, cls int) {
 		s.track = trackDP
 		s.fill(tDP, GridWeeks, codeDP)
 	}
-	_ = cls
 }
 
 // onsetWeek returns the first week >= from (not before age 18) at which
@@ -284,8 +281,7 @@ func (s *sim) onsetWeek(from int, rate []float64, mult, e float64) int {
 }
 
 // overlays adds education (SU), leave, small schemes, retirement and the
-// age limits, changing weeks from s.floor on only (0 for non-starters,
-// the week after the start for starters).
+// age limits.
 func (s *sim) overlays(cls int) {
 	r := s.r
 	at := func(age float64) int { return weekOf(s.birth + panel.Day(age*365.2425+0.5)) }
@@ -314,7 +310,7 @@ func (s *sim) overlays(cls int) {
 		}
 	}
 	if suHi > 0 {
-		for w := max(suLo, s.w18, s.floor, 0); w < min(suHi, GridWeeks); w++ {
+		for w := max(suLo, s.w18, 0); w < min(suHi, GridWeeks); w++ {
 			if s.row[w] != codeDP {
 				s.row[w] = codeSU
 			}
@@ -322,7 +318,7 @@ func (s *sim) overlays(cls int) {
 	}
 	// Leave around births (children on 2012-01-01 and later births).
 	leave := func(w0, n int) {
-		for w := max(w0, s.floor, 0); w < min(w0+n, GridWeeks); w++ {
+		for w := max(w0, 0); w < min(w0+n, GridWeeks); w++ {
 			b := benefitOf[s.row[w]]
 			if b == bSE || b == bUI || b == bCash || b == bSick {
 				s.row[w] = codeOf[bOther][0]
@@ -350,7 +346,7 @@ func (s *sim) overlays(cls int) {
 	wk := r.IntN(GridWeeks)
 	switch {
 	case cls <= 1 && (s.edu == eduPrimary || s.edu == eduVocational) && x < 0.03 && wk >= s.w18:
-		for w := max(wk, s.floor); w < min(wk+geo(r, 3), GridWeeks); w++ {
+		for w := wk; w < min(wk+geo(r, 3), GridWeeks); w++ {
 			if s.row[w] == codeSE {
 				s.row[w] = codeOf[bVUS][0]
 			}
@@ -375,22 +371,7 @@ func (s *sim) overlays(cls int) {
 			}
 		}
 	}
-	s.floor = 0
 	s.ageLimits()
-}
-
-// classOf maps a long-run benefit share to the population classes
-// (0 never, 1 low, 2 middle, 3 high).
-func classOf(pi float64) int {
-	switch {
-	case pi <= 0:
-		return 0
-	case pi < classPiHi[1]:
-		return 1
-	case pi < classPiHi[2]:
-		return 2
-	}
-	return 3
 }
 
 // ageLimits: state pension from 65, self-supporting before 18.
@@ -403,14 +384,15 @@ func (s *sim) ageLimits() {
 // benefit before March 2013 (else the first after).
 func (s *sim) popMatch() {
 	last := -1
-	for w := min(pubWeek, GridWeeks-1); w >= 0 && last < 0; w-- {
-		if isActivated(int(benefitOf[s.row[w]])) {
-			last = int(benefitOf[s.row[w]])
+	for w := min(pubWeek, GridWeeks-1); w >= 0; w-- {
+		if c := s.row[w]; codeActivated[c] {
+			last = int(benefitOf[c])
+			break
 		}
 	}
 	for w := pubWeek + 1; w < GridWeeks && last < 0; w++ {
-		if isActivated(int(benefitOf[s.row[w]])) {
-			last = int(benefitOf[s.row[w]])
+		if c := s.row[w]; codeActivated[c] {
+			last = int(benefitOf[c])
 		}
 	}
 	u := s.r.Float64()
@@ -443,12 +425,12 @@ func durOn(pi float64) float64 { return stDon0 + stDon1*pi*pi }
 // employability draws the probability of wage income in a self-
 // supporting month (benefit months scale it by wageRate) given pi, the
 // same law for everyone: 0 (no work capacity) with probability
-// 0.06 + 0.4·pi, else min(1, 1.7·x^(0.2+2.8·pi)) with x ~
+// 0.10 + 0.36·pi, else min(1, 1.7·x^(0.35+2.65·pi)) with x ~
 // Kumaraswamy(2, 1.2).
 func employability(r *rand.Rand, pi float64) float64 {
 	v, x := r.Float64(), kumaraswamy(r, stEA, stEB)
-	if v < 0.06+0.4*pi {
+	if v < 0.10+0.36*pi {
 		return 0
 	}
-	return math.Min(1, 1.7*math.Pow(x, 0.2+2.8*pi))
+	return math.Min(1, 1.7*math.Pow(x, 0.35+2.65*pi))
 }

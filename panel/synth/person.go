@@ -79,7 +79,6 @@ type sim struct {
 	track                   int
 	w15, w16, w18, w60, w65 int
 	appLo, appHi            int // vocational apprenticeship weeks (education)
-	floor                   int // fill writes weeks >= floor only
 
 	row    [GridWeeks]byte
 	pEmp   [empMonths]float64
@@ -158,8 +157,9 @@ func (s *sim) class(k int) {
 	mi := pick(s.t.startMon, r.Float64())
 	day := startMonthFirst[mi] + panel.Day(r.IntN(startMonthLen[mi]))
 	keepU := r.Float64()
-	s.keep = s.starter || keepU < s.o.ControlFraction
+	s.keep = keepU < s.o.ControlFraction
 	if s.starter {
+		s.keep = s.keep || (day >= windowFirst && day <= windowLast)
 		s.start = day
 		s.startW = weekOf(day)
 		s.startMon = int(panel.MonthOf(day) - OutcomeFirstMonth)
@@ -174,7 +174,10 @@ func (s *sim) class(k int) {
 const NoStart = panel.Day(math.MaxInt32)
 
 var (
-	day2012 = panel.DayFromDate(2012, 1, 1)
+	// windowFirst and windowLast delimit the SFI treatment window.
+	windowFirst = panel.DayFromDate(2012, 2, 1)
+	windowLast  = panel.DayFromDate(2012, 7, 31)
+	day2012     = panel.DayFromDate(2012, 1, 1)
 )
 
 // attributes draws the static attributes from the population law (for

@@ -51,15 +51,19 @@ func (p *Profile) Write(w io.Writer) error {
 	fmt.Fprintf(&b, "%s (N = %d)\n", p.Name, p.N)
 	fmt.Fprintf(&b, "%-44s %8s %9s %7s\n", "characteristic", "report", "synthetic", "diff")
 	for _, r := range p.Rows {
+		prec := 1
+		if r.Tolerance > 0 && r.Tolerance < 0.5 {
+			prec = 2
+		}
 		rep, diff, flag := "", "", ""
 		if !math.IsNaN(r.Report) {
-			rep = fmt.Sprintf("%.1f", r.Report)
-			diff = fmt.Sprintf("%+.1f", r.Diff())
+			rep = fmt.Sprintf("%.*f", prec, r.Report)
+			diff = fmt.Sprintf("%+.*f", prec, r.Diff())
 			if !r.OK() {
 				flag = " !"
 			}
 		}
-		fmt.Fprintf(&b, "%-44s %8s %9.1f %7s%s\n", r.Characteristic, rep, r.Synthetic, diff, flag)
+		fmt.Fprintf(&b, "%-44s %8s %9.*f %7s%s\n", r.Characteristic, rep, prec, r.Synthetic, diff, flag)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -429,10 +433,10 @@ func (p *Population) Profiles() (treated, population *Profile, err error) {
 	}
 	var pop []int32
 	if cf := p.Options.ControlFraction; cf < 1 {
-		// Starters are all kept but non-starters only with probability
-		// cf: keep a matching share of starters to stay representative.
+		// Persons starting in the SFI window are all kept, the others
+		// with probability cf: keep a matching share of the former.
 		for i, d := range p.FirstStart {
-			if d == NoStart || float64(splitmix64(uint64(p.gen[i])^0x5eed)>>11)/(1<<53) < cf {
+			if d < windowFirst || d > windowLast || float64(splitmix64(uint64(p.gen[i])^0x5eed)>>11)/(1<<53) < cf {
 				pop = append(pop, int32(i))
 			}
 		}
@@ -443,16 +447,27 @@ func (p *Population) Profiles() (treated, population *Profile, err error) {
 	return treated, population, nil
 }
 
-// SpellProfile returns the mentor-spell figures of a register next to
-// the report's (SFI-METHOD.md §4): persons starting a spell in 2012 and
-// spells (records) starting in 2012, both divided by scale (so that they
-// compare with the report's 16,000 and 24,800 at any Scale), the share
-// of records that directly continue the previous one (sub-spells), the
-// mean and median duration (days) of merged spells starting in 2012
-// (directly consecutive sub-spells joined), and the mean and median
-// weekly hours of records starting in 2012. Counts have a 5 percent
-// tolerance, durations 10 days, hours 0.3.
-func SpellProfile(r *panel.Register, scale float64) *Profile {
+// SpellProfile returns the mentor-spell figures of the population next
+// to the report's (SFI-METHOD.md §4): persons starting a spell in 2012
+// and spells (records) starting in 2012, both divided by Scale (and, with
+// ControlFraction < 1, persons outside the window weighted up by
+// 1/ControlFraction) so that they compare with the report's 16,000 and
+// 24,800 at any size; the share of records that directly continue the
+// previous one (sub-spells); the mean and median duration (days) of
+// merged spells starting in 2012 (directly consecutive sub-spells
+// joined); and the mean and median weekly hours of records starting in
+// 2012. Counts have a 5 percent tolerance, durations 10 days, hours 0.3.
+func (p *Population) SpellProfile() *Profile {
+	cf := p.Options.ControlFraction
+	return spellProfile(&p.Register, p.Options.Scale, func(i int32) float64 {
+		if d := p.FirstStart[i]; cf < 1 && (d < windowFirst || d > windowLast) {
+			return 1 / cf
+		}
+		return 1
+	})
+}
+
+func spellProfile(r *panel.Register, scale float64, weight func(int32) float64) *Profile {
 	sp := append([]panel.Spell(nil), r.Spells...)
 	sort.Slice(sp, func(a, b int) bool {
 		if sp[a].Person != sp[b].Person {
@@ -462,7 +477,7 @@ func SpellProfile(r *panel.Register, scale float64) *Profile {
 	})
 	y0, y1 := panel.DayFromDate(2012, 1, 1), panel.DayFromDate(2012, 12, 31)
 	in2012 := func(d panel.Day) bool { return d >= y0 && d <= y1 }
-	persons, records, cont := 0, 0, 0
+	persons, records, cont := 0.0, 0.0, 0
 	var durs, hours []float64
 	for k := 0; k < len(sp); {
 		// one person
@@ -480,7 +495,7 @@ func SpellProfile(r *panel.Register, scale float64) *Profile {
 			if in2012(sp[a].Start) {
 				durs = append(durs, float64(sp[b-1].End-sp[a].Start+1))
 				if !counted {
-					persons++
+					persons += weight(sp[k].Person)
 					counted = true
 				}
 			}
@@ -489,7 +504,7 @@ func SpellProfile(r *panel.Register, scale float64) *Profile {
 		}
 		for a := k; a < j; a++ {
 			if in2012(sp[a].Start) {
-				records++
+				records += weight(sp[a].Person)
 				hours = append(hours, float64(sp[a].Hours))
 			}
 		}
@@ -511,8 +526,8 @@ func SpellProfile(r *panel.Register, scale float64) *Profile {
 		return x[len(x)/2]
 	}
 	return &Profile{Name: fmt.Sprintf("Mentor spells (counts divided by Scale %g)", scale), N: len(sp), Rows: []Row{
-		{"persons starting a spell in 2012", 16000, float64(persons) / scale, 800},
-		{"spell records starting in 2012", 24800, float64(records) / scale, 1240},
+		{"persons starting a spell in 2012", 16000, persons / scale, 800},
+		{"spell records starting in 2012", 24800, records / scale, 1240},
 		{"records directly continuing the previous (%)", math.NaN(), 100 * float64(cont) / float64(max(len(sp), 1)), 0},
 		{"merged 2012 spells, mean duration (days)", 163, mean(durs), 10},
 		{"merged 2012 spells, median duration (days)", 91, med(durs), 10},

@@ -107,23 +107,10 @@ func (s *sim) features(d panel.Day) (f [nFeat]int, ok bool) {
 	f[fOrigin] = s.origin
 	f[fEdu] = s.edu
 	f[fMatch] = s.match
-	sup := 0
-	for _, x := range s.row[max(w-260, 0):w] {
-		if codeSupport[x] {
-			sup++
-		}
-	}
-	switch {
-	case sup == 0:
-		f[fSupport] = 0
-	case sup >= 260:
-		f[fSupport] = 6
-	default:
-		f[fSupport] = min(1+(sup-1)/52, 5)
-	}
+	f[fSupport] = supportBin(s.row[:], w)
 	sm := int(panel.MonthOf(d) - OutcomeFirstMonth)
 	wm := 0
-	for t := max(sm-48, 0); t < sm; t++ {
+	for t := max(sm-48, 0); t < min(sm, empMonths); t++ {
 		if s.vEmp[t] < s.pEmp[t] {
 			wm++
 		}
@@ -136,10 +123,49 @@ func (s *sim) features(d panel.Day) (f [nFeat]int, ok bool) {
 	default:
 		f[fWage] = min(1+(wm-1)/12, 4)
 	}
-	if s.vEmp[sm] < s.pEmp[sm] {
+	if sm < empMonths && s.vEmp[sm] < s.pEmp[sm] { // starts after the outcome cut-off count as without
 		f[fWageStart] = 1
 	}
 	return f, true
+}
+
+// supportBin returns the bin of weeks on public support in the 260
+// weeks before week w: none, (0,1], (1,2], (2,3], (3,4], (4,5) years, all 5.
+func supportBin(row []byte, w int) int {
+	sup := 0
+	for _, x := range row[max(w-260, 0):w] {
+		if codeSupport[x] {
+			sup++
+		}
+	}
+	switch {
+	case sup == 0:
+		return 0
+	case sup >= 260:
+		return 6
+	}
+	return min(1+(sup-1)/52, 5)
+}
+
+// stage2Bound is the stage-2 log weight with the wage features at their
+// largest weights.
+func (sw *selWeights) stage2Bound(f *[nFeat]int) float64 {
+	x := 0.0
+	for j := 0; j < nFeat; j++ {
+		if stage1[j] {
+			continue
+		}
+		if j == fWage || j == fWageStart {
+			m := math.Inf(-1)
+			for _, v := range sw.logW[j] {
+				m = math.Max(m, v)
+			}
+			x += m
+			continue
+		}
+		x += sw.logW[j][f[j]]
+	}
+	return x
 }
 
 // selWeights holds the fitted λ (log weights). Stage 1 accepts with
@@ -218,19 +244,28 @@ func (s *sim) starterDraw() {
 		}
 		s.resetPath()
 		s.nonStarterPath()
+		// Early rejection: the status features are known now; bound the
+		// wage features by their largest weights before simulating the
+		// outcomes (accepting iff u < accept2 either way).
+		u := r.Float64()
+		c := s.row[weekOf(s.start)]
+		if !last {
+			if codeBenefitGroup[c] < 0 {
+				continue
+			}
+			f[fBenefit], f[fAct], f[fMatch] = int(codeBenefitGroup[c]), int(codeActGroup[c]), s.match
+			f[fSupport] = supportBin(s.row[:], weekOf(s.start))
+			if u >= math.Min(1, math.Exp(sw.stage2Bound(&f)-sw.Cap)) {
+				continue
+			}
+		}
 		s.monthly()
 		f2, ok := s.features(s.start)
-		if !ok && !last {
-			continue
-		}
-		if u := r.Float64(); !last && u >= sw.accept2(&f2) {
+		if !last && (!ok || u >= sw.accept2(&f2)) {
 			continue
 		}
 		return
 	}
 }
 
-func (s *sim) resetPath() {
-	s.appLo, s.appHi = -1, -1
-	s.floor = 0
-}
+func (s *sim) resetPath() { s.appLo, s.appHi = -1, -1 }

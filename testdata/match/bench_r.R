@@ -1,6 +1,7 @@
 # Timing of R Matching::Match for comparison with BenchmarkMatch
 # (psm/index_bench_test.go). Not used by tests.
 #   Rscript testdata/match/bench_r.R > testdata/match/bench_r.out
+#   Rscript testdata/match/bench_r.R 1000000 0 >> testdata/match/bench_r.out
 # 6,487 treated; continuous scores or 60 distinct score values; one
 # neighbour, ties = TRUE, replace = TRUE, distance.tolerance = 1e-12, with
 # an outcome so that the AI standard error is computed (version "standard").
@@ -27,5 +28,10 @@ run <- function(nc, distinct, nt = 6487) {
   cat(sprintf("distinct=%d treated=%d controls=%d elapsed=%.1fs pairs=%d se=%.6g\n",
               distinct, nt, nc, t[["elapsed"]], length(m$weights), m$se))
 }
-for (nc in c(25000, 50000, 100000)) run(nc, 0)
-for (nc in c(2500, 5000, 10000)) run(nc, 60)
+args <- commandArgs(trailingOnly = TRUE)
+if (length(args) == 2) {          # one size: Rscript bench_r.R controls distinct
+  run(as.numeric(args[1]), as.integer(args[2]))
+} else {
+  for (nc in c(25000, 50000, 100000)) run(nc, 0)
+  for (nc in c(2500, 5000, 10000)) run(nc, 60)
+}

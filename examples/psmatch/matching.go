@@ -1,0 +1,214 @@
+package main
+
+// The matching stage of psmatch: with -outcomes, the fitted propensity
+// scores are matched (psm.Match) and the ATT of each outcome is reported
+// with Abadie–Imbens and naive standard errors (psm.ATT).
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/psmeval/psmeval/internal/flatfile"
+	"github.com/psmeval/psmeval/psm"
+)
+
+// matchConfig holds the matching flags.
+type matchConfig struct {
+	outcomes     []string
+	neighbors    int
+	caliper      float64
+	replace      bool
+	on           string
+	tieTolerance float64
+	tieRule      string
+}
+
+// addMatchFlags defines the matching flags on fs.
+func addMatchFlags(fs *flag.FlagSet, c *matchConfig) {
+	fs.Func("outcomes", "comma-separated outcome columns: match on the fitted score and report the ATT of each", func(s string) error {
+		for _, o := range strings.Split(s, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.outcomes = append(c.outcomes, o)
+			}
+		}
+		return nil
+	})
+	fs.IntVar(&c.neighbors, "neighbors", 1, "number of nearest neighbours k (controls tied with the k-th share its weight)")
+	fs.Float64Var(&c.caliper, "caliper", 0, "caliper in standard deviations of the matching scale over all units (0 = none)")
+	fs.BoolVar(&c.replace, "replace", true, "match with replacement (-replace=false: without, treated in file order)")
+	fs.StringVar(&c.on, "on", "prob", "matching scale: prob (the fitted probability) or logit (its log-odds)")
+	fs.Float64Var(&c.tieTolerance, "tie-tolerance", 0, "controls within this of the k-th nearest distance are tied (0 = exact equality)")
+	fs.StringVar(&c.tieRule, "tie-rule", "distance", "scale of -tie-tolerance: distance, or matching (R Matching's distance.tolerance: squared standardized distance)")
+}
+
+// check validates the matching flags.
+func (c *matchConfig) check() error {
+	switch {
+	case c.neighbors < 1:
+		return fmt.Errorf("%w: -neighbors %d: want >= 1", errUsage, c.neighbors)
+	case !(c.caliper >= 0):
+		return fmt.Errorf("%w: -caliper %v: want >= 0", errUsage, c.caliper)
+	case !(c.tieTolerance >= 0):
+		return fmt.Errorf("%w: -tie-tolerance %v: want >= 0", errUsage, c.tieTolerance)
+	case c.on != "prob" && c.on != "logit":
+		return fmt.Errorf("%w: -on %q: want prob or logit", errUsage, c.on)
+	case c.tieRule != "distance" && c.tieRule != "matching":
+		return fmt.Errorf("%w: -tie-rule %q: want distance or matching", errUsage, c.tieRule)
+	}
+	return nil
+}
+
+// options translates the flags.
+func (c *matchConfig) options() *psm.MatchOptions {
+	o := &psm.MatchOptions{K: c.neighbors, NoReplacement: !c.replace, Caliper: c.caliper, TieTolerance: c.tieTolerance}
+	if c.on == "logit" {
+		o.Distance = psm.LogitDistance
+	}
+	if c.tieRule == "matching" {
+		o.TieRule = psm.TieRMatching
+	}
+	return o
+}
+
+// outcomeJSON is one entry of the "outcomes" object.
+type outcomeJSON struct {
+	ATT         float64 `json:"att"`
+	SEAI        float64 `json:"se_ai"`
+	SEStandard  float64 `json:"se_standard"`
+	TreatedMean float64 `json:"treated_mean"`
+	ControlMean float64 `json:"control_mean"`
+}
+
+// outcomesJSON marshals as an object keyed by outcome name, in the order
+// of -outcomes.
+type outcomesJSON struct {
+	names  []string
+	values []outcomeJSON
+}
+
+func (o outcomesJSON) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, n := range o.names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Quote(n))
+		v := o.values[i]
+		fmt.Fprintf(&b, `:{"att":%s,"se_ai":%s,"se_standard":%s,"treated_mean":%s,"control_mean":%s}`,
+			jsonFloat(v.ATT), jsonFloat(v.SEAI), jsonFloat(v.SEStandard), jsonFloat(v.TreatedMean), jsonFloat(v.ControlMean))
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func jsonFloat(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "null"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// matchSummary is what the matching stage found, for the text report.
+type matchSummary struct {
+	m        *psm.Matching
+	outcomes outcomesJSON
+}
+
+// matchOutcomes matches treated to control units on the fitted
+// propensity score and estimates the ATT of each outcome; it fills the
+// outcome sections of res.
+func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result) (*matchSummary, error) {
+	mc := &cfg.match
+	x, err := tab.Matrix(cfg.covariates)
+	if err != nil {
+		return nil, err
+	}
+	score := fit.Predict(x, nil)
+	tr, err := tab.Column(cfg.treatment)
+	if err != nil {
+		return nil, err
+	}
+	var w []float64
+	if cfg.weights != "" {
+		if w, err = tab.Column(cfg.weights); err != nil {
+			return nil, err
+		}
+	}
+	// Split into treated and controls (file order), keeping the rows.
+	var st, sc, wt, wc []float64
+	var rt, rc []int
+	for i, t := range tr {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		if t == 1 {
+			st, wt, rt = append(st, score[i]), append(wt, wi), append(rt, i)
+		} else {
+			sc, wc, rc = append(sc, score[i]), append(wc, wi), append(rc, i)
+		}
+	}
+	opts := mc.options()
+	if w != nil {
+		opts.TreatedWeights, opts.ControlWeights = wt, wc
+	}
+	m, err := psm.Match(st, sc, opts)
+	if err != nil {
+		return nil, fmt.Errorf("matching: %w", err)
+	}
+	sum := &matchSummary{m: m, outcomes: outcomesJSON{names: mc.outcomes}}
+	for _, name := range mc.outcomes {
+		y, err := tab.Column(name)
+		if err != nil {
+			return nil, err
+		}
+		yt := make([]float64, len(rt))
+		yc := make([]float64, len(rc))
+		for k, i := range rt {
+			yt[k] = y[i]
+		}
+		for k, i := range rc {
+			yc[k] = y[i]
+		}
+		r, err := psm.ATT(yt, yc, m, nil)
+		if err != nil {
+			return nil, fmt.Errorf("outcome %q: %w", name, err)
+		}
+		sum.outcomes.values = append(sum.outcomes.values, outcomeJSON{
+			ATT: r.ATT, SEAI: r.SE, SEStandard: r.SEStandard, TreatedMean: r.TreatedMean, ControlMean: r.ControlMean})
+	}
+	res.Outcomes = sum.outcomes
+	n := m.NDistinctControls
+	wsum := m.WeightedControls
+	res.MatchedControls = &n
+	res.WeightedControls = &wsum
+	return sum, nil
+}
+
+// writeMatchTable prints the matching summary and the ATT table.
+func writeMatchTable(w io.Writer, s *matchSummary, mc *matchConfig) error {
+	repl := "with"
+	if !mc.replace {
+		repl = "without"
+	}
+	fmt.Fprintf(w, "\nMatching: %d nearest neighbour(s) on the %s, %s replacement", mc.neighbors, map[string]string{"prob": "probability", "logit": "logit"}[mc.on], repl)
+	if mc.caliper > 0 {
+		fmt.Fprintf(w, ", caliper %g sd", mc.caliper)
+	}
+	fmt.Fprintf(w, "\nmatched treated: %d  distinct matched controls: %d  weighted controls: %.6g\n\n",
+		s.m.NMatched, s.m.NDistinctControls, s.m.WeightedControls)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "outcome\ttreated\tcontrols\tATT\tse (AI)\tse (naive)\t")
+	for i, n := range s.outcomes.names {
+		v := s.outcomes.values[i]
+		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t\n", n, v.TreatedMean, v.ControlMean, v.ATT, v.SEAI, v.SEStandard)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"time"
+
+	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/synth"
+)
+
+// The SFI treatment window: starts from 1 February to 31 July 2012.
+var (
+	windowStart = panel.DayFromDate(2012, time.February, 1)
+	windowEnd   = panel.DayFromDate(2012, time.July, 31)
+)
+
+// benefitGroups are the benefit types at start (SFI-METHOD.md §4), each
+// with its passive and activated status levels. Self-supporting is the
+// reference in X.
+func benefitGroups() []panel.LevelGroup {
+	var gs []panel.LevelGroup
+	for _, b := range []string{synth.SU, synth.UnemploymentInsurance, synth.CashBenefit, synth.Rehabilitation,
+		synth.Sickness, synth.FlexJobBenefit, synth.FlexJob, synth.DisabilityPension, synth.Other} {
+		gs = append(gs, panel.LevelGroup{Name: b, Levels: synth.BenefitLevels(b)})
+	}
+	return gs
+}
+
+// activationLevels are the status levels of being in an active programme.
+func activationLevels(instrument string) []string { return synth.InstrumentLevels(instrument) }
+
+// sfiDesign is the design of the SFI effect analysis (SFI-METHOD.md §1 and
+// §3) on the variables the synthetic register holds.
+func sfiDesign(seed uint64, workers int, progress func(string, int, int)) *panel.Design {
+	jan1 := panel.DayFromDate(2012, time.January, 1)
+	jan31 := panel.DayFromDate(2012, time.January, 31)
+	groups := benefitGroups()
+	public := panel.LevelGroup{Name: "public_support", Levels: synth.PublicSupportLevels()}
+	history := append([]panel.LevelGroup{public}, groups...)
+
+	var covs []panel.Covariate
+	covs = append(covs,
+		panel.Dummies("sex", "female"),
+		panel.Dummies("origin", "danish"),
+		// education with primary school as reference; the three tertiary
+		// levels are one group (each is rare among the treated)
+		levelDummy("education=unknown", "education", "unknown"),
+		levelDummy("education=upper_secondary", "education", "upper_secondary"),
+		levelDummy("education=vocational", "education", "vocational"),
+		levelDummy("education=tertiary", "education", "short_tertiary", "medium_tertiary", "long_tertiary"),
+		panel.Dummies("match_group", "group_1"),
+		panel.Dummies("cohabitation", "single"),
+		panel.Numeric("children"),
+		panel.Numeric("unemployment_rate"),
+		panel.AgeAtStart("age"),
+		panel.CovFunc("age_sq", func(u *panel.UnitView) float64 {
+			a := float64(u.Start-u.Register.Birth[u.Person]) / 365.25
+			return a * a / 100
+		}),
+		panel.StatusAtStart("start", groups...),
+		panel.WeeksIn("weeks_", history, 52, 260),
+		panel.MonthsWith(synth.Employed, 12, 48),
+	)
+	for _, inst := range synth.Instruments {
+		covs = append(covs, panel.ActivationAtStart("active_"+inst, activationLevels(inst)...))
+	}
+
+	return &panel.Design{
+		WindowStart: windowStart,
+		WindowEnd:   windowEnd,
+		Eligibility: []panel.Rule{
+			// 1. aged 16-64 at the start of 2012
+			panel.AgeBetween(16, 64, jan1),
+			// 2. present in the weekly benefit register (DREAM); every
+			// synthetic person has a status row, so this keeps everyone
+			// with a register record
+			panel.AnyWeekIn(synth.StatusLevels()...).Named("present in DREAM"),
+			// 3. not on early retirement, flex benefit, state pension,
+			// VUS, a service job or an adult apprenticeship at start
+			panel.StatusNotIn(synth.ExcludedAtStartLevels()...),
+			// 4. no mentor support in January 2012
+			panel.NoSpellActive(jan1, jan31).Named("no mentor spell in January 2012"),
+		},
+		Covariates:  covs,
+		Descriptors: descriptors(groups),
+		Outcomes:    []string{synth.EmployedNoBenefit, synth.Employed, synth.Education},
+		Seed:        seed,
+		Workers:     workers,
+		Progress:    progress,
+	}
+}
+
+// Table 5.1 rows and the subgroup attributes, measured at start.
+const (
+	dSelfSupporting = "self_supporting"
+	dCashQuarter    = "cash_benefit_start_quarter"
+	dSickQuarter    = "sickness_start_quarter"
+	dAge            = "age"
+	dMen            = "men"
+	dImmigrant      = "immigrant"
+	dDescendant     = "descendant"
+	dPrimary        = "primary_school"
+	dUpperSec       = "upper_secondary"
+	dVocational     = "vocational"
+	dMatch2         = "match_group_2"
+	dMatch3         = "match_group_3"
+	// subgroup codes
+	sSex     = "sex"
+	sAgeBand = "age_band"
+	sMatch   = "match_group"
+	sBenefit = "benefit_at_start"
+	sSupport = "prior_support"
+)
+
+// table51 lists the Table 5.1 rows in the report's order with their
+// labels and the report's published values (treated, matched controls).
+var table51 = []struct {
+	desc, label     string
+	treated, contrl float64
+	percent         bool
+}{
+	{dSelfSupporting, "Self-supporting (no benefit in start week)", 3.5, 3.7, true},
+	{dCashQuarter, "Cash benefit in start quarter", 58.4, 59.1, true},
+	{dSickQuarter, "Sickness benefit in start quarter", 11.3, 11.6, true},
+	{dAge, "Age, years (mean)", 32.9, 32.5, false},
+	{dMen, "Men", 51.3, 51.9, true},
+	{dImmigrant, "Immigrants", 14.0, 13.5, true},
+	{dDescendant, "Descendants of immigrants", 2.7, 2.9, true},
+	{dPrimary, "Primary school only", 58.1, 61.1, true},
+	{dUpperSec, "Upper secondary (gymnasial)", 4.9, 4.8, true},
+	{dVocational, "Vocational (erhvervsfaglig)", 19.6, 18.4, true},
+	{dMatch2, "Match group 2", 56.7, 56.9, true},
+	{dMatch3, "Match group 3", 5.8, 6.0, true},
+}
+
+func descriptors(groups []panel.LevelGroup) []panel.Covariate {
+	// inQuarter reports whether the person has a code of the named
+	// benefit in any week of the calendar quarter containing the start.
+	inQuarter := func(name, benefit string) panel.Covariate {
+		levels := map[string]bool{}
+		for _, l := range synth.BenefitLevels(benefit) {
+			levels[l] = true
+		}
+		var codes [256]bool
+		for c, l := range synth.StatusLevels() {
+			codes[c] = levels[l]
+		}
+		return panel.CovFunc(name, func(u *panel.UnitView) float64 {
+			g := &u.Register.Status
+			y, m := u.Cohort.Date()
+			q0 := panel.MonthFromDate(y, time.Month((int(m)-1)/3*3+1))
+			from := g.WeekOf(q0.FirstDay())
+			to := g.WeekOf((q0 + 3).FirstDay() - 1)
+			row := u.StatusRow()
+			for w := max(from, 0); w <= min(to, g.Weeks-1); w++ {
+				if codes[row[w]] {
+					return 1
+				}
+			}
+			return 0
+		})
+	}
+	attrIs := levelDummy
+	public := map[string]bool{}
+	for _, l := range synth.PublicSupportLevels() {
+		public[l] = true
+	}
+	var pub [256]bool
+	for c, l := range synth.StatusLevels() {
+		pub[c] = public[l]
+	}
+	return []panel.Covariate{
+		panel.ActivationAtStart(dSelfSupporting, synth.BenefitLevels(synth.SelfSupporting)...),
+		inQuarter(dCashQuarter, synth.CashBenefit),
+		inQuarter(dSickQuarter, synth.Sickness),
+		panel.AgeAtStart(dAge),
+		attrIs(dMen, "sex", "male"),
+		attrIs(dImmigrant, "origin", "western_immigrant", "non_western_immigrant"),
+		attrIs(dDescendant, "origin", "descendant"),
+		attrIs(dPrimary, "education", "primary"),
+		attrIs(dUpperSec, "education", "upper_secondary"),
+		attrIs(dVocational, "education", "vocational"),
+		attrIs(dMatch2, "match_group", "group_2"),
+		attrIs(dMatch3, "match_group", "group_3"),
+		// subgroup codes
+		panel.AttrCode(sSex),
+		panel.CovFunc(sAgeBand, func(u *panel.UnitView) float64 {
+			a := float64(u.Start-u.Register.Birth[u.Person]) / 365.25
+			switch {
+			case a < 25:
+				return 0
+			case a < 40:
+				return 1
+			default:
+				return 2
+			}
+		}),
+		panel.AttrCode(sMatch),
+		panel.StatusGroupAtStart(sBenefit, append([]panel.LevelGroup{{Name: synth.SelfSupporting, Levels: synth.BenefitLevels(synth.SelfSupporting)}}, groups...)...),
+		// prior degree of public support: years on support in the 5 years
+		// (260 weeks) before start, in bands 0-1, 1-3, 3-5 years
+		panel.CovFunc(sSupport, func(u *panel.UnitView) float64 {
+			row := u.StatusRow()
+			n := 0
+			for w := max(u.Week-260, 0); w < u.Week; w++ {
+				if pub[row[w]] {
+					n++
+				}
+			}
+			switch y := float64(n) / 52; {
+			case y < 1:
+				return 0
+			case y < 3:
+				return 1
+			default:
+				return 2
+			}
+		}),
+	}
+}
+
+// levelDummy is a 0/1 column named name: 1 when the categorical attribute
+// attr has one of levels (several levels make one group).
+func levelDummy(name, attr string, levels ...string) panel.Covariate {
+	return panel.CovFunc(name, func(u *panel.UnitView) float64 {
+		a := attribute(u.Register, attr)
+		c := a.Codes[u.Person]
+		for _, l := range levels {
+			if c != panel.MissingCode && a.Levels[c] == l {
+				return 1
+			}
+		}
+		return 0
+	})
+}
+
+// subgroupLabels names the codes of each subgroup attribute.
+var subgroupLabels = map[string][]string{
+	sAgeBand: {"16-24", "25-39", "40-64"},
+	sSupport: {"under 1 year", "1-3 years", "3-5 years"},
+}
+
+func attribute(r *panel.Register, name string) *panel.Attribute {
+	for i := range r.Attrs {
+		if r.Attrs[i].Name == name {
+			return &r.Attrs[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/psmeval/psmeval/internal/atomicfile"
+)
+
+// write writes every output file to the output directory; each file is
+// written to a temporary file and renamed, so an interrupted run never
+// leaves a truncated table.
+func (a *analysis) write() error {
+	dir := a.cfg.out
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	done := a.watch.start("write tables and figures to " + dir)
+	files := []struct {
+		name string
+		fn   func(io.Writer) error
+	}{
+		{"table51.csv", a.writeTable51},
+		{"effects.csv", a.writeEffects},
+		{"accumulated.csv", a.writeAccumulated},
+	}
+	for _, f := range files {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.fn); err != nil {
+			return fmt.Errorf("writing %s: %w", f.name, err)
+		}
+	}
+	if !a.cfg.noFigures {
+		if err := a.figures(dir); err != nil {
+			return err
+		}
+	}
+	done()
+	return atomicfile.Write(filepath.Join(dir, "summary.json"), a.writeSummary)
+}
+
+func num(v float64) string {
+	if math.IsNaN(v) {
+		return "NA"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+func writeCSV(w io.Writer, header []string, rows [][]string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	if err := cw.WriteAll(rows); err != nil {
+		return err
+	}
+	return cw.Error()
+}
+
+func (a *analysis) writeTable51(w io.Writer) error {
+	var rows [][]string
+	for _, r := range a.table51() {
+		rows = append(rows, []string{r.label, num(r.treated), num(r.control), num(r.smd),
+			num(r.treatedPre), num(r.controlPre), num(r.smdPre), num(r.reportT), num(r.reportC)})
+	}
+	return writeCSV(w, []string{"characteristic", "treated", "controls", "smd",
+		"treated_before", "controls_before", "smd_before", "report_treated", "report_controls"}, rows)
+}
+
+func truthAt(v []float64, m int) float64 {
+	if v == nil || m >= len(v) {
+		return math.NaN()
+	}
+	return v[m]
+}
+
+func (a *analysis) writeEffects(w io.Writer) error {
+	var rows [][]string
+	for _, oi := range outcomeInfo {
+		se := a.effects.Find(oi.name, "", "")
+		if se == nil {
+			continue
+		}
+		ai := a.ai.Find(oi.name, "", "")
+		for m, e := range se.Effects {
+			lo, hi, sd := a.interval(se, ai, m, false)
+			rows = append(rows, []string{oi.name, strconv.Itoa(m), num(e.TreatedMean), num(e.ControlMean), num(e.ATT),
+				num(lo), num(hi), num(sd), num(truthAt(se.Truth, m))})
+		}
+	}
+	return writeCSV(w, []string{"outcome", "month", "treated_mean", "control_mean", "effect", "ci_low", "ci_high", "se", "true_effect"}, rows)
+}
+
+func (a *analysis) writeAccumulated(w io.Writer) error {
+	var rows [][]string
+	for _, oi := range outcomeInfo {
+		se := a.effects.Find(oi.name, "", "")
+		if se == nil {
+			continue
+		}
+		ai := a.ai.Find(oi.name, "", "")
+		for m, e := range se.Effects {
+			lo, hi, _ := a.interval(se, ai, m, true)
+			rows = append(rows, []string{oi.name, strconv.Itoa(m), num(e.Accumulated), num(lo), num(hi), num(truthAt(se.TruthAccumulated, m))})
+		}
+	}
+	return writeCSV(w, []string{"outcome", "month", "effect", "ci_low", "ci_high", "true_effect"}, rows)
+}
+
+// summary is the content of summary.json.
+type summary struct {
+	Source   string         `json:"source"`
+	Options  map[string]any `json:"options"`
+	Sizes    map[string]any `json:"sizes"`
+	Horizons map[string]int `json:"horizons"`
+	Logit    map[string]any `json:"logit"`
+	Interval string         `json:"interval"`
+	Timings  []step         `json:"timings"`
+}
+
+func (a *analysis) writeSummary(w io.Writer) error {
+	c := a.cfg
+	p := a.panel
+	sizes := map[string]any{
+		"persons":                   p.Counts.Persons,
+		"spells":                    p.Counts.Spells,
+		"merged_spells":             p.Counts.MergedSpells,
+		"starters_in_window":        p.Counts.Starters,
+		"treated":                   p.Counts.Treated,
+		"potential_controls":        p.Counts.PotentialControls,
+		"control_draws":             p.Counts.Draws,
+		"eligible_controls":         p.Counts.Controls,
+		"dropped_by_rule":           p.Counts.Dropped,
+		"matched_treated":           a.matching.NMatched,
+		"distinct_matched_controls": a.matching.NDistinctControls,
+		"weighted_matched_controls": a.matching.WeightedControls,
+	}
+	hz := map[string]int{}
+	for _, o := range p.Outcomes {
+		hz[o.Name] = o.HCommon
+	}
+	s := summary{
+		Source: a.source(),
+		Options: map[string]any{
+			"scale": c.scale, "seed": c.seed, "bootstrap": c.bootstrap, "refit": c.refit, "workers": c.workers,
+			"scenario": c.scenario, "confounding": c.confounding, "effect": c.effect, "data": c.data,
+			"window":                 []string{windowStart.String(), windowEnd.String()},
+			"matching":               "1 nearest neighbour on the probability, with replacement, ties averaged",
+			"accumulated_from_month": map[bool]int{true: 0, false: 1}[a.effects.IncludeMonth0],
+		},
+		Sizes:    sizes,
+		Horizons: hz,
+		Logit: map[string]any{
+			"converged": a.logit.Converged, "iterations": a.logit.Iterations, "coefficients": len(a.logit.Coef),
+			"aliased": a.logit.Aliased, "separated": a.separated, "deviance": a.logit.Deviance,
+		},
+		Interval: a.intervalKind(),
+		Timings:  a.watch.steps,
+	}
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(s)
+}
