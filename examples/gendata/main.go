@@ -47,7 +47,7 @@ func main() {
 	scale := flag.Float64("scale", 0.05, "size relative to the SFI population (1 = 3.3 million persons)")
 	seed := flag.Uint64("seed", 20150301, "random seed")
 	cf := flag.Float64("control-fraction", 0.04, "share kept of the persons not starting in Feb-Jul 2012")
-	conf := flag.Float64("confounding", 0, "mean of the unobserved factor among starters (SD units)")
+	conf := flag.Float64("confounding", 0.5, "mean of the unobserved factor U among starters (SD units); 0.5 is the SFI scenario of examples/sfi")
 	effect := flag.String("effect", "none", `true effect: "none" or "lockin:DEPTH,MONTHS,RECOVERY" (e.g. lockin:-0.03,6,6)`)
 	profile := flag.Bool("profile", false, "print the calibration profiles instead of writing data")
 	workers := flag.Int("workers", 0, "goroutines (0 = GOMAXPROCS)")
