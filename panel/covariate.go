@@ -348,6 +348,27 @@ func CovFunc(name string, f func(u *UnitView) float64) Covariate {
 	}}
 }
 
+// CovFuncs is a user-defined group of columns named names, filled
+// together by one call of f (out has len(names) entries, all 0 on entry):
+// the way to dummy-code a derived quantity (for example bins of weeks on
+// public support) with one pass over a person's history. f must be safe
+// for concurrent use; it is called once per eligible unit.
+func CovFuncs(names []string, f func(u *UnitView, out []float64)) Covariate {
+	name := strings.Join(names, ",")
+	return Covariate{name: name, bind: func(*binder) ([]string, fillFunc, error) {
+		if f == nil {
+			return nil, nil, fmt.Errorf("nil function")
+		}
+		if len(names) == 0 {
+			return nil, nil, fmt.Errorf("no column names")
+		}
+		return append([]string(nil), names...), func(u *UnitView, out []float64) {
+			clear(out)
+			f(u, out)
+		}, nil
+	}}
+}
+
 func b2f(b bool) float64 {
 	if b {
 		return 1

@@ -144,3 +144,35 @@ func TestDuplicateColumns(t *testing.T) {
 	require.ErrorIs(t, err, ErrDesign)
 	assert.Contains(t, err.Error(), `column "edu=primary" already made by Covariates[0] edu`)
 }
+
+// TestCovFuncs: a multi-column user covariate fills its columns in one
+// call, starting from zeros, and agrees with the equivalent single CovFunc
+// columns (here: dummies of the start week's parity and of week >= 10,
+// worked out from u.Week directly).
+func TestCovFuncs(t *testing.T) {
+	r := tinyRegister(t)
+	d := tinyDesign(t)
+	d.Covariates = []Covariate{
+		CovFuncs([]string{"even", "late"}, func(u *UnitView, out []float64) {
+			if u.Week%2 == 0 {
+				out[0] = 1
+			}
+			if u.Week >= 10 {
+				out[1] = 1
+			}
+		}),
+		CovFunc("week", func(u *UnitView) float64 { return float64(u.Week) }),
+	}
+	p, err := Build(context.Background(), r, d)
+	require.NoError(t, err)
+	require.Equal(t, []string{"even", "late", "week"}, p.CovNames)
+	for u := 0; u < p.N(); u++ {
+		w := int(p.X.At(u, 2))
+		require.Equal(t, int(p.StartWeek[u]), w)
+		assert.Equal(t, b2f(w%2 == 0), p.X.At(u, 0), "unit %d", u)
+		assert.Equal(t, b2f(w >= 10), p.X.At(u, 1), "unit %d", u)
+	}
+	_, err = Build(context.Background(), r, &Design{WindowStart: d.WindowStart, WindowEnd: d.WindowEnd,
+		Covariates: []Covariate{CovFuncs(nil, func(*UnitView, []float64) {})}})
+	assert.ErrorIs(t, err, ErrDesign)
+}

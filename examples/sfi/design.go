@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/psmeval/psmeval/panel"
@@ -60,6 +61,7 @@ func sfiDesign(seed uint64, workers int, progress func(string, int, int)) *panel
 		panel.WeeksIn("weeks_", history, 52, 260),
 		panel.MonthsWith(synth.Employed, 12, 48),
 	)
+	covs = append(covs, historyBins(), ageBands())
 	for _, inst := range synth.Instruments {
 		covs = append(covs, panel.ActivationAtStart("active_"+inst, activationLevels(inst)...))
 	}
@@ -216,6 +218,84 @@ func descriptors(groups []panel.LevelGroup) []panel.Covariate {
 			}
 		}),
 	}
+}
+
+// historyBins dummy-codes the two history measures of the report's
+// descriptive chapter in its bins (SFI-METHOD.md §4), in one pass per unit:
+// years on public support (SU excluded) in the 260 weeks before the start
+// week (reference: none; bins (0,1], (1,2], (2,3], (3,4], (4,5) years and
+// all 5), months with wage income in the 48 months before the start month
+// (reference: none; 1-12, 13-24, 25-36, 37-47, all 48), and wage income
+// in the start month.
+func historyBins() panel.Covariate {
+	names := []string{"support_0_1y", "support_1_2y", "support_2_3y", "support_3_4y", "support_4_5y", "support_all_5y",
+		"wage_1_12m", "wage_13_24m", "wage_25_36m", "wage_37_47m", "wage_all_48m", "wage_start_month"}
+	public := map[string]bool{}
+	for _, l := range synth.PublicSupportLevels() {
+		public[l] = true
+	}
+	var pub [256]bool
+	for c, l := range synth.StatusLevels() {
+		pub[c] = public[l]
+	}
+	return panel.CovFuncs(names, func(u *panel.UnitView, out []float64) {
+		row := u.StatusRow()
+		sup := 0
+		for _, c := range row[max(u.Week-260, 0):u.Week] {
+			if pub[c] {
+				sup++
+			}
+		}
+		switch {
+		case sup >= 260:
+			out[5] = 1
+		case sup > 0:
+			out[min((sup-1)/52, 4)] = 1
+		}
+		var emp *panel.Outcome
+		for i := range u.Register.Outcomes {
+			if u.Register.Outcomes[i].Name == synth.Employed {
+				emp = &u.Register.Outcomes[i]
+			}
+		}
+		wm := emp.Count(u.Person, u.Cohort-48, u.Cohort-1)
+		switch {
+		case wm >= 48:
+			out[10] = 1
+		case wm > 0:
+			out[6+min((wm-1)/12, 3)] = 1
+		}
+		if v, ok := emp.Get(u.Person, u.Cohort); ok && v {
+			out[11] = 1
+		}
+	})
+}
+
+// ageBands dummy-codes the age at start in the report's five-year bands
+// (16-19, 20-24, ..., 60-64; reference 25-29).
+func ageBands() panel.Covariate {
+	lo := []int{16, 20, 25, 30, 35, 40, 45, 50, 55, 60}
+	var names []string
+	for _, a := range lo {
+		if a != 25 {
+			names = append(names, fmt.Sprintf("age_%d_%d", a, a+map[bool]int{true: 3, false: 4}[a == 16]))
+		}
+	}
+	return panel.CovFuncs(names, func(u *panel.UnitView, out []float64) {
+		age := panel.AgeYears(u.Register.Birth[u.Person], u.Start)
+		b := 0
+		for k, a := range lo {
+			if age >= a {
+				b = k
+			}
+		}
+		switch {
+		case b < 2:
+			out[b] = 1
+		case b > 2:
+			out[b-1] = 1
+		}
+	})
 }
 
 // levelDummy is a 0/1 column named name: 1 when the categorical attribute

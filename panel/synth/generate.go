@@ -68,7 +68,8 @@ const blockSize = 2048
 //
 // Cost: O(N·(weeks + months)) time on Workers goroutines; memory about
 // N·(390 + 4·2·8·2 + 40) bytes (1.9 GB at Scale 1: the grid, observed and
-// untreated outcomes, attributes). Scale 1 takes about 10–20 s on 2 cores.
+// untreated outcomes, attributes). Scale 1 takes about 24 s of CPU (12 s
+// on 2 idle cores); each starter costs about 120 candidate simulations.
 func Generate(ctx context.Context, opt *Options) (*Population, error) {
 	o, err := opt.resolved()
 	if err != nil {

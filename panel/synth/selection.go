@@ -8,18 +8,23 @@ import (
 
 // Selection into a mentor spell. A starter is a person of the population
 // law (attributes, status path, outcomes: exactly what a non-starter is)
-// found, on the start day, with observable features f drawn with weight
+// accepted, on the start day, with a probability that depends on its
+// observable features f only:
 //
-//	w(f) = exp(Σ_j λ_j[f_j])
+//	P(accept | f) = exp(x1(f)) · min(1, exp(x2(f) − Cap)),  x_s(f) = Σ_{j in stage s} λ_j[f_j]
 //
-// relative to the population: rejection sampling from the population law
-// with acceptance w/max w. So, given the observables below, starters and
-// non-starters have the same law of everything unobserved (the latent
-// benefit propensity, employability, future path), except the factor U
-// (Options.Confounding). The λ are fitted by raking (iterative
-// proportional fitting on the margins) so that the starters' margins are
-// the report's 2012-starter figures (SFI-METHOD.md §4); see
-// TestFitSelection, which writes selection_weights.go.
+// (rejection sampling from the population law; stage 1 holds the
+// attributes, stage 2 the status and history features, and the cap keeps
+// the number of candidates per starter near 120). So, given the features,
+// starters and non-starters have the same law of everything unobserved
+// (the latent benefit propensity, employability, future path), except
+// the factor U (Options.Confounding). The λ and Cap are fitted by raking
+// (iterative proportional fitting on the margins, with the cap inside)
+// so that the starters' margins are the report's 2012-starter figures
+// (SFI-METHOD.md §4); see TestFitSelection, which writes
+// selection_weights.go. About half of the starters have stage-2 weights
+// at the cap, so the true propensity is log-linear in the feature dummies
+// below the cap and flat above it.
 //
 // The features, each measured at the start day (week, month) as the
 // report does: benefit at start (10 groups; the states excluded by the
