@@ -46,9 +46,9 @@ type config struct {
 
 func main() {
 	var c config
-	flag.Float64Var(&c.scale, "scale", 0.2, "population size relative to the SFI population (1 = 3.3 million persons, about 6,487 treated)")
+	flag.Float64Var(&c.scale, "scale", 0.5, "population size relative to the SFI population (1 = 3.3 million persons, about 6,487 treated)")
 	flag.Uint64Var(&c.seed, "seed", 2015, "seed of every random stream (population, simulated starts, bootstrap)")
-	flag.IntVar(&c.bootstrap, "bootstrap", 499, "bootstrap replicates (0 = none)")
+	flag.IntVar(&c.bootstrap, "bootstrap", 999, "bootstrap replicates (0 = none)")
 	flag.BoolVar(&c.refit, "refit", false, "re-fit the logit in every bootstrap replicate (slower; default keeps the scores fixed)")
 	flag.IntVar(&c.workers, "workers", 0, "worker goroutines (0 = all cores)")
 	flag.StringVar(&c.out, "out", "sfi-out", "output directory")
