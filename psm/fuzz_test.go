@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Fuzzing Match: the fuzzer picks options and two byte strings that are
@@ -86,6 +87,17 @@ func fzBadScore(s []float64, d Distance) int {
 		}
 	}
 	return -1
+}
+
+// fzHuge reports whether a score is so large that sums of squares
+// overflow (see the regression tests at the end of the file).
+func fzHuge(s []float64) bool {
+	for _, v := range s {
+		if math.Abs(v) > 1e150 && !math.IsInf(v, 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // fzScale maps a valid score to the distance scale (R qlogis for logit).
@@ -376,8 +388,15 @@ func fzCheckCaliper(m *Matching, treated, control []float64, o *MatchOptions) st
 		ss += ws[k] * d * d
 	}
 	cal := o.Caliper * math.Sqrt(ss/W)
-	if math.IsNaN(cal) || math.IsInf(cal, 0) || cal == 0 {
-		return "" // degenerate scale; only the general invariants apply
+	maxAbs := 0.0
+	for _, x := range xs {
+		maxAbs = math.Max(maxAbs, math.Abs(x))
+	}
+	if math.IsNaN(cal) || math.IsInf(cal, 0) || cal < 1e-6*maxAbs {
+		// degenerate scale, or a spread so small against the scores that
+		// the sd is lost to cancellation (in the oracle as in Match):
+		// only the general invariants apply
+		return ""
 	}
 	for i, v := range treated {
 		t := fzScale(v, o.Distance)
@@ -592,12 +611,17 @@ func FuzzMatch(f *testing.F) {
 		treated := fzScores(tb, 40)
 		control := fzScores(cb, 60)
 		o := fzOptions(word, len(treated), len(control))
+		if o.TieRule == TieRMatching && (fzHuge(treated) || fzHuge(control)) {
+			return // known bug: TestFuzzRegressionTieRMatchingOverflow
+		}
 		m := fzMatch(t, treated, control, o)
 		if m == nil {
 			return
 		}
 		rng := rand.New(rand.NewPCG(word, uint64(len(control))))
-		fzShuffled(t, m, treated, control, o, rng.Perm(len(control)))
+		if o.TieRule != TieRMatching { // known bug: TestFuzzRegressionTieRMatchingRowOrder
+			fzShuffled(t, m, treated, control, o, rng.Perm(len(control)))
+		}
 		// the same call again is bit-identical
 		m2, err := Match(treated, control, o)
 		if err != nil {
@@ -609,4 +633,94 @@ func FuzzMatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Regressions found by FuzzMatch (skipped until fixed; see the report of
+// the fuzzing work on issue 9).
+
+// TestFuzzRegressionTieRMatchingOverflow: with TieRule = TieRMatching,
+// scores so large that the weighted sum of the scores overflows (here
+// 2·MaxFloat64) make the standardized distances NaN; a treated unit with
+// controls on both sides then never takes either side and Match loops
+// forever. Expected: an error (the score scale overflows) or a finite
+// result; the treated unit with score 0 matched to the control with
+// score 0.
+func TestFuzzRegressionTieRMatchingOverflow(t *testing.T) {
+	t.Skip("bug: Match with TieRMatching loops forever when sum of scores overflows; see report")
+	treated := []float64{math.MaxFloat64, math.MaxFloat64, 0}
+	control := []float64{-0.5, 0, 0.5}
+	type res struct {
+		m   *Matching
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		m, err := Match(treated, control, &MatchOptions{K: 1, TieRule: TieRMatching})
+		done <- res{m, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err == nil {
+			js, _ := fzSet(r.m, 2)
+			if !slices.Equal(js, []int32{1}) {
+				t.Fatalf("treated 2 (score 0) matched to %v, want [1]", js)
+			}
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Match did not return within 10 s (infinite loop)")
+	}
+}
+
+// TestFuzzRegressionCaliperOverflow: on the probability scale any finite
+// score is accepted, but the caliper's standard deviation is computed from
+// squared scores, which overflow for |score| > ~1e154; the width becomes
+// +Inf and the caliper is silently ignored. Scores {1e300, 1} vs controls
+// {0, 0.5, 1}: the sd over all five units is 4e299 (by hand: mean 2e299,
+// squared deviations 6.4e599 + 4·(2e299)^2 = 8e599, /5 = 1.6e599), so the
+// caliper 0.5 sd = 2e299 and treated 0 (distance ~1e300 to every control)
+// must be StatusCaliper (or Match must return an error). Actual: matched
+// to all three controls.
+func TestFuzzRegressionCaliperOverflow(t *testing.T) {
+	t.Skip("bug: caliper ignored when the sd overflows for huge scores; see report")
+	m, err := Match([]float64{1e300, 1}, []float64{0, 0.5, 1}, &MatchOptions{K: 1, Caliper: 0.5})
+	if err != nil {
+		return // an error naming the scale is an acceptable fix
+	}
+	if m.Status[0] != StatusCaliper {
+		t.Fatalf("treated 0 status %v, want %v", m.Status[0], StatusCaliper)
+	}
+}
+
+// TestFuzzRegressionTieRMatchingRowOrder: with TieRule = TieRMatching the
+// mean and sd used to standardize the scores are summed in input order
+// (Index.sx), so the last bit of the mean, and with it a tie decision,
+// depends on the order of the control rows. Treated {0.25, 1}, controls
+// {0.1, 0.2, 0.1+0.2, 0.1+0.2} (0.1+0.2 = 0.30000000000000004), K = 1,
+// tolerance 0: the set of treated 0 is {0.2, 0.1+0.2, 0.1+0.2}; with the
+// first two controls swapped it is {0.2} only. Expected: the same set for
+// any row order (house rule: same bits for any input row order).
+func TestFuzzRegressionTieRMatchingRowOrder(t *testing.T) {
+	t.Skip("bug: TieRMatching tie sets depend on control row order; see report")
+	tr := []float64{0.25, 1}
+	a := []float64{0.1, 0.2, 0.1 + 0.2, 0.1 + 0.2}
+	b := []float64{0.2, 0.1, 0.1 + 0.2, 0.1 + 0.2} // controls 0 and 1 swapped
+	o := &MatchOptions{K: 1, TieRule: TieRMatching}
+	ma, err := Match(tr, a, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := Match(tr, b, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := fzSet(ma, 0)
+	sb, _ := fzSet(mb, 0)
+	back := []int32{1, 0, 2, 3} // control k of b is control back[k] of a
+	for k := range sb {
+		sb[k] = back[sb[k]]
+	}
+	slices.Sort(sb)
+	if !slices.Equal(sa, sb) {
+		t.Fatalf("set of treated 0: %v with rows in order a, %v (as indices of a) with rows in order b", sa, sb)
+	}
 }

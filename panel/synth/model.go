@@ -61,6 +61,8 @@ type tables struct {
 	popEdu   [][]float64 // by age band*nOrigin + origin
 	starterP float64     // probability that a person is a starter
 	startMon []float64   // cumulative over startVolume
+	laterMon []float64   // cumulative over startVolume from August 2012
+	laterP   float64     // share of later starters among persons not starting in Jan–Jul 2012
 	muniCum  []float64   // municipality
 	muniRate []float64   // unemployment rate (percent) of each municipality's commuting area
 	muniArea []int       // commuting area of each municipality
@@ -124,6 +126,12 @@ func buildTables() {
 	}
 	t.starterP = total / SFIPersons
 	t.startMon = cumulative(startVolume)
+	later := 0.0
+	for _, v := range startVolume[laterFirstMonth:] {
+		later += v
+	}
+	t.laterMon = cumulative(startVolume[laterFirstMonth:])
+	t.laterP = later / (SFIPersons - total + later)
 	buildMunicipalities(t)
 	t.dpRate = hazardFromPrevalence(dpAge, dpMeanMult)
 	t.flexRate = hazardFromPrevalence(flexAge, flexMeanMult)

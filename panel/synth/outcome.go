@@ -35,7 +35,11 @@ func initCodeTables() {
 // uniforms V from stream B (two per month, always in the same order, so
 // they do not depend on any option but Seed; a starter's candidates
 // draw fresh uniforms from the continuing stream).
-func (s *sim) monthly() {
+func (s *sim) monthly() { s.monthlyP(true) }
+
+// monthlyP computes p0 and, with draw, draws V (without: keeps V, for a
+// change of U only).
+func (s *sim) monthlyP(draw bool) {
 	rB := s.rB
 	e := s.e
 	beta := s.o.UnobservedEffect * s.u
@@ -117,8 +121,10 @@ func (s *sim) monthly() {
 			}
 		}
 		s.pEmp[t], s.pEdu[t], s.nb[t], s.su[t] = pe, pd, nb, su
-		s.vEmp[t] = rB.Float64()
-		s.vEdu[t] = rB.Float64()
+		if draw {
+			s.vEmp[t] = rB.Float64()
+			s.vEdu[t] = rB.Float64()
+		}
 	}
 }
 
