@@ -392,7 +392,7 @@ func fzCheckCaliper(m *Matching, treated, control []float64, o *MatchOptions) st
 	for _, x := range xs {
 		maxAbs = math.Max(maxAbs, math.Abs(x))
 	}
-	if math.IsNaN(cal) || math.IsInf(cal, 0) || cal < 1e-6*maxAbs {
+	if math.IsNaN(cal) || math.IsInf(cal, 0) || cal <= 1e-6*maxAbs || cal < 1e-300 {
 		// degenerate scale, or a spread so small against the scores that
 		// the sd is lost to cancellation (in the oracle as in Match):
 		// only the general invariants apply
@@ -619,7 +619,8 @@ func FuzzMatch(f *testing.F) {
 			return
 		}
 		rng := rand.New(rand.NewPCG(word, uint64(len(control))))
-		if o.TieRule != TieRMatching { // known bug: TestFuzzRegressionTieRMatchingRowOrder
+		// known bugs: TestFuzzRegressionTieRMatchingRowOrder, TestFuzzRegressionCaliperRowOrder
+		if o.TieRule != TieRMatching && o.Caliper == 0 {
 			fzShuffled(t, m, treated, control, o, rng.Perm(len(control)))
 		}
 		// the same call again is bit-identical
@@ -722,5 +723,34 @@ func TestFuzzRegressionTieRMatchingRowOrder(t *testing.T) {
 	slices.Sort(sb)
 	if !slices.Equal(sa, sb) {
 		t.Fatalf("set of treated 0: %v with rows in order a, %v (as indices of a) with rows in order b", sa, sb)
+	}
+}
+
+// TestFuzzRegressionCaliperRowOrder: the caliper's sd is summed over the
+// control weights in input order, so its last bits, and a control at the
+// caliper's edge, depend on the row order. Treated {0.3}; controls
+// 0.3 (weights 2, 1, 3, 2) and 0.3000000000000001 = 0.3+δ (weight 1);
+// K = 1, Caliper 2. By hand (W = 10 with the treated unit): mean 0.3 +
+// δ/10, variance 0.09 δ², sd 0.3 δ, width 0.6 δ < δ, so the control at
+// 0.3+δ is outside and the set is the four controls at 0.3. With the rows
+// in the order below Match includes it (5 controls).
+func TestFuzzRegressionCaliperRowOrder(t *testing.T) {
+	t.Skip("bug: caliper width depends on control row order (sums in input order); see report")
+	for _, c := range []struct {
+		x, w []float64
+	}{
+		{[]float64{0.3, 0.3, 0.3, 0.3, 0.3000000000000001}, []float64{2, 1, 3, 2, 1}},
+		{[]float64{0.3, 0.3, 0.3000000000000001, 0.3, 0.3}, []float64{3, 2, 1, 2, 1}},
+	} {
+		m, err := Match([]float64{0.3}, c.x, &MatchOptions{K: 1, Caliper: 2, TieTolerance: 1e-3, ControlWeights: c.w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := fzSet(m, 0)
+		for _, j := range js {
+			if c.x[j] != 0.3 {
+				t.Errorf("controls %v weights %v: control %d (score %v) is in the set, outside the caliper", c.x, c.w, j, c.x[j])
+			}
+		}
 	}
 }
