@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -189,12 +190,15 @@ func fzRegister(b []byte) *Register {
 		return v
 	}
 	n := 1 + next()%6
-	weeks := 1 + next()%12
+	weeks := 6 + next()%12
 	first := DayFromDate(2012, 1, 2) // a Monday
 	r := &Register{IDs: make([]int64, n), Birth: make([]Day, n)}
 	r.Status = NewStatusGrid(n, first, weeks, []string{"", "a", "b"})
 	for i := range n {
-		r.IDs[i] = int64(next()%8) * 7 // duplicates possible
+		r.IDs[i] = int64(100 - 3*i)
+		if i > 0 && next() == 255 {
+			r.IDs[i] = r.IDs[i-1] // duplicate id
+		}
 		r.Birth[i] = DayFromDate(1950+next()%60, 1, 1)
 		for w := range weeks {
 			r.Status.Codes[i*weeks+w] = byte(next() % 3)
@@ -208,8 +212,8 @@ func fzRegister(b []byte) *Register {
 		}
 	}
 	r.Attrs = []Attribute{x}
-	months := 1 + next()%8
-	o := NewOutcome("y", n, MonthOf(first)-Month(next()%3), months)
+	months := 3 + next()%8
+	o := NewOutcome("y", n, MonthOf(first)-Month(next()%2), months)
 	for i := range n {
 		for m := range months {
 			if next()%2 == 1 {
@@ -220,14 +224,38 @@ func fzRegister(b []byte) *Register {
 	r.Outcomes = []Outcome{o}
 	ns := next() % 7
 	for range ns {
-		p := int32(next() % (n + 1)) // n: out of range
-		s := first + Day(next()) - 20
-		r.Spells = append(r.Spells, Spell{Person: p, Start: s, End: s + Day(next()%40) - 5, Hours: float32(next() % 4)})
+		p := int32(next() % n)
+		if next() == 255 {
+			p = int32(n) // out of range
+		}
+		s := first + Day(next()%(7*weeks))
+		e := s + Day(next()%30)
+		switch next() {
+		case 254:
+			s -= 30 // before the grid
+		case 255:
+			e = s - 1 // ends before it starts
+		}
+		r.Spells = append(r.Spells, Spell{Person: p, Start: s, End: e, Hours: float32(next() % 4)})
 	}
 	return r
 }
 
 func FuzzBuild(f *testing.F) {
+	// seeds that build a panel: the first four of a seeded stream of
+	// random inputs for which Build succeeds
+	rng := rand.New(rand.NewPCG(9, 1))
+	for found, tries := 0, 0; found < 4 && tries < 5000; tries++ {
+		b := make([]byte, 40+rng.IntN(200))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		ws, wl, fl := uint16(rng.IntN(120)), uint8(rng.IntN(60)), uint8(rng.IntN(256))
+		if _, err := Build(context.Background(), fzRegister(b), fzDesign(fzRegister(b), ws, wl, fl, len(b))); err == nil {
+			f.Add(b, ws, wl, fl)
+			found++
+		}
+	}
 	f.Add([]byte{2, 8, 0, 30, 1, 1, 1, 1, 2, 2, 2, 2, 7, 40, 0, 0, 1, 1, 1, 0, 0, 0, 2, 3, 1, 0, 1, 1, 0, 5, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 2, 0, 40, 10, 3}, uint16(10), uint8(14), uint8(0))
 	f.Add([]byte{5, 11, 1, 20, 0, 1, 2, 1, 0, 2, 1, 0, 1, 2, 1, 0, 2, 30, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 25, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 4, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 22, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 6, 27, 2, 1, 0, 2, 1, 0, 2, 1, 0, 2, 1, 0, 1, 2, 3, 4, 0, 1, 7, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 4, 0, 30, 10, 1, 2, 40, 20, 2, 3, 25, 5, 1, 4, 35, 7, 0}, uint16(7), uint8(50), uint8(1))
 	f.Add([]byte{0, 0}, uint16(0), uint8(0), uint8(2))
@@ -237,18 +265,7 @@ func FuzzBuild(f *testing.F) {
 			return
 		}
 		r := fzRegister(b)
-		d := &Design{
-			WindowStart:     r.Status.FirstWeek + Day(winStart%120) - 10,
-			MergeGapDays:    int(flags>>4) % 4,
-			DrawsPerControl: 1 + int(flags>>2)%3,
-			Seed:            uint64(len(b)),
-			FullHorizon:     flags&2 != 0,
-		}
-		d.WindowEnd = d.WindowStart + Day(winLen) - 3
-		if flags&1 != 0 {
-			d.Eligibility = []Rule{AnyWeekIn("a", "b"), StatusNotIn("b")}
-		}
-		d.Covariates = []Covariate{Numeric("x"), WeeksIn("w_", []LevelGroup{{Name: "a", Levels: []string{"a"}}}, 1, 3), StatusAtStart("s", LevelGroup{Name: "b", Levels: []string{"b"}})}
+		d := fzDesign(r, winStart, winLen, flags, len(b))
 		d.Workers = 1
 		p, err := Build(context.Background(), r, d)
 		if err != nil {
@@ -272,6 +289,23 @@ func FuzzBuild(f *testing.F) {
 		}
 		fzSamePanel(t, p, p2)
 	})
+}
+
+// fzDesign is the design of FuzzBuild.
+func fzDesign(r *Register, winStart uint16, winLen, flags uint8, seed int) *Design {
+	d := &Design{
+		WindowStart:     r.Status.FirstWeek + Day(winStart%uint16(7*r.Status.Weeks)) + 14,
+		MergeGapDays:    int(flags>>4) % 4,
+		DrawsPerControl: 1 + int(flags>>2)%3,
+		Seed:            uint64(seed),
+		FullHorizon:     flags&2 != 0,
+	}
+	d.WindowEnd = d.WindowStart + Day(winLen%40) - 1
+	if flags&1 != 0 {
+		d.Eligibility = []Rule{AnyWeekIn("a", "b"), StatusNotIn("b")}
+	}
+	d.Covariates = []Covariate{Numeric("x"), WeeksIn("w_", []LevelGroup{{Name: "a", Levels: []string{"a"}}}, 1, 3), StatusAtStart("s", LevelGroup{Name: "b", Levels: []string{"b"}})}
+	return d
 }
 
 // fzCheckPanel checks the invariants of a built panel.
