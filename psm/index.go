@@ -25,19 +25,11 @@ type Index struct {
 	blockOf []int32
 	// strata: sorted distinct keys and the block range of each
 	// (sblock[s]:sblock[s+1]); without strata one range.
-	strata    []int32
-	sblock    []int32
-	hasStrata bool
-	sOf       []int32 // stratum number (index into strata) of each control; nil without strata
-	// unweighted summaries of x: min, max, sum, sum of squares, mean and
-	// sum of squared deviations from it
-	xmin, xmax, sx, sx2, xmean, xm2 float64
-}
-
-// ssAbout returns the unweighted sum over controls of (x - c)^2.
-func (ix *Index) ssAbout(c float64) float64 {
-	d := ix.xmean - c
-	return ix.xm2 + float64(ix.n)*d*d
+	strata     []int32
+	sblock     []int32
+	hasStrata  bool
+	sOf        []int32 // stratum number (index into strata) of each control; nil without strata
+	xmin, xmax float64 // smallest and largest control score
 }
 
 // NewIndex prepares the control scores for matching. It uses
@@ -72,13 +64,6 @@ func NewIndex(control []float64, opts *MatchOptions) (*Index, error) {
 	for _, v := range x {
 		ix.xmin = math.Min(ix.xmin, v)
 		ix.xmax = math.Max(ix.xmax, v)
-		ix.sx += v
-		ix.sx2 += v * v
-	}
-	ix.xmean = ix.sx / float64(n)
-	for _, v := range x {
-		d := v - ix.xmean
-		ix.xm2 += d * d
 	}
 
 	// Sort (stratum, score, index) by a stable LSD radix sort on the

@@ -202,8 +202,11 @@ func growU(s []uint32, n int) []uint32 {
 //
 // Cost with replacement, for N controls in B blocks and T treated units:
 // with control weights one sequential pass over them (their total, and
-// the scale statistics when a caliper or TieRMatching needs them); then
-// O(log B) per treated unit plus one step per block visited to accumulate
+// their score range when trimming, a caliper or TieRMatching need it);
+// O(T log T) to sort the treated units; a caliper or TieRMatching adds
+// one or two passes over the B block weights and the T treated units
+// (with more than 65,536 blocks and control weights this forms every
+// block sum, O(N) gathered in sorted order); then O(log B) per treated unit plus one step per block visited to accumulate
 // weight K (blocks of weight 0 are stepped over), whatever the size of the
 // tie blocks. A block's weight sum costs its size once per call when the
 // index has more than 65,536 blocks; with fewer, all block sums are formed
@@ -273,7 +276,7 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 
 	// Totals over the controls: one sequential pass with weights.
 	needStats := o.Caliper > 0 || o.TieRule == TieRMatching
-	csum, cmin, cmax, csx, csx2 := float64(ix.n), ix.xmin, ix.xmax, ix.sx, ix.sx2
+	csum, cmin, cmax := float64(ix.n), ix.xmin, ix.xmax
 	if cw != nil {
 		// validate and add up in one pass; a second pass over the scores
 		// only when trimming, a caliper or TieRMatching need them
@@ -285,15 +288,12 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 			csum += w
 		}
 		if o.Trim || o.NoReplacement || needStats {
-			csx, csx2 = 0, 0
 			cmin, cmax = math.Inf(1), math.Inf(-1)
 			for j, w := range cw {
 				if w > 0 {
 					v := ix.x[j]
 					cmin = math.Min(cmin, v)
 					cmax = math.Max(cmax, v)
-					csx += w * v
-					csx2 += w * v * v
 				}
 			}
 		}
@@ -312,62 +312,16 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		return &MatchInputError{Field: "K", Index: -1,
 			Msg: fmt.Sprintf("K = %d neighbours but the controls weigh %g in total", o.K, csum), Err: ErrTooFewControls}
 	}
-	var tsum, tsx, tsx2 float64
-	for i, v := range xt {
+	var tsum float64
+	for i := range xt {
 		w := 1.0
 		if tw != nil {
 			w = tw[i]
 		}
 		tsum += w
-		tsx += w * v
-		tsx2 += w * v * v
 	}
 	if tsum == 0 {
 		return &MatchInputError{Field: "TreatedWeights", Index: -1, Msg: "all treated weights are 0", Err: ErrEmptyGroup}
-	}
-
-	// Scale statistics over all treated and control units (R Matching:
-	// caliper sd with divisor W; standardization for TieRMatching).
-	var calw, mu, sig float64
-	if needStats {
-		W := csum + tsum
-		mean := (csx + tsx) / W
-		s2 := csx2 + tsx2
-		if o.Caliper > 0 {
-			// sum w (x - mean)^2, second pass (controls by block)
-			var ss float64
-			if cw == nil {
-				ss = ix.ssAbout(mean)
-			} else {
-				for j, w := range cw {
-					if w > 0 {
-						d := ix.x[j] - mean
-						ss += w * d * d
-					}
-				}
-			}
-			for i, v := range xt {
-				w := 1.0
-				if tw != nil {
-					w = tw[i]
-				}
-				d := v - mean
-				ss += w * d * d
-			}
-			calw = o.Caliper * math.Sqrt(ss/W)
-		}
-		if o.TieRule == TieRMatching {
-			const ccc = 1.4901161193847656e-08 // sqrt(.Machine$double.eps)
-			mu = mean
-			f := 1.0
-			if W > 1 {
-				f = math.Sqrt(W / (W - 1))
-			}
-			sig = math.Sqrt(math.Max(ccc, s2)/W-mean*mean) * f
-			if !(sig >= ccc) {
-				sig = ccc
-			}
-		}
 	}
 
 	m.Matched = growB(m.Matched, T)
@@ -376,18 +330,10 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 	m.KthDistance = growF(m.KthDistance, T)
 	sc.bw.prepare(ix, cw)
 
-	if o.NoReplacement {
-		m.MatchedControls = nil
-		return ix.matchNoReplacement(m, xt, &o, cmin, cmax, calw, mu, sig)
-	}
-
-	m.BlockLo = growI(m.BlockLo, T)
-	m.BlockHi = growI(m.BlockHi, T)
-	m.SetWeight = growF(m.SetWeight, T)
-	sr := searcher{ix: ix, bw: &sc.bw, k: float64(o.K),
-		tol: o.TieTolerance, rule: o.TieRule, mu: mu, sig: sig, cal: calw}
-	// Visit the treated units in order of (stratum, score): successive
-	// binary searches then share their cache lines.
+	// The treated units in order of (stratum, score, weight, index): the
+	// canonical order in which their contributions are added up (scale
+	// statistics, ControlWeight), and successive binary searches share
+	// their cache lines.
 	sc.torder = growI(sc.torder, T)
 	for i := range sc.torder {
 		sc.torder[i] = int32(i)
@@ -399,8 +345,31 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		if c := cmp.Compare(xt[a], xt[b]); c != 0 {
 			return c
 		}
+		if tw != nil {
+			if c := cmp.Compare(tw[a], tw[b]); c != 0 {
+				return c
+			}
+		}
 		return cmp.Compare(a, b)
 	})
+
+	// Scale statistics over all treated and control units (R Matching:
+	// caliper sd with divisor W; standardization for TieRMatching).
+	sr := searcher{ix: ix, bw: &sc.bw, k: float64(o.K), tol: o.TieTolerance, rule: o.TieRule}
+	if needStats {
+		if err := ix.scaleStats(&sr, &sc.bw, &o, xt, tw, sc.torder, cmin, cmax); err != nil {
+			return err
+		}
+	}
+
+	if o.NoReplacement {
+		m.MatchedControls = nil
+		return ix.matchNoReplacement(m, xt, &o, cmin, cmax, &sr)
+	}
+
+	m.BlockLo = growI(m.BlockLo, T)
+	m.BlockHi = growI(m.BlockHi, T)
+	m.SetWeight = growF(m.SetWeight, T)
 	nTrim, nLive := 0, 0
 	for _, i32 := range sc.torder {
 		i := int(i32)
@@ -491,7 +460,9 @@ func (ix *Index) stratumWeight(k int, stotal, cw []float64, csum float64) float6
 
 // fillControlWeights sets ControlWeight[j] = w_j * sum of t_i/W_i over
 // the sets containing j's block, MatchedControls and the summaries.
-// ControlWeight must be all zero on entry.
+// ControlWeight must be all zero on entry. The masses are accumulated in
+// the canonical treated order sc.torder (stratum, score, weight), so the
+// result does not depend on the order of the treated rows.
 func (ix *Index) fillControlWeights(m *Matching, sc *matchScratch) {
 	B := len(ix.bscore)
 	cw := m.cw
@@ -501,8 +472,8 @@ func (ix *Index) fillControlWeights(m *Matching, sc *matchScratch) {
 		sc.mass = growF(sc.mass, B)
 		mass := sc.mass
 		clear(mass)
-		for i, ok := range m.Matched {
-			if !ok {
+		for _, i := range sc.torder {
+			if !m.Matched[i] {
 				continue
 			}
 			f := m.MatchedWeight[i] / m.SetWeight[i]
@@ -528,8 +499,8 @@ func (ix *Index) fillControlWeights(m *Matching, sc *matchScratch) {
 		}
 		sc.touched = sc.touched[:0]
 		mgen := nextGen(sc)
-		for i, ok := range m.Matched {
-			if !ok {
+		for _, i := range sc.torder {
+			if !m.Matched[i] {
 				continue
 			}
 			f := m.MatchedWeight[i] / m.SetWeight[i]
@@ -684,7 +655,11 @@ type searcher struct {
 	k, tol  float64
 	rule    TieRule
 	mu, sig float64
-	cal     float64 // caliper width on the distance scale; 0 = none
+	// caliper width (0 = none): on the distance scale, or with calScale
+	// in units of 2^calE (a subnormal or huge width)
+	cal      float64
+	calScale bool
+	calE     int
 }
 
 // dist is the tie-rule distance of block b from a treated score t
@@ -700,7 +675,14 @@ func (s *searcher) dist(b int32, t, zt float64) float64 {
 }
 
 func (s *searcher) outside(b int32, t float64) bool {
-	return s.cal > 0 && math.Abs(t-s.ix.bscore[b]) > s.cal
+	if s.cal == 0 {
+		return false
+	}
+	d := math.Abs(t - s.ix.bscore[b])
+	if s.calScale {
+		d = math.Ldexp(d, -s.calE)
+	}
+	return d > s.cal
 }
 
 // find returns the match set [a, e) of blocks within the stratum's block
@@ -742,8 +724,10 @@ func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64
 			}
 			return 0, 0, 0, 0, StatusNoControls
 		}
-		takeL := bl >= 0 && (br < 0 || dl <= dr)
-		takeR := br >= 0 && (bl < 0 || dr <= dl)
+		// (written so that a NaN distance, which the scale checks rule
+		// out, takes both sides instead of neither: no endless loop)
+		takeL := bl >= 0 && (br < 0 || !(dl > dr))
+		takeR := br >= 0 && (bl < 0 || !(dr > dl))
 		if takeL {
 			L = bl
 			cum += s.bw.w(bl)

@@ -30,6 +30,12 @@ const (
 	// sum(w x^2)/W - mean^2), and every control with
 	// (z_j - z_i)^2 <= (z_K - z_i)^2 + TieTolerance belongs to the set.
 	// Use TieTolerance 1e-12 to match Match(..., distance.tolerance = 1e-12).
+	// The sums run over the units in sorted order (compensated, scaled by
+	// a power of two), so the result is the same for any row order; they
+	// may differ from R's data-order sums in the last bits. Scores so
+	// large that sum(w x^2) or a squared standardized distance overflows
+	// (|x| above about 1e146) are rejected with a *MatchInputError naming
+	// TieRule (ErrBadScore); use TieDistance for them.
 	TieRMatching
 )
 
@@ -103,7 +109,13 @@ type MatchOptions struct {
 	// population sd, divisor W, before trimming) - the caliper of R
 	// Matching::Match. A treated unit with fewer than K controls (by
 	// weight) inside its caliper is not matched (StatusCaliper), as in
-	// Matching::Match. Default 0: no caliper.
+	// Matching::Match. The sd is computed without overflow or underflow
+	// (scores scaled by a power of two, compensated sums in sorted order,
+	// so the width is the same for any row order), for any finite scores;
+	// when all scores with positive weight are equal the sd is 0 and all
+	// distances are 0 (within the caliper). A Caliper so small that
+	// Caliper*sd underflows to 0 is an error naming Caliper. Default 0: no
+	// caliper.
 	Caliper float64
 	// TieTolerance widens the tie rule (see TieRule); default 0 = exact
 	// equality of distances. Ties can lie on both sides of the treated

@@ -11,7 +11,7 @@ import (
 // before. Blocks with capacity left are found with two union-find
 // structures (nearest block at or below / at or above), so a treated copy
 // costs O(K log B) amortized.
-func (ix *Index) matchNoReplacement(m *Matching, xt []float64, o *MatchOptions, cmin, cmax, calw, mu, sig float64) error {
+func (ix *Index) matchNoReplacement(m *Matching, xt []float64, o *MatchOptions, cmin, cmax float64, sr *searcher) error {
 	sc := m.scratch
 	B := len(ix.bscore)
 	T := len(xt)
@@ -72,7 +72,6 @@ func (ix *Index) matchNoReplacement(m *Matching, xt []float64, o *MatchOptions, 
 		}
 		return x
 	}
-	sr := searcher{ix: ix, rule: o.TieRule, mu: mu, sig: sig, cal: calw}
 
 	m.BlockLo, m.BlockHi, m.SetWeight = nil, nil, nil
 	m.Start = growInt(m.Start, T+1)
@@ -117,7 +116,7 @@ func (ix *Index) matchNoReplacement(m *Matching, xt []float64, o *MatchOptions, 
 		copies := 0
 		var zt float64
 		if o.TieRule == TieRMatching {
-			zt = (t - mu) / sig
+			zt = (t - sr.mu) / sr.sig
 		}
 		var p int32
 		if st == StatusMatched {
