@@ -40,23 +40,30 @@
 //
 // About 1.2 percent of persons start a mentor spell, on a day drawn from
 // the report's monthly volumes (6,487·Scale first starts expected in
-// Feb–Jul 2012, about 16,000·Scale in 2012). A starter is a person of
-// the same population law selected on observables: candidates are drawn
-// until one is accepted with a probability that is a log-linear function
-// of its features on the start day (benefit and activation at start, age
-// band, sex, origin, education, match group, years on support in the
-// previous five years, months with wage income in the previous 48, wage
-// income in the start month), fitted by raking so that the starters
-// match the report's figures for the 2012 starters (see
-// selection_weights.go and TestFitSelection). So, given those features,
-// starters and everyone else have the same law of all latent traits and
-// of their future: selection is on observables, and matching on them
-// recovers the truth, except for the unobserved factor U ~ N(0,1): among
-// starters U has mean Options.Confounding, and U lowers the odds of wage
-// income and of education after the SFI window (Options.UnobservedEffect,
-// Options.UnobservedShape); it does not act on the status grid. With Confounding > 0, an estimator that
-// conditions on observables is biased downwards (the SFI authors'
-// explanation of their negative estimate).
+// Feb–Jul 2012, about 16,000·Scale in 2012). A starter is selected on
+// observables: candidates are drawn until one is accepted with a
+// probability that is a log-linear function of its features on the
+// start day (benefit and activation at start, age band, sex, origin,
+// education, match group, years on support in the previous five years,
+// months with wage income in the previous 48, wage income in the start
+// month). A candidate is a person of the population law or, for a start
+// in Feb–Jul 2012 and with probability the later starters' share of the
+// persons not starting in Jan–Jul 2012 (about 1 percent), a later
+// starter: a person first starting from August 2012, itself drawn and
+// selected at its own start day, so that window starters come from the
+// same pool as the SFI's controls. The weights are fitted by raking so
+// that the window starters match the report's figures for the 2012
+// starters (see selection_weights.go and TestFitSelection, which draws
+// its candidates from the same mixture). So, given those features,
+// window starters and everyone not starting in the window have the same
+// law of all latent traits and of their future: selection is on
+// observables, and matching on them recovers the truth, except for the
+// unobserved factor U ~ N(0,1): among starters U has mean
+// Options.Confounding, and U lowers the odds of wage income and of
+// education after the SFI window (Options.UnobservedEffect,
+// Options.UnobservedShape); it does not act on the status grid. With
+// Confounding > 0, an estimator that conditions on observables is biased
+// downwards (the SFI authors' explanation of their negative estimate).
 //
 // # The truth
 //

@@ -30,5 +30,5 @@ func ExampleGenerate() {
 	fmt.Printf("true ATT on employment, months 0, 6, 12, 14: %.3f %.3f %.3f %.3f\n", att[0], att[6], att[12], att[14])
 	// Output:
 	// 6780 persons, 132 start in Feb-Jul 2012
-	// true ATT on employment, months 0, 6, 12, 14: -0.015 -0.030 0.000 0.000
+	// true ATT on employment, months 0, 6, 12, 14: -0.008 -0.030 0.000 0.000
 }

@@ -54,6 +54,7 @@ type sim struct {
 	r   *rand.Rand
 	pcB *rand.PCG
 	rB  *rand.Rand
+	sel *selWeights // selection weights (selectionWeights; the fit swaps in its own)
 
 	// person
 	k                       int
@@ -98,7 +99,7 @@ const (
 )
 
 func newSim(o *Options) *sim {
-	s := &sim{o: o, t: getTables()}
+	s := &sim{o: o, t: getTables(), sel: &selectionWeights}
 	s.pcg = rand.NewPCG(0, 0)
 	s.r = rand.New(s.pcg)
 	s.pcB = rand.NewPCG(0, 0)

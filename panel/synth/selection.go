@@ -6,23 +6,29 @@ import (
 	"github.com/psmeval/psmeval/panel"
 )
 
-// Selection into a mentor spell. A starter is a person of the population
-// law (attributes, status path, outcomes: exactly what a non-starter is)
-// accepted, on the start day, with a probability that depends on its
-// observable features f only:
+// Selection into a mentor spell. A starter is a candidate accepted, on
+// the start day, with a probability that depends on its observable
+// features f only. A candidate is a person of the population law
+// (attributes, status path, outcomes: exactly what a never-starter is)
+// or, for a start in the SFI window (Feb–Jul 2012), with probability
+// laterP a later starter (first spell from August 2012, itself selected
+// at its own start day; see starterDraw):
 //
 //	P(accept | f) = exp(x1(f)) · min(1, exp(x2(f) − Cap)),  x_s(f) = Σ_{j in stage s} λ_j[f_j]
 //
-// (rejection sampling from the population law; stage 1 holds the
+// (rejection sampling from the candidate law; stage 1 holds the
 // attributes, stage 2 the status and history features, and the cap keeps
 // the number of candidates per starter near 120). So, given the features,
-// starters and non-starters have the same law of everything unobserved
-// (the latent benefit propensity, employability, future path), except
-// the factor U (Options.Confounding). The λ and Cap are fitted by raking
-// (iterative proportional fitting on the margins, with the cap inside)
-// so that the starters' margins are the report's 2012-starter figures
-// (SFI-METHOD.md §4); see TestFitSelection, which writes
-// selection_weights.go. About half of the starters have stage-2 weights
+// window starters and their potential controls (never-starters and later
+// starters) have the same law of everything unobserved (the latent
+// benefit propensity, employability, future path), except the factor U
+// (Options.Confounding). The λ and Cap are fitted by raking (iterative
+// proportional fitting on the margins, with the cap inside) on
+// candidates drawn from the same mixture, the later starters through
+// laterCandidate with the weights being fitted (fixed-point rounds), so
+// that the window starters' margins are the report's 2012-starter
+// figures (SFI-METHOD.md §4); see TestFitSelection, which writes
+// selection_weights.go. About a third of the starters have stage-2 weights
 // at the cap, so the true propensity is log-linear in the feature dummies
 // below the cap and flat above it.
 //
@@ -261,19 +267,13 @@ func (s *sim) starterDraw() {
 // probability laterP.
 func (s *sim) acceptedAt(d panel.Day, mix bool) int {
 	r := s.r
-	sw := &selectionWeights
+	sw := s.sel
 	n := 0
 	for tries := 1; ; tries++ {
 		last := tries >= maxAttempts
 		if mix && !last && r.Float64() < s.t.laterP {
-			// The later starter is drawn without the Confounding shift of
-			// U, so that U leaves a window starter's selection untouched.
-			u := s.u
-			s.u -= s.o.Confounding
-			n += s.acceptedAt(s.laterDay(), false)
-			s.u = u
-			s.monthlyP(false)
-			f, ok := s.features(d)
+			f, ok, m := s.laterCandidate(d)
+			n += m
 			if ok && r.Float64() < math.Exp(sw.stage(&f, true))*sw.accept2(&f) {
 				return n
 			}
@@ -284,6 +284,24 @@ func (s *sim) acceptedAt(d panel.Day, mix bool) int {
 			return n
 		}
 	}
+}
+
+// laterCandidate draws a later starter (start day by laterDay, selected
+// there by acceptedAt) as a candidate for a start on day d, and returns
+// its features at d (ok false if it is not eligible at d) and the number
+// of population candidates drawn. The later starter is drawn without the
+// Confounding shift of U, so that U leaves a window starter's selection
+// untouched; s.u is restored (and p0 recomputed with it) before return.
+// The selection fit (TestFitSelection) draws its later-starter
+// candidates through this function too.
+func (s *sim) laterCandidate(d panel.Day) (f [nFeat]int, ok bool, n int) {
+	u := s.u
+	s.u -= s.o.Confounding
+	n = s.acceptedAt(s.laterDay(), false)
+	s.u = u
+	s.monthlyP(false)
+	f, ok = s.features(d)
+	return f, ok, n
 }
 
 // laterDay draws a start day of a later starter (first spell from August
@@ -302,7 +320,7 @@ const laterFirstMonth = 7
 // selection features.
 func (s *sim) candidate(d panel.Day, force bool) bool {
 	r := s.r
-	sw := &selectionWeights
+	sw := s.sel
 	s.attributes()
 	var f [nFeat]int
 	f[fAge] = ageBand(ageYears(s.birth, d))

@@ -12,11 +12,13 @@ import (
 
 // stratifiedGap compares the untreated employment (share of months 6..18
 // after start) of the persons starting in the SFI window with that of
-// never-starters at simulated start days drawn from the treated start
-// days, after exact stratification on the selection features. It returns
-// the treated minus control mean and its standard error.
+// everyone whose first spell is not in January–July 2012 (never-starters
+// and later starters, the pool window starters are drawn from) at
+// simulated start days drawn from the treated start days, after exact
+// stratification on the selection features. It returns the treated minus
+// control mean and its standard error.
 func stratifiedGap(t *testing.T, p *Population) (gap, se float64, matched int) {
-	return stratifiedGapOf(t, p, 0, 6, 18, false)
+	return stratifiedGapOf(t, p, 0, 6, 18, true)
 }
 
 // stratifiedGapOf is stratifiedGap for untreated outcome k (index into
@@ -128,9 +130,12 @@ func TestSelectionOnObservables(t *testing.T) {
 // drawn from that same pool (see starterDraw), so without unobserved
 // confounding exact stratification on the features at start recovers the
 // untreated outcomes of the treated over months 1..21 with all of them
-// as controls too. (Before window starters were drawn from the
-// population law only, the gap for employment without benefit was
-// about +2 points, the bias of examples/sfi's observables scenario.)
+// as controls. (Before window starters were drawn from the population
+// law only, the gap for employment without benefit was about +2 points,
+// the bias of examples/sfi's observables scenario.) With never-starters
+// only as controls the gap is not zero by construction (about a fifth of
+// the window starters are later-starter candidates, whose employment
+// after the window is lower given the features): logged, not asserted.
 // Slow (a population at Scale 1); set PSMEVAL_SYNTH_SLOW=1.
 func TestLaterStartersInPool(t *testing.T) {
 	if testing.Short() || os.Getenv("PSMEVAL_SYNTH_SLOW") == "" {
@@ -141,7 +146,9 @@ func TestLaterStartersInPool(t *testing.T) {
 		for _, later := range []bool{false, true} {
 			gap, se, n := stratifiedGapOf(t, p, k, 1, 21, later)
 			t.Logf("%s, later starters as controls %v: treated minus controls, months 1-21: %+.4f (SE %.4f, %d treated matched)", OutcomeNames[k], later, gap, se, n)
-			assert.InDelta(t, 0, gap, 4*se, OutcomeNames[k])
+			if later {
+				assert.InDelta(t, 0, gap, 4*se, OutcomeNames[k])
+			}
 		}
 	}
 }
