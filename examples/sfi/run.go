@@ -67,11 +67,11 @@ func scenarioOptions(c *config) (synth.Options, error) {
 // sfiConfounding is the unobserved-selection strength of the default
 // scenario (starters' unobserved factor 2 SD above non-starters'), set so
 // that the estimate tells the SFI story: with no true effect, the
-// accumulated estimates at the default scale 0.5 and seed are -0.23, -0.58
-// and +0.08 months (employment without benefit, employment, education;
-// the report: -0.2, -0.5, -0.2). The factor acts on wage income more than
-// on education, whose estimate stays near zero. Measured with
-// go run ./examples/sfi -bootstrap 0 -confounding C for C = 2, 3, 4.
+// accumulated estimates are -0.10, -0.44 and +0.07 months at the default
+// scale 0.5 and -0.24, -0.37 and -0.04 at scale 1 (employment without
+// benefit, employment, education; the report: -0.2, -0.5, -0.2). The
+// factor acts on wage income more than on education, whose estimate stays
+// near zero. Measured with go run ./examples/sfi [-scale 1].
 const sfiConfounding = 2
 
 func run(ctx context.Context, c *config, stdout, logw io.Writer) error {
