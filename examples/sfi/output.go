@@ -140,6 +140,10 @@ func (a *analysis) writeSummary(w io.Writer) error {
 		"distinct_matched_controls": a.matching.NDistinctControls,
 		"weighted_matched_controls": a.matching.WeightedControls,
 	}
+	confounding := c.confounding // -1 = the scenario's value: record what was used
+	if a.pop != nil {
+		confounding = a.pop.Options.Confounding
+	}
 	hz := map[string]int{}
 	for _, o := range p.Outcomes {
 		hz[o.Name] = o.HCommon
@@ -148,7 +152,7 @@ func (a *analysis) writeSummary(w io.Writer) error {
 		Source: a.source(),
 		Options: map[string]any{
 			"scale": c.scale, "seed": c.seed, "bootstrap": c.bootstrap, "refit": c.refit, "workers": c.workers,
-			"scenario": c.scenario, "confounding": c.confounding, "effect": c.effect, "data": c.data,
+			"scenario": c.scenario, "confounding": confounding, "effect": c.effect, "data": c.data,
 			"window":                 []string{windowStart.String(), windowEnd.String()},
 			"matching":               "1 nearest neighbour on the probability, with replacement, ties averaged",
 			"accumulated_from_month": map[bool]int{true: 0, false: 1}[a.effects.IncludeMonth0],
