@@ -52,6 +52,32 @@ func emit(b *array.RecordBuilder, fn func(arrow.Record) error) error {
 	return fn(rec)
 }
 
+// chunker hands the rows appended to b to fn as records of chunk rows:
+// call row after appending each row and flush at the end (which emits
+// the last, partial record, or an empty one when there were no rows).
+type chunker struct {
+	b       *array.RecordBuilder
+	fn      func(arrow.Record) error
+	chunk   int
+	rows    int
+	emitted bool
+}
+
+func (c *chunker) row() error {
+	if c.rows++; c.rows < c.chunk {
+		return nil
+	}
+	c.rows, c.emitted = 0, true
+	return emit(c.b, c.fn)
+}
+
+func (c *chunker) flush() error {
+	if c.rows == 0 && c.emitted {
+		return nil
+	}
+	return emit(c.b, c.fn)
+}
+
 func personsRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
 	fields := []arrow.Field{{Name: ColID, Type: arrow.PrimitiveTypes.Int64}}
 	if r.Birth != nil {
@@ -207,7 +233,7 @@ func statusLongRecords(r *Register, chunk int, fn func(arrow.Record) error) erro
 	ib := b.Field(0).(*array.Int64Builder)
 	wb := b.Field(1).(*array.Date32Builder)
 	cb := b.Field(2).(*array.StringBuilder)
-	rows, emitted := 0, false
+	ck := chunker{b: b, fn: fn, chunk: chunk}
 	for p := 0; p < r.N(); p++ {
 		row := g.Codes[p*g.Weeks : (p+1)*g.Weeks]
 		for w, c := range row {
@@ -218,18 +244,12 @@ func statusLongRecords(r *Register, chunk int, fn func(arrow.Record) error) erro
 			ib.Append(r.IDs[p])
 			wb.Append(arrow.Date32(g.WeekStart(w)))
 			cb.Append(lv)
-			if rows++; rows == chunk {
-				if err := emit(b, fn); err != nil {
-					return err
-				}
-				rows, emitted = 0, true
+			if err := ck.row(); err != nil {
+				return err
 			}
 		}
 	}
-	if rows == 0 && emitted {
-		return nil
-	}
-	return emit(b, fn)
+	return ck.flush()
 }
 
 func outcomesLongRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
@@ -260,7 +280,7 @@ func outcomesLongRecords(r *Register, chunk int, fn func(arrow.Record) error) er
 	for m := lo; m <= hi; m++ {
 		monthName[m-lo] = m.String()
 	}
-	rows, emitted := 0, false
+	ck := chunker{b: b, fn: fn, chunk: chunk}
 	for p := 0; p < r.N(); p++ {
 		for m := lo; m <= hi; m++ {
 			any1 := p == 0 && marks[m]
@@ -285,18 +305,12 @@ func outcomesLongRecords(r *Register, chunk int, fn func(arrow.Record) error) er
 					ob.Append(0)
 				}
 			}
-			if rows++; rows == chunk {
-				if err := emit(b, fn); err != nil {
-					return err
-				}
-				rows, emitted = 0, true
+			if err := ck.row(); err != nil {
+				return err
 			}
 		}
 	}
-	if rows == 0 && emitted {
-		return nil
-	}
-	return emit(b, fn)
+	return ck.flush()
 }
 
 func outcomesWideRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
@@ -358,7 +372,7 @@ func spellsRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
 	sb := b.Field(1).(*array.Date32Builder)
 	eb := b.Field(2).(*array.Date32Builder)
 	hb := b.Field(3).(*array.Float32Builder)
-	rows, emitted := 0, false
+	ck := chunker{b: b, fn: fn, chunk: chunk}
 	for _, s := range r.Spells {
 		ib.Append(r.IDs[s.Person])
 		sb.Append(arrow.Date32(s.Start))
@@ -368,15 +382,9 @@ func spellsRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
 		} else {
 			hb.Append(s.Hours)
 		}
-		if rows++; rows == chunk {
-			if err := emit(b, fn); err != nil {
-				return err
-			}
-			rows, emitted = 0, true
+		if err := ck.row(); err != nil {
+			return err
 		}
 	}
-	if rows == 0 && emitted {
-		return nil
-	}
-	return emit(b, fn)
+	return ck.flush()
 }
