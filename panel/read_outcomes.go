@@ -95,19 +95,9 @@ func (a *outcomeLongAcc) month(m Month, loc colLoc, i int) (int, error) {
 }
 
 func (l *Loader) readOutcomes(rr array.RecordReader, name string) error {
-	cols, err := columnIndex(rr.Schema(), name)
+	cols, layout, err := longOrWide(rr.Schema(), name, TableOutcomes, l.opts.OutcomesLayout, ColMonth)
 	if err != nil {
 		return err
-	}
-	if _, ok := cols[ColID]; !ok {
-		return dataErr(name, ColID, -1, "missing column (outcomes needs %q)", ColID)
-	}
-	layout := l.opts.OutcomesLayout
-	if layout == LayoutAuto {
-		layout = LayoutWide
-		if _, ok := cols[ColMonth]; ok {
-			layout = LayoutLong
-		}
 	}
 	switch layout {
 	case LayoutLong:

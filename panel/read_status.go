@@ -318,22 +318,32 @@ func indexOf(xs []string, s string) int {
 	return -1
 }
 
+// longOrWide indexes the columns of a table that comes long or wide,
+// requires the id column, and resolves LayoutAuto: long when the column
+// only the long form has (key: week or month) is present, else wide.
+func longOrWide(schema *arrow.Schema, name string, t Table, layout Layout, key string) (map[string]int, Layout, error) {
+	cols, err := columnIndex(schema, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, ok := cols[ColID]; !ok {
+		return nil, 0, dataErr(name, ColID, -1, "missing column (%s needs %q)", t, ColID)
+	}
+	if layout == LayoutAuto {
+		layout = LayoutWide
+		if _, ok := cols[key]; ok {
+			layout = LayoutLong
+		}
+	}
+	return cols, layout, nil
+}
+
 // readStatus reads the status table, long (id, week, code) or wide (id,
 // one column per week named by its first day).
 func (l *Loader) readStatus(rr array.RecordReader, name string) error {
-	cols, err := columnIndex(rr.Schema(), name)
+	cols, layout, err := longOrWide(rr.Schema(), name, TableStatus, l.opts.StatusLayout, ColWeek)
 	if err != nil {
 		return err
-	}
-	if _, ok := cols[ColID]; !ok {
-		return dataErr(name, ColID, -1, "missing column (status needs %q)", ColID)
-	}
-	layout := l.opts.StatusLayout
-	if layout == LayoutAuto {
-		layout = LayoutWide
-		if _, ok := cols[ColWeek]; ok {
-			layout = LayoutLong
-		}
 	}
 	g, err := newStatusAcc(len(l.reg.IDs), &l.opts, name)
 	if err != nil {
