@@ -111,13 +111,7 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 	if err != nil {
 		return nil, err
 	}
-	if err := s.validate(); err != nil {
-		return nil, err
-	}
-	if err := opts.Match.validate(s.N()); err != nil {
-		return nil, err
-	}
-	if err := checkScores(s, scores); err != nil {
+	if err := prepare(s, scores, &opts.Match); err != nil {
 		return nil, err
 	}
 	if err := s.checkAll(); err != nil {
@@ -127,15 +121,9 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 	if opts.Scheme == Multinomial && pr.hasOverlap {
 		return nil, fmt.Errorf("%w: person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", ErrInvalid, pr.overlap)
 	}
-	ix := &index{}
-	buildIndex(ix, s, pr, scores, opts.Match.Strata, nil, nil)
-	ms := ix.matches(s, &opts.Match, unitCount{}, nil)
-	series, err := effectsOf(s, ms)
+	ix, _, series, err := pointEstimate(s, pr, scores, &opts.Match, opts.IncludeMonth0)
 	if err != nil {
 		return nil, err
-	}
-	for i := range series {
-		accumulate(series[i].Effects, opts.IncludeMonth0)
 	}
 
 	l := s.layout()
@@ -234,6 +222,35 @@ func fillFromReplicates(res *Result, s *Sample, out []float64, R, G int, l *layo
 
 // matches forms the match sets of all treated units (in index order)
 // under the counter cnt (unit counts for the point estimate).
+// prepare validates the sample, the matching rule and the scores of an
+// inference method.
+func prepare(s *Sample, scores []float64, rule *MatchRule) error {
+	if err := s.validate(); err != nil {
+		return err
+	}
+	if err := rule.validate(s.N()); err != nil {
+		return err
+	}
+	return checkScores(s, scores)
+}
+
+// pointEstimate matches every treated unit once with unit counts and
+// returns the index (for the replicates to reuse), the match sets and the
+// point estimates with their accumulated effects.
+func pointEstimate(s *Sample, pr *persons, scores []float64, rule *MatchRule, month0 bool) (*index, *Matches, []Series, error) {
+	ix := &index{}
+	buildIndex(ix, s, pr, scores, rule.Strata, nil, nil)
+	ms := ix.matches(s, rule, unitCount{}, nil)
+	series, err := effectsOf(s, ms)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for i := range series {
+		accumulate(series[i].Effects, month0)
+	}
+	return ix, ms, series, nil
+}
+
 func (ix *index) matches(s *Sample, rule *MatchRule, cnt counter, tw func(i int) float64) *Matches {
 	m := &Matches{Treated: make([]int32, 0, len(ix.tunit)), Start: []int{0}}
 	smin, smax := math.Inf(-1), math.Inf(1)

@@ -93,25 +93,13 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 	if J == 0 {
 		J = 10
 	}
-	if err := s.validate(); err != nil {
-		return nil, err
-	}
-	if err := opts.Match.validate(s.N()); err != nil {
-		return nil, err
-	}
-	if err := checkScores(s, scores); err != nil {
+	if err := prepare(s, scores, &opts.Match); err != nil {
 		return nil, err
 	}
 	pr := newPersons(s)
-	ix := &index{}
-	buildIndex(ix, s, pr, scores, opts.Match.Strata, nil, nil)
-	ms := ix.matches(s, &opts.Match, unitCount{}, nil)
-	series, err := effectsOf(s, ms)
+	ix, ms, series, err := pointEstimate(s, pr, scores, &opts.Match, opts.IncludeMonth0)
 	if err != nil {
 		return nil, err
-	}
-	for i := range series {
-		accumulate(series[i].Effects, opts.IncludeMonth0)
 	}
 	l := s.layout()
 	gi := s.groups()
