@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/psmeval/psmeval/internal/flatfile"
@@ -29,23 +27,7 @@ type namedFloat struct {
 }
 
 func (nf namedFloat) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, n := range nf.names {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Quote(n))
-		b.WriteByte(':')
-		v := nf.values[i]
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			b.WriteString("null")
-		} else {
-			b.Write(strconv.AppendFloat(nil, v, 'g', -1, 64))
-		}
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return orderedObject(nf.names, func(i int) string { return jsonFloat(nf.values[i]) }), nil
 }
 
 // fitPropensity fits the logit of the treatment on the covariates and

@@ -5,12 +5,9 @@ package main
 // with Abadie–Imbens and naive standard errors (psm.ATT).
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -93,26 +90,11 @@ type outcomesJSON struct {
 }
 
 func (o outcomesJSON) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, n := range o.names {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Quote(n))
+	return orderedObject(o.names, func(i int) string {
 		v := o.values[i]
-		fmt.Fprintf(&b, `:{"att":%s,"se_ai":%s,"se_standard":%s,"treated_mean":%s,"control_mean":%s}`,
+		return fmt.Sprintf(`{"att":%s,"se_ai":%s,"se_standard":%s,"treated_mean":%s,"control_mean":%s}`,
 			jsonFloat(v.ATT), jsonFloat(v.SEAI), jsonFloat(v.SEStandard), jsonFloat(v.TreatedMean), jsonFloat(v.ControlMean))
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-func jsonFloat(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "null"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	}), nil
 }
 
 // matchSummary is what the matching stage found, for the text report.
