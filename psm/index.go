@@ -244,3 +244,22 @@ func (ix *Index) stratumRange(s int32) (lo, hi int32, k int, ok bool) {
 	}
 	return ix.sblock[k], ix.sblock[k+1], k, true
 }
+
+// entryStatus classifies treated unit i (score t, frequency weight w)
+// before any search: StatusAbsent for weight 0, StatusTrimmed outside
+// [cmin, cmax] under Trim, StatusNoControls when its stratum has no
+// controls; otherwise StatusMatched with the stratum's block range
+// [slo, shi) and index k.
+func (ix *Index) entryStatus(o *MatchOptions, i int, t, w, cmin, cmax float64) (st MatchStatus, slo, shi int32, k int) {
+	switch {
+	case w == 0:
+		return StatusAbsent, 0, 0, 0
+	case o.Trim && (t < cmin || t > cmax):
+		return StatusTrimmed, 0, 0, 0
+	}
+	slo, shi, k, ok := ix.stratumRange(stratumOf(o.TreatedStrata, i))
+	if !ok {
+		return StatusNoControls, 0, 0, k
+	}
+	return StatusMatched, slo, shi, k
+}

@@ -381,21 +381,12 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		m.BlockLo[i], m.BlockHi[i], m.SetWeight[i] = 0, 0, 0
 		m.MatchedWeight[i] = 0
 		m.KthDistance[i] = math.NaN()
-		st := StatusMatched
-		var slo, shi int32
-		switch {
-		case w == 0:
-			st = StatusAbsent
-		case o.Trim && (t < cmin || t > cmax):
-			st = StatusTrimmed
+		st, slo, shi, k := ix.entryStatus(&o, i, t, w, cmin, cmax)
+		if st == StatusTrimmed {
 			nTrim++
-		default:
-			var ok bool
-			var k int
-			slo, shi, k, ok = ix.stratumRange(stratumOf(o.TreatedStrata, i))
-			if !ok || ix.stratumWeight(k, sc.stotal, cw, csum) < float64(o.K) {
-				st = StatusNoControls
-			}
+		}
+		if st == StatusMatched && ix.stratumWeight(k, sc.stotal, cw, csum) < float64(o.K) {
+			st = StatusNoControls
 		}
 		if w != 0 {
 			nLive++

@@ -94,20 +94,9 @@ func (ix *Index) matchNoReplacement(m *Matching, xt []float64, o *MatchOptions, 
 		}
 		m.MatchedWeight[i] = 0
 		m.KthDistance[i] = math.NaN()
-		st := StatusMatched
-		var slo, shi int32
-		switch {
-		case w == 0:
-			st = StatusAbsent
-		case o.Trim && (t < cmin || t > cmax):
-			st = StatusTrimmed
+		st, slo, shi, _ := ix.entryStatus(o, i, t, w, cmin, cmax)
+		if st == StatusTrimmed {
 			nTrim++
-		default:
-			var ok bool
-			slo, shi, _, ok = ix.stratumRange(stratumOf(o.TreatedStrata, i))
-			if !ok {
-				st = StatusNoControls
-			}
 		}
 		if w != 0 {
 			nLive++
