@@ -31,7 +31,14 @@ func activationLevels(instrument string) []string { return synth.InstrumentLevel
 
 // sfiDesign is the design of the SFI effect analysis (SFI-METHOD.md §1 and
 // §3) on the variables the synthetic register holds.
-func sfiDesign(seed uint64, workers int, progress func(string, int, int)) *panel.Design {
+// It resolves status levels, attributes and outcomes against the register
+// r once, so the per-unit functions do no lookups by name, and names what
+// r lacks.
+func sfiDesign(r *panel.Register, seed uint64, workers int, progress func(string, int, int)) (*panel.Design, error) {
+	v, err := newRegisterView(r)
+	if err != nil {
+		return nil, err
+	}
 	jan1 := panel.DayFromDate(2012, time.January, 1)
 	jan31 := panel.DayFromDate(2012, time.January, 31)
 	groups := benefitGroups()
@@ -44,10 +51,10 @@ func sfiDesign(seed uint64, workers int, progress func(string, int, int)) *panel
 		panel.Dummies("origin", "danish"),
 		// education with primary school as reference; the three tertiary
 		// levels are one group (each is rare among the treated)
-		levelDummy("education=unknown", "education", "unknown"),
-		levelDummy("education=upper_secondary", "education", "upper_secondary"),
-		levelDummy("education=vocational", "education", "vocational"),
-		levelDummy("education=tertiary", "education", "short_tertiary", "medium_tertiary", "long_tertiary"),
+		v.levelDummy("education=unknown", "education", "unknown"),
+		v.levelDummy("education=upper_secondary", "education", "upper_secondary"),
+		v.levelDummy("education=vocational", "education", "vocational"),
+		v.levelDummy("education=tertiary", "education", "short_tertiary", "medium_tertiary", "long_tertiary"),
 		panel.Dummies("match_group", "group_1"),
 		panel.Dummies("cohabitation", "single"),
 		panel.Numeric("children"),
@@ -61,11 +68,14 @@ func sfiDesign(seed uint64, workers int, progress func(string, int, int)) *panel
 		panel.WeeksIn("weeks_", history, 52, 260),
 		panel.MonthsWith(synth.Employed, 12, 48),
 	)
-	covs = append(covs, historyBins(), ageBands())
+	covs = append(covs, v.historyBins(), ageBands())
 	for _, inst := range synth.Instruments {
 		covs = append(covs, panel.ActivationAtStart("active_"+inst, activationLevels(inst)...))
 	}
 
+	if v.err != nil {
+		return nil, v.err
+	}
 	return &panel.Design{
 		WindowStart: windowStart,
 		WindowEnd:   windowEnd,
@@ -83,12 +93,12 @@ func sfiDesign(seed uint64, workers int, progress func(string, int, int)) *panel
 			panel.NoSpellActive(jan1, jan31).Named("no mentor spell in January 2012"),
 		},
 		Covariates:  covs,
-		Descriptors: descriptors(groups),
+		Descriptors: v.descriptors(groups),
 		Outcomes:    []string{synth.EmployedNoBenefit, synth.Employed, synth.Education},
 		Seed:        seed,
 		Workers:     workers,
 		Progress:    progress,
-	}
+	}, v.err
 }
 
 // Table 5.1 rows and the subgroup attributes, measured at start.
@@ -134,18 +144,11 @@ var table51 = []struct {
 	{dMatch3, "Match group 3", 5.8, 6.0, true},
 }
 
-func descriptors(groups []panel.LevelGroup) []panel.Covariate {
+func (v *registerView) descriptors(groups []panel.LevelGroup) []panel.Covariate {
 	// inQuarter reports whether the person has a code of the named
 	// benefit in any week of the calendar quarter containing the start.
 	inQuarter := func(name, benefit string) panel.Covariate {
-		levels := map[string]bool{}
-		for _, l := range synth.BenefitLevels(benefit) {
-			levels[l] = true
-		}
-		var codes [256]bool
-		for c, l := range synth.StatusLevels() {
-			codes[c] = levels[l]
-		}
+		codes := v.codeSet(synth.BenefitLevels(benefit))
 		return panel.CovFunc(name, func(u *panel.UnitView) float64 {
 			g := &u.Register.Status
 			y, m := u.Cohort.Date()
@@ -161,28 +164,19 @@ func descriptors(groups []panel.LevelGroup) []panel.Covariate {
 			return 0
 		})
 	}
-	attrIs := levelDummy
-	public := map[string]bool{}
-	for _, l := range synth.PublicSupportLevels() {
-		public[l] = true
-	}
-	var pub [256]bool
-	for c, l := range synth.StatusLevels() {
-		pub[c] = public[l]
-	}
 	return []panel.Covariate{
 		panel.ActivationAtStart(dSelfSupporting, synth.BenefitLevels(synth.SelfSupporting)...),
 		inQuarter(dCashQuarter, synth.CashBenefit),
 		inQuarter(dSickQuarter, synth.Sickness),
 		panel.AgeAtStart(dAge),
-		attrIs(dMen, "sex", "male"),
-		attrIs(dImmigrant, "origin", "western_immigrant", "non_western_immigrant"),
-		attrIs(dDescendant, "origin", "descendant"),
-		attrIs(dPrimary, "education", "primary"),
-		attrIs(dUpperSec, "education", "upper_secondary"),
-		attrIs(dVocational, "education", "vocational"),
-		attrIs(dMatch2, "match_group", "group_2"),
-		attrIs(dMatch3, "match_group", "group_3"),
+		v.levelDummy(dMen, "sex", "male"),
+		v.levelDummy(dImmigrant, "origin", "western_immigrant", "non_western_immigrant"),
+		v.levelDummy(dDescendant, "origin", "descendant"),
+		v.levelDummy(dPrimary, "education", "primary"),
+		v.levelDummy(dUpperSec, "education", "upper_secondary"),
+		v.levelDummy(dVocational, "education", "vocational"),
+		v.levelDummy(dMatch2, "match_group", "group_2"),
+		v.levelDummy(dMatch3, "match_group", "group_3"),
 		// subgroup codes
 		panel.AttrCode(sSex),
 		panel.CovFunc(sAgeBand, func(u *panel.UnitView) float64 {
@@ -199,16 +193,9 @@ func descriptors(groups []panel.LevelGroup) []panel.Covariate {
 		panel.AttrCode(sMatch),
 		panel.StatusGroupAtStart(sBenefit, append([]panel.LevelGroup{{Name: synth.SelfSupporting, Levels: synth.BenefitLevels(synth.SelfSupporting)}}, groups...)...),
 		// prior degree of public support: years on support in the 5 years
-		// (260 weeks) before start, in bands 0-1, 1-3, 3-5 years
+		// before start, in bands 0-1, 1-3, 3-5 years
 		panel.CovFunc(sSupport, func(u *panel.UnitView) float64 {
-			row := u.StatusRow()
-			n := 0
-			for w := max(u.Week-260, 0); w < u.Week; w++ {
-				if pub[row[w]] {
-					n++
-				}
-			}
-			switch y := float64(n) / 52; {
+			switch y := float64(v.supportWeeks(u)) / 52; {
 			case y < 1:
 				return 0
 			case y < 3:
@@ -227,36 +214,16 @@ func descriptors(groups []panel.LevelGroup) []panel.Covariate {
 // all 5), months with wage income in the 48 months before the start month
 // (reference: none; 1-12, 13-24, 25-36, 37-47, all 48), and wage income
 // in the start month.
-func historyBins() panel.Covariate {
+func (v *registerView) historyBins() panel.Covariate {
 	names := []string{"support_0_1y", "support_1_2y", "support_2_3y", "support_3_4y", "support_4_5y", "support_all_5y",
 		"wage_1_12m", "wage_13_24m", "wage_25_36m", "wage_37_47m", "wage_all_48m", "wage_start_month"}
-	public := map[string]bool{}
-	for _, l := range synth.PublicSupportLevels() {
-		public[l] = true
-	}
-	var pub [256]bool
-	for c, l := range synth.StatusLevels() {
-		pub[c] = public[l]
-	}
+	emp := v.employed
 	return panel.CovFuncs(names, func(u *panel.UnitView, out []float64) {
-		row := u.StatusRow()
-		sup := 0
-		for _, c := range row[max(u.Week-260, 0):u.Week] {
-			if pub[c] {
-				sup++
-			}
-		}
-		switch {
+		switch sup := v.supportWeeks(u); {
 		case sup >= 260:
 			out[5] = 1
 		case sup > 0:
 			out[min((sup-1)/52, 4)] = 1
-		}
-		var emp *panel.Outcome
-		for i := range u.Register.Outcomes {
-			if u.Register.Outcomes[i].Name == synth.Employed {
-				emp = &u.Register.Outcomes[i]
-			}
 		}
 		wm := emp.Count(u.Person, u.Cohort-48, u.Cohort-1)
 		switch {
@@ -276,10 +243,15 @@ func historyBins() panel.Covariate {
 func ageBands() panel.Covariate {
 	lo := []int{16, 20, 25, 30, 35, 40, 45, 50, 55, 60}
 	var names []string
-	for _, a := range lo {
-		if a != 25 {
-			names = append(names, fmt.Sprintf("age_%d_%d", a, a+map[bool]int{true: 3, false: 4}[a == 16]))
+	for k, a := range lo {
+		if a == 25 {
+			continue
 		}
+		hi := 64
+		if k+1 < len(lo) {
+			hi = lo[k+1] - 1
+		}
+		names = append(names, fmt.Sprintf("age_%d_%d", a, hi))
 	}
 	return panel.CovFuncs(names, func(u *panel.UnitView, out []float64) {
 		age := panel.AgeYears(u.Register.Birth[u.Person], u.Start)
@@ -298,21 +270,6 @@ func ageBands() panel.Covariate {
 	})
 }
 
-// levelDummy is a 0/1 column named name: 1 when the categorical attribute
-// attr has one of levels (several levels make one group).
-func levelDummy(name, attr string, levels ...string) panel.Covariate {
-	return panel.CovFunc(name, func(u *panel.UnitView) float64 {
-		a := attribute(u.Register, attr)
-		c := a.Codes[u.Person]
-		for _, l := range levels {
-			if c != panel.MissingCode && a.Levels[c] == l {
-				return 1
-			}
-		}
-		return 0
-	})
-}
-
 // subgroupLabels names the codes of each subgroup attribute.
 var subgroupLabels = map[string][]string{
 	sAgeBand: {"16-24", "25-39", "40-64"},
@@ -326,4 +283,78 @@ func attribute(r *panel.Register, name string) *panel.Attribute {
 		}
 	}
 	return nil
+}
+
+// registerView holds what the design's own per-unit functions need from
+// the register, resolved by name once: status code tables (by the
+// register's own level order, which differs between a generated and a
+// read register), the wage-income outcome and the attributes. The first
+// name that cannot be resolved is kept in err.
+type registerView struct {
+	r        *panel.Register
+	public   [256]bool // status codes of public support (SU excluded)
+	employed *panel.Outcome
+	err      error
+}
+
+func newRegisterView(r *panel.Register) (*registerView, error) {
+	v := &registerView{r: r}
+	for i := range r.Outcomes {
+		if r.Outcomes[i].Name == synth.Employed {
+			v.employed = &r.Outcomes[i]
+		}
+	}
+	if v.employed == nil {
+		return nil, fmt.Errorf("the register has no outcome %q (wage income), which the SFI design needs", synth.Employed)
+	}
+	v.public = v.codeSet(synth.PublicSupportLevels())
+	return v, nil
+}
+
+// codeSet marks the register's status codes whose level is in levels.
+func (v *registerView) codeSet(levels []string) (set [256]bool) {
+	in := map[string]bool{}
+	for _, l := range levels {
+		in[l] = true
+	}
+	for c, l := range v.r.Status.Levels {
+		set[c] = in[l]
+	}
+	return set
+}
+
+// supportWeeks is the number of weeks on public support in the 260 weeks
+// (5 years) before the unit's start week.
+func (v *registerView) supportWeeks(u *panel.UnitView) int {
+	n := 0
+	for _, c := range u.StatusRow()[max(u.Week-260, 0):u.Week] {
+		if v.public[c] {
+			n++
+		}
+	}
+	return n
+}
+
+// levelDummy is a 0/1 column named name: 1 when the categorical attribute
+// attr has one of levels (several levels make one group).
+func (v *registerView) levelDummy(name, attr string, levels ...string) panel.Covariate {
+	a := attribute(v.r, attr)
+	if a == nil || !a.IsCategorical() {
+		if v.err == nil {
+			v.err = fmt.Errorf("the register has no categorical attribute %q, which the SFI design needs", attr)
+		}
+		return panel.CovFunc(name, func(*panel.UnitView) float64 { return 0 })
+	}
+	in := make([]bool, len(a.Levels))
+	for _, l := range levels {
+		if k := a.Level(l); k >= 0 {
+			in[k] = true
+		}
+	}
+	return panel.CovFunc(name, func(u *panel.UnitView) float64 {
+		if c := a.Codes[u.Person]; c != panel.MissingCode && in[c] {
+			return 1
+		}
+		return 0
+	})
 }

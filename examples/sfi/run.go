@@ -149,12 +149,15 @@ func (a *analysis) buildPanel(ctx context.Context, logw io.Writer) error {
 	done := a.watch.start("build panel (SFI design, simulated start weeks)")
 	stage := ""
 	var pf func(int, int)
-	d := sfiDesign(a.cfg.seed, a.cfg.workers, func(s string, k, n int) {
+	d, err := sfiDesign(a.reg, a.cfg.seed, a.cfg.workers, func(s string, k, n int) {
 		if s != stage {
 			stage, pf = s, progress(logw, s)
 		}
 		pf(k, n)
 	})
+	if err != nil {
+		return err
+	}
 	p, err := panel.Build(ctx, a.reg, d)
 	if err != nil {
 		return err
