@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/internal/atomicfile"
 )
 
@@ -79,7 +80,9 @@ func truthAt(v []float64, m int) float64 {
 	return v[m]
 }
 
-func (a *analysis) writeEffects(w io.Writer) error {
+// monthRows makes one CSV row per reported outcome and event month of
+// the whole-sample series.
+func (a *analysis) monthRows(row func(name string, se, ai *estimate.Series, m int) []string) [][]string {
 	var rows [][]string
 	for _, oi := range outcomeInfo {
 		se := a.effects.Find(oi.name, "", "")
@@ -87,28 +90,28 @@ func (a *analysis) writeEffects(w io.Writer) error {
 			continue
 		}
 		ai := a.ai.Find(oi.name, "", "")
-		for m, e := range se.Effects {
-			lo, hi, sd := a.interval(se, ai, m, false)
-			rows = append(rows, []string{oi.name, strconv.Itoa(m), num(e.TreatedMean), num(e.ControlMean), num(e.ATT),
-				num(lo), num(hi), num(sd), num(truthAt(se.Truth, m))})
+		for m := range se.Effects {
+			rows = append(rows, row(oi.name, se, ai, m))
 		}
 	}
+	return rows
+}
+
+func (a *analysis) writeEffects(w io.Writer) error {
+	rows := a.monthRows(func(name string, se, ai *estimate.Series, m int) []string {
+		e := se.Effects[m]
+		lo, hi, sd := a.interval(se, ai, m, false)
+		return []string{name, strconv.Itoa(m), num(e.TreatedMean), num(e.ControlMean), num(e.ATT),
+			num(lo), num(hi), num(sd), num(truthAt(se.Truth, m))}
+	})
 	return writeCSV(w, []string{"outcome", "month", "treated_mean", "control_mean", "effect", "ci_low", "ci_high", "se", "true_effect"}, rows)
 }
 
 func (a *analysis) writeAccumulated(w io.Writer) error {
-	var rows [][]string
-	for _, oi := range outcomeInfo {
-		se := a.effects.Find(oi.name, "", "")
-		if se == nil {
-			continue
-		}
-		ai := a.ai.Find(oi.name, "", "")
-		for m, e := range se.Effects {
-			lo, hi, _ := a.interval(se, ai, m, true)
-			rows = append(rows, []string{oi.name, strconv.Itoa(m), num(e.Accumulated), num(lo), num(hi), num(truthAt(se.TruthAccumulated, m))})
-		}
-	}
+	rows := a.monthRows(func(name string, se, ai *estimate.Series, m int) []string {
+		lo, hi, _ := a.interval(se, ai, m, true)
+		return []string{name, strconv.Itoa(m), num(se.Effects[m].Accumulated), num(lo), num(hi), num(truthAt(se.TruthAccumulated, m))}
+	})
 	return writeCSV(w, []string{"outcome", "month", "effect", "ci_low", "ci_high", "true_effect"}, rows)
 }
 
