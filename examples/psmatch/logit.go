@@ -30,18 +30,26 @@ func (nf namedFloat) MarshalJSON() ([]byte, error) {
 	return orderedObject(nf.names, func(i int) string { return jsonFloat(nf.values[i]) }), nil
 }
 
+// treatmentAndWeights returns the -treatment column and the -weights
+// column (nil without -weights).
+func treatmentAndWeights(tab *flatfile.Table, cfg *config) (y, w []float64, err error) {
+	if y, err = tab.Column(cfg.treatment); err != nil {
+		return nil, nil, err
+	}
+	if cfg.weights != "" {
+		if w, err = tab.Column(cfg.weights); err != nil {
+			return nil, nil, err
+		}
+	}
+	return y, w, nil
+}
+
 // fitPropensity fits the logit of the treatment on the covariates and
 // fills the counts and the logit section of res.
 func fitPropensity(ctx context.Context, tab *flatfile.Table, cfg *config, res *result) (*psm.Logit, error) {
-	y, err := tab.Column(cfg.treatment)
+	y, w, err := treatmentAndWeights(tab, cfg)
 	if err != nil {
 		return nil, err
-	}
-	var w []float64
-	if cfg.weights != "" {
-		if w, err = tab.Column(cfg.weights); err != nil {
-			return nil, err
-		}
 	}
 	x, err := tab.Matrix(cfg.covariates)
 	if err != nil {

@@ -113,15 +113,9 @@ func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result
 		return nil, err
 	}
 	score := fit.Predict(x, nil)
-	tr, err := tab.Column(cfg.treatment)
+	tr, w, err := treatmentAndWeights(tab, cfg)
 	if err != nil {
 		return nil, err
-	}
-	var w []float64
-	if cfg.weights != "" {
-		if w, err = tab.Column(cfg.weights); err != nil {
-			return nil, err
-		}
 	}
 	// Split into treated and controls (file order), keeping the rows.
 	var st, sc, wt, wc []float64
