@@ -218,7 +218,14 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.descBal, err = psm.Balance(p.DescNames, p.Desc.Slice(0, nt, 0, len(p.DescNames)), p.Desc.Slice(nt, n, 0, len(p.DescNames)), m, nil)
+	// Table 5.1 needs only its own rows, not the subgroup codes
+	var rows []string
+	var tcols, ccols [][]float64
+	for _, r := range table51 {
+		col := p.DescCol(r.desc)
+		rows, tcols, ccols = append(rows, r.desc), append(tcols, col[:nt]), append(ccols, col[nt:])
+	}
+	a.descBal, err = psm.BalanceColumns(rows, tcols, ccols, m, nil)
 	if err != nil {
 		return err
 	}
