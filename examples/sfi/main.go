@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"time"
 )
 
@@ -42,6 +43,7 @@ type config struct {
 	effect      float64
 	quiet       bool
 	noFigures   bool
+	cpuprofile  string
 }
 
 func main() {
@@ -58,7 +60,19 @@ func main() {
 	flag.Float64Var(&c.effect, "effect", 0, "true effect: lock-in depth in percentage points for the first 6 months, recovering over 6 (0 = none)")
 	flag.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
 	flag.BoolVar(&c.noFigures, "no-figures", false, "skip the figures")
+	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	flag.Parse()
+	if c.cpuprofile != "" {
+		f, err := os.Create(c.cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sfi: -cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if c.workers <= 0 {
 		c.workers = runtime.GOMAXPROCS(0)
 	}
@@ -70,6 +84,7 @@ func main() {
 	}
 	if err := run(ctx, &c, os.Stdout, logw); err != nil {
 		fmt.Fprintln(os.Stderr, "sfi:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
