@@ -30,8 +30,9 @@ type AbadieImbensOptions struct {
 // normal (estimate ± z·SE); percentile intervals and simultaneous bands
 // are NaN (the method gives no joint distribution over months). The
 // scores are treated as known (no adjustment for their estimation,
-// Abadie and Imbens 2016). Cost: two psm.ATT calls per outcome-month and
-// (sub)group.
+// Abadie and Imbens 2016). Cost: one psm.ATTEvaluator per (sub)group and two of
+// its ATT calls per outcome-month, each O(T) plus the controls in the
+// match sets.
 func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Result, error) {
 	if opts == nil {
 		opts = &AbadieImbensOptions{}
@@ -107,9 +108,17 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 		aC[j] = 0
 	}
 	ao := &psm.ATTOptions{MatchingCaliperQuirk: opts.MatchingCaliperQuirk}
+	evs := make([]*psm.ATTEvaluator, G)
+	for g := range evs {
+		if subs[g].NMatched == 0 {
+			continue
+		}
+		if evs[g], err = psm.NewATTEvaluator(subs[g], ao); err != nil {
+			return nil, err
+		}
+	}
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
-		st := o.stride()
 		seM := make([][]float64, G)
 		seA := make([][]float64, G)
 		for g := range seM {
@@ -122,10 +131,10 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 		}
 		for mo := 0; mo <= o.H; mo++ {
 			for i, u := range tr {
-				yT[i] = o.Y[int(u)*st+mo]
+				yT[i] = o.at(int(u), mo)
 			}
 			for _, j := range used {
-				yC[j] = o.Y[int(co[j])*st+mo]
+				yC[j] = o.at(int(co[j]), mo)
 			}
 			if mo > 0 || opts.IncludeMonth0 {
 				for i := range aT {
@@ -140,12 +149,12 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 				if subs[g].NMatched == 0 {
 					continue
 				}
-				r, err := psm.ATT(yT, yC, subs[g], ao)
+				r, err := evs[g].ATT(yT, yC)
 				if err != nil {
 					return nil, fmt.Errorf("estimate: outcome %q month %d: %w", o.Name, mo, err)
 				}
 				seM[g][mo] = r.SE
-				r, err = psm.ATT(aT, aC, subs[g], ao)
+				r, err = evs[g].ATT(aT, aC)
 				if err != nil {
 					return nil, fmt.Errorf("estimate: outcome %q accumulated month %d: %w", o.Name, mo, err)
 				}

@@ -15,7 +15,7 @@ import (
 func FromPanel(p *panel.Panel, subgroups ...string) (*Sample, error) {
 	s := &Sample{Treated: p.Treated, Person: p.ID}
 	for _, o := range p.Outcomes {
-		s.Outcomes = append(s.Outcomes, Outcome{Name: o.Name, H: o.HCommon, Stride: o.H + 1, Y: o.Y})
+		s.Outcomes = append(s.Outcomes, Outcome{Name: o.Name, H: o.HCommon, Stride: o.H + 1, Binary: o.Y})
 	}
 	for _, name := range subgroups {
 		v := p.DescCol(name)

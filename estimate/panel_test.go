@@ -18,12 +18,12 @@ import (
 // late cohort): FromPanel estimates months 0..2 without copying, and the
 // tiny example's hand-computed effects come out (see tinySample).
 func TestFromPanel(t *testing.T) {
-	nan := math.NaN()
-	y := []float64{
+	const na = panel.Missing
+	y := []uint8{
 		1, 1, 0, 1,
-		0, 1, 1, nan,
+		0, 1, 1, na,
 		0, 0, 0, 0,
-		1, 0, 1, nan,
+		1, 0, 1, na,
 		0, 1, 0, 1,
 	}
 	p := &panel.Panel{

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/psmeval/psmeval/panel"
 )
 
 // Sentinel errors; test with errors.Is.
@@ -38,7 +40,8 @@ type Sample struct {
 }
 
 // Outcome is one outcome in event time: unit u's value in event month m
-// is Y[u*Stride+m], m = 0..H.
+// is Y[u*Stride+m], m = 0..H, or, for a 0/1 outcome stored compactly,
+// Binary[u*Stride+m]. Exactly one of Y and Binary is set.
 type Outcome struct {
 	Name string
 	// H is the last event month estimated (months 0..H).
@@ -49,6 +52,35 @@ type Outcome struct {
 	// Y is units × Stride, row-major. Values in months 0..H must not be
 	// NaN for any unit that enters an estimate.
 	Y []float64
+	// Binary is the compact form of a 0/1 outcome (panel.EventOutcome.Y,
+	// which FromPanel shares): units × Stride bytes, each 0, 1 or
+	// panel.Missing (255, read as NaN), an eighth of Y's memory.
+	Binary []uint8
+}
+
+// missing is panel.Missing: a NaN in Outcome.Binary.
+const missing = panel.Missing
+
+var nan = math.NaN()
+
+// at returns unit u's value in event month m (NaN when missing).
+func (o *Outcome) at(u, m int) float64 {
+	i := u*o.stride() + m
+	if o.Binary != nil {
+		if v := o.Binary[i]; v != missing {
+			return float64(v)
+		}
+		return nan
+	}
+	return o.Y[i]
+}
+
+// len returns the number of values of the outcome matrix.
+func (o *Outcome) len() int {
+	if o.Binary != nil {
+		return len(o.Binary)
+	}
+	return len(o.Y)
 }
 
 func (o *Outcome) stride() int {
@@ -71,29 +103,65 @@ type Subgroups struct {
 
 // SubgroupsOf builds Subgroups from a numeric attribute: one level per
 // distinct non-NaN value (sorted ascending, labelled with strconv 'g'
-// formatting); NaN gets code −1.
+// formatting; 0 and −0 are one level); NaN gets code −1. Cost: O(n) with a
+// small map while there are at most 4,096 distinct values, else a sort.
 func SubgroupsOf(name string, v []float64) Subgroups {
-	var vals []float64
-	for _, x := range v {
-		if !math.IsNaN(x) {
-			vals = append(vals, x)
-		}
-	}
-	slices.Sort(vals)
-	vals = slices.Compact(vals)
 	g := Subgroups{Name: name, Code: make([]int32, len(v))}
+	vals, ok := fewDistinct(v, 4096)
+	if !ok {
+		for _, x := range v {
+			if !math.IsNaN(x) {
+				vals = append(vals, x+0) // x+0 turns −0 into +0
+			}
+		}
+		slices.Sort(vals)
+		vals = slices.Compact(vals)
+	}
 	for _, x := range vals {
 		g.Levels = append(g.Levels, strconv.FormatFloat(x, 'g', -1, 64))
 	}
+	// code by binary search, with the last value's code cached: runs of
+	// equal values are common
+	last, lastCode := math.NaN(), int32(-1)
 	for i, x := range v {
-		if math.IsNaN(x) {
+		switch {
+		case math.IsNaN(x):
 			g.Code[i] = -1
-			continue
+		case x == last:
+			g.Code[i] = lastCode
+		default:
+			k, _ := slices.BinarySearch(vals, x)
+			last, lastCode = x, int32(k)
+			g.Code[i] = lastCode
 		}
-		k, _ := slices.BinarySearch(vals, x)
-		g.Code[i] = int32(k)
 	}
 	return g
+}
+
+// fewDistinct returns the sorted distinct non-NaN values of v when there
+// are at most max of them, and false otherwise.
+func fewDistinct(v []float64, max int) ([]float64, bool) {
+	seen := make(map[float64]struct{})
+	last := math.NaN()
+	for _, x := range v {
+		if x == last || math.IsNaN(x) {
+			continue
+		}
+		last = x
+		if _, ok := seen[x]; ok {
+			continue
+		}
+		if len(seen) == max {
+			return nil, false
+		}
+		seen[x+0] = struct{}{} // x+0 turns −0 into +0
+	}
+	vals := make([]float64, 0, len(seen))
+	for x := range seen {
+		vals = append(vals, x)
+	}
+	slices.Sort(vals)
+	return vals, true
 }
 
 // SubgroupsByBreaks builds Subgroups from a numeric attribute cut at the
@@ -187,9 +255,12 @@ func (s *Sample) validate() error {
 		if o.Stride != 0 && o.Stride < o.H+1 {
 			return fmt.Errorf("%w: outcome %q: Stride %d < H+1 = %d", ErrInvalid, o.Name, o.Stride, o.H+1)
 		}
-		if len(o.Y) != n*o.stride() {
+		if (o.Y == nil) == (o.Binary == nil) {
+			return fmt.Errorf("%w: outcome %q: set exactly one of Y and Binary", ErrInvalid, o.Name)
+		}
+		if o.len() != n*o.stride() {
 			return fmt.Errorf("%w: outcome %q: Y has %d values, want units × stride = %d × %d",
-				ErrInvalid, o.Name, len(o.Y), n, o.stride())
+				ErrInvalid, o.Name, o.len(), n, o.stride())
 		}
 	}
 	gnames := map[string]bool{}
@@ -215,11 +286,15 @@ func (s *Sample) validate() error {
 func (s *Sample) checkUnit(u int) error {
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
-		row := o.Y[u*o.stride() : u*o.stride()+o.H+1]
-		for m, v := range row {
-			if math.IsNaN(v) {
-				return &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: m}
-			}
+		lo, hi := u*o.stride(), u*o.stride()+o.H+1
+		m := -1
+		if o.Binary != nil {
+			m = slices.Index(o.Binary[lo:hi], missing)
+		} else {
+			m = slices.IndexFunc(o.Y[lo:hi], math.IsNaN)
+		}
+		if m >= 0 {
+			return &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: m}
 		}
 	}
 	return nil
@@ -256,9 +331,18 @@ func (s *Sample) addRow(dst []float64, u int, a float64, l *layout) {
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
 		st := o.stride()
-		row := o.Y[u*st : u*st+o.H+1]
 		d := dst[l.off[k] : l.off[k]+o.H+1]
-		for m, v := range row {
+		if o.Binary != nil {
+			for m, v := range o.Binary[u*st : u*st+o.H+1] {
+				if v == missing {
+					d[m] += a * nan
+				} else {
+					d[m] += a * float64(v)
+				}
+			}
+			continue
+		}
+		for m, v := range o.Y[u*st : u*st+o.H+1] {
 			d[m] += a * v
 		}
 	}

@@ -377,7 +377,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 	p.Outcomes = make([]EventOutcome, len(bs.outs))
 	for k, eo := range bs.outs {
 		p.Outcomes[k] = EventOutcome{Name: eo.o.Name, H: eo.h, HCommon: eo.hCommon, LastMonth: eo.o.LastMonth(),
-			Y: make([]float64, nU*(eo.h+1))}
+			Y: make([]uint8, nU*(eo.h+1))}
 	}
 	L := len(g.Levels)
 	W := bs.b.windows

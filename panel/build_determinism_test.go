@@ -89,7 +89,7 @@ func requireSamePanel(t *testing.T, a, b *Panel, samePerson bool) {
 	require.Equal(t, len(a.Outcomes), len(b.Outcomes))
 	for k := range a.Outcomes {
 		require.Equal(t, a.Outcomes[k].H, b.Outcomes[k].H)
-		sameBits(a.Outcomes[k].Y, b.Outcomes[k].Y, a.Outcomes[k].Name)
+		require.Equal(t, a.Outcomes[k].Y, b.Outcomes[k].Y, a.Outcomes[k].Name)
 	}
 }
 

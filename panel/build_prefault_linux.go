@@ -20,14 +20,14 @@ var pageSize = uintptr(os.Getpagesize())
 // float64s took about 6 s to write with page faults and about 1.5 s
 // when populated first). It is only a hint: errors (older kernels) are
 // ignored and the contents of s do not change.
-func prefault(s []float64) {
+func prefault[T float64 | uint8](s []T) {
 	if len(s) == 0 {
 		return
 	}
 	base := unsafe.Pointer(&s[0])
 	start := uintptr(base)
 	a := (start + pageSize - 1) &^ (pageSize - 1)
-	e := (start + uintptr(len(s))*8) &^ (pageSize - 1)
+	e := (start + uintptr(len(s))*unsafe.Sizeof(s[0])) &^ (pageSize - 1)
 	if e <= a {
 		return
 	}

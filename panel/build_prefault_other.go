@@ -3,4 +3,4 @@
 package panel
 
 // prefault is a no-op outside Linux.
-func prefault(s []float64) {}
+func prefault[T float64 | uint8](s []T) {}

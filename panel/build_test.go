@@ -184,8 +184,8 @@ func TestBuildTiny(t *testing.T) {
 				assert.Equal(t, exp.desc[j], p.Desc.At(u, j), "id %d %s", p.ID[u], name)
 			}
 		}
-		assert.Equal(t, exp.emp, p.Outcomes[0].Row(u), "emp of id %d at %v", p.ID[u], p.StartDay[u])
-		assert.Equal(t, exp.educ, p.Outcomes[1].Row(u), "educ of id %d at %v", p.ID[u], p.StartDay[u])
+		assert.Equal(t, exp.emp, rowValues(&p.Outcomes[0], u), "emp of id %d at %v", p.ID[u], p.StartDay[u])
+		assert.Equal(t, exp.educ, rowValues(&p.Outcomes[1], u), "educ of id %d at %v", p.ID[u], p.StartDay[u])
 	}
 	assert.Equal(t, 2, p.NTreated())
 	assert.Equal(t, []float64{100, 600}, p.Col("income")[:2])
@@ -240,11 +240,12 @@ func TestFullHorizon(t *testing.T) {
 	assert.Equal(t, 2, educ.HCommon)
 	// A (cohort 2012-02): month 4 = 2012-06, not employed; F (cohort
 	// 2012-03): month 4 = 2012-07 is after the cut-off.
-	assert.Equal(t, []float64{0, 1, 0, 1, 0}, emp.Row(0))
+	assert.Equal(t, []uint8{0, 1, 0, 1, 0}, emp.Row(0))
 	f := emp.Row(1)
-	assert.Equal(t, []float64{1, 1, 1, 1}, f[:4])
-	assert.True(t, math.IsNaN(f[4]))
-	assert.Equal(t, []float64{1, 0, 0, 0}, educ.Row(0))
+	assert.Equal(t, []uint8{1, 1, 1, 1, Missing}, f)
+	assert.True(t, math.IsNaN(emp.At(1, 4)))
+	assert.Equal(t, 1.0, emp.At(1, 3))
+	assert.Equal(t, []uint8{1, 0, 0, 0}, educ.Row(0))
 	assert.True(t, math.IsNaN(educ.At(1, 3)))
 }
 
@@ -270,4 +271,13 @@ func TestHorizon(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, c.h, h, c.last)
 	}
+}
+
+// rowValues returns unit u's event-time row as values (At).
+func rowValues(e *EventOutcome, u int) []float64 {
+	v := make([]float64, e.H+1)
+	for m := range v {
+		v[m] = e.At(u, m)
+	}
+	return v
 }

@@ -58,15 +58,15 @@ func bindOutcomes(r *Register, d *Design) ([]eventOutcome, error) {
 
 // fillEvent writes unit (person i, cohort c) event row y (len h+1):
 // y[m] = indicator in month c+m, NaN after the cut-off.
-func fillEvent(o *Outcome, i int, c Month, y []float64) {
+func fillEvent(o *Outcome, i int, c Month, y []uint8) {
 	words := o.Bits[i*o.Words() : (i+1)*o.Words()]
 	k0 := int(c - o.FirstMonth)
 	for m := range y {
 		k := k0 + m
 		if k >= o.Months {
-			y[m] = nanValue
+			y[m] = Missing
 			continue
 		}
-		y[m] = float64(words[k>>6] >> (uint(k) & 63) & 1)
+		y[m] = uint8(words[k>>6] >> (uint(k) & 63) & 1)
 	}
 }

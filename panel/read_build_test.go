@@ -75,10 +75,7 @@ func ioRequireSamePanel(t *testing.T, want, got *Panel) {
 		require.Equal(t, a.H, b.H, "%s H", a.Name)
 		require.Equal(t, a.HCommon, b.HCommon, "%s HCommon", a.Name)
 		require.Equal(t, a.LastMonth, b.LastMonth, "%s LastMonth", a.Name)
-		require.Equal(t, len(a.Y), len(b.Y))
-		for i := range a.Y {
-			require.True(t, a.Y[i] == b.Y[i] || math.IsNaN(a.Y[i]) && math.IsNaN(b.Y[i]), "%s Y[%d] = %v, want %v", a.Name, i, b.Y[i], a.Y[i])
-		}
+		require.Equal(t, a.Y, b.Y, "%s Y", a.Name)
 	}
 }
 

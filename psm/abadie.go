@@ -69,13 +69,132 @@ type ATTResult struct {
 //
 // Cost: O(T + B) plus the size of the blocks in the match sets.
 func ATT(yTreated, yControl []float64, m *Matching, opts *ATTOptions) (ATTResult, error) {
-	var o ATTOptions
+	e, err := NewATTEvaluator(m, opts)
+	if err != nil {
+		return ATTResult{}, err
+	}
+	return e.ATT(yTreated, yControl)
+}
+
+// ATTEvaluator computes ATT for many outcomes of one matching (monthly
+// outcomes, bootstrap-free standard errors of every event month): the
+// work that does not depend on the outcome — the union of the match
+// sets' index blocks, their weighted sizes and the control term
+// sum_j (K_j^2 - KK_j)/w_j of the variance — is done once by
+// NewATTEvaluator, so each ATT call costs O(T) plus the controls in the
+// match sets' blocks. Results equal ATT's bit for bit. An ATTEvaluator
+// holds scratch space and is not safe for concurrent use; the Matching
+// must not change while it is in use.
+type ATTEvaluator struct {
+	m *Matching
+	o ATTOptions
+	// block path (matching with replacement)
+	sets  []int   // matched treated, by first block
+	k0    []int32 // per treated: index of its first block in the union
+	spans []attSpan
+	bw    []float64 // weighted count of each union block
+	kterm float64
+	bmean []float64 // scratch
+	bm2   []float64 // scratch
+	mean  []float64 // scratch, per treated
+	m2    []float64 // scratch, per treated
+}
+
+// attSpan is a run of consecutive index blocks in the union of the match
+// sets; off is the position of its first block in the per-block arrays.
+type attSpan struct{ lo, hi, off int32 }
+
+// NewATTEvaluator prepares ATT for matching m (see ATT). Cost: O(T log T)
+// plus the controls in the match sets' blocks.
+func NewATTEvaluator(m *Matching, opts *ATTOptions) (*ATTEvaluator, error) {
+	e := &ATTEvaluator{m: m}
 	if opts != nil {
-		o = *opts
+		e.o = *opts
 	}
 	if m == nil || m.ix == nil {
-		return ATTResult{}, optionError("m", "nil or empty Matching")
+		return nil, optionError("m", "nil or empty Matching")
 	}
+	if m.BlockLo == nil {
+		if m.Start == nil {
+			return nil, optionError("m", "matching has neither block ranges nor expanded sets")
+		}
+		return e, nil
+	}
+	e.prepareBlocks()
+	return e, nil
+}
+
+// prepareBlocks finds the union of the set ranges as disjoint spans of
+// blocks, each set's first block in the per-block arrays, the blocks'
+// weighted counts and the control term: block k holds bw[k] control
+// copies, each with K = sum t_i/W_i and KK = sum t_i/W_i^2 over the sets
+// covering it.
+func (e *ATTEvaluator) prepareBlocks() {
+	m := e.m
+	ix := m.ix
+	T := len(m.Matched)
+	for i, ok := range m.Matched {
+		if ok {
+			e.sets = append(e.sets, i)
+		}
+	}
+	slices.SortFunc(e.sets, func(a, b int) int { return cmp.Compare(m.BlockLo[a], m.BlockLo[b]) })
+	var u int32
+	for _, i := range e.sets {
+		a, b := m.BlockLo[i], m.BlockHi[i]
+		if n := len(e.spans); n > 0 && a <= e.spans[n-1].hi {
+			if b > e.spans[n-1].hi {
+				u += b - e.spans[n-1].hi
+				e.spans[n-1].hi = b
+			}
+			continue
+		}
+		e.spans = append(e.spans, attSpan{a, b, u})
+		u += b - a
+	}
+	e.k0 = make([]int32, T)
+	for _, i := range e.sets {
+		a := m.BlockLo[i]
+		k := sort.Search(len(e.spans), func(k int) bool { return e.spans[k].hi > a })
+		e.k0[i] = e.spans[k].off + a - e.spans[k].lo
+	}
+	e.bw = make([]float64, u)
+	for _, sp := range e.spans {
+		for b := sp.lo; b < sp.hi; b++ {
+			var w float64
+			for _, j := range ix.order[ix.bstart[b]:ix.bstart[b+1]] {
+				if m.cw != nil {
+					w += m.cw[j]
+				} else {
+					w++
+				}
+			}
+			e.bw[sp.off+b-sp.lo] = w
+		}
+	}
+	ma := make([]float64, u) // sum t_i/W_i over the sets covering the block
+	mb := make([]float64, u) // sum t_i/W_i^2
+	for _, i := range e.sets {
+		f := m.MatchedWeight[i] / m.SetWeight[i]
+		g := f / m.SetWeight[i]
+		for k := e.k0[i]; k < e.k0[i]+m.BlockHi[i]-m.BlockLo[i]; k++ {
+			ma[k] += f
+			mb[k] += g
+		}
+	}
+	for k, w := range e.bw {
+		e.kterm += w * (ma[k]*ma[k] - mb[k])
+	}
+	e.bmean = make([]float64, u)
+	e.bm2 = make([]float64, u)
+	e.mean = make([]float64, T)
+	e.m2 = make([]float64, T)
+}
+
+// ATT returns the estimate and standard errors for one outcome (see the
+// package function ATT for the formulas and the argument layout).
+func (e *ATTEvaluator) ATT(yTreated, yControl []float64) (ATTResult, error) {
+	m, o := e.m, e.o
 	T := len(m.Matched)
 	if len(yTreated) != T {
 		return ATTResult{}, lengthError("yTreated", len(yTreated), T, "treated")
@@ -95,7 +214,7 @@ func ATT(yTreated, yControl []float64, m *Matching, opts *ATTOptions) (ATTResult
 	var sets setStats
 	var err error
 	if m.BlockLo != nil {
-		sets, err = blockSetStats(yControl, m)
+		sets, err = e.blockSetStats(yControl)
 	} else {
 		sets, err = explicitSetStats(yControl, m)
 	}
@@ -169,48 +288,14 @@ func badControl(j int32, v float64) error {
 }
 
 // blockSetStats works on index blocks: each block in some set gets its
-// weighted count, mean and sum of squared deviations (one pass over its
+// weighted mean and sum of squared deviations (one pass over its
 // controls), and the set statistics are merged from whole blocks (Chan et
-// al.'s pairwise update), so a set costs O(blocks in it). Work and memory
-// are proportional to the blocks in the union of the sets, not to N.
-func blockSetStats(y []float64, m *Matching) (setStats, error) {
+// al.'s pairwise update), so a set costs O(blocks in it). Work is
+// proportional to the blocks in the union of the sets, not to N.
+func (e *ATTEvaluator) blockSetStats(y []float64) (setStats, error) {
+	m := e.m
 	ix := m.ix
-	T := len(m.Matched)
-	// The union of the set ranges as disjoint intervals of blocks, each
-	// with the offset of its first block in the per-block arrays.
-	type span struct{ lo, hi, off int32 }
-	var sets []int
-	for i, ok := range m.Matched {
-		if ok {
-			sets = append(sets, i)
-		}
-	}
-	slices.SortFunc(sets, func(a, b int) int { return cmp.Compare(m.BlockLo[a], m.BlockLo[b]) })
-	var spans []span
-	var u int32
-	for _, i := range sets {
-		a, e := m.BlockLo[i], m.BlockHi[i]
-		if n := len(spans); n > 0 && a <= spans[n-1].hi {
-			if e > spans[n-1].hi {
-				u += e - spans[n-1].hi
-				spans[n-1].hi = e
-			}
-			continue
-		}
-		spans = append(spans, span{a, e, u})
-		u += e - a
-	}
-	local := func(i int) int32 { // index of set i's first block
-		a := m.BlockLo[i]
-		k := sort.Search(len(spans), func(k int) bool { return spans[k].hi > a })
-		return spans[k].off + a - spans[k].lo
-	}
-	bw := make([]float64, u)
-	bmean := make([]float64, u)
-	bm2 := make([]float64, u)
-	ma := make([]float64, u) // sum t_i/W_i over the sets covering the block
-	mb := make([]float64, u) // sum t_i/W_i^2
-	for _, sp := range spans {
+	for _, sp := range e.spans {
 		for b := sp.lo; b < sp.hi; b++ {
 			var w, mean, m2 float64
 			for _, j := range ix.order[ix.bstart[b]:ix.bstart[b+1]] {
@@ -231,39 +316,30 @@ func blockSetStats(y []float64, m *Matching) (setStats, error) {
 				m2 += wj * d * (v - mean)
 			}
 			k := sp.off + b - sp.lo
-			bw[k], bmean[k], bm2[k] = w, mean, m2
+			e.bmean[k], e.bm2[k] = mean, m2
 		}
 	}
-	s := setStats{mean: make([]float64, T), m2: make([]float64, T)}
-	for _, i := range sets {
-		f := m.MatchedWeight[i] / m.SetWeight[i]
-		g := f / m.SetWeight[i]
-		k0 := local(i)
+	s := setStats{mean: e.mean, m2: e.m2, kterm: e.kterm}
+	for _, i := range e.sets {
+		k0 := e.k0[i]
 		var w, mean, m2 float64
 		for k := k0; k < k0+m.BlockHi[i]-m.BlockLo[i]; k++ {
-			ma[k] += f
-			mb[k] += g
-			wb := bw[k]
+			wb := e.bw[k]
 			if wb == 0 {
 				continue
 			}
 			if w == 0 {
-				w, mean, m2 = wb, bmean[k], bm2[k]
+				w, mean, m2 = wb, e.bmean[k], e.bm2[k]
 				continue
 			}
 			n := w + wb
-			d := bmean[k] - mean
+			d := e.bmean[k] - mean
 			mean += d * wb / n
-			m2 += bm2[k] + d*d*w*wb/n
+			m2 += e.bm2[k] + d*d*w*wb/n
 			w = n
 		}
 		s.mean[i] = mean
 		s.m2[i] = m2 / w
-	}
-	// copies semantics: block k holds bw[k] copies, each with
-	// K = ma[k] and KK = mb[k]
-	for k, w := range bw {
-		s.kterm += w * (ma[k]*ma[k] - mb[k])
 	}
 	return s, nil
 }
