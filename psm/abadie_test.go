@@ -39,7 +39,8 @@ func TestATTHand(t *testing.T) {
 }
 
 // The block path (ranges over the index) and the expanded-set path give
-// the same results on random data with heavy ties and weights.
+// the same results on random data with heavy ties and weights, and an
+// ATTEvaluator reused over several outcomes gives ATT's results.
 func TestATTBlockVsSets(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for rep := 0; rep < 50; rep++ {
@@ -67,6 +68,26 @@ func TestATTBlockVsSets(t *testing.T) {
 		require.NoError(t, err)
 		m.BlockLo, m.BlockHi = lo, hi
 		msg := fmt.Sprintf("rep %d", rep)
+		// One evaluator reused over other outcomes and back gives ATT's bits.
+		ev, err := NewATTEvaluator(m, nil)
+		require.NoError(t, err)
+		for k := 0; k < 3; k++ {
+			y2t, y2c := make([]float64, nt), make([]float64, nc)
+			for i := range y2t {
+				y2t[i] = rng.NormFloat64()
+			}
+			for j := range y2c {
+				y2c[j] = rng.NormFloat64()
+			}
+			want, err := ATT(y2t, y2c, m, nil)
+			require.NoError(t, err)
+			got, err := ev.ATT(y2t, y2c)
+			require.NoError(t, err)
+			require.Equal(t, want, got, msg)
+		}
+		again, err := ev.ATT(yt, yc)
+		require.NoError(t, err)
+		require.Equal(t, rb, again, msg)
 		assert.InDelta(t, rs.ATT, rb.ATT, 1e-12, msg)
 		assert.InDelta(t, rs.SE, rb.SE, 1e-12, msg)
 		assert.InDelta(t, rs.SEStandard, rb.SEStandard, 1e-12, msg)
