@@ -2,6 +2,7 @@ package estimate
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/psmeval/psmeval/panel"
 )
@@ -17,15 +18,41 @@ func FromPanel(p *panel.Panel, subgroups ...string) (*Sample, error) {
 	for _, o := range p.Outcomes {
 		s.Outcomes = append(s.Outcomes, Outcome{Name: o.Name, H: o.HCommon, Stride: o.H + 1, Binary: o.Y})
 	}
+	// descriptors first, as the documentation says
+	var descs, covs []string
 	for _, name := range subgroups {
-		v := p.DescCol(name)
-		if v == nil {
-			v = p.Col(name)
-		}
-		if v == nil {
+		switch {
+		case slices.Contains(p.DescNames, name):
+			descs = append(descs, name)
+		case slices.Contains(p.CovNames, name):
+			covs = append(covs, name)
+		default:
 			return nil, fmt.Errorf("%w: subgroup column %q is neither a descriptor nor a covariate of the panel", ErrInvalid, name)
+		}
+	}
+	dv, err := descCols(p, descs)
+	if err != nil {
+		return nil, err
+	}
+	cv, err := p.Cols(covs...)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range subgroups {
+		var v []float64
+		if k := slices.Index(descs, name); k >= 0 {
+			v = dv[k]
+		} else {
+			v = cv[slices.Index(covs, name)]
 		}
 		s.Subgroups = append(s.Subgroups, SubgroupsOf(name, v))
 	}
 	return s, s.validate()
+}
+
+// descCols returns the named descriptor columns in one pass (a name that
+// is also a covariate is taken from Desc, unlike Panel.Cols).
+func descCols(p *panel.Panel, names []string) ([][]float64, error) {
+	sub := &panel.Panel{DescNames: p.DescNames, Desc: p.Desc}
+	return sub.Cols(names...)
 }

@@ -2,6 +2,7 @@ package panel
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -190,6 +191,15 @@ func TestBuildTiny(t *testing.T) {
 	assert.Equal(t, 2, p.NTreated())
 	assert.Equal(t, []float64{100, 600}, p.Col("income")[:2])
 	assert.Nil(t, p.Col("nope"))
+	// Cols = Col and DescCol, in the order asked, from one pass
+	cols, err := p.Cols(p.DescNames[0], "income", p.CovNames[0])
+	require.NoError(t, err)
+	require.Len(t, cols, 3)
+	assert.Equal(t, fmt.Sprint(p.DescCol(p.DescNames[0])), fmt.Sprint(cols[0])) // NaN-aware
+	assert.Equal(t, p.Col("income"), cols[1])
+	assert.Equal(t, p.Col(p.CovNames[0]), cols[2])
+	_, err = p.Cols("income", "nope")
+	assert.ErrorContains(t, err, `column "nope" is neither a covariate nor a descriptor`)
 	assert.Equal(t, "emp", p.Outcome("emp").Name)
 }
 

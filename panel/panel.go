@@ -1,6 +1,9 @@
 package panel
 
 import (
+	"fmt"
+	"slices"
+
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -153,11 +156,50 @@ func (p *Panel) DescCol(name string) []float64 {
 	return colOf(p.Desc, p.DescNames, name)
 }
 
-func colOf(m *mat.Dense, names []string, name string) []float64 {
-	for j, n := range names {
-		if n == name {
-			return mat.Col(nil, j, m)
+// Cols returns copies of the named columns, each a covariate (X) or a
+// descriptor (Desc) column, or an error naming the first name that is
+// neither. It reads each matrix once, row by row, so extracting k
+// columns costs one pass over the rows instead of k strided passes.
+func (p *Panel) Cols(names ...string) ([][]float64, error) {
+	out := make([][]float64, len(names))
+	var xj, xk, dj, dk []int // source column and output index, per matrix
+	for k, name := range names {
+		var rows int
+		if j := slices.Index(p.CovNames, name); j >= 0 {
+			xj, xk = append(xj, j), append(xk, k)
+			rows, _ = p.X.Dims()
+		} else if j := slices.Index(p.DescNames, name); j >= 0 {
+			dj, dk = append(dj, j), append(dk, k)
+			rows, _ = p.Desc.Dims()
+		} else {
+			return nil, fmt.Errorf("panel: column %q is neither a covariate nor a descriptor of the panel", name)
 		}
+		out[k] = make([]float64, rows)
+	}
+	gather(out, p.X, xj, xk)
+	gather(out, p.Desc, dj, dk)
+	return out, nil
+}
+
+// gather copies column js[t] of m to out[ks[t]] in one pass over the rows.
+func gather(out [][]float64, m *mat.Dense, js, ks []int) {
+	if len(js) == 0 {
+		return
+	}
+	raw := m.RawMatrix()
+	for i := 0; i < raw.Rows; i++ {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
+		for t, j := range js {
+			out[ks[t]][i] = row[j]
+		}
+	}
+}
+
+func colOf(m *mat.Dense, names []string, name string) []float64 {
+	if j := slices.Index(names, name); j >= 0 {
+		out := make([]float64, m.RawMatrix().Rows)
+		gather([][]float64{out}, m, []int{j}, []int{0})
+		return out
 	}
 	return nil
 }

@@ -220,10 +220,16 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	}
 	// Table 5.1 needs only its own rows, not the subgroup codes
 	var rows []string
-	var tcols, ccols [][]float64
 	for _, r := range table51 {
-		col := p.DescCol(r.desc)
-		rows, tcols, ccols = append(rows, r.desc), append(tcols, col[:nt]), append(ccols, col[nt:])
+		rows = append(rows, r.desc)
+	}
+	cols, err := p.Cols(rows...)
+	if err != nil {
+		return err
+	}
+	var tcols, ccols [][]float64
+	for _, col := range cols {
+		tcols, ccols = append(tcols, col[:nt]), append(ccols, col[nt:])
 	}
 	a.descBal, err = psm.BalanceColumns(rows, tcols, ccols, m, nil)
 	if err != nil {
