@@ -737,6 +737,9 @@ func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64
 		}
 	}
 	thr := d + s.tol
+	if s.rule == TieRMatching {
+		thr += rMatchingTOL
+	}
 	in := func(b int32) bool { return !s.outside(b, t) && s.dist(b, t, zt) <= thr }
 	// Blocks [L, R) are in the set; extend by binary search over the
 	// rest of the stratum (distances are monotone on each side).

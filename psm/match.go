@@ -28,8 +28,12 @@ const (
 	// treated and control units (frequency weighted; sd with the
 	// divisor W-1, W the total weight, computed as Matching does, from
 	// sum(w x^2)/W - mean^2), and every control with
-	// (z_j - z_i)^2 <= (z_K - z_i)^2 + TieTolerance belongs to the set.
-	// Use TieTolerance 1e-12 to match Match(..., distance.tolerance = 1e-12).
+	// (z_j - z_i)^2 <= ((z_K - z_i)^2 + TieTolerance) + 1e-10 belongs to
+	// the set: the 1e-10 is the TOL that Matching's C code adds to every
+	// such comparison (LessEqualTestScalar in matching.cc), so TieTolerance
+	// is Match's distance.tolerance (use 1e-12 to match
+	// Match(..., distance.tolerance = 1e-12)). Without replacement the
+	// 1e-10 is not added.
 	// The sums run over the units in sorted order (compensated, scaled by
 	// a power of two), so the result is the same for any row order; they
 	// may differ from R's data-order sums in the last bits. Scores so
@@ -38,6 +42,12 @@ const (
 	// TieRule (ErrBadScore); use TieDistance for them.
 	TieRMatching
 )
+
+// rMatchingTOL is the TOL of R Matching's C code (matching.h): its
+// LessEqualTestScalar keeps a control when Dist <= (Distmax + cdd) + TOL,
+// so Match(distance.tolerance = t) ties within t + 1e-10 on the squared
+// standardized distance.
+const rMatchingTOL = 1e-10
 
 // MatchStatus says why a treated unit was or was not matched.
 type MatchStatus uint8
