@@ -1,6 +1,8 @@
 package flatfile
 
 import (
+	"bufio"
+	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -107,6 +109,14 @@ func readCSVFile(path string, opts *ReadOptions) (*Table, error) {
 		return nil, fmt.Errorf("flatfile: %w", err)
 	}
 	defer f.Close()
+	if isGzip(path) {
+		gz, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
+		if err != nil {
+			return nil, &Error{File: path, Row: -1, Err: ErrShape, Msg: err.Error()}
+		}
+		defer gz.Close()
+		return ReadCSV(gz, path, opts)
+	}
 	return ReadCSV(f, path, opts)
 }
 
@@ -124,17 +134,7 @@ func WriteCSV(w io.Writer, t *Table) error {
 		buf = buf[:0]
 		for j, c := range t.Cols {
 			start := len(buf)
-			v := c[i]
-			switch {
-			case math.IsNaN(v):
-				buf = append(buf, "NA"...)
-			case math.IsInf(v, 1):
-				buf = append(buf, "Inf"...)
-			case math.IsInf(v, -1):
-				buf = append(buf, "-Inf"...)
-			default:
-				buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
-			}
+			buf = appendCSVFloat(buf, c[i])
 			rec[j] = string(buf[start:])
 		}
 		if err := cw.Write(rec); err != nil {
@@ -145,15 +145,40 @@ func WriteCSV(w io.Writer, t *Table) error {
 	return cw.Error()
 }
 
+// appendCSVFloat appends v as WriteCSV writes it.
+func appendCSVFloat(buf []byte, v float64) []byte {
+	switch {
+	case math.IsNaN(v):
+		return append(buf, "NA"...)
+	case math.IsInf(v, 1):
+		return append(buf, "Inf"...)
+	case math.IsInf(v, -1):
+		return append(buf, "-Inf"...)
+	}
+	return strconv.AppendFloat(buf, v, 'g', -1, 64)
+}
+
 func writeFile(path string, t *Table, write func(io.Writer, *Table) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("flatfile: %w", err)
 	}
 	bw := newBufWriter(f)
-	if err := write(bw, t); err != nil {
+	var out io.Writer = bw
+	var gz *gzip.Writer
+	if isGzip(path) {
+		gz = gzip.NewWriter(bw)
+		out = gz
+	}
+	if err := write(out, t); err != nil {
 		f.Close()
 		return fmt.Errorf("flatfile: writing %s: %w", path, err)
+	}
+	if gz != nil {
+		if err := gz.Close(); err != nil {
+			f.Close()
+			return fmt.Errorf("flatfile: writing %s: %w", path, err)
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		f.Close()

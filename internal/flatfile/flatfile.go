@@ -9,7 +9,9 @@
 //
 // Writing produces CSV that R's read.csv and data.table::fread read back
 // bit for bit (shortest round-trip formatting, NaN as NA), and Parquet with
-// one DOUBLE column per variable (Snappy compressed).
+// one DOUBLE column per variable (Snappy compressed). A .csv.gz file is
+// gzip-compressed CSV, read and written as such. RowWriter writes a table
+// row by row, for tables too big to copy into columns.
 package flatfile
 
 import (
@@ -115,17 +117,21 @@ const (
 	Parquet
 )
 
-// FormatOf returns the format named by the file extension: .csv is CSV,
-// .parquet and .pq are Parquet (case-insensitive); anything else is an
-// error wrapping ErrFormat.
+// FormatOf returns the format named by the file extension: .csv and
+// .csv.gz (gzip-compressed, read and written as such) are CSV, .parquet and
+// .pq are Parquet (case-insensitive); anything else is an error wrapping
+// ErrFormat.
 func FormatOf(path string) (Format, error) {
+	if isGzip(path) {
+		return CSV, nil
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
 		return CSV, nil
 	case ".parquet", ".pq":
 		return Parquet, nil
 	}
-	return 0, &Error{File: path, Row: -1, Err: ErrFormat, Msg: "want extension .csv, .parquet or .pq"}
+	return 0, &Error{File: path, Row: -1, Err: ErrFormat, Msg: "want extension .csv, .csv.gz, .parquet or .pq"}
 }
 
 // Read reads a CSV or Parquet file, chosen by its extension (see

@@ -154,12 +154,22 @@ type Options struct {
 	UnobservedShape []float64
 	// ControlFraction keeps each person whose first spell does not start
 	// in the SFI window (1 Feb – 31 Jul 2012) with this probability;
-	// persons starting in the window are always kept. The kept
+	// persons starting in the window are kept by WindowFraction. The kept
 	// non-window persons are a random sample of the SFI's potential
 	// controls (later starters included, at the same rate), so a smaller
 	// population still supports the analysis. 0 means 1 (keep all); must
 	// be in (0, 1].
 	ControlFraction float64
+	// WindowFraction keeps each person whose first spell starts in the
+	// SFI window with this probability, drawn from the person's own
+	// stream (Seed, a hash of the person and a part of its own), so every
+	// kept person's data are the same as without thinning and the same
+	// for any Workers. With ControlFraction it sets the number treated
+	// (about 6,487·Scale·WindowFraction) and of the others (about
+	// (3.3e6 − 6,487)·Scale·ControlFraction) independently, e.g. fewer
+	// treated than in proportion to the population. 0 means 1 (keep
+	// all, the behaviour before the option existed); must be in (0, 1].
+	WindowFraction float64
 	// Progress, when not nil, is called from the generating goroutines
 	// with the number of persons done and the total (not in order, and
 	// possibly concurrently: it must be safe for concurrent use).
@@ -219,6 +229,12 @@ func (o *Options) resolved() (Options, error) {
 	}
 	if r.ControlFraction == 0 {
 		r.ControlFraction = 1
+	}
+	if math.IsNaN(r.WindowFraction) || r.WindowFraction < 0 || r.WindowFraction > 1 {
+		return r, fmt.Errorf("synth: Options.WindowFraction %v must be in (0, 1]", r.WindowFraction)
+	}
+	if r.WindowFraction == 0 {
+		r.WindowFraction = 1
 	}
 	e := r.Effect
 	for _, c := range []struct {

@@ -21,6 +21,7 @@ func splitmix64(x uint64) uint64 {
 const (
 	streamPerson   = 0 // class, attributes, status path, spells
 	streamOutcomes = 1 // monthly uniforms of the outcomes
+	streamWindow   = 2 // the WindowFraction draw of a window starter
 )
 
 // Regular (renewal) on-spell types and their relative durations.
@@ -149,7 +150,9 @@ var yearFirst = func() []panel.Day {
 }()
 
 // class draws the person's class from the start of stream A: whether and
-// when the person first starts a spell, and whether a non-starter is kept.
+// when the person first starts a spell, and whether the person is kept
+// (ControlFraction; for a window starter, WindowFraction from its own
+// stream, so that stream A and every other person are unchanged).
 func (s *sim) class(k int) {
 	s.k = k
 	s.pcg.Seed(s.o.Seed, splitmix64(uint64(k)<<2|streamPerson))
@@ -160,7 +163,9 @@ func (s *sim) class(k int) {
 	keepU := r.Float64()
 	s.keep = keepU < s.o.ControlFraction
 	if s.starter {
-		s.keep = s.keep || (day >= windowFirst && day <= windowLast)
+		if day >= windowFirst && day <= windowLast {
+			s.keep = s.o.WindowFraction >= 1 || s.windowU(k) < s.o.WindowFraction
+		}
 		s.start = day
 		s.startW = weekOf(day)
 		s.startMon = int(panel.MonthOf(day) - OutcomeFirstMonth)
@@ -169,6 +174,14 @@ func (s *sim) class(k int) {
 		s.startW = -1
 		s.startMon = -1
 	}
+}
+
+// windowU is the uniform of person k's WindowFraction draw, from its own
+// stream (Seed, part streamWindow). It uses s.pcB, which simulate
+// re-seeds for the outcomes after class.
+func (s *sim) windowU(k int) float64 {
+	s.pcB.Seed(s.o.Seed, splitmix64(uint64(k)<<2|streamWindow))
+	return s.rB.Float64()
 }
 
 // NoStart marks a person without a mentor spell in Population.FirstStart.

@@ -432,11 +432,17 @@ func (p *Population) Profiles() (treated, population *Profile, err error) {
 		return nil, nil, err
 	}
 	var pop []int32
-	if cf := p.Options.ControlFraction; cf < 1 {
-		// Persons starting in the SFI window are all kept, the others
-		// with probability cf: keep a matching share of the former.
+	if cf, wf := p.Options.ControlFraction, p.Options.WindowFraction; cf != wf {
+		// Persons starting in the SFI window were kept with probability
+		// wf (WindowFraction), the others with probability cf: thin the
+		// group kept more often to the rate of the other.
+		keepIn, keepOut := min(1, cf/wf), min(1, wf/cf)
 		for i, d := range p.FirstStart {
-			if d < windowFirst || d > windowLast || float64(splitmix64(uint64(p.gen[i])^0x5eed)>>11)/(1<<53) < cf {
+			k := keepOut
+			if d >= windowFirst && d <= windowLast {
+				k = keepIn
+			}
+			if k >= 1 || float64(splitmix64(uint64(p.gen[i])^0x5eed)>>11)/(1<<53) < k {
 				pop = append(pop, int32(i))
 			}
 		}
@@ -451,17 +457,23 @@ func (p *Population) Profiles() (treated, population *Profile, err error) {
 // to the report's (SFI-METHOD.md §4): persons starting a spell in 2012
 // and spells (records) starting in 2012, both divided by Scale (and, with
 // ControlFraction < 1, persons outside the window weighted up by
-// 1/ControlFraction) so that they compare with the report's 16,000 and
+// 1/ControlFraction, and with WindowFraction < 1 persons in the window by
+// 1/WindowFraction) so that they compare with the report's 16,000 and
 // 24,800 at any size; the share of records that directly continue the
 // previous one (sub-spells); the mean and median duration (days) of
 // merged spells starting in 2012 (directly consecutive sub-spells
 // joined); and the mean and median weekly hours of records starting in
 // 2012. Counts have a 5 percent tolerance, durations 10 days, hours 0.3.
 func (p *Population) SpellProfile() *Profile {
-	cf := p.Options.ControlFraction
+	cf, wf := p.Options.ControlFraction, p.Options.WindowFraction
 	return spellProfile(&p.Register, p.Options.Scale, func(i int32) float64 {
-		if d := p.FirstStart[i]; cf < 1 && (d < windowFirst || d > windowLast) {
+		d := p.FirstStart[i]
+		in := d >= windowFirst && d <= windowLast
+		if cf < 1 && !in {
 			return 1 / cf
+		}
+		if wf < 1 && in {
+			return 1 / wf
 		}
 		return 1
 	})

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/synth"
+)
+
+// The SFI treatment window (SFI-METHOD.md §1): first starts from 1 February
+// to 31 July 2012.
+var (
+	windowStart = panel.DayFromDate(2012, time.February, 1)
+	windowEnd   = panel.DayFromDate(2012, time.July, 31)
+	jan1        = panel.DayFromDate(2012, time.January, 1)
+	jan31       = panel.DayFromDate(2012, time.January, 31)
+)
+
+// historyWindows are the look-back windows (weeks before the start week) of
+// the weeks-on-benefit covariates.
+var historyWindows = []int{13, 26, 52, 104, 156}
+
+// historyBenefits are the benefit types of the synthetic register whose
+// weeks in each history window are covariates, roughly from the most to the
+// least common among the treated, so that a small -covariates keeps the
+// informative ones. Self-supporting is the reference (it is 52 minus the
+// sum of the others in a 52-week window).
+var historyBenefits = []string{
+	synth.CashBenefit, synth.UnemploymentInsurance, synth.Sickness, synth.SU, synth.Rehabilitation,
+	synth.DisabilityPension, synth.FlexJob, synth.FlexJobBenefit, synth.Other, synth.EarlyRetirement,
+	synth.VUS, synth.ServiceJob, synth.AdultApprentice, synth.FlexBenefit, synth.StatePension,
+}
+
+// categorical attributes dummy-coded in the covariate list, in order.
+var dummyAttrs = []string{"sex", "origin", "education", "match_group", "cohabitation"}
+
+// covariate is one column of the design's covariate list.
+type covariate struct {
+	name string
+	cov  panel.Covariate
+}
+
+// covariateList returns the deterministic list of single-column covariates
+// the bench draws its first K from:
+//
+//  1. age at start (fractional years);
+//  2. one 0/1 column per level of sex, origin, education, match_group and
+//     cohabitation except the most frequent one in the register (the
+//     reference; ties go to the first level), named "attr=level";
+//  3. children and unemployment_rate (numeric attributes);
+//  4. weeks on each benefit type of historyBenefits in the 13, 26, 52, 104
+//     and 156 weeks before the start week (panel.WeeksIn), benefit-major:
+//     weeks_cash_benefit_13, ..., weeks_cash_benefit_156,
+//     weeks_unemployment_insurance_13, ...;
+//  5. the benefit type in the start week, one 0/1 column per type of
+//     historyBenefits (panel.StatusAtStart), named "start=<type>".
+//
+// With the synthetic register's levels the list has 18 + 75 + 15 = 108
+// columns. Columns that are constant in the data (state pension before 65)
+// are aliased by the logit, as R's glm does with NA coefficients.
+func covariateList(r *panel.Register) ([]covariate, error) {
+	var list []covariate
+	list = append(list, covariate{"age", panel.AgeAtStart("age")})
+	for _, name := range dummyAttrs {
+		a := attr(r, name)
+		if a == nil || a.Codes == nil {
+			return nil, fmt.Errorf("register has no categorical attribute %q", name)
+		}
+		counts := make([]int, len(a.Levels))
+		for _, c := range a.Codes {
+			if int(c) < len(counts) {
+				counts[c]++
+			}
+		}
+		ref := 0
+		for l, c := range counts {
+			if c > counts[ref] {
+				ref = l
+			}
+		}
+		for l, level := range a.Levels {
+			if l == ref {
+				continue
+			}
+			code := uint16(l)
+			col := a.Codes
+			n := name + "=" + level
+			list = append(list, covariate{n, panel.CovFunc(n, func(u *panel.UnitView) float64 {
+				if col[u.Person] == code {
+					return 1
+				}
+				return 0
+			})})
+		}
+	}
+	for _, name := range []string{"children", "unemployment_rate"} {
+		if a := attr(r, name); a == nil || a.Values == nil {
+			return nil, fmt.Errorf("register has no numeric attribute %q", name)
+		}
+		list = append(list, covariate{name, panel.Numeric(name)})
+	}
+	groups := make([]panel.LevelGroup, len(historyBenefits))
+	for i, b := range historyBenefits {
+		groups[i] = panel.LevelGroup{Name: b, Levels: synth.BenefitLevels(b)}
+	}
+	for _, g := range groups {
+		for _, w := range historyWindows {
+			n := "weeks_" + g.Name + "_" + strconv.Itoa(w)
+			list = append(list, covariate{n, panel.WeeksIn("weeks_", []panel.LevelGroup{g}, w)})
+		}
+	}
+	for _, g := range groups {
+		list = append(list, covariate{"start=" + g.Name, panel.StatusAtStart("start", g)})
+	}
+	return list, nil
+}
+
+func attr(r *panel.Register, name string) *panel.Attribute {
+	for i := range r.Attrs {
+		if r.Attrs[i].Name == name {
+			return &r.Attrs[i]
+		}
+	}
+	return nil
+}
+
+// benchDesign is the design of the benchmark: the SFI window, persons aged
+// 16–64 on 1 January 2012 without a spell in January 2012, the first k
+// covariates of covariateList and the
+// outcomes named. It is a generic design built from panel's public
+// constructors, not the SFI reproduction's (examples/sfi).
+func benchDesign(r *panel.Register, k int, outcomes []string, seed uint64, workers int, progress func(string, int, int)) (*panel.Design, []string, error) {
+	list, err := covariateList(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if k < 1 || k > len(list) {
+		return nil, nil, fmt.Errorf("-covariates %d: must be in 1..%d (the covariate list of this register)", k, len(list))
+	}
+	covs := make([]panel.Covariate, k)
+	names := make([]string, k)
+	for i, c := range list[:k] {
+		covs[i], names[i] = c.cov, c.name
+	}
+	return &panel.Design{
+		WindowStart: windowStart,
+		WindowEnd:   windowEnd,
+		Eligibility: []panel.Rule{
+			panel.AgeBetween(16, 64, jan1),
+			// as the SFI (rule 4): no spell in January 2012, so that the
+			// treated are the persons whose first spell starts in the
+			// window (about 6,487·Scale in synth)
+			panel.NoSpellActive(jan1, jan31),
+		},
+		Covariates: covs,
+		Outcomes:   outcomes,
+		Seed:       seed,
+		Workers:    workers,
+		Progress:   progress,
+	}, names, nil
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/psmeval/psmeval/estimate"
+	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/synth"
+	"github.com/psmeval/psmeval/psm"
+)
+
+// Stage names, in pipeline order.
+const (
+	stageGenerate  = "generate"
+	stagePanel     = "panel"
+	stageLogit     = "logit"
+	stageMatch     = "match"
+	stageEffects   = "effects"
+	stageBootstrap = "bootstrap"
+	stageWrite     = "write"
+)
+
+// budgetStages are the stages of the DESIGN.md budget "panel build + logit
+// + matching + all effects".
+var budgetStages = []string{stagePanel, stageLogit, stageMatch, stageEffects}
+
+// stage is one measured step after generation.
+type stage struct {
+	name string
+	run  func(context.Context) error
+}
+
+// stages returns the measured stages after generation, in order: panel,
+// logit, match, effects, bootstrap (when -replicates > 0), write (with
+// -write).
+func (p *pipeline) stages() []stage {
+	st := []stage{
+		{stagePanel, p.buildPanel},
+		{stageLogit, p.fitLogit},
+		{stageMatch, p.match},
+		{stageEffects, p.estimateEffects},
+	}
+	if p.cfg.replicates > 0 {
+		st = append(st, stage{stageBootstrap, p.bootstrap})
+	}
+	if p.cfg.write != "" {
+		st = append(st, stage{stageWrite, func(ctx context.Context) error { return p.writeFlat(ctx, p.cfg.write) }})
+	}
+	return st
+}
+
+// pipeline holds the data of one run; each stage method reads what the
+// earlier stages made and may be run again (the benchmarks do).
+type pipeline struct {
+	cfg  *config
+	logw io.Writer // progress; io.Discard when quiet
+
+	opts     synth.Options
+	pop      *synth.Population
+	reg      *panel.Register
+	panel    *panel.Panel
+	covNames []string // the design's K covariates
+
+	x        *mat.Dense // the logit's covariates (panel X less separating columns)
+	xNames   []string
+	dropped  []string // covariates dropped for separation
+	logit    *psm.Logit
+	scores   []float64
+	sample   *estimate.Sample
+	matching *psm.Matching
+	matches  *estimate.Matches
+	effects  *estimate.Result
+	boot     *estimate.Result
+}
+
+func newPipeline(c *config, logw io.Writer) (*pipeline, error) {
+	o, err := populationOptions(c.n, c.treated)
+	if err != nil {
+		return nil, err
+	}
+	if c.outcomes < 1 || c.outcomes > len(synth.OutcomeNames) {
+		return nil, fmt.Errorf("-outcomes %d: must be in 1..%d (%s)", c.outcomes, len(synth.OutcomeNames), strings.Join(synth.OutcomeNames, ", "))
+	}
+	if c.horizon < 0 {
+		return nil, fmt.Errorf("-horizon %d: must be >= 0", c.horizon)
+	}
+	if c.replicates < 0 || c.replicates == 1 {
+		return nil, fmt.Errorf("-replicates %d: want 0 (no bootstrap) or at least 2", c.replicates)
+	}
+	if c.workers < 0 {
+		return nil, fmt.Errorf("-workers %d: must be >= 0", c.workers)
+	}
+	if c.covariates < 1 {
+		return nil, fmt.Errorf("-covariates %d: must be positive", c.covariates)
+	}
+	o.Seed, o.Workers = c.seed, c.workers
+	return &pipeline{cfg: c, logw: logw, opts: o}, nil
+}
+
+// progress returns a callback printing "what: NN%" on logw every 10%.
+func progress(logw io.Writer, what string) func(done, total int) {
+	if logw == io.Discard {
+		return nil
+	}
+	var mu sync.Mutex
+	last := -1
+	return func(done, total int) {
+		if total <= 0 {
+			return
+		}
+		pct := 100 * done / total
+		mu.Lock()
+		defer mu.Unlock()
+		if pct/10 > last/10 || (done == total && last != 100) {
+			last = pct
+			fmt.Fprintf(logw, "\r  %s: %3d%%", what, pct)
+			if done == total {
+				fmt.Fprintln(logw)
+			}
+		}
+	}
+}
+
+// generate draws the synthetic population.
+func (p *pipeline) generate(ctx context.Context) error {
+	o := p.opts
+	o.Progress = progress(p.logw, "persons")
+	pop, err := synth.Generate(ctx, &o)
+	if err != nil {
+		return err
+	}
+	p.pop, p.reg = pop, &pop.Register
+	return nil
+}
+
+// buildPanel builds the event-time panel with benchDesign.
+func (p *pipeline) buildPanel(ctx context.Context) error {
+	var pf func(string, int, int)
+	if p.logw != io.Discard {
+		stage := ""
+		var f func(int, int)
+		pf = func(s string, k, n int) {
+			if s != stage {
+				stage, f = s, progress(p.logw, s)
+			}
+			f(k, n)
+		}
+	}
+	d, names, err := benchDesign(p.reg, p.cfg.covariates, synth.OutcomeNames[:p.cfg.outcomes], p.cfg.seed, p.cfg.workers, pf)
+	if err != nil {
+		return err
+	}
+	p.panel, p.covNames = nil, names
+	pan, err := panel.Build(ctx, p.reg, d)
+	if err != nil {
+		return err
+	}
+	if pan.NTreated() == 0 || pan.NTreated() == pan.N() {
+		return fmt.Errorf("panel has %d treated and %d control units: need both (raise -n or -treated)", pan.NTreated(), pan.N()-pan.NTreated())
+	}
+	p.panel = pan
+	return nil
+}
+
+// fitLogit fits the propensity model on all covariates; a covariate that
+// separates the groups is dropped (as Stata's logit does), reported, and
+// the model fitted again. The scores are the fitted probabilities.
+func (p *pipeline) fitLogit(ctx context.Context) error {
+	pan := p.panel
+	y := make([]float64, pan.N())
+	for u, t := range pan.Treated {
+		if t {
+			y[u] = 1
+		}
+	}
+	x, names := pan.X, pan.CovNames
+	p.dropped = nil
+	opts := &psm.LogitOptions{Workers: p.cfg.workers}
+	if p.logw != io.Discard {
+		opts.Progress = func(it int, dev float64) { fmt.Fprintf(p.logw, "  logit iteration %d: deviance %.6f\n", it, dev) }
+	}
+	for {
+		fit, err := psm.FitLogit(ctx, x, y, nil, names, opts)
+		var sep *psm.SeparationError
+		if errors.As(err, &sep) && len(sep.Columns) > 0 && len(sep.Columns) < len(names) {
+			fmt.Fprintf(p.logw, "  %v: dropping %s\n", err, strings.Join(sep.Columns, ", "))
+			p.dropped = append(p.dropped, sep.Columns...)
+			x, names = dropColumns(x, names, sep.Columns)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		p.logit, p.x, p.xNames = fit, x, names
+		break
+	}
+	p.scores = p.logit.Predict(p.x, p.scores)
+	return nil
+}
+
+// dropColumns returns x and names without the named columns (a copy).
+func dropColumns(x *mat.Dense, names, drop []string) (*mat.Dense, []string) {
+	gone := map[string]bool{}
+	for _, d := range drop {
+		gone[d] = true
+	}
+	var keep []int
+	var kept []string
+	for j, n := range names {
+		if !gone[n] {
+			keep, kept = append(keep, j), append(kept, n)
+		}
+	}
+	r, _ := x.Dims()
+	out := mat.NewDense(r, len(keep), nil)
+	for i := 0; i < r; i++ {
+		src, dst := x.RawRowView(i), out.RawRowView(i)
+		for k, j := range keep {
+			dst[k] = src[j]
+		}
+	}
+	return out, kept
+}
+
+// match makes the analysis sample (outcomes cut at -horizon) and matches
+// every treated unit to its nearest control on the score, with
+// replacement, ties averaged (psm.Match defaults: the SFI rule).
+func (p *pipeline) match(ctx context.Context) error {
+	s, err := estimate.FromPanel(p.panel)
+	if err != nil {
+		return err
+	}
+	for i := range s.Outcomes {
+		o := &s.Outcomes[i]
+		if o.Stride == 0 {
+			o.Stride = o.H + 1
+		}
+		o.H = min(o.H, p.cfg.horizon)
+	}
+	p.sample = s
+	tr, co := estimate.SplitScores(s, p.scores)
+	m, err := psm.Match(tr, co, nil)
+	if err != nil {
+		return err
+	}
+	p.matching = m
+	return ctx.Err()
+}
+
+// estimateEffects computes the monthly and accumulated effects of every
+// outcome from the match sets.
+func (p *pipeline) estimateEffects(ctx context.Context) error {
+	ms, err := estimate.MatchesFromPSM(p.sample, p.matching)
+	if err != nil {
+		return err
+	}
+	eff, err := estimate.Effects(p.sample, ms, nil)
+	if err != nil {
+		return err
+	}
+	p.matches, p.effects = ms, eff
+	return ctx.Err()
+}
+
+// bootstrap runs the fixed-score bootstrap (multinomial person counts,
+// re-matching every replicate on the scores of the point estimate).
+func (p *pipeline) bootstrap(ctx context.Context) error {
+	rule, x, err := estimate.RuleFromPSM(p.sample, p.scores, nil)
+	if err != nil {
+		return err
+	}
+	bs, err := estimate.Bootstrap(ctx, p.sample, x, &estimate.BootstrapOptions{
+		Replicates: p.cfg.replicates,
+		Seed:       p.cfg.seed,
+		Workers:    p.cfg.workers,
+		Match:      rule,
+		Progress:   progress(p.logw, "replicates"),
+	})
+	if err != nil {
+		return err
+	}
+	p.boot = bs
+	return nil
+}
