@@ -48,7 +48,7 @@ type Design struct {
 	Outcomes []string
 	// FullHorizon, when true, extends each outcome's event-time matrix to
 	// the earliest cohort's horizon LastMonth − month(WindowStart); later
-	// cohorts are NaN after the cut-off. Default false: H = LastMonth −
+	// cohorts are Missing (At: NaN) after the cut-off. Default false: H = LastMonth −
 	// month(WindowEnd), observed for every cohort (SFI: 21 months for
 	// employment, 14 for education).
 	FullHorizon bool
