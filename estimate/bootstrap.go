@@ -228,7 +228,7 @@ func prepare(s *Sample, scores []float64, rule *MatchRule) error {
 	if err := s.validate(); err != nil {
 		return err
 	}
-	if err := rule.validate(s.N()); err != nil {
+	if err := rule.validate(s); err != nil {
 		return err
 	}
 	return checkScores(s, scores)
@@ -286,10 +286,10 @@ func (ix *index) matches(s *Sample, rule *MatchRule, cnt counter, tw func(i int)
 // and OtsuRai use for their point estimates; psm.Match with the same rule
 // gives the same sets.
 func MatchUnits(s *Sample, scores []float64, rule *MatchRule) (*Matches, error) {
-	if len(s.Treated) == 0 {
+	if s == nil || len(s.Treated) == 0 {
 		return nil, fmt.Errorf("%w: sample has no units", ErrInvalid)
 	}
-	if err := rule.validate(s.N()); err != nil {
+	if err := rule.validate(s); err != nil {
 		return nil, err
 	}
 	if err := checkScores(s, scores); err != nil {

@@ -62,10 +62,14 @@ func (m *Matches) validate(s *Sample) error {
 // Effects computes, for every outcome, event month and subgroup, the
 // treated mean, the weighted mean of the matched controls, the ATT and the
 // accumulated effect (see the package doc for the formulas), from match
-// sets computed once on the whole sample. A NaN outcome of a treated unit
-// or a matched control inside the horizon is an *OutcomeError. Cost:
+// sets computed once on the whole sample. A NaN or infinite outcome of a
+// treated unit or a matched control inside the horizon is an
+// *OutcomeError (values beyond the horizon are never read). Cost:
 // O((treated + match-set entries) · Σ(H+1) · (1 + subgroup attributes)).
 func Effects(s *Sample, m *Matches, opts *EffectOptions) (*Result, error) {
+	if s == nil || m == nil {
+		return nil, fmt.Errorf("%w: Effects needs a Sample and Matches (got nil)", ErrInvalid)
+	}
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -143,7 +147,7 @@ func effectsOf(s *Sample, m *Matches) ([]Series, error) {
 		}
 	}
 	if nt[0] == 0 {
-		return nil, ErrNoMatches
+		return nil, noMatchesError(s)
 	}
 	var out []Series
 	for k := range s.Outcomes {
@@ -190,4 +194,12 @@ func cumsum(v []float64, month0 bool) {
 		}
 		v[m] = acc
 	}
+}
+
+// noMatchesError is ErrNoMatches with the group sizes, which tell an
+// empty group (all units treated, no treated) from a matching that left
+// every treated unit out (caliper, strata).
+func noMatchesError(s *Sample) error {
+	nt := s.nTreated()
+	return fmt.Errorf("%w: %d treated and %d control units; no treated unit has a match set", ErrNoMatches, nt, s.N()-nt)
 }

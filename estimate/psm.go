@@ -53,7 +53,16 @@ func SplitScores(s *Sample, scores []float64) (treated, control []float64) {
 // treated and the controls of s in unit order (SplitScores), to Matches
 // with unit indices. m must hold its sets (MatchOptions.SkipSets false).
 func MatchesFromPSM(s *Sample, m *psm.Matching) (*Matches, error) {
+	if s == nil || m == nil {
+		return nil, fmt.Errorf("%w: MatchesFromPSM needs a Sample and a psm.Matching (got nil)", ErrInvalid)
+	}
 	tr, co := s.split()
+	if len(m.ControlWeight) != len(co) {
+		return nil, fmt.Errorf("%w: psm.Matching has %d controls for %d control units (another sample?)", ErrInvalid, len(m.ControlWeight), len(co))
+	}
+	if m.Start == nil {
+		return nil, fmt.Errorf("%w: psm.Matching has no match sets (MatchOptions.SkipSets)", ErrInvalid)
+	}
 	if len(m.Start) != len(tr)+1 {
 		return nil, fmt.Errorf("%w: psm.Matching has %d treated sets for %d treated units (SkipSets, or another sample?)", ErrInvalid, len(m.Start)-1, len(tr))
 	}

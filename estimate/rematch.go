@@ -52,12 +52,16 @@ func (r *MatchRule) k() float64 {
 	return float64(r.K)
 }
 
-func (r *MatchRule) validate(n int) error {
+func (r *MatchRule) validate(s *Sample) error {
 	if r == nil {
 		return nil
 	}
+	n := s.N()
 	if r.K < 0 {
 		return fmt.Errorf("%w: MatchRule.K = %d < 0", ErrInvalid, r.K)
+	}
+	if nc := n - s.nTreated(); r.K > nc {
+		return fmt.Errorf("%w: MatchRule.K = %d neighbours, but the sample has %d control units", ErrInvalid, r.K, nc)
 	}
 	if r.Caliper < 0 || math.IsNaN(r.Caliper) {
 		return fmt.Errorf("%w: MatchRule.Caliper = %v", ErrInvalid, r.Caliper)
@@ -69,6 +73,17 @@ func (r *MatchRule) validate(n int) error {
 		return fmt.Errorf("%w: MatchRule.Strata has %d entries for %d units", ErrInvalid, len(r.Strata), n)
 	}
 	return nil
+}
+
+// nTreated returns the number of treated units.
+func (s *Sample) nTreated() int {
+	nt := 0
+	for _, t := range s.Treated {
+		if t {
+			nt++
+		}
+	}
+	return nt
 }
 
 // index is a sorted search structure over the control units, built once

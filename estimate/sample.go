@@ -14,8 +14,8 @@ import (
 var (
 	// ErrInvalid is wrapped by every input error of this package.
 	ErrInvalid = errors.New("estimate: invalid input")
-	// ErrNaNOutcome is wrapped by *OutcomeError: an outcome is NaN inside
-	// the estimated horizon.
+	// ErrNaNOutcome is wrapped by *OutcomeError: an outcome is NaN (or
+	// infinite) inside the estimated horizon.
 	ErrNaNOutcome = errors.New("estimate: NaN outcome inside the horizon")
 	// ErrNoMatches: no treated unit has a match set.
 	ErrNoMatches = errors.New("estimate: no matched treated units")
@@ -50,7 +50,8 @@ type Outcome struct {
 	// matrix with a longer horizon be used up to H without a copy.
 	Stride int
 	// Y is units × Stride, row-major. Values in months 0..H must not be
-	// NaN for any unit that enters an estimate.
+	// NaN or infinite for any unit that enters an estimate (an
+	// *OutcomeError); values beyond H are not read and may be NaN.
 	Y []float64
 	// Binary is the compact form of a 0/1 outcome (panel.EventOutcome.Y,
 	// which FromPanel shares): units × Stride bytes, each 0, 1 or
@@ -201,17 +202,19 @@ func SubgroupsByBreaks(name string, v, breaks []float64) (Subgroups, error) {
 	return g, nil
 }
 
-// OutcomeError reports a NaN outcome inside the estimated horizon.
+// OutcomeError reports a NaN (missing) or infinite outcome inside the
+// estimated horizon.
 type OutcomeError struct {
 	Outcome string
-	Unit    int   // row of the unit in the Sample
-	Person  int64 // its person (the unit index when Sample.Person is nil)
-	Month   int   // event month
+	Unit    int     // row of the unit in the Sample
+	Person  int64   // its person (the unit index when Sample.Person is nil)
+	Month   int     // event month
+	Value   float64 // NaN, or ±Inf
 }
 
 func (e *OutcomeError) Error() string {
-	return fmt.Sprintf("estimate: outcome %q is NaN for unit %d (person %d) in event month %d, inside the horizon",
-		e.Outcome, e.Unit, e.Person, e.Month)
+	return fmt.Sprintf("estimate: outcome %q is %v for unit %d (person %d) in event month %d, inside the horizon",
+		e.Outcome, e.Value, e.Unit, e.Person, e.Month)
 }
 
 // Unwrap makes errors.Is(err, ErrNaNOutcome) true.
@@ -229,6 +232,9 @@ func (s *Sample) person(u int) int64 {
 
 // validate checks the shapes of s.
 func (s *Sample) validate() error {
+	if s == nil {
+		return fmt.Errorf("%w: nil Sample", ErrInvalid)
+	}
 	n := len(s.Treated)
 	if n == 0 {
 		return fmt.Errorf("%w: sample has no units", ErrInvalid)
@@ -281,26 +287,31 @@ func (s *Sample) validate() error {
 	return nil
 }
 
-// checkUnit returns an *OutcomeError if unit u has a NaN outcome in
-// months 0..H of any outcome.
+// checkUnit returns an *OutcomeError if unit u has a NaN or infinite
+// outcome in months 0..H of any outcome.
 func (s *Sample) checkUnit(u int) error {
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
 		lo, hi := u*o.stride(), u*o.stride()+o.H+1
 		m := -1
+		v := nan
 		if o.Binary != nil {
 			m = slices.Index(o.Binary[lo:hi], missing)
-		} else {
-			m = slices.IndexFunc(o.Y[lo:hi], math.IsNaN)
+		} else if m = slices.IndexFunc(o.Y[lo:hi], notFinite); m >= 0 {
+			v = o.Y[lo+m]
 		}
 		if m >= 0 {
-			return &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: m}
+			return &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: m, Value: v}
 		}
 	}
 	return nil
 }
 
-// checkAll checks every unit for NaN outcomes inside the horizon.
+// notFinite reports whether v is NaN or ±Inf.
+func notFinite(v float64) bool { return v-v != 0 }
+
+// checkAll checks every unit for NaN or infinite outcomes inside the
+// horizon.
 func (s *Sample) checkAll() error {
 	for u := range s.Treated {
 		if err := s.checkUnit(u); err != nil {

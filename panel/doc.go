@@ -29,15 +29,21 @@
 // CSV: a header row of column names, comma-separated, UTF-8 with an
 // optional byte order mark, LF or CRLF line ends, RFC 4180 quoting (a
 // quoted field may hold commas, quotes doubled, and newlines). Rows are
-// numbered from 0, the first row after the header, in every error.
+// numbered from 0, the first row after the header, in every error. A row
+// with too few or too many fields, a stray or unterminated quote, and a
+// truncated gzip stream are errors; but a plain CSV file cut between two
+// rows, or inside the last field of a row, cannot be told from a complete
+// one (Parquet and gzip can: they end with a footer or a checksum).
 //
 // persons: one row per person.
 //   - id: integer, unique, not missing.
 //   - birth (optional): date of birth, not missing (Register.Birth).
 //   - every other column is a static attribute, in column order
 //     (Register.Attrs). A column is numeric (Attribute.Values, missing =
-//     NaN) when every non-missing value is a number (so a Parquet text
-//     column of numbers is numeric too), unless it is listed in
+//     NaN) when every non-missing value is a finite number (so a Parquet
+//     text column of numbers is numeric too; "Inf" or an out-of-range
+//     number such as 1e999 in a column of numbers is an error naming its
+//     row, in CSV as in Parquet), unless it is listed in
 //     ReadOptions.Categorical; otherwise it is categorical
 //     (Attribute.Codes, missing = MissingCode) with Levels the distinct
 //     values sorted byte-wise, so codes do not depend on row order. At

@@ -297,8 +297,19 @@ func RegisterFromRecords(persons, status, outcomes, spells array.RecordReader, o
 
 // forEachRecord calls fn for each record of rr with the file row of its
 // first row, checking the context between records.
-func (l *Loader) forEachRecord(rr array.RecordReader, name string, fn func(rec arrow.Record, row0 int) error) error {
+func (l *Loader) forEachRecord(rr array.RecordReader, name string, fn func(rec arrow.Record, row0 int) error) (err error) {
 	row0 := 0
+	if _, ok := rr.(*parquetRecords); ok {
+		// A corrupt Parquet page can decode without an error into an
+		// inconsistent Arrow array (a dictionary index or a string
+		// offset out of range) that panics when its values are read:
+		// bad data, not a bug (found by FuzzReadParquet).
+		defer func() {
+			if p := recover(); p != nil {
+				err = dataErr(name, "", row0, "corrupt Parquet file: %v", p)
+			}
+		}()
+	}
 	for rr.Next() {
 		if err := l.ctx.Err(); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -41,9 +42,20 @@ func NewParquetRecordReader(ctx context.Context, src io.Reader, name string, bat
 			rr, err = nil, dataErr(name, "", -1, "corrupt Parquet file: %v", p)
 		}
 	}()
+	size, err := ras.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, errorf(name, "reading: %w", err)
+	}
+	if _, err := ras.Seek(0, io.SeekStart); err != nil {
+		return nil, errorf(name, "reading: %w", err)
+	}
 	pf, err := file.NewParquetReader(ras)
 	if err != nil {
 		return nil, dataErr(name, "", -1, "not a valid Parquet file: %v", err)
+	}
+	if err := checkChunks(pf, size); err != nil {
+		pf.Close()
+		return nil, dataErr(name, "", -1, "corrupt Parquet file: %v", err)
 	}
 	sc := pf.MetaData().Schema
 	// Parallel stays false: pqarrow's column goroutines would crash the
@@ -72,6 +84,33 @@ func NewParquetRecordReader(ctx context.Context, src io.Reader, name string, bat
 		ctx = context.Background()
 	}
 	return &parquetRecords{ctx: ctx, name: name, pf: pf, fr: fr, schema: schema, nrg: pf.NumRowGroups(), refs: 1}, nil
+}
+
+// checkChunks checks that every column chunk of pf lies inside the file
+// of size bytes. pqarrow reads the chunks in goroutines of its own, where
+// a negative or huge length from a corrupt footer would panic (an
+// unrecoverable crash) or allocate without bound (found by
+// FuzzReadParquet).
+func checkChunks(pf *file.Reader, size int64) error {
+	md := pf.MetaData()
+	for g := 0; g < pf.NumRowGroups(); g++ {
+		rg := md.RowGroup(g)
+		for c := 0; c < rg.NumColumns(); c++ {
+			col, err := rg.ColumnChunk(c)
+			if err != nil {
+				return fmt.Errorf("row group %d column %d: %v", g, c, err)
+			}
+			start := col.DataPageOffset()
+			if d := col.DictionaryPageOffset(); col.HasDictionaryPage() && d > 0 && d < start {
+				start = d
+			}
+			n := col.TotalCompressedSize()
+			if start < 0 || n < 0 || start > size || n > size-start {
+				return fmt.Errorf("row group %d column %d: chunk of %d bytes at offset %d lies outside the file (%d bytes)", g, c, n, start, size)
+			}
+		}
+	}
+	return nil
 }
 
 // parquetRecords reads row group by row group, so that a batch never

@@ -1,6 +1,7 @@
 package panel
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -85,6 +86,12 @@ func (a *attrAcc) finish(name string) (Attribute, error) {
 		return Attribute{}, dataErr(name, a.name, a.badRow,
 			"%q is not a number, and the column has more than %d distinct values so it cannot be categorical", a.badValue, maxCategoricalLevels)
 	}
+	if !a.forceCat && allNumbers(a.levels) {
+		// every value is a number, some infinite: not a categorical
+		// column but a numeric one with a bad value (issue 9)
+		return Attribute{}, dataErr(name, a.name, a.badRow,
+			"%q is infinite or out of range: a numeric attribute must be finite (write NA for a missing value)", a.badValue)
+	}
 	sorted, remap := sortedLevels(a.levels)
 	for i, c := range a.codes {
 		if c != MissingCode {
@@ -95,6 +102,17 @@ func (a *attrAcc) finish(name string) (Attribute, error) {
 		a.codes = []uint16{}
 	}
 	return Attribute{Name: a.name, Codes: a.codes, Levels: sorted}, nil
+}
+
+// allNumbers reports whether every level parses as a number (possibly
+// infinite or out of the float64 range).
+func allNumbers(levels []string) bool {
+	for _, l := range levels {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(l), 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+			return false
+		}
+	}
+	return len(levels) > 0
 }
 
 // readPersons reads the persons table: id (integer, unique), birth

@@ -107,7 +107,10 @@ type Logit struct {
 // errors equal glm(y ~ x, family = binomial, weights = w) to rounding.
 //
 // x is n×p with one row per unit; y holds 0/1; w are frequency weights
-// (nil means all 1; a zero weight means the unit is absent); names has
+// (nil means all 1; a zero weight means the unit is absent; weights need
+// not be whole numbers, as glm's prior weights: scaling all of them by c
+// leaves the coefficients unchanged and divides the standard errors by
+// sqrt(c)); names has
 // one name per column of x (nil gives x1, x2, ...). x is read, never
 // modified or copied.
 //
@@ -142,6 +145,9 @@ type Logit struct {
 func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*Logit, error) {
 	if opts == nil {
 		opts = &LogitOptions{}
+	}
+	if x == nil {
+		return nil, fmt.Errorf("%w: x is nil", ErrLogitArgs)
 	}
 	n, p := x.Dims()
 	raw := x.RawMatrix()

@@ -22,7 +22,10 @@
 // "control_mean"},…}, "matched_controls" (distinct controls with positive
 // weight) and "weighted_controls" (the sum of the control weights).
 // Missing values, non-numeric values and absent columns are errors naming
-// the column and row.
+// the column and row (0-based data rows; errors of the matching stage name
+// the row too). A CSV file may start with a byte order mark, use CRLF line
+// ends and quote fields (commas, quotes and newlines inside quotes); "Inf"
+// reads as +Inf, which the model refuses (row and column named).
 package main
 
 import (

@@ -5,6 +5,7 @@ package main
 // with Abadie–Imbens and naive standard errors (psm.ATT).
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -137,7 +138,7 @@ func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result
 	}
 	m, err := psm.Match(st, sc, opts)
 	if err != nil {
-		return nil, fmt.Errorf("matching: %w", err)
+		return nil, fmt.Errorf("matching%s: %w", fileRow(err, rt, rc), err)
 	}
 	sum := &matchSummary{m: m, outcomes: outcomesJSON{names: mc.outcomes}}
 	for _, name := range mc.outcomes {
@@ -155,7 +156,7 @@ func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result
 		}
 		r, err := psm.ATT(yt, yc, m, nil)
 		if err != nil {
-			return nil, fmt.Errorf("outcome %q: %w", name, err)
+			return nil, fmt.Errorf("outcome %q%s: %w", name, fileRow(err, rt, rc), err)
 		}
 		sum.outcomes.values = append(sum.outcomes.values, outcomeJSON{
 			ATT: r.ATT, SEAI: r.SE, SEStandard: r.SEStandard, TreatedMean: r.TreatedMean, ControlMean: r.ControlMean})
@@ -166,6 +167,28 @@ func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result
 	res.MatchedControls = &n
 	res.WeightedControls = &wsum
 	return sum, nil
+}
+
+// fileRow names the file row of the unit a *psm.MatchInputError is about
+// (its index counts treated or controls only): " (row r of the data)",
+// or "" when the error is not about one unit.
+func fileRow(err error, rt, rc []int) string {
+	var me *psm.MatchInputError
+	if !errors.As(err, &me) || me.Index < 0 {
+		return ""
+	}
+	rows := rc
+	switch me.Field {
+	case "treated", "TreatedWeights", "TreatedStrata", "yTreated":
+		rows = rt
+	case "control", "ControlWeights", "ControlStrata", "yControl":
+	default:
+		return ""
+	}
+	if me.Index >= len(rows) {
+		return ""
+	}
+	return fmt.Sprintf(" (row %d of the data)", rows[me.Index])
 }
 
 // writeMatchTable prints the matching summary and the ATT table.

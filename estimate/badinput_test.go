@@ -1,0 +1,259 @@
+package estimate
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/psm"
+)
+
+// Bad-input suite of issue 9 for package estimate: the cases not already
+// in TestEffectsBadInput, TestEffectsNaNOutcome, TestBootstrapOptionErrors
+// and TestBootstrapRefitErrors (internal/badinput lists which test covers
+// which item of the issue), here with the message asserted too. Errors of
+// this package wrap ErrInvalid (input), ErrNoMatches or ErrNaNOutcome
+// (*OutcomeError: outcome, unit, person, event month).
+func TestBadInputEstimate(t *testing.T) {
+	ctx := context.Background()
+	// tinySample: treated units 0, 1 (persons 10, 11); controls 2, 3, 4
+	// (persons 20, 21, 22); scores .5, 1, .25, .75, 1.125; H = 2
+	type mod func(s *Sample, m *Matches, x *[]float64)
+	effects := func(f mod) func() error {
+		return func() error {
+			s, x := tinySample()
+			m := tinyMatches()
+			f(s, m, &x)
+			r, err := Effects(s, m, nil)
+			if err != nil && r != nil {
+				return errors.New("a Result returned with an error")
+			}
+			return err
+		}
+	}
+	bootstrap := func(f mod, o *BootstrapOptions) func() error {
+		return func() error {
+			s, x := tinySample()
+			f(s, nil, &x)
+			if o == nil {
+				o = &BootstrapOptions{}
+			}
+			o.Replicates = 5
+			_, err := Bootstrap(ctx, s, x, o)
+			return err
+		}
+	}
+	otsuRai := func(f mod, o *OtsuRaiOptions) func() error {
+		return func() error {
+			s, x := tinySample()
+			f(s, nil, &x)
+			if o == nil {
+				o = &OtsuRaiOptions{}
+			}
+			o.Replicates = 5
+			_, err := OtsuRai(ctx, s, x, o)
+			return err
+		}
+	}
+	fromPSM := func(tr, co []float64, o *psm.MatchOptions, call func(s *Sample, m *psm.Matching) error) func() error {
+		return func() error {
+			s, _ := tinySample()
+			m, err := psm.Match(tr, co, o)
+			if err != nil {
+				return err
+			}
+			return call(s, m)
+		}
+	}
+	asMatches := func(s *Sample, m *psm.Matching) error { _, err := MatchesFromPSM(s, m); return err }
+	asAI := func(s *Sample, m *psm.Matching) error { _, err := AbadieImbens(s, m, nil); return err }
+	none := func(*Sample, *Matches, *[]float64) {}
+	nan := math.NaN()
+
+	cases := []struct {
+		name string
+		call func() error
+		is   error
+		oe   *OutcomeError // expected *OutcomeError fields, or nil
+		msg  string
+	}{
+		// nil and empty inputs
+		{"Effects nil Matches", func() error { s, _ := tinySample(); _, err := Effects(s, nil, nil); return err }, ErrInvalid, nil, "needs a Sample and Matches (got nil)"},
+		{"Effects nil Sample", func() error { _, err := Effects(nil, tinyMatches(), nil); return err }, ErrInvalid, nil, "needs a Sample and Matches (got nil)"},
+		{"Bootstrap nil Sample", func() error { _, err := Bootstrap(ctx, nil, nil, nil); return err }, ErrInvalid, nil, "nil Sample"},
+		{"AbadieImbens nil Matching", func() error { s, _ := tinySample(); _, err := AbadieImbens(s, nil, nil); return err }, ErrInvalid, nil, "got nil"},
+		{"sample without units", effects(func(s *Sample, _ *Matches, _ *[]float64) { *s = Sample{Outcomes: s.Outcomes} }), ErrInvalid, nil, "sample has no units"},
+		// mismatched slice lengths in the Sample
+		{"Person shorter than units", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Person = s.Person[:2] }), ErrInvalid, nil, "Person has 2 entries for 5 units"},
+		{"outcome matrix too short", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y = s.Outcomes[0].Y[:14] }), ErrInvalid, nil, `outcome "emp": Y has 14 values, want units × stride = 5 × 3`},
+		{"horizon beyond the outcome matrix", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].H = 4 }), ErrInvalid, nil, `outcome "emp": Y has 15 values, want units × stride = 5 × 5`},
+		{"stride below the horizon", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Stride = 2 }), ErrInvalid, nil, `outcome "emp": Stride 2 < H+1 = 3`},
+		{"negative horizon", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].H = -1 }), ErrInvalid, nil, "horizon H = -1 < 0"},
+		{"Y and Binary both set", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Binary = make([]uint8, 15) }), ErrInvalid, nil, "set exactly one of Y and Binary"},
+		{"no outcomes", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes = nil }), ErrInvalid, nil, "sample has no outcomes"},
+		{"duplicate outcome name", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes = append(s.Outcomes, s.Outcomes[0]) }), ErrInvalid, nil, `duplicate outcome name "emp"`},
+		{"subgroup codes too short", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Subgroups[0].Code = s.Subgroups[0].Code[:4] }), ErrInvalid, nil, `subgroup "sex": Code has 4 entries for 5 units`},
+		{"subgroup code without a level", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Subgroups[0].Code[1] = 2 }), ErrInvalid, nil, `subgroup "sex": unit 1 has code 2 but only 2 levels`},
+		// mismatched Matches
+		{"Matches.Start too short", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Start = m.Start[:2] }), ErrInvalid, nil, "Matches.Start has 2 entries for 2 treated"},
+		{"Matches names a control as treated", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Treated[0] = 2 }), ErrInvalid, nil, "Matches.Treated[0] = 2 is not a treated unit"},
+		{"Matches names a treated unit as control", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Control[2] = 0 }), ErrInvalid, nil, "treated unit 1 is matched to unit 0, which is not a control"},
+		{"Matches NaN set weight", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[0] = nan }), ErrInvalid, nil, "weight NaN of control 2 for treated 0"},
+		{"Matches set weights not summing to 1", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[1] = 0.3 }), ErrInvalid, nil, "weights of treated unit 0 sum to 0.8, not 1"},
+		// NaN outcomes inside the horizon (policy: an error naming the
+		// outcome, unit, person and event month; NaN beyond H is allowed,
+		// see TestBadInputHorizonPolicy)
+		{"NaN outcome of a treated unit", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[0*3+2] = nan }), ErrNaNOutcome,
+			&OutcomeError{Outcome: "emp", Unit: 0, Person: 10, Month: 2}, `outcome "emp" is NaN for unit 0 (person 10) in event month 2, inside the horizon`},
+		{"Inf outcome of a matched control", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[4*3+1] = math.Inf(1) }), ErrNaNOutcome,
+			&OutcomeError{Outcome: "emp", Unit: 4, Person: 22, Month: 1, Value: math.Inf(1)}, `outcome "emp" is +Inf for unit 4 (person 22) in event month 1`},
+		{"NaN outcome of a matched control in the bootstrap", bootstrap(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[4*3+1] = nan }, nil), ErrNaNOutcome,
+			&OutcomeError{Outcome: "emp", Unit: 4, Person: 22, Month: 1}, "unit 4 (person 22) in event month 1"},
+		{"NaN outcome in Otsu-Rai", otsuRai(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[3*3+0] = nan }, nil), ErrNaNOutcome,
+			&OutcomeError{Outcome: "emp", Unit: 3, Person: 21, Month: 0}, "unit 3 (person 21) in event month 0"},
+		// scores
+		{"Bootstrap scores shorter than units", bootstrap(func(_ *Sample, _ *Matches, x *[]float64) { *x = (*x)[:2] }, nil), ErrInvalid, nil, "2 scores for 5 units"},
+		{"Bootstrap NaN score", bootstrap(func(_ *Sample, _ *Matches, x *[]float64) { (*x)[2] = nan }, nil), ErrInvalid, nil, "score of unit 2 is NaN"},
+		{"Otsu-Rai Inf score", otsuRai(func(_ *Sample, _ *Matches, x *[]float64) { (*x)[4] = math.Inf(-1) }, nil), ErrInvalid, nil, "score of unit 4 is -Inf"},
+		{"MatchUnits scores longer than units", func() error { s, x := tinySample(); _, err := MatchUnits(s, append(x, 0), nil); return err }, ErrInvalid, nil, "6 scores for 5 units"},
+		{"re-fitted scores of the wrong length", bootstrap(none, &BootstrapOptions{Refit: func(context.Context, []float64) ([]float64, error) { return []float64{1, 2}, nil }}),
+			ErrInvalid, nil, "refit returned 2 scores for 5 units"},
+		{"re-fitted NaN score", bootstrap(none, &BootstrapOptions{Refit: func(context.Context, []float64) ([]float64, error) { return []float64{.5, nan, .25, .75, 1}, nil }}),
+			ErrInvalid, nil, "refitted score of unit 1 is NaN"},
+		// matching rule: k, caliper, strata, all treated
+		{"K larger than the number of controls", bootstrap(none, &BootstrapOptions{Match: MatchRule{K: 4}}), ErrInvalid, nil, "MatchRule.K = 4 neighbours, but the sample has 3 control units"},
+		{"MatchUnits K larger than the number of controls", func() error { s, x := tinySample(); _, err := MatchUnits(s, x, &MatchRule{K: 5}); return err },
+			ErrInvalid, nil, "MatchRule.K = 5 neighbours"},
+		{"caliper that leaves no match", bootstrap(none, &BootstrapOptions{Match: MatchRule{Caliper: 0.01}}), ErrNoMatches, nil, "2 treated and 3 control units; no treated unit has a match set"},
+		{"Otsu-Rai caliper that leaves no match", otsuRai(none, &OtsuRaiOptions{Match: MatchRule{Caliper: 0.01}}), ErrNoMatches, nil, "no treated unit has a match set"},
+		{"all units treated", bootstrap(func(s *Sample, _ *Matches, _ *[]float64) { s.Treated = []bool{true, true, true, true, true} }, nil),
+			ErrNoMatches, nil, "5 treated and 0 control units"},
+		{"no treated units", otsuRai(func(s *Sample, _ *Matches, _ *[]float64) { s.Treated = make([]bool, 5) }, nil),
+			ErrNoMatches, nil, "0 treated and 5 control units"},
+		{"strata of the wrong length", bootstrap(none, &BootstrapOptions{Match: MatchRule{Strata: []int32{1, 2}}}), ErrInvalid, nil, "MatchRule.Strata has 2 entries for 5 units"},
+		{"negative caliper", bootstrap(none, &BootstrapOptions{Match: MatchRule{Caliper: -1}}), ErrInvalid, nil, "MatchRule.Caliper = -1"},
+		{"NaN tie tolerance", bootstrap(none, &BootstrapOptions{Match: MatchRule{TieTolerance: nan}}), ErrInvalid, nil, "MatchRule.TieTolerance = NaN"},
+		// options
+		{"Level outside (0,1)", bootstrap(none, &BootstrapOptions{Level: 1.5}), ErrInvalid, nil, "Level = 1.5, want 0 < Level < 1"},
+		{"unknown Scheme", bootstrap(none, &BootstrapOptions{Scheme: 7}), ErrInvalid, nil, "unknown Scheme 7"},
+		{"Otsu-Rai negative Neighbours", otsuRai(none, &OtsuRaiOptions{Neighbours: -1}), ErrInvalid, nil, "Neighbours = -1 < 0"},
+		{"subgroup breaks not ascending", func() error { _, err := SubgroupsByBreaks("age", []float64{1, 2}, []float64{30, 30}); return err },
+			ErrInvalid, nil, `subgroup "age": breaks not strictly ascending at 1`},
+		// a psm.Matching of another sample, or in the wrong form
+		{"Matching with fewer treated than the sample", fromPSM([]float64{0.5}, []float64{0.25, 0.75, 1.125}, nil, asMatches),
+			ErrInvalid, nil, "psm.Matching has 1 treated sets for 2 treated units"},
+		{"Matching with fewer controls than the sample", fromPSM([]float64{0.5, 1}, []float64{0.25, 0.75}, nil, asMatches),
+			ErrInvalid, nil, "psm.Matching has 2 controls for 3 control units (another sample?)"},
+		{"AbadieImbens with another sample's Matching", fromPSM([]float64{0.5, 1}, []float64{0.25, 0.75, 1.125, 2}, nil, asAI),
+			ErrInvalid, nil, "psm.Matching has 4 controls for 3 control units"},
+		{"Matching without sets", fromPSM([]float64{0.5, 1}, []float64{0.25, 0.75, 1.125}, &psm.MatchOptions{SkipSets: true}, asMatches),
+			ErrInvalid, nil, "psm.Matching has no match sets (MatchOptions.SkipSets)"},
+		{"rule of a matching without replacement", func() error {
+			s, x := tinySample()
+			_, _, err := RuleFromPSM(s, x, &psm.MatchOptions{NoReplacement: true})
+			return err
+		}, ErrInvalid, nil, "replicates re-match with replacement only"},
+		{"logit rule with a score of 1", func() error {
+			s, x := tinySample()
+			_, _, err := RuleFromPSM(s, x, &psm.MatchOptions{Distance: psm.LogitDistance})
+			return err
+		}, ErrInvalid, nil, "score of unit 1 is 1, outside (0,1) for LogitDistance"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var err error
+			require.NotPanics(t, func() { err = c.call() })
+			require.Error(t, err)
+			require.ErrorIs(t, err, c.is, "%v", err)
+			assert.Contains(t, err.Error(), c.msg)
+			if c.oe != nil {
+				var oe *OutcomeError
+				require.ErrorAs(t, err, &oe)
+				assert.Equal(t, c.oe.Outcome, oe.Outcome)
+				assert.Equal(t, c.oe.Unit, oe.Unit)
+				assert.Equal(t, c.oe.Person, oe.Person)
+				assert.Equal(t, c.oe.Month, oe.Month)
+				if c.oe.Value != 0 {
+					assert.Equal(t, c.oe.Value, oe.Value)
+				} else {
+					assert.True(t, math.IsNaN(oe.Value), "value %v", oe.Value)
+				}
+			}
+		})
+	}
+}
+
+// TestBadInputHorizonPolicy: the documented policy for outcomes beyond
+// the data cut-off, on a panel built from files. With FullHorizon the
+// event matrices run to H, and a unit whose cohort is late has Missing
+// (NaN) after its cut-off; FromPanel estimates months 0..HCommon, which
+// every unit observes, so those NaN are never read. Asking for a horizon
+// beyond HCommon makes the NaN fall inside it: an *OutcomeError naming
+// the unit, its person and the first month after its cut-off.
+func TestBadInputHorizonPolicy(t *testing.T) {
+	r, err := panel.ReadDir(filepath.Join("..", "testdata", "panel", "build_tiny", "csv_long"), nil)
+	require.NoError(t, err)
+	d := &panel.Design{
+		WindowStart:     panel.DayFromDate(2012, time.February, 1),
+		WindowEnd:       panel.DayFromDate(2012, time.March, 31),
+		Covariates:      []panel.Covariate{panel.AgeAtStart("age")},
+		Outcomes:        []string{"emp"},
+		DrawsPerControl: 3,
+		FullHorizon:     true,
+		Seed:            5,
+	}
+	p, err := panel.Build(context.Background(), r, d)
+	require.NoError(t, err)
+	e := p.Outcomes[0]
+	// emp is observed to 2012-06, the window ends in 2012-03: HCommon = 3;
+	// the first cohort is 2012-02: H = 4.
+	require.Equal(t, 3, e.HCommon)
+	require.Equal(t, 4, e.H)
+	late := -1 // a unit of the 2012-03 cohort: month 4 is 2012-07, after the cut-off
+	for u := range p.Cohort {
+		if p.Cohort[u] == panel.MonthFromDate(2012, time.March) {
+			late = u
+			break
+		}
+	}
+	require.GreaterOrEqual(t, late, 0)
+	require.True(t, math.IsNaN(e.At(late, 4)))
+
+	s, err := FromPanel(p)
+	require.NoError(t, err)
+	require.Equal(t, 3, s.Outcomes[0].H)
+	scores := make([]float64, p.N())
+	for u := range scores {
+		scores[u] = p.X.At(u, 0) // match on age at start
+	}
+	tr, co := SplitScores(s, scores)
+	m, err := psm.Match(tr, co, nil)
+	require.NoError(t, err)
+	ms, err := MatchesFromPSM(s, m)
+	require.NoError(t, err)
+	res, err := Effects(s, ms, nil)
+	require.NoError(t, err, "NaN beyond HCommon is allowed")
+	for _, ef := range res.Series[0].Effects {
+		assert.False(t, math.IsNaN(ef.ATT), "month %d", ef.Month)
+	}
+
+	// the full horizon: the NaN is inside now
+	s.Outcomes[0].H = e.H
+	_, err = Effects(s, ms, nil)
+	require.ErrorIs(t, err, ErrNaNOutcome)
+	var oe *OutcomeError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "emp", oe.Outcome)
+	assert.Equal(t, 4, oe.Month)
+	assert.True(t, math.IsNaN(e.At(oe.Unit, 4)), "unit %d", oe.Unit)
+	assert.Equal(t, p.ID[oe.Unit], oe.Person)
+	assert.Equal(t, panel.MonthFromDate(2012, time.March), p.Cohort[oe.Unit])
+	assert.Contains(t, err.Error(), "inside the horizon")
+}
