@@ -14,9 +14,10 @@
 #             one match for all outcomes. Match ties every control whose
 #             squared standardized distance (z_j - z_i)^2 is at most
 #             d_K^2 + distance.tolerance + 1e-10 (the 1e-10 is measured, see
-#             testdata/bench/r_tie_threshold.R); psmeval's default ties
+#             testdata/bench/r_tie_threshold.R; Matching's C code adds
+#             TOL = 1e-10 to every comparison); psmeval's default ties
 #             only exactly equal distances, its TieRMatching rule with
-#             TieTolerance 1.01e-10 is Match's rule here
+#             TieTolerance 1e-12 is Match's rule here
 #   exact_ties  (--exact-ties) the effects under psmeval's default rule,
 #             computed in R without Match (sorted control scores and
 #             findInterval): one nearest control, exact-distance ties
