@@ -42,7 +42,7 @@ func (p *pipeline) writeFlat(ctx context.Context, path string) error {
 	k := len(p.xNames)
 	for u := 0; u < pan.N(); u++ {
 		if u%65536 == 0 && ctx.Err() != nil {
-			w.Close()
+			w.Abort() // no truncated file
 			return ctx.Err()
 		}
 		row[0] = float64(pan.ID[u])
@@ -56,7 +56,7 @@ func (p *pipeline) writeFlat(ctx context.Context, path string) error {
 			j += outcomeRow(row[j:], &s.Outcomes[i], u)
 		}
 		if err := w.Write(row); err != nil {
-			w.Close()
+			w.Abort()
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psmeval/psmeval/internal/atomicfile"
 	"github.com/psmeval/psmeval/panel"
 	"github.com/psmeval/psmeval/panel/synth"
 )
@@ -145,7 +147,7 @@ func write(out string, p *synth.Population, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "params.json"), append(b, '\n'), 0o644); err != nil {
+	if err := writeAtomic(filepath.Join(out, "params.json"), append(b, '\n')); err != nil {
 		return err
 	}
 	// truth.csv: the true ATT of the persons starting in the window, by
@@ -171,5 +173,13 @@ func write(out string, p *synth.Population, args []string) error {
 			fmt.Fprintf(&sb, "%s,%d,%.6f,%d\n", name, m, v, n)
 		}
 	}
-	return os.WriteFile(filepath.Join(out, "truth.csv"), []byte(sb.String()), 0o644)
+	return writeAtomic(filepath.Join(out, "truth.csv"), []byte(sb.String()))
+}
+
+// writeAtomic writes b to path through a temporary file and a rename.
+func writeAtomic(path string, b []byte) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }

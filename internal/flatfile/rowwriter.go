@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -26,8 +27,13 @@ func isGzip(path string) bool { return strings.HasSuffix(strings.ToLower(path), 
 // CSV with the formatting of WriteCSV (gzip-compressed for .csv.gz), or
 // Parquet as WriteParquet writes it (one DOUBLE column per name, Snappy,
 // row groups of 64Ki rows). Memory: one row (CSV) or 64Ki rows (Parquet).
+//
+// The rows go to a temporary file in the target's directory that Close
+// renames to the target, so an interrupted run never leaves a truncated
+// table (the target keeps its old content); Abort removes it.
 type RowWriter struct {
 	path  string
+	tmp   string // the temporary file, renamed to path by Close
 	names []string
 	rows  int
 
@@ -42,20 +48,24 @@ type RowWriter struct {
 	pending  int
 }
 
-// Create creates (or truncates) path and returns a RowWriter of a table
-// with the given column names, in the format of the extension: .csv, .csv.gz
+// Create returns a RowWriter of a table with the given column names, to be
+// written to path in the format of the extension: .csv, .csv.gz
 // (gzip-compressed CSV), or .parquet / .pq (see FormatOf). Call Close to
-// finish the file.
+// finish the file (it replaces path atomically), or Abort to drop it.
 func Create(path string, names []string) (*RowWriter, error) {
 	format, err := FormatOf(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Create(path)
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
 		return nil, fmt.Errorf("flatfile: %w", err)
 	}
-	w := &RowWriter{path: path, names: append([]string(nil), names...), f: f, bw: newBufWriter(f)}
+	w := &RowWriter{path: path, tmp: f.Name(), names: append([]string(nil), names...), f: f, bw: newBufWriter(f)}
 	if format == Parquet {
 		err = w.startParquet()
 	} else {
@@ -63,6 +73,7 @@ func Create(path string, names []string) (*RowWriter, error) {
 	}
 	if err != nil {
 		f.Close()
+		os.Remove(w.tmp)
 		return nil, fmt.Errorf("flatfile: writing %s: %w", path, err)
 	}
 	return w, nil
@@ -169,8 +180,12 @@ func (w *RowWriter) flushParquet() error {
 func (w *RowWriter) Rows() int { return w.rows }
 
 // Close finishes the file (the pending Parquet rows, the footer, the gzip
-// trailer) and closes it.
+// trailer), syncs it and renames it to the target path. On any error the
+// temporary file is removed and the target is left as it was.
 func (w *RowWriter) Close() error {
+	if w.f == nil {
+		return fmt.Errorf("flatfile: writing %s: writer already closed", w.path)
+	}
 	var err error
 	if w.pq != nil {
 		if w.pending > 0 || w.rows == 0 {
@@ -191,8 +206,36 @@ func (w *RowWriter) Close() error {
 	if ferr := w.bw.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("flatfile: writing %s: %w", w.path, ferr)
 	}
+	if serr := w.f.Sync(); err == nil && serr != nil {
+		err = fmt.Errorf("flatfile: writing %s: %w", w.path, serr)
+	}
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("flatfile: writing %s: %w", w.path, cerr)
 	}
+	w.f = nil
+	if err == nil {
+		if rerr := os.Rename(w.tmp, w.path); rerr != nil {
+			err = fmt.Errorf("flatfile: writing %s: %w", w.path, rerr)
+		}
+	}
+	if err != nil {
+		os.Remove(w.tmp)
+	}
 	return err
+}
+
+// Abort drops the file being written: it closes and removes the temporary
+// file and leaves the target path untouched. It is a no-op after Close.
+func (w *RowWriter) Abort() {
+	if w.f == nil {
+		return
+	}
+	if w.pq != nil {
+		for _, b := range w.builders {
+			b.Release()
+		}
+	}
+	w.f.Close()
+	w.f = nil
+	os.Remove(w.tmp)
 }

@@ -103,3 +103,39 @@ func TestRowWriterErrors(t *testing.T) {
 	assert.Equal(t, []string{"a"}, got.Names)
 	assert.Equal(t, 0, got.Rows())
 }
+
+// TestRowWriterAtomic: until Close the target keeps its old content and no
+// partial table is visible; Abort leaves the target untouched; neither
+// leaves a temporary file behind.
+func TestRowWriterAtomic(t *testing.T) {
+	for _, ext := range []string{".csv", ".csv.gz", ".parquet"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "flat"+ext)
+		require.NoError(t, os.WriteFile(path, []byte("old"), 0o644))
+
+		w, err := Create(path, []string{"a", "b"})
+		require.NoError(t, err)
+		require.NoError(t, w.Write([]float64{1, 2}))
+		old, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, "old", string(old), ext)
+		w.Abort()
+		old, err = os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, "old", string(old), "%s: Abort must leave the target", ext)
+
+		w, err = Create(path, []string{"a", "b"})
+		require.NoError(t, err)
+		require.NoError(t, w.Write([]float64{1, 2}))
+		require.NoError(t, w.Close())
+		w.Abort() // no-op after Close
+		got, err := Read(path, nil)
+		require.NoError(t, err)
+		require.Equal(t, []string{"a", "b"}, got.Names, ext)
+		require.Error(t, w.Close(), "second Close")
+
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Len(t, entries, 1, "%s: temporary files left: %v", ext, entries)
+	}
+}
