@@ -45,12 +45,24 @@ func lgMuEtaLinkinv(eta float64) (muEta, mu, t float64) {
 }
 
 // lgDevResidT is lgDevResid with mu = t/(1+t). For y = 0 and t < 1/32
-// it evaluates 2*wt*log(1/(1-mu)) = 2*wt*log1p(t) by its 12-term series
-// t - t²/2 + ... - t¹²/12 (truncation below 1e-19 relative; much cheaper
-// than a logarithm, and with a rare treatment most units take this
-// branch): it differs from R's formula only by R's own rounding of 1-mu,
-// under 1e-15 absolute per unit. Otherwise it is R's formula.
+// it evaluates 2*wt*log(1/(1-mu)) = 2*wt*log1p(t) by its series
+// t - t²/2 + ... - t¹²/12, cut to 8 terms for t < 1/256 (truncation
+// below 1e-19 relative either way; much cheaper than a logarithm, and
+// with a rare treatment most units take this branch): it differs from
+// R's formula only by R's own rounding of 1-mu, under 1e-15 absolute per
+// unit. Otherwise it is R's formula.
 func lgDevResidT(y, mu, t, wt float64) float64 {
+	if y == 0 && t < 1.0/256 {
+		s := 1.0 / 8
+		s = 1.0/7 - t*s
+		s = 1.0/6 - t*s
+		s = 1.0/5 - t*s
+		s = 1.0/4 - t*s
+		s = 1.0/3 - t*s
+		s = 1.0/2 - t*s
+		s = 1 - t*s
+		return 2 * wt * t * s
+	}
 	if y == 0 && t < 1.0/32 {
 		s := 1.0 / 12
 		s = 1.0/11 - t*s

@@ -25,6 +25,7 @@ type lgProblem struct {
 	workers int
 	nblocks int
 	parts   []float64 // per-block partial triangles, reused by every pass
+	sp      *lgSparse // not nil: the sparse pass (logit_sparse.go)
 }
 
 func (pr *lgProblem) weight(i int) float64 {
@@ -75,13 +76,14 @@ type lgScan struct {
 	nPos, n1       int     // units with w > 0; of those, treated
 	sumW, sumWY    float64 // weight sums
 	sumWX          []float64
+	nzW            []float64 // sum of w over units (w > 0) with x_ij != 0
 	min0, max0     []float64 // covariate range among controls (w > 0)
 	min1, max1     []float64 // among treated (w > 0)
 	dev            float64   // deviance at the initial eta
 }
 
 func newLgScan(p int) *lgScan {
-	s := &lgScan{badRow: -1, badCol: -1, sumWX: make([]float64, p),
+	s := &lgScan{badRow: -1, badCol: -1, sumWX: make([]float64, p), nzW: make([]float64, p),
 		min0: make([]float64, p), max0: make([]float64, p),
 		min1: make([]float64, p), max1: make([]float64, p)}
 	for j := 0; j < p; j++ {
@@ -107,13 +109,28 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 		lo, hi := pr.blockRows(b)
 		for i := lo; i < hi; i++ {
 			row := pr.x[i*pr.stride : i*pr.stride+pr.p]
-			for j, v := range row {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					s.badRow, s.badCol, s.badVal, s.badErr = i, j, v, ErrNonFinite
-					return
+			yi, wi := pr.y[i], pr.weight(i)
+			mn, mx := s.min0, s.max0
+			if yi == 1 {
+				mn, mx = s.min1, s.max1
+			}
+			// Sums and ranges first, then the checks: on a bad value
+			// (covariates first, then treatment, then weight) the block
+			// stops and its sums are not used.
+			var bad bool
+			if wi != 0 {
+				bad = lgScanRow(row, wi, s.sumWX, s.nzW, mn, mx)
+			} else {
+				bad = !lgFiniteRow(row)
+			}
+			if bad {
+				for j, v := range row {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						s.badRow, s.badCol, s.badVal, s.badErr = i, j, v, ErrNonFinite
+						return
+					}
 				}
 			}
-			yi, wi := pr.y[i], pr.weight(i)
 			switch {
 			case math.IsNaN(yi) || math.IsInf(yi, 0):
 				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrNonFinite
@@ -136,19 +153,8 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 			s.nPos++
 			s.sumW += wi
 			s.sumWY += wi * yi
-			mn, mx := s.min0, s.max0
 			if yi == 1 {
 				s.n1++
-				mn, mx = s.min1, s.max1
-			}
-			for j, v := range row {
-				s.sumWX[j] += wi * v
-				if v < mn[j] {
-					mn[j] = v
-				}
-				if v > mx[j] {
-					mx[j] = v
-				}
 			}
 			if eta != nil {
 				var e, d float64
@@ -178,6 +184,7 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 		tot.dev += s.dev
 		for j := 0; j < pr.p; j++ {
 			tot.sumWX[j] += s.sumWX[j]
+			tot.nzW[j] += s.nzW[j]
 			tot.min0[j] = math.Min(tot.min0[j], s.min0[j])
 			tot.max0[j] = math.Max(tot.max0[j], s.max0[j])
 			tot.min1[j] = math.Min(tot.min1[j], s.min1[j])
@@ -185,6 +192,37 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 		}
 	}
 	return tot, nil
+}
+
+// lgScanRowGo adds w*x to sumWX and, where x != 0, w to nzW, and
+// updates the ranges mn, mx (mn = x if x < mn, mx = x if x > mx) for one
+// row x; it reports whether x has a non-finite value (the sums are then
+// not meaningful).
+func lgScanRowGo(x []float64, w float64, sumWX, nzW, mn, mx []float64) (bad bool) {
+	sumWX, nzW, mn, mx = sumWX[:len(x)], nzW[:len(x)], mn[:len(x)], mx[:len(x)]
+	wb := math.Float64bits(w)
+	for j, v := range x {
+		bad = bad || v-v != 0
+		sumWX[j] += w * v
+		b := math.Float64bits(v) << 1
+		nzW[j] += math.Float64frombits(wb & -((b | -b) >> 63)) // w or +0
+		if v < mn[j] {
+			mn[j] = v
+		}
+		if v > mx[j] {
+			mx[j] = v
+		}
+	}
+	return bad
+}
+
+// lgFiniteRowGo reports whether every value of x is finite.
+func lgFiniteRowGo(x []float64) bool {
+	ok := true
+	for _, v := range x {
+		ok = ok && v-v == 0
+	}
+	return ok
 }
 
 // lgStart returns R's starting eta, logit((w*y + 0.5)/(w + 1)), and the
@@ -228,6 +266,9 @@ type lgPassScratch struct {
 // block is U'WU and its last column U'Wz. Cost: n(p+1) multiply-adds for eta and,
 // with g, n*m*(m+1)/2 for the triangle.
 func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassResult, error) {
+	if pr.sp != nil {
+		return pr.passSparse(ctx, beta, eta, g)
+	}
 	m := pr.q + 1
 	plen := lgGramLen(m)
 	var parts []float64

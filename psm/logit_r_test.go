@@ -1,7 +1,6 @@
 package psm
 
 import (
-	"context"
 	"encoding/csv"
 	"math"
 	"os"
@@ -93,44 +92,60 @@ func lgDataset(t testing.TB, name string) (x *mat.Dense, y, w []float64, names [
 	return x, y, w, names
 }
 
+// TestFitLogitMatchesR checks every reference fit with the IRLS pass
+// chosen by FitLogit ("auto") and with the dense and the sparse pass
+// (logit_sparse.go) forced; "sparse" is a register-like design for which
+// the automatic choice is the sparse pass.
 func TestFitLogitMatchesR(t *testing.T) {
-	for _, ds := range []string{"continuous", "dummies", "weights", "rare", "aliased", "aliased_noint"} {
-		t.Run(ds, func(t *testing.T) {
-			src, opts := ds, &LogitOptions{}
-			if ds == "aliased_noint" { // glm(y ~ 0 + ., family = binomial)
-				src, opts.NoIntercept = "aliased", true
-			}
-			x, y, w, names := lgDataset(t, src)
-			fit, err := FitLogit(context.Background(), x, y, w, names, opts)
-			require.NoError(t, err)
-			ref := lgRefCoefs(t, ds)
-			rf := lgRefFitOf(t, ds)
-			require.Len(t, fit.Names, len(ref))
-			var aliased []string
-			for k, r := range ref {
-				assert.Equal(t, r.term, fit.Names[k])
-				if math.IsNaN(r.est) {
-					aliased = append(aliased, r.term)
-					assert.True(t, math.IsNaN(fit.Coef[k]), "%s should be aliased (NA in R)", r.term)
-					assert.True(t, math.IsNaN(fit.SE[k]))
-					continue
-				}
-				// Coefficients: 1e-8 relative; standard errors: 1e-6 relative.
-				assert.InDelta(t, r.est, fit.Coef[k], 1e-8*math.Abs(r.est), "coef %s", r.term)
-				assert.InDelta(t, r.se, fit.SE[k], 1e-6*math.Abs(r.se), "se %s", r.term)
-				assert.InDelta(t, r.zval, fit.Z[k], 1e-6*math.Abs(r.zval), "z %s", r.term)
-				t.Logf("%-12s coef rel.err %.1e  se rel.err %.1e", r.term,
-					math.Abs(fit.Coef[k]-r.est)/math.Abs(r.est), math.Abs(fit.SE[k]-r.se)/r.se)
-			}
-			assert.Equal(t, aliased, fit.Aliased)
-			assert.True(t, fit.Converged)
-			assert.Equal(t, rf.iter, fit.Iterations, "IRLS iterations as R")
-			assert.Equal(t, rf.rank, fit.Rank)
-			assert.Equal(t, rf.n, fit.N)
-			assert.InDelta(t, rf.deviance, fit.Deviance, 1e-9*rf.deviance)
-			assert.InDelta(t, rf.nullDeviance, fit.NullDeviance, 1e-9*rf.nullDeviance)
-			assert.InDelta(t, rf.aic, fit.AIC, 1e-9*rf.aic)
-			assert.InDelta(t, rf.loglik, fit.LogLik, 1e-9*math.Abs(rf.loglik))
-		})
+	for _, ds := range []string{"continuous", "dummies", "weights", "rare", "aliased", "aliased_noint", "sparse"} {
+		for path, pname := range []string{"auto", "dense", "sparse"} {
+			t.Run(ds+"/"+pname, func(t *testing.T) { lgCheckR(t, ds, path) })
+		}
 	}
+}
+
+func lgCheckR(t *testing.T, ds string, path int) {
+	src, opts := ds, &LogitOptions{}
+	if ds == "aliased_noint" { // glm(y ~ 0 + ., family = binomial)
+		src, opts.NoIntercept = "aliased", true
+	}
+	x, y, w, names := lgDataset(t, src)
+	fit, err := lgFitPath(t, path, x, y, w, names, opts)
+	require.NoError(t, err)
+	if ds == "sparse" && path == 0 {
+		sp, err := lgFitPath(t, 2, x, y, w, names, opts)
+		require.NoError(t, err)
+		lgBits(t, sp, fit, "automatic choice is the sparse pass")
+	}
+	ref := lgRefCoefs(t, ds)
+	rf := lgRefFitOf(t, ds)
+	require.Len(t, fit.Names, len(ref))
+	var aliased []string
+	maxCoef, maxSE := 0.0, 0.0
+	for k, r := range ref {
+		assert.Equal(t, r.term, fit.Names[k])
+		if math.IsNaN(r.est) {
+			aliased = append(aliased, r.term)
+			assert.True(t, math.IsNaN(fit.Coef[k]), "%s should be aliased (NA in R)", r.term)
+			assert.True(t, math.IsNaN(fit.SE[k]))
+			continue
+		}
+		// Coefficients: 1e-8 relative; standard errors: 1e-6 relative.
+		assert.InDelta(t, r.est, fit.Coef[k], 1e-8*math.Abs(r.est), "coef %s", r.term)
+		assert.InDelta(t, r.se, fit.SE[k], 1e-6*math.Abs(r.se), "se %s", r.term)
+		assert.InDelta(t, r.zval, fit.Z[k], 1e-6*math.Abs(r.zval), "z %s", r.term)
+		ce, se := math.Abs(fit.Coef[k]-r.est)/math.Abs(r.est), math.Abs(fit.SE[k]-r.se)/r.se
+		t.Logf("%-12s coef rel.err %.1e  se rel.err %.1e", r.term, ce, se)
+		maxCoef, maxSE = math.Max(maxCoef, ce), math.Max(maxSE, se)
+	}
+	t.Logf("max rel.err vs R: coef %.1e se %.1e", maxCoef, maxSE)
+	assert.Equal(t, aliased, fit.Aliased)
+	assert.True(t, fit.Converged)
+	assert.Equal(t, rf.iter, fit.Iterations, "IRLS iterations as R")
+	assert.Equal(t, rf.rank, fit.Rank)
+	assert.Equal(t, rf.n, fit.N)
+	assert.InDelta(t, rf.deviance, fit.Deviance, 1e-9*rf.deviance)
+	assert.InDelta(t, rf.nullDeviance, fit.NullDeviance, 1e-9*rf.nullDeviance)
+	assert.InDelta(t, rf.aic, fit.AIC, 1e-9*rf.aic)
+	assert.InDelta(t, rf.loglik, fit.LogLik, 1e-9*math.Abs(rf.loglik))
 }

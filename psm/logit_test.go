@@ -485,25 +485,29 @@ func TestLogitKernels(t *testing.T) {
 }
 
 func TestFitLogitPortableKernel(t *testing.T) {
-	// The portable kernel alone also reproduces R (reference:
-	// testdata/logit/logit_reference.R), 1e-8 relative.
+	// The portable kernels alone also reproduce R (reference:
+	// testdata/logit/logit_reference.R), 1e-8 relative: the dense pass on
+	// "rare", the sparse pass (logit_sparse.go) on "sparse".
 	defer func(v bool) { lgUseFMA = v }(lgUseFMA)
 	lgUseFMA = false
-	x, y, w, names := lgDataset(t, "rare")
-	fit, err := FitLogit(context.Background(), x, y, w, names, nil)
-	require.NoError(t, err)
-	for k, r := range lgRefCoefs(t, "rare") {
-		assert.InDelta(t, r.est, fit.Coef[k], 1e-8*math.Abs(r.est))
-		assert.InDelta(t, r.se, fit.SE[k], 1e-6*r.se)
+	for _, ds := range []string{"rare", "sparse"} {
+		x, y, w, names := lgDataset(t, ds)
+		fit, err := lgFitPath(t, 0, x, y, w, names, nil)
+		require.NoError(t, err)
+		for k, r := range lgRefCoefs(t, ds) {
+			assert.InDelta(t, r.est, fit.Coef[k], 1e-8*math.Abs(r.est), "%s %s", ds, r.term)
+			assert.InDelta(t, r.se, fit.SE[k], 1e-6*r.se, "%s %s", ds, r.term)
+		}
 	}
 }
 
 func TestLogitDevResid(t *testing.T) {
-	// The series deviance term for small mu equals R's formula
+	// The series deviance term for small mu (8 or 12 terms, either side
+	// of t = 1/256, eta = -5.545) equals R's formula
 	// 2*wt*log(1/(1-mu)) up to R's rounding of 1-mu (about 1e-16 absolute)
 	// and the exact log1p(exp(eta)) (math.Log1p) to 1e-15 relative;
 	// elsewhere it is R's formula.
-	for _, eta := range []float64{-40, -30.5, -25, -12, -7.1, -6.9, -4, -3.5, -3.4, -3, 0, 2, 29} {
+	for _, eta := range []float64{-40, -30.5, -25, -12, -7.1, -6.9, -5.6, -5.5, -4, -3.5, -3.4, -3, 0, 2, 29} {
 		_, mu, tt := lgMuEtaLinkinv(eta)
 		got := lgDevResidT(0, mu, tt, 2)
 		assert.InDelta(t, lgDevResid(0, mu, 2), got, 1e-15, "eta %v", eta)

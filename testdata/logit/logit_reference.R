@@ -5,7 +5,7 @@
 # Run from the repository root:
 #   Rscript testdata/logit/logit_reference.R > testdata/logit/logit_reference.Rout 2>&1
 # Outputs (all under testdata/logit/):
-#   continuous.csv dummies.csv weights.csv rare.csv aliased.csv  (data)
+#   continuous.csv dummies.csv weights.csv rare.csv aliased.csv sparse.csv  (data)
 #   reference_coef.csv  dataset (fit),term,estimate,std_error,z_value  (NA = aliased)
 #   reference_fit.csv   dataset,deviance,null_deviance,aic,loglik,iter,converged,rank,n
 #   logit_reference.Rout printed summaries + sessionInfo (R and package versions)
@@ -82,8 +82,27 @@ aliased <- data.frame(y = plogis_draw(eta), x1, const = 7, x2, x3 = x1 + 2 * x2,
                       da = as.integer(lev == 1), db = as.integer(lev == 2),
                       dc = as.integer(lev == 3), x4)
 
+# 6. register-like design, mostly zeros (psm's sparse IRLS pass): four
+#    dense columns (age, a year 2000..2020, a rate, a dummy with 70% ones),
+#    six dummies with prevalence 0.02..0.45, three counts of weeks on a
+#    benefit (0 for most, else 1..52), and a year that is 0 for 90%.
+n <- 8000
+age <- sample(18:64, n, replace = TRUE)
+year <- sample(2000:2020, n, replace = TRUE)
+rate <- round(runif(n), 3)
+dmaj <- rbinom(n, 1, 0.7)
+dums <- sapply(c(0.02, 0.05, 0.1, 0.2, 0.3, 0.45), function(q) rbinom(n, 1, q))
+colnames(dums) <- paste0("d", 1:6)
+wks <- sapply(c(0.03, 0.1, 0.25), function(q) ifelse(runif(n) < q, sample(1:52, n, replace = TRUE), 0))
+colnames(wks) <- paste0("weeks", 1:3)
+lastyear <- ifelse(runif(n) < 0.1, sample(2000:2020, n, replace = TRUE), 0)
+eta <- -2.2 + 0.02 * (age - 40) + 0.05 * (year - 2010) - 0.6 * rate + 0.3 * dmaj +
+  as.vector(dums %*% c(-0.4, 0.5, 0, 0.3, -0.2, 0.2)) +
+  as.vector(wks %*% c(-0.01, 0.005, 0.01)) + 0.03 * (lastyear > 0) * (lastyear - 2010)
+sparse <- data.frame(y = plogis_draw(eta), age, year, rate, dmaj, dums, wks, lastyear)
+
 sets <- list(continuous = continuous, dummies = dummies, weights = weights,
-             rare = rare, aliased = aliased)
+             rare = rare, aliased = aliased, sparse = sparse)
 for (nm in names(sets)) write.csv(sets[[nm]], file.path(dir, paste0(nm, ".csv")), row.names = FALSE)
 # Fits: name = data set, except aliased_noint = aliased.csv without intercept.
 fitsets <- c(names(sets), "aliased_noint")
