@@ -10,12 +10,7 @@ import (
 // split returns the treated and the control units of s in unit order:
 // the order psm.Match expects its two score vectors in.
 func (s *Sample) split() (treated, control []int32) {
-	nt := 0
-	for _, t := range s.Treated {
-		if t {
-			nt++
-		}
-	}
+	nt := s.nTreated()
 	treated = make([]int32, 0, nt)
 	control = make([]int32, 0, len(s.Treated)-nt)
 	for u, t := range s.Treated {
@@ -31,12 +26,7 @@ func (s *Sample) split() (treated, control []int32) {
 // SplitScores returns the scores of the treated and of the control units
 // of s, each in unit order: the arguments of psm.Match.
 func SplitScores(s *Sample, scores []float64) (treated, control []float64) {
-	nt := 0
-	for _, t := range s.Treated {
-		if t {
-			nt++
-		}
-	}
+	nt := s.nTreated()
 	treated = make([]float64, 0, nt)
 	control = make([]float64, 0, len(s.Treated)-nt)
 	for u, t := range s.Treated {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -180,53 +179,20 @@ func (p *pipeline) fitLogit(ctx context.Context) error {
 			y[u] = 1
 		}
 	}
-	x, names := pan.X, pan.CovNames
-	p.dropped = nil
 	opts := &psm.LogitOptions{Workers: p.cfg.workers}
 	if p.logw != io.Discard {
 		opts.Progress = func(it int, dev float64) { fmt.Fprintf(p.logw, "  logit iteration %d: deviance %.6f\n", it, dev) }
 	}
-	for {
-		fit, err := psm.FitLogit(ctx, x, y, nil, names, opts)
-		var sep *psm.SeparationError
-		if errors.As(err, &sep) && len(sep.Columns) > 0 && len(sep.Columns) < len(names) {
-			fmt.Fprintf(p.logw, "  %v: dropping %s\n", err, strings.Join(sep.Columns, ", "))
-			p.dropped = append(p.dropped, sep.Columns...)
-			x, names = dropColumns(x, names, sep.Columns)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		p.logit, p.x, p.xNames = fit, x, names
-		break
+	fit, err := psm.FitLogitDropSeparated(ctx, pan.X, y, nil, pan.CovNames, opts)
+	if err != nil {
+		return err
 	}
+	if len(fit.Dropped) > 0 {
+		fmt.Fprintf(p.logw, "  perfect prediction: dropped %s\n", strings.Join(fit.Dropped, ", "))
+	}
+	p.logit, p.x, p.xNames, p.dropped = fit.Logit, fit.X, fit.Names, fit.Dropped
 	p.scores = p.logit.Predict(p.x, p.scores)
 	return nil
-}
-
-// dropColumns returns x and names without the named columns (a copy).
-func dropColumns(x *mat.Dense, names, drop []string) (*mat.Dense, []string) {
-	gone := map[string]bool{}
-	for _, d := range drop {
-		gone[d] = true
-	}
-	var keep []int
-	var kept []string
-	for j, n := range names {
-		if !gone[n] {
-			keep, kept = append(keep, j), append(kept, n)
-		}
-	}
-	r, _ := x.Dims()
-	out := mat.NewDense(r, len(keep), nil)
-	for i := 0; i < r; i++ {
-		src, dst := x.RawRowView(i), out.RawRowView(i)
-		for k, j := range keep {
-			dst[k] = src[j]
-		}
-	}
-	return out, kept
 }
 
 // match makes the analysis sample (outcomes cut at -horizon) and matches

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -176,24 +175,16 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 		}
 	}
 	done := a.watch.start("fit logit propensity model")
-	x, names := p.X, p.CovNames
-	for {
-		fit, err := psm.FitLogit(ctx, x, y, nil, names, &psm.LogitOptions{Workers: a.cfg.workers})
-		var sep *psm.SeparationError
-		if errors.As(err, &sep) && len(sep.Columns) > 0 && len(sep.Columns) < len(names) {
-			// As Stata's logit does, drop a covariate that predicts the
-			// outcome perfectly, say so, and fit again.
-			fmt.Fprintf(a.watch.log, "  %v: dropping %s\n", err, strings.Join(sep.Columns, ", "))
-			a.separated = append(a.separated, sep.Columns...)
-			x, names = dropColumns(x, names, sep.Columns)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		a.logit, a.x = fit, x
-		break
+	// As Stata's logit does, drop a covariate that predicts the treatment
+	// perfectly, say so, and fit again.
+	fit, err := psm.FitLogitDropSeparated(ctx, p.X, y, nil, p.CovNames, &psm.LogitOptions{Workers: a.cfg.workers})
+	if err != nil {
+		return err
 	}
+	if len(fit.Dropped) > 0 {
+		fmt.Fprintf(a.watch.log, "  perfect prediction: dropped %s\n", strings.Join(fit.Dropped, ", "))
+	}
+	a.logit, a.x, a.separated = fit.Logit, fit.X, fit.Dropped
 	a.scores = a.logit.Predict(a.x, nil)
 	done()
 
@@ -339,28 +330,4 @@ func (a *analysis) setTruth() error {
 		se.SetTruth(att, a.effects.IncludeMonth0)
 	}
 	return nil
-}
-
-// dropColumns returns x and names without the named columns (a copy).
-func dropColumns(x *mat.Dense, names, drop []string) (*mat.Dense, []string) {
-	gone := map[string]bool{}
-	for _, d := range drop {
-		gone[d] = true
-	}
-	var keep []int
-	var kept []string
-	for j, n := range names {
-		if !gone[n] {
-			keep, kept = append(keep, j), append(kept, n)
-		}
-	}
-	r, _ := x.Dims()
-	out := mat.NewDense(r, len(keep), nil)
-	for i := 0; i < r; i++ {
-		src, dst := x.RawRowView(i), out.RawRowView(i)
-		for k, j := range keep {
-			dst[k] = src[j]
-		}
-	}
-	return out, kept
 }
