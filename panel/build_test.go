@@ -189,6 +189,12 @@ func TestBuildTiny(t *testing.T) {
 		assert.Equal(t, exp.educ, rowValues(&p.Outcomes[1], u), "educ of id %d at %v", p.ID[u], p.StartDay[u])
 	}
 	assert.Equal(t, 2, p.NTreated())
+	y := p.TreatedIndicator() // the two treated units come first
+	require.Len(t, y, p.N())
+	assert.Equal(t, []float64{1, 1}, y[:2])
+	for u := 2; u < p.N(); u++ {
+		assert.Zero(t, y[u], "unit %d", u)
+	}
 	assert.Equal(t, []float64{100, 600}, p.Col("income")[:2])
 	assert.Nil(t, p.Col("nope"))
 	// Cols = Col and DescCol, in the order asked, from one pass

@@ -133,6 +133,18 @@ type RuleCount struct {
 // N returns the number of units.
 func (p *Panel) N() int { return len(p.Person) }
 
+// TreatedIndicator returns 1 for each treated unit and 0 for each
+// control: the response of the propensity model (psm.FitLogit's y).
+func (p *Panel) TreatedIndicator() []float64 {
+	y := make([]float64, len(p.Treated))
+	for u, t := range p.Treated {
+		if t {
+			y[u] = 1
+		}
+	}
+	return y
+}
+
 // NTreated returns the number of treated units (they come first).
 func (p *Panel) NTreated() int { return p.Counts.Treated }
 

@@ -173,12 +173,7 @@ func (p *pipeline) buildPanel(ctx context.Context) error {
 // the model fitted again. The scores are the fitted probabilities.
 func (p *pipeline) fitLogit(ctx context.Context) error {
 	pan := p.panel
-	y := make([]float64, pan.N())
-	for u, t := range pan.Treated {
-		if t {
-			y[u] = 1
-		}
-	}
+	y := pan.TreatedIndicator()
 	opts := &psm.LogitOptions{Workers: p.cfg.workers}
 	if p.logw != io.Discard {
 		opts.Progress = func(it int, dev float64) { fmt.Fprintf(p.logw, "  logit iteration %d: deviance %.6f\n", it, dev) }

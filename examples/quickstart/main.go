@@ -35,11 +35,7 @@ func main() {
 		Outcomes: []string{"employed", "employed_no_benefit"},
 		Seed:     1, // simulated start dates of the controls
 	}))
-	y := make([]float64, p.N())
-	for u := range p.NTreated() { // the panel lists the treated first
-		y[u] = 1
-	}
-	fit := must(psm.FitLogit(context.Background(), p.X, y, nil, p.CovNames, nil)) // = R glm(family = binomial)
+	fit := must(psm.FitLogit(context.Background(), p.X, p.TreatedIndicator(), nil, p.CovNames, nil)) // = R glm(family = binomial)
 	s := must(estimate.FromPanel(p))
 	treated, controls := estimate.SplitScores(s, fit.Predict(p.X, nil))
 	m := must(psm.Match(treated, controls, nil)) // 1 neighbour, with replacement, ties averaged

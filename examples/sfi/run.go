@@ -32,6 +32,7 @@ type analysis struct {
 	reg       *panel.Register
 	panel     *panel.Panel
 	logit     *psm.Logit
+	y         []float64  // the treatment indicator, the logit's response
 	x         *mat.Dense // the logit's covariates (p.X less separating columns)
 	separated []string   // covariates dropped for perfect prediction
 	scores    []float64
@@ -168,16 +169,11 @@ func (a *analysis) buildPanel(ctx context.Context, logw io.Writer) error {
 
 func (a *analysis) fitAndMatch(ctx context.Context) error {
 	p := a.panel
-	y := make([]float64, p.N())
-	for u, t := range p.Treated {
-		if t {
-			y[u] = 1
-		}
-	}
+	a.y = p.TreatedIndicator()
 	done := a.watch.start("fit logit propensity model")
 	// As Stata's logit does, drop a covariate that predicts the treatment
 	// perfectly, say so, and fit again.
-	fit, err := psm.FitLogitDropSeparated(ctx, p.X, y, nil, p.CovNames, &psm.LogitOptions{Workers: a.cfg.workers})
+	fit, err := psm.FitLogitDropSeparated(ctx, p.X, a.y, nil, p.CovNames, &psm.LogitOptions{Workers: a.cfg.workers})
 	if err != nil {
 		return err
 	}
@@ -277,14 +273,7 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 // refit re-fits the logit with replicate frequency weights, warm-started
 // from the full-sample coefficients; it is called concurrently.
 func (a *analysis) refit(ctx context.Context, w []float64) ([]float64, error) {
-	p := a.panel
-	y := make([]float64, p.N())
-	for u, t := range p.Treated {
-		if t {
-			y[u] = 1
-		}
-	}
-	fit, err := psm.FitLogit(ctx, a.x, y, w, a.logit.Names[1:], &psm.LogitOptions{Workers: 1, Start: a.logit.Coef})
+	fit, err := psm.FitLogit(ctx, a.x, a.y, w, a.logit.Names[1:], &psm.LogitOptions{Workers: 1, Start: a.logit.Coef})
 	if err != nil {
 		return nil, err
 	}
