@@ -341,14 +341,7 @@ func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassRe
 		}
 		res[b] = r
 	})
-	var tot lgPassResult
-	for _, r := range res {
-		tot.dev += r.dev
-		tot.boundary += r.boundary
-		if r.maxDelta > tot.maxDelta || math.IsNaN(r.maxDelta) {
-			tot.maxDelta = r.maxDelta
-		}
-	}
+	tot := sumPassResults(res)
 	if g != nil {
 		clear(g[:plen])
 		for b := 0; b < pr.nblocks; b++ {
@@ -410,4 +403,18 @@ func lgRank4Go(g []float64, m int, w *[4]float64, u *[4][]float64) {
 			gj[k] += s0*v0[k] + s1*v1[k] + s2*v2[k] + s3*v3[k]
 		}
 	}
+}
+
+// sumPassResults adds the blocks' deviances and boundary counts and takes
+// the largest change of eta (NaN wins), in block order.
+func sumPassResults(res []lgPassResult) lgPassResult {
+	var tot lgPassResult
+	for _, r := range res {
+		tot.dev += r.dev
+		tot.boundary += r.boundary
+		if r.maxDelta > tot.maxDelta || math.IsNaN(r.maxDelta) {
+			tot.maxDelta = r.maxDelta
+		}
+	}
+	return tot
 }

@@ -346,14 +346,7 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, g []float64) (lg
 		}
 		res[b] = r
 	})
-	var tot lgPassResult
-	for _, r := range res {
-		tot.dev += r.dev
-		tot.boundary += r.boundary
-		if r.maxDelta > tot.maxDelta || math.IsNaN(r.maxDelta) {
-			tot.maxDelta = r.maxDelta
-		}
-	}
+	tot := sumPassResults(res)
 	if g != nil {
 		sum := make([]float64, plen)
 		for b := 0; b < pr.nblocks; b++ {
