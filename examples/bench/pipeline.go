@@ -186,7 +186,7 @@ func (p *pipeline) fitLogit(ctx context.Context) error {
 		fmt.Fprintf(p.logw, "  perfect prediction: dropped %s\n", strings.Join(fit.Dropped, ", "))
 	}
 	p.logit, p.x, p.xNames, p.dropped = fit.Logit, fit.X, fit.Names, fit.Dropped
-	p.scores = p.logit.Predict(p.x, p.scores)
+	p.scores = fit.Scores(p.scores)
 	return nil
 }
 

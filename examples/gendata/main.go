@@ -151,11 +151,17 @@ func write(out string, p *synth.Population, args []string) error {
 		return err
 	}
 	// truth.csv: the true ATT of the persons starting in the window, by
-	// outcome and event month (from their actual start months).
+	// outcome and event month (from their actual start months): against
+	// not starting in the window (the design's estimand) and against never
+	// starting.
 	var sb strings.Builder
-	sb.WriteString("outcome,event_month,true_att,persons\n")
+	sb.WriteString("outcome,event_month,true_att,true_att_never_start,persons\n")
 	for _, name := range synth.OutcomeNames {
-		att, err := p.TrueATT(name, persons, cohorts, 30)
+		att, err := p.TrueATT(name, persons, cohorts, 30, synth.NotInWindow)
+		if err != nil {
+			return err
+		}
+		never, err := p.TrueATT(name, persons, cohorts, 30, synth.NeverStart)
 		if err != nil {
 			return err
 		}
@@ -170,7 +176,7 @@ func write(out string, p *synth.Population, args []string) error {
 					n++
 				}
 			}
-			fmt.Fprintf(&sb, "%s,%d,%.6f,%d\n", name, m, v, n)
+			fmt.Fprintf(&sb, "%s,%d,%.6f,%.6f,%d\n", name, m, v, never[m], n)
 		}
 	}
 	return writeAtomic(filepath.Join(out, "truth.csv"), []byte(sb.String()))

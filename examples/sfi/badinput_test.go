@@ -40,7 +40,8 @@ func TestBadInputSFI(t *testing.T) {
 		msg  string
 	}{
 		{"negative -scale", func(t *testing.T, c *config) { c.scale = -1 }, nil, "", "-scale -1: must be positive"},
-		{"NaN -scale", func(t *testing.T, c *config) { c.scale = nanF() }, nil, "", "Scale"},
+		{"NaN -scale", func(t *testing.T, c *config) { c.scale = nanF() }, nil, "", "-scale NaN"},
+		{"negative -study", func(t *testing.T, c *config) { c.study = -1 }, nil, "", "-study -1"},
 		{"-bootstrap 1", func(t *testing.T, c *config) { c.bootstrap = 1 }, nil, "", "-bootstrap 1: want 0 or at least 2"},
 		{"negative -bootstrap", func(t *testing.T, c *config) { c.bootstrap = -5 }, nil, "", "-bootstrap -5"},
 		{"unknown -scenario", func(t *testing.T, c *config) { c.scenario = "nonsense" }, nil, "", `-scenario "nonsense": want sfi or observables`},

@@ -42,8 +42,6 @@ func sfiDesign(r *panel.Register, seed uint64, workers int, progress func(string
 	jan1 := panel.DayFromDate(2012, time.January, 1)
 	jan31 := panel.DayFromDate(2012, time.January, 31)
 	groups := benefitGroups()
-	public := panel.LevelGroup{Name: "public_support", Levels: synth.PublicSupportLevels()}
-	history := append([]panel.LevelGroup{public}, groups...)
 
 	var covs []panel.Covariate
 	covs = append(covs,
@@ -65,7 +63,9 @@ func sfiDesign(r *panel.Register, seed uint64, workers int, progress func(string
 			return a * a / 100
 		}),
 		panel.StatusAtStart("start", groups...),
-		panel.WeeksIn("weeks_", history, 52, 260),
+		// weeks in each benefit group in the last year and the last five
+		// years (the weeks on public support in all are in historyBins)
+		panel.WeeksIn("weeks_", groups, 52, 260),
 		panel.MonthsWith(synth.Employed, 12, 48),
 	)
 	covs = append(covs, v.historyBins(), ageBands())
@@ -213,10 +213,12 @@ func (v *registerView) descriptors(groups []panel.LevelGroup) []panel.Covariate 
 // week (reference: none; bins (0,1], (1,2], (2,3], (3,4], (4,5) years and
 // all 5), months with wage income in the 48 months before the start month
 // (reference: none; 1-12, 13-24, 25-36, 37-47, all 48), and wage income
-// in the start month.
+// in the month before the start month. (Not the start month itself: a
+// starter's wage income that month is already an outcome of the
+// programme.)
 func (v *registerView) historyBins() panel.Covariate {
 	names := []string{"support_0_1y", "support_1_2y", "support_2_3y", "support_3_4y", "support_4_5y", "support_all_5y",
-		"wage_1_12m", "wage_13_24m", "wage_25_36m", "wage_37_47m", "wage_all_48m", "wage_start_month"}
+		"wage_1_12m", "wage_13_24m", "wage_25_36m", "wage_37_47m", "wage_all_48m", "wage_prev_month"}
 	emp := v.employed
 	return panel.CovFuncs(names, func(u *panel.UnitView, out []float64) {
 		switch sup := v.supportWeeks(u); {
@@ -232,7 +234,7 @@ func (v *registerView) historyBins() panel.Covariate {
 		case wm > 0:
 			out[6+min((wm-1)/12, 3)] = 1
 		}
-		if v, ok := emp.Get(u.Person, u.Cohort); ok && v {
+		if v, ok := emp.Get(u.Person, u.Cohort-1); ok && v {
 			out[11] = 1
 		}
 	})

@@ -23,7 +23,6 @@ func (a *analysis) figures(dir string) error {
 		if se == nil {
 			continue
 		}
-		ai := a.ai.Find(oi.name, "", "")
 		n := len(se.Effects)
 		c := eplot.Curve{Level: 0.95}
 		var accM, accLo, accHi, acc []float64
@@ -32,13 +31,13 @@ func (a *analysis) figures(dir string) error {
 			c.Treated = append(c.Treated, e.TreatedMean)
 			c.Control = append(c.Control, e.ControlMean)
 			c.Effect = append(c.Effect, e.ATT)
-			lo, hi, _ := a.interval(se, ai, m, false)
+			lo, hi, _ := a.interval(se, m, false)
 			c.Low, c.High = append(c.Low, lo), append(c.High, hi)
 			if se.Monthly != nil {
 				c.BandLow = append(c.BandLow, se.Monthly[m].Band.Lo)
 				c.BandHigh = append(c.BandHigh, se.Monthly[m].Band.Hi)
 			}
-			alo, ahi, _ := a.interval(se, ai, m, true)
+			alo, ahi, _ := a.interval(se, m, true)
 			accM = append(accM, e.Accumulated)
 			accLo, accHi = append(accLo, alo), append(accHi, ahi)
 		}

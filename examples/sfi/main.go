@@ -10,6 +10,8 @@
 //	go run ./examples/sfi -scale 1             # the SFI size: 3.3 million persons
 //	go run ./examples/sfi -scenario observables  # no unobserved confounding
 //	go run ./examples/sfi -data DIR            # a register in the panel schema
+//	go run ./examples/sfi -scale 0.1 -scenario observables -effect -10 -study 100
+//	                                           # truth recovery over 100 seeds
 //
 // It prints the Table 5.1 replica, monthly and accumulated effects with
 // intervals (and, on synthetic data, the truth beside them) and writes
@@ -44,6 +46,8 @@ type config struct {
 	quiet       bool
 	noFigures   bool
 	cpuprofile  string
+	study       int
+	interval    string
 }
 
 func main() {
@@ -61,6 +65,8 @@ func main() {
 	flag.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
 	flag.BoolVar(&c.noFigures, "no-figures", false, "skip the figures")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	flag.StringVar(&c.interval, "interval", defaultInterval, "reported interval: bootstrap-percentile, bootstrap-normal, abadie-imbens, otsu-rai-percentile or otsu-rai-normal (abadie-imbens when -bootstrap 0)")
+	flag.IntVar(&c.study, "study", 0, "run N replications (seeds -seed, -seed+1, ...) and print how well the estimates recover the synthetic truth; writes no files")
 	flag.Parse()
 	if c.cpuprofile != "" {
 		f, err := os.Create(c.cpuprofile)
@@ -81,6 +87,13 @@ func main() {
 	var logw io.Writer = os.Stderr
 	if c.quiet {
 		logw = io.Discard
+	}
+	run := run
+	if c.study > 0 {
+		run = func(ctx context.Context, c *config, stdout, logw io.Writer) error {
+			_, err := study(ctx, c, stdout, logw)
+			return err
+		}
 	}
 	if err := run(ctx, &c, os.Stdout, logw); err != nil {
 		fmt.Fprintln(os.Stderr, "sfi:", err)

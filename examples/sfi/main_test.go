@@ -85,7 +85,7 @@ func TestOutputs(t *testing.T) {
 	assert.Len(t, rows, len(table51))
 
 	h, rows = readCSV(t, filepath.Join(dir, "effects.csv"))
-	assert.Equal(t, []string{"outcome", "month", "treated_mean", "control_mean", "effect", "ci_low", "ci_high", "se", "true_effect"}, h)
+	assert.Equal(t, []string{"outcome", "month", "treated_mean", "control_mean", "effect", "ci_low", "ci_high", "se", "true_effect", "true_effect_never_start"}, h)
 	monthly := map[string][]float64{}
 	for _, r := range rows {
 		m, err := strconv.Atoi(r[1])
@@ -102,7 +102,7 @@ func TestOutputs(t *testing.T) {
 	}
 
 	h, rows = readCSV(t, filepath.Join(dir, "accumulated.csv"))
-	assert.Equal(t, []string{"outcome", "month", "effect", "ci_low", "ci_high", "true_effect"}, h)
+	assert.Equal(t, []string{"outcome", "month", "effect", "ci_low", "ci_high", "true_effect", "true_effect_never_start"}, h)
 	acc := map[string]float64{}
 	for _, r := range rows {
 		m, _ := strconv.Atoi(r[1])

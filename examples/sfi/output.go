@@ -82,37 +82,38 @@ func truthAt(v []float64, m int) float64 {
 
 // monthRows makes one CSV row per reported outcome and event month of
 // the whole-sample series.
-func (a *analysis) monthRows(row func(name string, se, ai *estimate.Series, m int) []string) [][]string {
+func (a *analysis) monthRows(row func(name string, se *estimate.Series, m int) []string) [][]string {
 	var rows [][]string
 	for _, oi := range outcomeInfo {
 		se := a.effects.Find(oi.name, "", "")
 		if se == nil {
 			continue
 		}
-		ai := a.ai.Find(oi.name, "", "")
 		for m := range se.Effects {
-			rows = append(rows, row(oi.name, se, ai, m))
+			rows = append(rows, row(oi.name, se, m))
 		}
 	}
 	return rows
 }
 
 func (a *analysis) writeEffects(w io.Writer) error {
-	rows := a.monthRows(func(name string, se, ai *estimate.Series, m int) []string {
+	rows := a.monthRows(func(name string, se *estimate.Series, m int) []string {
 		e := se.Effects[m]
-		lo, hi, sd := a.interval(se, ai, m, false)
+		lo, hi, sd := a.interval(se, m, false)
 		return []string{name, strconv.Itoa(m), num(e.TreatedMean), num(e.ControlMean), num(e.ATT),
-			num(lo), num(hi), num(sd), num(truthAt(se.Truth, m))}
+			num(lo), num(hi), num(sd), num(truthAt(se.Truth, m)), num(truthAt(a.truthNever[name].monthly, m))}
 	})
-	return writeCSV(w, []string{"outcome", "month", "treated_mean", "control_mean", "effect", "ci_low", "ci_high", "se", "true_effect"}, rows)
+	return writeCSV(w, []string{"outcome", "month", "treated_mean", "control_mean", "effect", "ci_low", "ci_high", "se",
+		"true_effect", "true_effect_never_start"}, rows)
 }
 
 func (a *analysis) writeAccumulated(w io.Writer) error {
-	rows := a.monthRows(func(name string, se, ai *estimate.Series, m int) []string {
-		lo, hi, _ := a.interval(se, ai, m, true)
-		return []string{name, strconv.Itoa(m), num(se.Effects[m].Accumulated), num(lo), num(hi), num(truthAt(se.TruthAccumulated, m))}
+	rows := a.monthRows(func(name string, se *estimate.Series, m int) []string {
+		lo, hi, _ := a.interval(se, m, true)
+		return []string{name, strconv.Itoa(m), num(se.Effects[m].Accumulated), num(lo), num(hi),
+			num(truthAt(se.TruthAccumulated, m)), num(truthAt(a.truthNever[name].accumulated, m))}
 	})
-	return writeCSV(w, []string{"outcome", "month", "effect", "ci_low", "ci_high", "true_effect"}, rows)
+	return writeCSV(w, []string{"outcome", "month", "effect", "ci_low", "ci_high", "true_effect", "true_effect_never_start"}, rows)
 }
 
 // summary is the content of summary.json.

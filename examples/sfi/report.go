@@ -9,36 +9,74 @@ import (
 	"github.com/psmeval/psmeval/estimate"
 )
 
+// defaultInterval is the -interval default.
+const defaultInterval = "bootstrap-percentile"
+
+// intervalOrder lists the -interval methods in the order tables show them.
+var intervalOrder = []string{"bootstrap-percentile", "bootstrap-normal", "abadie-imbens", "otsu-rai-percentile", "otsu-rai-normal"}
+
+// intervalMethods are the values of -interval: the label, the result that
+// holds the intervals and which interval of its bounds.
+var intervalMethods = map[string]struct {
+	label    string
+	result   func(a *analysis) *estimate.Result
+	interval func(b estimate.Bounds) estimate.Interval
+}{
+	"bootstrap-percentile": {"bootstrap percentile interval (%d replicates, %s; R quantile type 7)",
+		func(a *analysis) *estimate.Result { return a.boot }, percentile},
+	"bootstrap-normal": {"bootstrap normal interval (estimate ± 1.96 bootstrap SE; %d replicates, %s)",
+		func(a *analysis) *estimate.Result { return a.boot }, normal},
+	"abadie-imbens": {"normal interval, Abadie-Imbens standard errors",
+		func(a *analysis) *estimate.Result { return a.ai }, normal},
+	"otsu-rai-percentile": {"Otsu-Rai weighted bootstrap percentile interval (%d replicates)",
+		func(a *analysis) *estimate.Result { return a.otsuRai }, percentile},
+	"otsu-rai-normal": {"Otsu-Rai weighted bootstrap normal interval (%d replicates)",
+		func(a *analysis) *estimate.Result { return a.otsuRai }, normal},
+}
+
+// method returns the -interval method in use: Abadie-Imbens when the run
+// has no bootstrap replicates.
+func (a *analysis) method() string {
+	if a.cfg.bootstrap == 0 {
+		return "abadie-imbens"
+	}
+	return a.cfg.interval
+}
+
 // interval returns the reported interval and standard error of event
-// month m of series se: the bootstrap percentile interval when the run
-// bootstrapped, else the Abadie-Imbens normal interval (ai).
-func (a *analysis) interval(se, ai *estimate.Series, m int, accumulated bool) (lo, hi, sdErr float64) {
-	pick := func(s *estimate.Series) estimate.Bounds {
-		if accumulated {
-			return s.Accumulated[m]
-		}
-		return s.Monthly[m]
+// month m of series se (the whole sample or a subgroup), from the
+// -interval method (see method).
+func (a *analysis) interval(se *estimate.Series, m int, accumulated bool) (lo, hi, sdErr float64) {
+	im := intervalMethods[a.method()]
+	res := im.result(a)
+	if res == nil {
+		return math.NaN(), math.NaN(), math.NaN()
 	}
-	if se.Monthly != nil {
-		b := pick(se)
-		return b.Percentile.Lo, b.Percentile.Hi, b.SE
+	s := res.Find(se.Outcome, se.Subgroup, se.Group)
+	if s == nil || s.Monthly == nil {
+		return math.NaN(), math.NaN(), math.NaN()
 	}
-	if ai != nil && ai.Monthly != nil {
-		b := pick(ai)
-		return b.Normal.Lo, b.Normal.Hi, b.SE
+	b := s.Monthly[m]
+	if accumulated {
+		b = s.Accumulated[m]
 	}
-	return math.NaN(), math.NaN(), math.NaN()
+	iv := im.interval(b)
+	return iv.Lo, iv.Hi, b.SE
 }
 
 func (a *analysis) intervalKind() string {
-	if a.cfg.bootstrap > 0 {
-		kind := "fixed scores"
-		if a.cfg.refit {
-			kind = "re-fitted logit"
-		}
-		return fmt.Sprintf("95%% bootstrap percentile interval (%d replicates, %s; R quantile type 7)", a.cfg.bootstrap, kind)
+	im := intervalMethods[a.method()]
+	if !strings.Contains(im.label, "%") {
+		return "95% " + im.label
 	}
-	return "95% normal interval, Abadie-Imbens standard errors"
+	kind := "fixed scores"
+	if a.cfg.refit {
+		kind = "re-fitted logit"
+	}
+	if strings.Count(im.label, "%") == 1 {
+		return "95% " + fmt.Sprintf(im.label, a.cfg.bootstrap)
+	}
+	return "95% " + fmt.Sprintf(im.label, a.cfg.bootstrap, kind)
 }
 
 func report(w io.Writer, a *analysis) {
@@ -72,20 +110,19 @@ func report(w io.Writer, a *analysis) {
 	fmt.Fprintf(w, "Monthly effects (percentage points) with %s\n", a.intervalKind())
 	for _, oi := range outcomeInfo {
 		se := a.effects.Find(oi.name, "", "")
-		ai := a.ai.Find(oi.name, "", "")
 		if se == nil {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s (months 0-%d)\n", oi.label, len(se.Effects)-1)
 		fmt.Fprintf(w, "%5s %8s %8s %8s %17s %8s\n", "month", "treated", "controls", "effect", "interval", "truth")
 		for m, e := range se.Effects {
-			lo, hi, _ := a.interval(se, ai, m, false)
+			lo, hi, _ := a.interval(se, m, false)
 			fmt.Fprintf(w, "%5d %8.1f %8.1f %8.1f  [%6.1f, %6.1f] %8s\n", m, 100*e.TreatedMean, 100*e.ControlMean, 100*e.ATT, 100*lo, 100*hi, pp(se.Truth, m))
 		}
 	}
 
 	fmt.Fprintf(w, "\nAccumulated effects (months gained or lost after the start month, months 1..H)\n")
-	fmt.Fprintf(w, "%-36s %4s %8s %17s %8s %8s\n", "outcome", "H", "effect", "interval", "truth", "report")
+	fmt.Fprintf(w, "%-36s %4s %8s %17s %8s %8s %8s\n", "outcome", "H", "effect", "interval", "truth", "never", "report")
 	reportAcc := map[string]float64{outcomeInfo[0].name: -0.2, outcomeInfo[1].name: -0.5, outcomeInfo[2].name: -0.2}
 	for _, oi := range outcomeInfo {
 		se := a.effects.Find(oi.name, "", "")
@@ -93,12 +130,19 @@ func report(w io.Writer, a *analysis) {
 			continue
 		}
 		H := len(se.Effects) - 1
-		lo, hi, _ := a.interval(se, a.ai.Find(oi.name, "", ""), H, true)
-		truth := "n/a"
+		lo, hi, _ := a.interval(se, H, true)
+		truth, never := "n/a", "n/a"
 		if se.TruthAccumulated != nil {
 			truth = fmt.Sprintf("%.2f", se.TruthAccumulated[H])
 		}
-		fmt.Fprintf(w, "%-36s %4d %8.2f  [%6.2f, %6.2f] %8s %8.1f\n", oi.label, H, se.Effects[H].Accumulated, lo, hi, truth, reportAcc[oi.name])
+		if v := truthAt(a.truthNever[oi.name].accumulated, H); !math.IsNaN(v) {
+			never = fmt.Sprintf("%.2f", v)
+		}
+		fmt.Fprintf(w, "%-36s %4d %8.2f  [%6.2f, %6.2f] %8s %8s %8.1f\n", oi.label, H, se.Effects[H].Accumulated, lo, hi, truth, never, reportAcc[oi.name])
+	}
+	if a.truthNever != nil {
+		fmt.Fprintln(w, "truth: the true effect of starting in the window against not starting then (later starts allowed, as for")
+		fmt.Fprintln(w, "the controls: the design's estimand); never: against never starting.")
 	}
 	fmt.Fprintln(w)
 	for _, oi := range outcomeInfo {
@@ -127,8 +171,7 @@ func report(w io.Writer, a *analysis) {
 			continue
 		}
 		H := len(se.Effects) - 1
-		ai := a.ai.Find(se.Outcome, se.Subgroup, se.Group)
-		lo, hi, _ := a.interval(se, ai, H, true)
+		lo, hi, _ := a.interval(se, H, true)
 		truth := "n/a"
 		if se.TruthAccumulated != nil {
 			truth = fmt.Sprintf("%.2f", se.TruthAccumulated[H])

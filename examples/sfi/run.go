@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -35,14 +38,22 @@ type analysis struct {
 	y         []float64  // the treatment indicator, the logit's response
 	x         *mat.Dense // the logit's covariates (p.X less separating columns)
 	separated []string   // covariates dropped for perfect prediction
+	excluded  []int      // units predicted perfectly, left out of the logit and the matching
+	strata    []int32    // exact-matching stratum of each unit (matchStrata)
+	fitW      []float64  // the logit's unit weights: 0 outside the strata with treated and controls (nil: all 1)
 	scores    []float64
 	matching  *psm.Matching
 	sample    *estimate.Sample
 	effects   *estimate.Result // point estimates (+ intervals when bootstrapped)
 	ai        *estimate.Result // Abadie-Imbens standard errors
-	balance   *psm.BalanceTable
-	descBal   *psm.BalanceTable
-	watch     *stopwatch
+	boot      *estimate.Result // the bootstrap (nil without -bootstrap)
+	otsuRai   *estimate.Result // the Otsu-Rai weighted bootstrap (-interval otsu-rai-*)
+	// truthNever is the true effect against never starting, by outcome
+	// (synthetic data only; the series' Truth is the design's estimand).
+	truthNever map[string]truthCurves
+	balance    *psm.BalanceTable
+	descBal    *psm.BalanceTable
+	watch      *stopwatch
 }
 
 func scenarioOptions(c *config) (synth.Options, error) {
@@ -74,12 +85,30 @@ func scenarioOptions(c *config) (synth.Options, error) {
 // near zero. Measured with go run ./examples/sfi [-scale 1].
 const sfiConfounding = 2
 
-func run(ctx context.Context, c *config, stdout, logw io.Writer) error {
-	if c.scale <= 0 {
+// check returns an error naming the first bad option; an empty
+// -interval becomes the default.
+func (c *config) check() error {
+	if !(c.scale > 0) || math.IsInf(c.scale, 0) {
 		return fmt.Errorf("-scale %v: must be positive", c.scale)
 	}
 	if c.bootstrap < 0 || c.bootstrap == 1 {
 		return fmt.Errorf("-bootstrap %d: want 0 or at least 2", c.bootstrap)
+	}
+	if c.interval == "" {
+		c.interval = defaultInterval
+	}
+	if _, ok := intervalMethods[c.interval]; !ok {
+		return fmt.Errorf("-interval %q: want one of %s", c.interval, strings.Join(slices.Sorted(maps.Keys(intervalMethods)), ", "))
+	}
+	if c.study < 0 {
+		return fmt.Errorf("-study %d: want a number of replications >= 0", c.study)
+	}
+	return nil
+}
+
+func run(ctx context.Context, c *config, stdout, logw io.Writer) error {
+	if err := c.check(); err != nil {
+		return err
 	}
 	a := &analysis{cfg: c, watch: &stopwatch{log: logw}}
 	if err := a.load(ctx, logw); err != nil {
@@ -171,27 +200,47 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	p := a.panel
 	a.y = p.TreatedIndicator()
 	done := a.watch.start("fit logit propensity model")
-	// As Stata's logit does, drop a covariate that predicts the treatment
-	// perfectly, say so, and fit again.
-	fit, err := psm.FitLogitDropSeparated(ctx, p.X, a.y, nil, p.CovNames, &psm.LogitOptions{Workers: a.cfg.workers})
+	// Exact matching on the benefit group at start: the model is fitted
+	// on the units of the groups that hold both treated and controls (no
+	// other unit can be matched). As Stata's logit does, drop a covariate
+	// that predicts the treatment perfectly and the units it predicts,
+	// say so, and fit again.
+	if err := a.matchStrata(); err != nil {
+		return err
+	}
+	fit, err := psm.FitLogitDropSeparated(ctx, p.X, a.y, a.fitW, p.CovNames, &psm.LogitOptions{Workers: a.cfg.workers})
 	if err != nil {
 		return err
 	}
 	if len(fit.Dropped) > 0 {
-		fmt.Fprintf(a.watch.log, "  perfect prediction: dropped %s\n", strings.Join(fit.Dropped, ", "))
+		nt := 0
+		for _, u := range fit.Excluded {
+			if u < p.NTreated() {
+				nt++
+			}
+		}
+		fmt.Fprintf(a.watch.log, "  perfect prediction: dropped %s; %d treated and %d controls predicted perfectly, not matched\n",
+			strings.Join(fit.Dropped, ", "), nt, len(fit.Excluded)-nt)
 	}
-	a.logit, a.x, a.separated = fit.Logit, fit.X, fit.Dropped
-	a.scores = a.logit.Predict(a.x, nil)
+	a.logit, a.x, a.separated, a.excluded = fit.Logit, fit.X, fit.Dropped, fit.Excluded
+	a.scores = fit.Scores(nil)
 	done()
 
-	done = a.watch.start("match (1 nearest neighbour, with replacement, ties averaged)")
+	done = a.watch.start("match (1 nearest neighbour within the benefit group at start, with replacement, ties averaged)")
 	s, err := estimate.FromPanel(p, subgroups...)
 	if err != nil {
 		return err
 	}
 	a.sample = s
+	for _, u := range a.excluded {
+		a.strata[u] = stratumExcludedControl
+		if u < p.NTreated() {
+			a.strata[u] = stratumExcludedTreated
+		}
+	}
 	tr, co := estimate.SplitScores(s, a.scores)
-	m, err := psm.Match(tr, co, &psm.MatchOptions{})
+	nt := p.NTreated()
+	m, err := psm.Match(tr, co, &psm.MatchOptions{TreatedStrata: a.strata[:nt], ControlStrata: a.strata[nt:]})
 	if err != nil {
 		return err
 	}
@@ -199,7 +248,6 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	done()
 
 	done = a.watch.start("balance")
-	nt := p.NTreated()
 	n := p.N()
 	a.balance, err = psm.Balance(p.CovNames, p.X.Slice(0, nt, 0, len(p.CovNames)), p.X.Slice(nt, n, 0, len(p.CovNames)), m, nil)
 	if err != nil {
@@ -244,6 +292,7 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 	done()
 	if a.cfg.bootstrap > 0 {
 		o := &estimate.BootstrapOptions{
+			Match:      estimate.MatchRule{Strata: a.strata},
 			Replicates: a.cfg.bootstrap,
 			Seed:       a.cfg.seed,
 			Workers:    a.cfg.workers,
@@ -259,10 +308,21 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 		if err != nil {
 			return err
 		}
-		a.effects = bs
+		a.effects, a.boot = bs, bs
 		done()
+		if strings.HasPrefix(a.cfg.interval, "otsu-rai") {
+			done := a.watch.start(fmt.Sprintf("Otsu-Rai weighted bootstrap (%d replicates)", a.cfg.bootstrap))
+			a.otsuRai, err = estimate.OtsuRai(ctx, a.sample, a.scores, &estimate.OtsuRaiOptions{
+				Replicates: a.cfg.bootstrap, Seed: a.cfg.seed, Workers: a.cfg.workers,
+				Match: estimate.MatchRule{Strata: a.strata}, Progress: progress(logw, "replicates")})
+			if err != nil {
+				return err
+			}
+			done()
+		}
 	}
 	if a.pop != nil {
+		a.truthNever = map[string]truthCurves{}
 		if err := a.setTruth(); err != nil {
 			return err
 		}
@@ -270,18 +330,98 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 	return nil
 }
 
+// Strata of the units that the full-sample logit predicts perfectly
+// (set after the fit, replacing their benefit group):
+// they are never matched (a control's limit score is 0, a treated unit's
+// 1, off the common support), as psmatch2 leaves units without a score.
+const (
+	stratumExcludedControl = -1
+	stratumExcludedTreated = -2
+)
+
+// matchStrata sets each unit's exact-matching stratum (a.strata): its
+// benefit group at the start week (the subgroup attribute
+// benefit_at_start, self-supporting included) crossed with its match
+// group (the job centre's assessment), so that every treated unit is
+// compared with controls in the same benefit situation and assessment at
+// start, the first rows of the report's Table 5.1. The logit alone does
+// not balance them: the selection it approximates is not log-linear in
+// the covariates. It sets the logit's weights a.fitW: 1 for the units of
+// strata with both treated and controls, 0 for the others (nil when
+// every stratum has both); no other unit can be matched.
+func (a *analysis) matchStrata() error {
+	p := a.panel
+	cols, err := p.Cols(sBenefit, sMatch)
+	if err != nil {
+		return err
+	}
+	nm := int32(len(attribute(a.reg, sMatch).Levels))
+	a.strata = make([]int32, p.N())
+	count := map[int32][2]int{}
+	for u, b := range cols[0] {
+		m := cols[1][u]
+		switch {
+		case math.IsNaN(b):
+			return fmt.Errorf("unit %d (person id %d): status in the start week is in no benefit group", u, a.reg.IDs[p.Person[u]])
+		case math.IsNaN(m):
+			return fmt.Errorf("unit %d (person id %d): missing %s", u, a.reg.IDs[p.Person[u]], sMatch)
+		}
+		a.strata[u] = int32(b)*nm + int32(m) // benefit group × match group
+		c := count[a.strata[u]]
+		if u < p.NTreated() {
+			c[0]++
+		} else {
+			c[1]++
+		}
+		count[a.strata[u]] = c
+	}
+	a.fitW = nil
+	for u, st := range a.strata {
+		if c := count[st]; c[0] == 0 || c[1] == 0 {
+			if a.fitW == nil {
+				a.fitW = make([]float64, p.N())
+				for k := range a.fitW {
+					a.fitW[k] = 1
+				}
+			}
+			a.fitW[u] = 0
+		}
+	}
+	return nil
+}
+
 // refit re-fits the logit with replicate frequency weights, warm-started
-// from the full-sample coefficients; it is called concurrently.
+// from the full-sample coefficients, with the full sample's perfectly
+// predicted units left out and separation in the replicate handled as in
+// the full sample (psm.FitLogitDropSeparated: a covariate that predicts
+// the replicate's treatment perfectly is dropped and the units it
+// predicts get their limit score 0 or 1). It is called concurrently.
 func (a *analysis) refit(ctx context.Context, w []float64) ([]float64, error) {
-	fit, err := psm.FitLogit(ctx, a.x, a.y, w, a.logit.Names[1:], &psm.LogitOptions{Workers: 1, Start: a.logit.Coef})
+	if len(a.excluded) > 0 || a.fitW != nil {
+		w = slices.Clone(w)
+		for _, u := range a.excluded {
+			w[u] = 0
+		}
+		for u, v := range a.fitW {
+			w[u] *= v
+		}
+	}
+	fit, err := psm.FitLogitDropSeparated(ctx, a.x, a.y, w, a.logit.Names[1:], &psm.LogitOptions{Workers: 1, Start: a.logit.Coef})
 	if err != nil {
 		return nil, err
 	}
-	return fit.Predict(a.x, nil), nil
+	sc := fit.Scores(nil)
+	for _, u := range a.excluded {
+		sc[u] = a.y[u]
+	}
+	return sc, nil
 }
 
 // setTruth puts the synthetic population's true ATT curve beside every
-// series: the mean of Y(1) - Y(0) over the treated of the series.
+// series: the mean of Y(1) - Y(0) over the matched treated of the series,
+// with Y(0) the outcome had they not started in the window (the design's
+// estimand: they may start later, as controls may). For the whole-sample
+// series it also keeps the effect against never starting (truthNever).
 func (a *analysis) setTruth() error {
 	p := a.panel
 	for i := range a.effects.Series {
@@ -312,11 +452,36 @@ func (a *analysis) setTruth() error {
 		if len(persons) == 0 {
 			continue
 		}
-		att, err := a.pop.TrueATT(se.Outcome, persons, cohorts, len(se.Effects)-1)
+		H := len(se.Effects) - 1
+		att, err := a.pop.TrueATT(se.Outcome, persons, cohorts, H, synth.NotInWindow)
 		if err != nil {
 			return err
 		}
 		se.SetTruth(att, a.effects.IncludeMonth0)
+		if se.Subgroup == "" {
+			never, err := a.pop.TrueATT(se.Outcome, persons, cohorts, H, synth.NeverStart)
+			if err != nil {
+				return err
+			}
+			a.truthNever[se.Outcome] = accumulate(never, a.effects.IncludeMonth0)
+		}
 	}
 	return nil
+}
+
+// truthCurves is a true monthly effect curve and its accumulated sums.
+type truthCurves struct{ monthly, accumulated []float64 }
+
+// accumulate returns the curve v with its accumulated sums over months
+// 1..m (0..m with month0), as Series.SetTruth sums them.
+func accumulate(v []float64, month0 bool) truthCurves {
+	acc := make([]float64, len(v))
+	sum := 0.0
+	for m, x := range v {
+		if m > 0 || month0 {
+			sum += x
+		}
+		acc[m] = sum
+	}
+	return truthCurves{monthly: v, accumulated: acc}
 }

@@ -10,7 +10,8 @@ import (
 
 // Generate a small population with a lock-in effect of 3 points on
 // employment for 6 months, recovering over 6, and read the true effect
-// on the persons starting in the SFI window.
+// on the persons starting in the SFI window: the design's estimand, their
+// outcome against not starting in the window (they may start later).
 func ExampleGenerate() {
 	p, err := synth.Generate(context.Background(), &synth.Options{
 		Scale:           0.02,
@@ -22,7 +23,7 @@ func ExampleGenerate() {
 		panic(err)
 	}
 	persons, cohorts := p.Starters(panel.DayFromDate(2012, 2, 1), panel.DayFromDate(2012, 7, 31))
-	att, err := p.TrueATT(synth.Employed, persons, cohorts, 14)
+	att, err := p.TrueATT(synth.Employed, persons, cohorts, 14, synth.NotInWindow)
 	if err != nil {
 		panic(err)
 	}
@@ -30,5 +31,5 @@ func ExampleGenerate() {
 	fmt.Printf("true ATT on employment, months 0, 6, 12, 14: %.3f %.3f %.3f %.3f\n", att[0], att[6], att[12], att[14])
 	// Output:
 	// 6780 persons, 132 start in Feb-Jul 2012
-	// true ATT on employment, months 0, 6, 12, 14: -0.008 -0.030 0.000 0.000
+	// true ATT on employment, months 0, 6, 12, 14: 0.000 -0.023 0.000 0.000
 }

@@ -179,6 +179,7 @@ func (s *sim) simulate(k int) {
 	s.pcB.Seed(s.o.Seed, splitmix64(uint64(k)<<2|streamOutcomes))
 	s.u = s.r.NormFloat64()
 	s.attempts = 0
+	s.candStart = NoStart
 	if s.starter {
 		s.u += s.o.Confounding
 		s.starterDraw()

@@ -58,23 +58,28 @@ type sim struct {
 	sel *selWeights // selection weights (selectionWeights; the fit swaps in its own)
 
 	// person
-	k                       int
-	starter                 bool
-	keep                    bool
-	start                   panel.Day
-	startW                  int
-	startMon                int // outcome month index of the first start
-	birth                   panel.Day
-	age                     int // completed years at 2012-01-01
-	band                    int
-	male                    bool
-	origin                  int
-	edu                     int
-	match                   int
-	cohab                   int
-	children                int
-	muni                    int
-	attempts                int // candidates drawn for a starter
+	k        int
+	starter  bool
+	keep     bool
+	start    panel.Day
+	startW   int
+	startMon int // outcome month index of the first start
+	birth    panel.Day
+	age      int // completed years at 2012-01-01
+	band     int
+	male     bool
+	origin   int
+	edu      int
+	match    int
+	cohab    int
+	children int
+	muni     int
+	attempts int // candidates drawn for a starter
+	// candStart is the first start the person would have had without the
+	// start s.start: for a window starter drawn as a later-starter
+	// candidate its later start day, else NoStart (set by acceptedAt).
+	candStart               panel.Day
+	laterStart              panel.Day // scratch: the day of the later starter being drawn
 	u                       float64
 	e                       float64
 	g                       regime

@@ -82,21 +82,21 @@ const (
 
 // measures are the per-person quantities behind a profile.
 type measures struct {
-	benefit   []float64 // start benefit group counts (startBenefitNames + "excluded")
-	act       []float64
-	ageBand   []float64
-	ageSum    float64
-	ages      []int
-	men       float64
-	origin    []float64
-	edu       []float64
-	match     []float64
-	support   []float64
-	supSum    float64
-	wage      []float64
-	wageSum   float64
-	wageStart float64
-	n         int
+	benefit  []float64 // start benefit group counts (startBenefitNames + "excluded")
+	act      []float64
+	ageBand  []float64
+	ageSum   float64
+	ages     []int
+	men      float64
+	origin   []float64
+	edu      []float64
+	match    []float64
+	support  []float64
+	supSum   float64
+	wage     []float64
+	wageSum  float64
+	wagePrev float64
+	n        int
 }
 
 type profiler struct {
@@ -267,8 +267,8 @@ func (pr *profiler) measure(m *measures, i int, d panel.Day) error {
 		m.wage[min(1+(wm-1)/12, 4)]++
 	}
 	m.wageSum += float64(wm)
-	if v, _ := pr.emp.Get(i, mo); v {
-		m.wageStart++
+	if v, _ := pr.emp.Get(i, mo-1); v {
+		m.wagePrev++
 	}
 	return nil
 }
@@ -306,7 +306,7 @@ func pctRows(prefix string, names []string, counts []float64, n int, report []fl
 // start week, age (completed years at start), sex, origin, education,
 // match group, years on public support (SU excluded) in the 260 weeks
 // before the start week, months with wage income (outcome "employed") in
-// the 48 months before the start month and in the start month, next to
+// the 48 months before the start month and in the month before it, next to
 // the report's figures for the 2012 starters (SFI-METHOD.md §4).
 // It needs a register with the synth attributes and status levels.
 // Cost: O(len(persons)·260).
@@ -346,7 +346,7 @@ func TreatedProfile(r *panel.Register, persons []int32, start []panel.Day) (*Pro
 	p.Rows = append(p.Rows, pctRows("months with wage in 48 before: ", wageBinNames, m.wage, n, tgtTreatedWage)...)
 	p.Rows = append(p.Rows,
 		Row{"months with wage in 48 before, mean", tgtTreatedWageMean, m.wageSum / float64(max(n, 1)), TolWageMean},
-		Row{"wage income in the start month", tgtTreatedWageStart, 100 * m.wageStart / float64(max(n, 1)), TolPct})
+		Row{"wage income in the month before the start month", tgtTreatedWagePrev, 100 * m.wagePrev / float64(max(n, 1)), TolPct})
 	return p, nil
 }
 

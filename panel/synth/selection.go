@@ -37,7 +37,16 @@ import (
 // SFI rule 3 have weight 0), activation at start (8 groups), age band
 // (completed years), sex, origin, education, match group, years on
 // public support in the 260 weeks before (7 bins), months with wage
-// income in the 48 months before (6 bins), wage income in the start month.
+// income in the 48 months before (6 bins), wage income in the month before
+// the start month. Every feature is measured strictly before the start or
+// is a state of the start week itself, which the programme does not
+// change (it acts on the monthly outcomes from the start month on): so
+// the window starters' features are what their controls' features are,
+// and a design that measures its covariates the same way can balance
+// them. (The report's descriptive chapter gives wage income in the start
+// month, 16 %; that month already carries the programme's effect, so the
+// generator selects on the month before and calibrates it to the same
+// 16 %.)
 const (
 	fBenefit = iota
 	fAct
@@ -48,12 +57,12 @@ const (
 	fMatch
 	fSupport
 	fWage
-	fWageStart
+	fWagePrev
 	nFeat
 )
 
 // featureNames name the selection features (for tests and the fit).
-var featureNames = [nFeat]string{"benefit", "activation", "age", "sex", "origin", "education", "match_group", "support", "wage", "wage_start"}
+var featureNames = [nFeat]string{"benefit", "activation", "age", "sex", "origin", "education", "match_group", "support", "wage", "wage_prev"}
 
 // featureTargets are the report's margins of each feature (percent).
 func featureTargets() [nFeat][]float64 {
@@ -61,7 +70,7 @@ func featureTargets() [nFeat][]float64 {
 	return [nFeat][]float64{
 		tgtTreatedBenefit, tgtTreatedAct, tgtTreatedAge, {100 - men, men}, tgtTreatedOrigin,
 		tgtTreatedEdu, tgtTreatedMatch, tgtTreatedSupport, tgtTreatedWage,
-		{100 - tgtTreatedWageStart, tgtTreatedWageStart},
+		{100 - tgtTreatedWagePrev, tgtTreatedWagePrev},
 	}
 }
 
@@ -134,8 +143,8 @@ func (s *sim) features(d panel.Day) (f [nFeat]int, ok bool) {
 	default:
 		f[fWage] = min(1+(wm-1)/12, 4)
 	}
-	if sm < empMonths && s.vEmp[sm] < s.pEmp[sm] { // starts after the outcome cut-off count as without
-		f[fWageStart] = 1
+	if p := sm - 1; p >= 0 && p < empMonths && s.vEmp[p] < s.pEmp[p] { // starts after the outcome cut-off count as without
+		f[fWagePrev] = 1
 	}
 	return f, true
 }
@@ -166,7 +175,7 @@ func (sw *selWeights) stage2Bound(f *[nFeat]int) float64 {
 		if stage1[j] {
 			continue
 		}
-		if j == fWage || j == fWageStart {
+		if j == fWage || j == fWagePrev {
 			m := math.Inf(-1)
 			for _, v := range sw.logW[j] {
 				m = math.Max(m, v)
@@ -264,7 +273,9 @@ func (s *sim) starterDraw() {
 // acceptedAt draws candidates until one is accepted on day d and returns
 // the number of population candidates drawn. With mix, each candidate is
 // a later starter (drawn by acceptedAt at a later-start day) with
-// probability laterP.
+// probability laterP. s.candStart is set to the accepted candidate's own
+// first start (the later starter's start day, NoStart for a population
+// candidate): the start the person would have had without starting on d.
 func (s *sim) acceptedAt(d panel.Day, mix bool) int {
 	r := s.r
 	sw := s.sel
@@ -275,12 +286,14 @@ func (s *sim) acceptedAt(d panel.Day, mix bool) int {
 			f, ok, m := s.laterCandidate(d)
 			n += m
 			if ok && r.Float64() < math.Exp(sw.stage(&f, true))*sw.accept2(&f) {
+				s.candStart = s.laterStart
 				return n
 			}
 			continue
 		}
 		n++
 		if s.candidate(d, last) {
+			s.candStart = NoStart
 			return n
 		}
 	}
@@ -289,7 +302,7 @@ func (s *sim) acceptedAt(d panel.Day, mix bool) int {
 // laterCandidate draws a later starter (start day by laterDay, selected
 // there by acceptedAt) as a candidate for a start on day d, and returns
 // its features at d (ok false if it is not eligible at d) and the number
-// of population candidates drawn. The later starter is drawn without the
+// of population candidates drawn; its start day is left in s.laterStart. The later starter is drawn without the
 // Confounding shift of U, so that U leaves a window starter's selection
 // untouched; s.u is restored (and p0 recomputed with it) before return.
 // The selection fit (TestFitSelection) draws its later-starter
@@ -297,7 +310,8 @@ func (s *sim) acceptedAt(d panel.Day, mix bool) int {
 func (s *sim) laterCandidate(d panel.Day) (f [nFeat]int, ok bool, n int) {
 	u := s.u
 	s.u -= s.o.Confounding
-	n = s.acceptedAt(s.laterDay(), false)
+	s.laterStart = s.laterDay()
+	n = s.acceptedAt(s.laterStart, false)
 	s.u = u
 	s.monthlyP(false)
 	f, ok = s.features(d)

@@ -136,21 +136,26 @@ func TestZeroEffectExact(t *testing.T) {
 	persons, cohorts := p.Starters(panel.DayFromDate(2012, 2, 1), panel.DayFromDate(2012, 7, 31))
 	require.NotEmpty(t, persons)
 	for _, name := range OutcomeNames {
-		att, err := p.TrueATT(name, persons, cohorts, 21)
-		require.NoError(t, err)
-		for m, v := range att {
-			if math.IsNaN(v) { // beyond the outcome's cut-off for everyone
-				require.Equal(t, Education, name)
-				continue
+		for _, cf := range []Counterfactual{NotInWindow, NeverStart} {
+			att, err := p.TrueATT(name, persons, cohorts, 21, cf)
+			require.NoError(t, err)
+			for m, v := range att {
+				if math.IsNaN(v) { // beyond the outcome's cut-off for everyone
+					require.Equal(t, Education, name)
+					continue
+				}
+				require.Equal(t, 0.0, v, "%s %v month %d", name, cf, m)
 			}
-			require.Equal(t, 0.0, v, "%s month %d", name, m)
 		}
 	}
 }
 
-// TrueATT (re-simulated) equals the mean of the stored Y(1) - Y(0) at
-// the actual start months, is monotone in the depth of the effect, and
-// lies between the curve and zero.
+// TrueATT (re-simulated) with NeverStart equals the mean of the stored
+// Y(1) - Y(0) at the actual start months, is monotone in the depth of the
+// effect, and lies between the curve and zero. With NotInWindow it equals
+// NeverStart before August 2012 (no later start yet), and from then on it
+// is at least as large, since a negative effect of a later start can only
+// lower the counterfactual outcome, and larger somewhere.
 func TestTrueATT(t *testing.T) {
 	const H = 24
 	deep := gen(t, Options{Scale: 0.02, Seed: 3, ControlFraction: 0.05, Effect: LockIn(-0.10, 6, 6)})
@@ -160,8 +165,21 @@ func TestTrueATT(t *testing.T) {
 	require.Equal(t, persons, p2, "the effect does not change who starts")
 	require.Equal(t, cohorts, c2)
 	for k, name := range OutcomeNames {
-		att, err := deep.TrueATT(name, persons, cohorts, H)
+		att, err := deep.TrueATT(name, persons, cohorts, H, NeverStart)
 		require.NoError(t, err)
+		win, err := deep.TrueATT(name, persons, cohorts, H, NotInWindow)
+		require.NoError(t, err)
+		require.Equal(t, att[0], win[0], "%s: month 0 lies before any later start", name)
+		var sumWin, sumNever float64
+		for m := range att {
+			if !math.IsNaN(att[m]) {
+				require.GreaterOrEqual(t, win[m], att[m]-1e-12, "%s month %d", name, m)
+				sumWin, sumNever = sumWin+win[m], sumNever+att[m]
+			}
+		}
+		if name == Employed {
+			assert.Greater(t, sumWin, sumNever+0.01, "later starters among the counterfactuals lower Y(0)")
+		}
 		// Stored bits: observed minus untreated.
 		obs, un := &deep.Register.Outcomes[k], &deep.Untreated[k]
 		for m := 0; m <= H; m++ {
@@ -187,7 +205,7 @@ func TestTrueATT(t *testing.T) {
 			}
 			require.InDelta(t, float64(sum)/float64(n), att[m], 1e-12, "%s month %d", name, m)
 		}
-		attFlat, err := flat.TrueATT(name, persons, cohorts, H)
+		attFlat, err := flat.TrueATT(name, persons, cohorts, H, NeverStart)
 		require.NoError(t, err)
 		for m := 0; m <= H; m++ {
 			if math.IsNaN(att[m]) {
@@ -211,16 +229,18 @@ func TestTrueATT(t *testing.T) {
 	for j := range cohorts {
 		later[j] = cohorts[j] + 3
 	}
-	att, err := deep.TrueATT(Employed, persons, later, 2)
+	att, err := deep.TrueATT(Employed, persons, later, 2, NeverStart)
 	require.NoError(t, err)
 	assert.Negative(t, att[0])
 	// Errors.
-	_, err = deep.TrueATT("wage", persons, cohorts, 3)
+	_, err = deep.TrueATT("wage", persons, cohorts, 3, NotInWindow)
 	assert.ErrorContains(t, err, "unknown outcome")
-	_, err = deep.TrueATT(Employed, persons, cohorts[:1], 3)
+	_, err = deep.TrueATT(Employed, persons, cohorts[:1], 3, NotInWindow)
 	assert.ErrorContains(t, err, "cohorts")
-	_, err = deep.TrueATT(Employed, []int32{-1}, cohorts[:1], 3)
+	_, err = deep.TrueATT(Employed, []int32{-1}, cohorts[:1], 3, NotInWindow)
 	assert.ErrorContains(t, err, "out of range")
+	_, err = deep.TrueATT(Employed, persons, cohorts, 3, Counterfactual(7))
+	assert.ErrorContains(t, err, "counterfactual")
 }
 
 // The number treated in the window scales with Scale: binomial counts

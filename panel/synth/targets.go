@@ -61,9 +61,13 @@ var (
 	tgtTreatedSupportMean = 2.8
 	tgtTreatedWage        = []float64{27.9, 29.5, 18.7, 13.4, 7.9, 2.6}
 	tgtTreatedWageMean    = 13.7
-	tgtTreatedWageStart   = 16.0
-	tgtTreatedAgeMean     = 32.9
-	tgtTreatedAgeMedian   = 30.0
+	// The report's wage income in the start month (16 %), the generator's
+	// target for wage income in the month before the start month (the
+	// start month carries the programme's effect; see the selection
+	// features).
+	tgtTreatedWagePrev  = 16.0
+	tgtTreatedAgeMean   = 32.9
+	tgtTreatedAgeMedian = 30.0
 )
 
 // Population ("pop" and "pub").

@@ -8,26 +8,58 @@ import (
 	"github.com/psmeval/psmeval/panel"
 )
 
+// Counterfactual selects the untreated outcome Y(0) that TrueATT
+// compares the treated outcome with.
+type Counterfactual int
+
+const (
+	// NotInWindow is the SFI design's estimand: Y(0) is the outcome had
+	// the person not started a spell in the SFI window (1 Feb – 31 Jul
+	// 2012), free to start later, as the design's controls are. A window
+	// starter is drawn from the window's potential controls (never-starters
+	// and later starters, selected on its features at the start day; see
+	// the package documentation), so its Y(0) is the outcome of that
+	// candidate: treated from the candidate's own later start when it was
+	// a later starter, never treated otherwise, with the same random draws
+	// (common random numbers). A person whose first start is outside the
+	// window keeps it; a person who never starts stays untreated.
+	NotInWindow Counterfactual = iota
+	// NeverStart: Y(0) is the outcome had the person never started a
+	// spell (Population.Untreated). It differs from NotInWindow by the
+	// effect of the later starts that the window's counterfactual allows.
+	NeverStart
+)
+
+// String returns "not in window" or "never start".
+func (c Counterfactual) String() string {
+	switch c {
+	case NotInWindow:
+		return "not in window"
+	case NeverStart:
+		return "never start"
+	}
+	return fmt.Sprintf("Counterfactual(%d)", int(c))
+}
+
 // TrueATT returns the true average effect on the persons given of
 // starting a mentor spell in the given calendar months (their cohorts):
 // for event months m = 0..H, the mean over the persons observed at
 // cohort+m of Y_i(1)(cohort_i+m) − Y_i(0)(cohort_i+m), where Y(1) is the
-// outcome had person i first started in cohort_i and Y(0) had the person
-// never started. Both come from the same random draws (the person is
-// re-simulated from its streams), so the result is exact, not estimated;
-// it is exactly 0 when Options.Effect is zero. Months beyond the
-// outcome's cut-off are left out of the mean; a month no person is
-// observed in is NaN. persons are indices into Register.IDs.
+// outcome had person i first started in cohort_i and Y(0) the outcome
+// selected by cf (NotInWindow, the design's estimand, or NeverStart).
+// Both come from the same random draws (the person is re-simulated from
+// its streams), so the result is exact, not estimated; it is exactly 0
+// when Options.Effect is zero. Months beyond the outcome's cut-off are
+// left out of the mean; a month no person is observed in is NaN. persons
+// are indices into Register.IDs.
 //
 // With cohort_i equal to the month of FirstStart[i], Y(1) is the
-// person's observed outcome and Y(0) its Untreated outcome. Note that
-// this is the effect of starting versus never starting; the SFI design
-// compares starting in the window with not starting in it (controls may
-// start later), whose estimand differs when later starters are affected.
+// person's observed outcome; with NeverStart, Y(0) is its Untreated
+// outcome.
 //
 // Cost: one person simulation (a few microseconds) per person, on
 // Options.Workers goroutines; the result does not depend on Workers.
-func (p *Population) TrueATT(outcome string, persons []int32, cohort []panel.Month, H int) ([]float64, error) {
+func (p *Population) TrueATT(outcome string, persons []int32, cohort []panel.Month, H int, cf Counterfactual) ([]float64, error) {
 	k := -1
 	for i, n := range OutcomeNames {
 		if n == outcome {
@@ -42,6 +74,9 @@ func (p *Population) TrueATT(outcome string, persons []int32, cohort []panel.Mon
 	}
 	if H < 0 {
 		return nil, fmt.Errorf("synth: TrueATT: horizon H = %d must be >= 0", H)
+	}
+	if cf != NotInWindow && cf != NeverStart {
+		return nil, fmt.Errorf("synth: TrueATT: unknown counterfactual %d", int(cf))
 	}
 	if len(p.gen) != p.Register.N() {
 		return nil, fmt.Errorf("synth: TrueATT needs a Population made by Generate")
@@ -63,7 +98,11 @@ func (p *Population) TrueATT(outcome string, persons []int32, cohort []panel.Mon
 			s.simulate(int(p.gen[persons[j]]))
 			sm := int(cohort[j] - OutcomeFirstMonth)
 			y1 := s.outcomes(sm, &o.Effect)
-			y0 := s.outcomes(-1, &o.Effect)
+			y0sm := -1
+			if cf == NotInWindow {
+				y0sm = s.startWithoutWindow()
+			}
+			y0 := s.outcomes(y0sm, &o.Effect)
 			for m := 0; m <= H; m++ {
 				t := sm + m
 				if t < 0 || t >= outcomeMonths[k] {
@@ -97,4 +136,18 @@ func (p *Population) TrueATT(outcome string, persons []int32, cohort []panel.Mon
 		}
 	}
 	return out, nil
+}
+
+// startWithoutWindow returns the outcome month of the simulated person's
+// first start had it not started in the SFI window, -1 for none (see
+// NotInWindow).
+func (s *sim) startWithoutWindow() int {
+	d := s.start
+	if d >= windowFirst && d <= windowLast {
+		d = s.candStart
+	}
+	if d == NoStart {
+		return -1
+	}
+	return int(panel.MonthOf(d) - OutcomeFirstMonth)
 }

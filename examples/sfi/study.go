@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/psmeval/psmeval/estimate"
+)
+
+// studyMonths are the event months whose coverage the study reports.
+var studyMonths = [4]int{0, 3, 6, 12}
+
+func percentile(b estimate.Bounds) estimate.Interval { return b.Percentile }
+func normal(b estimate.Bounds) estimate.Interval     { return b.Normal }
+
+// coverage counts intervals covering the truth.
+type coverage struct {
+	acc, accN int    // accumulated effect at the horizon
+	mon, monN int    // monthly, months 0..H pooled
+	at        [4]int // at studyMonths (n = replications)
+	width     float64
+}
+
+// truthStats accumulates, for one outcome over the replications of a
+// study, how the estimates of the whole sample compare with the
+// synthetic truth of the design's estimand.
+type truthStats struct {
+	n         int     // replications
+	h         int     // horizon (the last replication's)
+	err, err2 float64 // sum and sum of squares of the accumulated error at H
+	errNever  float64 // sum of the accumulated error against the never-start truth
+	truth     float64 // sum of the accumulated truth at H
+	cover     []coverage
+}
+
+func (t *truthStats) add(a *analysis, outcome string) error {
+	se := a.effects.Find(outcome, "", "")
+	if se == nil || se.TruthAccumulated == nil {
+		return fmt.Errorf("no estimate with truth for %s", outcome)
+	}
+	H := len(se.Effects) - 1
+	t.n++
+	t.h = H
+	e := se.Effects[H].Accumulated - se.TruthAccumulated[H]
+	t.err += e
+	t.err2 += e * e
+	t.errNever += se.Effects[H].Accumulated - a.truthNever[outcome].accumulated[H]
+	t.truth += se.TruthAccumulated[H]
+	if t.cover == nil {
+		t.cover = make([]coverage, len(intervalOrder))
+	}
+	for k, key := range intervalOrder {
+		me := intervalMethods[key]
+		res := me.result(a)
+		if res == nil {
+			continue
+		}
+		ms := res.Find(outcome, "", "")
+		if ms == nil || ms.Monthly == nil {
+			continue
+		}
+		c := &t.cover[k]
+		iv := me.interval(ms.Accumulated[H])
+		c.accN++
+		if iv.Contains(se.TruthAccumulated[H]) {
+			c.acc++
+		}
+		for m := 0; m <= H; m++ {
+			iv := me.interval(ms.Monthly[m])
+			in := iv.Contains(se.Truth[m])
+			c.monN++
+			c.width += iv.Hi - iv.Lo
+			if in {
+				c.mon++
+			}
+			for j, sm := range studyMonths {
+				if m == sm && in {
+					c.at[j]++
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// mcSE is the Monte Carlo standard error of the mean accumulated error.
+func (t *truthStats) mcSE() float64 {
+	n := float64(t.n)
+	if t.n < 2 {
+		return math.NaN()
+	}
+	mean := t.err / n
+	return math.Sqrt((t.err2/n - mean*mean) * n / (n - 1) / n)
+}
+
+func pct(k, n int) float64 { return 100 * float64(k) / float64(max(n, 1)) }
+
+// study runs the whole analysis (generation, panel, logit, matching,
+// effects, truth) for c.study seeds c.seed, c.seed+1, ... with every
+// interval method of -interval (-bootstrap replicates each), and
+// prints, per outcome, the mean error of the accumulated effect at the
+// horizon against the true effect of the design's estimand with its Monte
+// Carlo standard error, and the coverage of each method's intervals. It
+// writes no files. Progress goes to logw, one line per replication.
+func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStats, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if c.data != "" {
+		return nil, fmt.Errorf("-study needs the synthetic population (its truth); it cannot be used with -data")
+	}
+	if c.bootstrap == 0 {
+		return nil, fmt.Errorf("-study compares bootstrap intervals: -bootstrap must be at least 2")
+	}
+	stats := make([]*truthStats, len(outcomeInfo))
+	for k := range stats {
+		stats[k] = &truthStats{}
+	}
+	for i := 0; i < c.study; i++ {
+		cr := *c
+		cr.seed = c.seed + uint64(i)
+		a := &analysis{cfg: &cr, watch: &stopwatch{log: io.Discard}}
+		if err := a.load(ctx, io.Discard); err != nil {
+			return nil, err
+		}
+		if err := a.buildPanel(ctx, io.Discard); err != nil {
+			return nil, err
+		}
+		if err := a.fitAndMatch(ctx); err != nil {
+			return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
+		}
+		if err := a.estimate(ctx, io.Discard); err != nil {
+			return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
+		}
+		var err error
+		a.otsuRai, err = estimate.OtsuRai(ctx, a.sample, a.scores, &estimate.OtsuRaiOptions{
+			Replicates: cr.bootstrap, Seed: cr.seed, Workers: cr.workers, Match: estimate.MatchRule{Strata: a.strata}})
+		if err != nil {
+			return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
+		}
+		for k, oi := range outcomeInfo {
+			if err := stats[k].add(a, oi.name); err != nil {
+				return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
+			}
+		}
+		fmt.Fprintf(logw, "study: replication %d of %d (seed %d) done\n", i+1, c.study, cr.seed)
+	}
+	printStudy(stdout, c, stats)
+	return stats, nil
+}
+
+func printStudy(w io.Writer, c *config, stats []*truthStats) {
+	fmt.Fprintf(w, "Truth recovery over %d seeds (%d..%d): scale %g, scenario %s, effect %g, %d replicates per interval method\n\n",
+		c.study, c.seed, c.seed+uint64(c.study)-1, c.scale, c.scenario, c.effect, c.bootstrap)
+	fmt.Fprintf(w, "Accumulated effect at the horizon H: mean truth (the design's estimand), mean error (its Monte Carlo SE), t, and the mean error against the never-start truth\n\n")
+	fmt.Fprintf(w, "| outcome | H | mean truth | mean error (MC SE) | t | error vs never-start |\n|---|---:|---:|---:|---:|---:|\n")
+	for k, t := range stats {
+		n := float64(t.n)
+		mean := t.err / n
+		fmt.Fprintf(w, "| %s | %d | %+.3f | %+.3f (%.3f) | %+.1f | %+.3f |\n",
+			outcomeInfo[k].short, t.h, t.truth/n, mean, t.mcSE(), mean/t.mcSE(), t.errNever/n)
+	}
+	fmt.Fprintf(w, "\nCoverage of nominal 95 %% intervals (percent; monthly pooled over months 0..H; Monte Carlo SE about %.1f points at 95 %% for one month)\n\n",
+		100*math.Sqrt(0.95*0.05/float64(max(c.study, 1))))
+	fmt.Fprintf(w, "| outcome | method | accumulated | monthly | month 0 | 3 | 6 | 12 | mean monthly width (pp) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for k, t := range stats {
+		for j, key := range intervalOrder {
+			cv := t.cover[j]
+			fmt.Fprintf(w, "| %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f | %.0f | %.2f |\n", outcomeInfo[k].short, key,
+				pct(cv.acc, cv.accN), pct(cv.mon, cv.monN),
+				pct(cv.at[0], cv.accN), pct(cv.at[1], cv.accN), pct(cv.at[2], cv.accN), pct(cv.at[3], cv.accN),
+				100*cv.width/float64(max(cv.monN, 1)))
+		}
+	}
+}
