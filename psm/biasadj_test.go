@@ -244,3 +244,34 @@ func TestBiasAdjustEvaluatorReuse(t *testing.T) {
 		assert.Equal(t, want, got, "outcome %d", k)
 	}
 }
+
+// A covariate that no matched control has (a dummy held by treated units
+// only) makes the regression singular: Match's ridge is added, the
+// covariate's slope is exactly 0, and the other slopes are those without
+// the covariate, shrunk by the ridge (relative change below 1e-6 here,
+// where the ridge is about 1e-8 of the Gram matrix). The R parity of this
+// case is synth_ridge_rare_* in TestBiasAdjustedATTAgainstRMatching.
+func TestBiasAdjustedATTSingular(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	tr, co, yt, yc, zt, zc := synthBiasAdjust(rng, 80, 400)
+	m, err := Match(tr, co, &MatchOptions{K: 2})
+	require.NoError(t, err)
+	base, err := BiasAdjustedATT(yt, yc, zt, zc, m, nil)
+	require.NoError(t, err)
+	require.Zero(t, base.Ridge)
+	zt3, zc3 := mat.NewDense(80, 3, nil), mat.NewDense(400, 3, nil)
+	zt3.Augment(zt, mat.NewDense(80, 1, nil))
+	zc3.Augment(zc, mat.NewDense(400, 1, nil))
+	for i := 0; i < 80; i += 7 {
+		zt3.Set(i, 2, 1)
+	}
+	r, err := BiasAdjustedATT(yt, yc, zt3, zc3, m, nil)
+	require.NoError(t, err)
+	assert.Greater(t, r.Ridge, 0.0)
+	assert.False(t, r.PseudoInverse)
+	assert.Equal(t, 0.0, r.Coef[2], "slope of the covariate no control has")
+	relClose(t, base.Coef[0], r.Coef[0], 1e-6, "slope 0")
+	relClose(t, base.Coef[1], r.Coef[1], 1e-6, "slope 1")
+	relClose(t, base.ATT, r.ATT, 1e-6, "ATT")
+	relClose(t, base.SE, r.SE, 1e-6, "SE")
+}

@@ -65,9 +65,13 @@ datasets$lalonde_matchit <- list(
 data(GerberGreenImai, package = "Matching")
 d <- GerberGreenImai
 d$tr <- d$PHN.C1
-covs <- c("PERSONS", "VOTE961", "NEW", "MAJORPTY", "AGE", "WARD", "AGE2")
+d$VOTE96_1 <- d$VOTE96.1
+covs <- c("PERSONS", "VOTE96_1", "NEW", "MAJORPTY", "AGE", "AGE2")
+# ward dummies (ward 2 the reference) for a Z with many columns
+wards <- paste0("WARD", levels(d$WARD)[-1])
+for (k in seq_along(wards)) d[[wards[k]]] <- as.numeric(d$WARD == levels(d$WARD)[k + 1])
 datasets$gerbergreen <- list(
-  data = prepare(d[, c("tr", covs, "VOTED98")], covs, "gerbergreen"),
+  data = prepare(d[, c("tr", covs, wards, "VOTED98")], covs, "gerbergreen"),
   z = covs)
 
 # ---- synthetic: continuous and binary outcome, and singular Z ----------------
@@ -82,9 +86,11 @@ tr <- rbinom(n, 1, plogis(-1.2 + 0.8 * x1 + 0.5 * x2 - 0.6 * x3))
 rare <- ifelse(tr == 1, rbinom(n, 1, 0.1), 0)
 x1x2 <- 2 * x1                          # collinear with x1 (exactly, in doubles)
 big <- x1 * 1e8                         # huge scale: the ridged system stays singular
+x3e5 <- x3 * 1e-5                       # small scale: the ridge is added
 y <- 1 + 0.7 * tr + x1 + 0.5 * x2 - x3 + 0.8 * rare + rnorm(n)
 yb <- rbinom(n, 1, plogis(-0.3 + 0.4 * tr + 0.6 * x1 - 0.5 * x3))
-d <- data.frame(tr = tr, x1 = x1, x2 = x2, x3 = x3, rare = rare, x1x2 = x1x2, big = big, y = y, yb = yb)
+d <- data.frame(tr = tr, x1 = x1, x2 = x2, x3 = x3, rare = rare, x1x2 = x1x2, big = big, x3e5 = x3e5,
+                y = y, yb = yb)
 datasets$synth <- list(data = prepare(d, c("x1", "x2", "x3"), "synth"), z = c("x1", "x2", "x3"))
 
 cases <- list(
@@ -97,6 +103,8 @@ cases <- list(
   list(name = "lalonde_matchit_employed_k2", data = "lalonde_matchit", y = "employed78", M = 2),
   list(name = "gerbergreen_voted_k1", data = "gerbergreen", y = "VOTED98", M = 1),
   list(name = "gerbergreen_voted_k2", data = "gerbergreen", y = "VOTED98", M = 2),
+  list(name = "gerbergreen_voted_k1_wards", data = "gerbergreen", y = "VOTED98", M = 1,
+       z = c(covs, wards)),
   list(name = "synth_y_k1", data = "synth", y = "y", M = 1),
   list(name = "synth_y_k2", data = "synth", y = "y", M = 2),
   list(name = "synth_yb_k2", data = "synth", y = "yb", M = 2),
@@ -104,6 +112,10 @@ cases <- list(
   list(name = "synth_ridge_rare_k1", data = "synth", y = "y", M = 1, z = c("x1", "x2", "x3", "rare")),
   list(name = "synth_ridge_rare_k2", data = "synth", y = "yb", M = 2, z = c("x1", "x2", "x3", "rare")),
   list(name = "synth_ridge_collinear_k1", data = "synth", y = "y", M = 1, z = c("x1", "x2", "x1x2")),
+  # not singular but on a small scale: the smallest eigenvalue is below
+  # the tolerance, so the ridge is added and shrinks the slope of x3e5
+  list(name = "synth_ridge_smallscale_k1", data = "synth", y = "y", M = 1, z = c("x1", "x2", "x3e5")),
+  list(name = "synth_ridge_smallscale_k2", data = "synth", y = "y", M = 2, z = c("x1", "x2", "x3e5", "rare")),
   # singular even with the ridge: generalized inverse
   list(name = "synth_ginv_k1", data = "synth", y = "y", M = 1, z = c("big", "x2", "rare"))
 )
@@ -125,14 +137,23 @@ for (cs in cases) {
       invokeRestart("muffleWarning")
     })
   secs <- proc.time()[["elapsed"]] - t0
+  # the ridge RmatchLoop adds to the adjustment regression (its code,
+  # with Kcount from the returned matches): 0 when not singular
+  Kcount <- tapply(r$weights, factor(r$index.control, levels = seq_len(nrow(d))), sum)
+  Kcount[is.na(Kcount)] <- 0
+  Kcount <- as.vector(Kcount)
+  ZZc <- cbind(1, as.matrix(d[, z]))
+  xw <- ZZc * sqrt((1 - d$tr) * Kcount)
+  min.eig <- min(eigen(t(xw) %*% xw, only.values = TRUE)$values)
+  ridge <- if (min.eig <= sqrt(.Machine$double.eps)) sqrt(.Machine$double.eps) * max(apply(xw, 2, sd)) else 0
   out[[cs$name]] <- list(
     data = cs$data, y = cs$y, z = z, M = cs$M,
     caliper = if (is.null(caliper)) 0 else caliper,
     est = unname(r$est[1, 1]), se = unname(r$se), est_noadj = unname(r$est.noadj),
     se_standard = unname(r$se.standard), wnobs = r$wnobs, ndrops = r$ndrops,
-    warnings = warns, seconds = secs)
-  cat(sprintf("%-34s est %.10g se %.8g noadj %.10g %s\n", cs$name, r$est, r$se, r$est.noadj,
-              paste(warns, collapse = "; ")))
+    min_eigen = min.eig, ridge = ridge, warnings = I(warns), seconds = secs)
+  cat(sprintf("%-34s est %.10g se %.8g noadj %.10g ridge %.3g %s\n", cs$name, r$est, r$se,
+              r$est.noadj, ridge, paste(warns, collapse = "; ")))
 }
 
 ref <- list(
