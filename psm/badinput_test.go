@@ -183,6 +183,11 @@ func TestBadInputPSM(t *testing.T) {
 			ErrBadOption, "", "zControl", -1, "2 columns, zTreated has 1"},
 		{"BiasAdjustedATT nil Z", biasAdj([]float64{1, 2}, nil, mat.NewDense(3, 1, nil), m, nil),
 			ErrBadOption, "", "Z", -1, "zTreated and zControl are required"},
+		{"BiasAdjustedATT typed nil zControl", func() error {
+			var zc *mat.Dense
+			_, err := BiasAdjustedATT([]float64{1, 2}, []float64{1, 2, 3}, mat.NewDense(2, 1, nil), zc, m, nil)
+			return err
+		}, ErrBadOption, "", "Z", -1, "zTreated and zControl are required"},
 		{"BiasAdjustedATT names", biasAdj([]float64{1, 2}, mat.NewDense(2, 1, nil), mat.NewDense(3, 1, nil), m, &BiasAdjustOptions{Names: []string{"a", "b"}}),
 			ErrBadOption, "", "Names", -1, "2 names for 1 columns of Z"},
 		{"BiasAdjustedATT NaN treated covariate", biasAdj([]float64{1, 2}, mat.NewDense(2, 2, []float64{0, 0, 0, math.NaN()}), mat.NewDense(3, 2, nil), m, &BiasAdjustOptions{Names: []string{"age", "re74"}}),

@@ -33,9 +33,12 @@ type BiasAdjustOptions struct {
 // BiasAdjustResult is the bias-corrected ATT and its standard error.
 type BiasAdjustResult struct {
 	// ATTResult holds the bias-corrected estimate in ATT and its
-	// Abadie–Imbens standard errors in SE and SEStandard. TreatedMean is
-	// the weighted mean outcome of the matched treated and ControlMean =
-	// TreatedMean - ATT, the adjusted mean of their matched controls.
+	// Abadie–Imbens standard error in SE (R's se with BiasAdjust).
+	// SEStandard is the naive standard error of the adjusted pairs (R's
+	// se.standard is that of the unadjusted pairs, ATT's SEStandard).
+	// TreatedMean is the weighted mean outcome of the matched treated and
+	// ControlMean = TreatedMean - ATT, the adjusted mean of their matched
+	// controls.
 	ATTResult
 	// Unadjusted is the plain matching estimate (ATT's ATT).
 	Unadjusted float64
@@ -109,12 +112,15 @@ func BiasAdjustedATT(yTreated, yControl []float64, zTreated, zControl mat.Matrix
 // ATTEvaluator's call. Not safe for concurrent use; m, zTreated and
 // zControl must not change while it is in use.
 type BiasAdjustEvaluator struct {
-	m         *Matching
-	att       *ATTEvaluator
-	p         int
-	zt, zc    mat.Matrix
-	ctrl      []int32   // controls with K_j > 0, ascending
-	sk        []float64 // sqrt(K_j / w_j) per ctrl entry (the row weight)
+	m   *Matching
+	att *ATTEvaluator
+	p   int
+	// ctrl lists the controls with K_j > 0 (ascending), zc their
+	// covariate rows (len(ctrl) × p) and sk the row weights sqrt(K_j/w_j);
+	// zt holds the rows of the matched treated (len(treated) × p).
+	ctrl      []int32
+	zc, zt    []float64
+	sk        []float64
 	ginv      *mat.Dense
 	ridge     float64
 	pinv      bool
@@ -145,7 +151,7 @@ func NewBiasAdjustEvaluator(zTreated, zControl mat.Matrix, m *Matching, opts *Bi
 	if m == nil || m.ix == nil {
 		return nil, optionError("m", "nil or empty Matching")
 	}
-	if zTreated == nil || zControl == nil {
+	if isNilZ(zTreated) || isNilZ(zControl) {
 		return nil, optionError("Z", "zTreated and zControl are required")
 	}
 	T, n := len(m.Matched), m.ix.n
@@ -170,7 +176,7 @@ func NewBiasAdjustEvaluator(zTreated, zControl mat.Matrix, m *Matching, opts *Bi
 	if m.NMatched == 0 {
 		return nil, ErrNoMatch
 	}
-	e := &BiasAdjustEvaluator{m: m, att: att, p: p, zt: zTreated, zc: zControl, names: o.Names, tolerance: o.Tolerance}
+	e := &BiasAdjustEvaluator{m: m, att: att, p: p, names: o.Names, tolerance: o.Tolerance}
 	var n1 float64
 	for i, ok := range m.Matched {
 		if ok {
@@ -185,6 +191,7 @@ func NewBiasAdjustEvaluator(zTreated, zControl mat.Matrix, m *Matching, opts *Bi
 		if err := e.checkRow("zTreated", zTreated, i); err != nil {
 			return nil, err
 		}
+		e.zt = appendZRow(e.zt, zTreated, i, p)
 	}
 	K := e.matchCounts()
 	for j, k := range K {
@@ -194,6 +201,7 @@ func NewBiasAdjustEvaluator(zTreated, zControl mat.Matrix, m *Matching, opts *Bi
 			}
 			e.ctrl = append(e.ctrl, int32(j))
 			e.sk = append(e.sk, math.Sqrt(k/m.controlWeight(j)))
+			e.zc = appendZRow(e.zc, zControl, j, p)
 		}
 	}
 	e.xw = make([]float64, p+1)
@@ -206,6 +214,22 @@ func NewBiasAdjustEvaluator(zTreated, zControl mat.Matrix, m *Matching, opts *Bi
 	}
 	e.prepareInverse()
 	return e, nil
+}
+
+// isNilZ reports whether z is nil or a nil *mat.Dense.
+func isNilZ(z mat.Matrix) bool {
+	if d, ok := z.(*mat.Dense); ok {
+		return d == nil
+	}
+	return z == nil
+}
+
+// appendZRow appends row i of z (p columns) to dst.
+func appendZRow(dst []float64, z mat.Matrix, i, p int) []float64 {
+	for k := 0; k < p; k++ {
+		dst = append(dst, z.At(i, k))
+	}
+	return dst
 }
 
 // controlWeight returns the frequency weight of control j (1 without weights).
@@ -253,34 +277,20 @@ func (e *BiasAdjustEvaluator) matchCounts() []float64 {
 		}
 		return K
 	}
-	acc := make([]float64, len(ix.bstart)-1) // sum of t_i/W_i over the sets covering a block
-	// difference array over block ranges: O(T + blocks)
-	diff := make([]float64, len(acc)+1)
+	// sum of t_i/W_i over the sets covering each block, then per control
+	acc := make([]float64, len(ix.bstart)-1)
 	for _, i := range e.treated {
 		f := m.MatchedWeight[i] / m.SetWeight[i]
-		diff[m.BlockLo[i]] += f
-		diff[m.BlockHi[i]] -= f
+		for b := m.BlockLo[i]; b < m.BlockHi[i]; b++ {
+			acc[b] += f
+		}
 	}
-	var run float64
-	for b := range acc {
-		run += diff[b]
-		acc[b] = run
-	}
-	// the running sum is exact only up to rounding; a block outside every
-	// set must get 0 exactly
-	cover := make([]int32, len(acc)+1)
-	for _, i := range e.treated {
-		cover[m.BlockLo[i]]++
-		cover[m.BlockHi[i]]--
-	}
-	var c int32
-	for b := range acc {
-		c += cover[b]
-		if c == 0 {
+	for b, a := range acc {
+		if a == 0 {
 			continue
 		}
 		for _, j := range ix.order[ix.bstart[b]:ix.bstart[b+1]] {
-			K[j] = m.controlWeight(int(j)) * acc[b]
+			K[j] = m.controlWeight(int(j)) * a
 		}
 	}
 	return K
@@ -296,7 +306,7 @@ func (e *BiasAdjustEvaluator) prepareInverse() {
 	var rows float64 // rows of X with positive K (copies)
 	for c, j := range e.ctrl {
 		w := m.controlWeight(int(j))
-		e.row(e.xw, e.zc, int(j), e.sk[c])
+		e.row(e.xw, c)
 		for a := 0; a < q; a++ {
 			for b := a; b < q; b++ {
 				G.SetSym(a, b, G.At(a, b)+w*e.xw[a]*e.xw[b])
@@ -320,7 +330,7 @@ func (e *BiasAdjustEvaluator) prepareInverse() {
 			var dev float64
 			for c, j := range e.ctrl {
 				w := m.controlWeight(int(j))
-				e.row(e.xw, e.zc, int(j), e.sk[c])
+				e.row(e.xw, c)
 				d := e.xw[a] - mean
 				dev += w * d * d
 			}
@@ -363,11 +373,13 @@ func (e *BiasAdjustEvaluator) units() float64 {
 	return N
 }
 
-// row sets dst to s·(1, z_j).
-func (e *BiasAdjustEvaluator) row(dst []float64, z mat.Matrix, j int, s float64) {
+// row sets dst to the row of X of matched control ctrl[c],
+// sqrt(K_j/w_j)·(1, z_j).
+func (e *BiasAdjustEvaluator) row(dst []float64, c int) {
+	s := e.sk[c]
 	dst[0] = s
-	for k := 0; k < e.p; k++ {
-		dst[k+1] = z.At(j, k) * s
+	for k, z := range e.zc[c*e.p : (c+1)*e.p] {
+		dst[k+1] = z * s
 	}
 }
 
@@ -445,7 +457,7 @@ func (e *BiasAdjustEvaluator) ATT(yTreated, yControl []float64) (BiasAdjustResul
 	clear(e.b)
 	for c, j := range e.ctrl {
 		w := m.controlWeight(int(j))
-		e.row(e.xw, e.zc, int(j), e.sk[c])
+		e.row(e.xw, c)
 		ys := yControl[j] * e.sk[c]
 		for a := 0; a < q; a++ {
 			e.b[a] += w * e.xw[a] * ys
@@ -462,11 +474,12 @@ func (e *BiasAdjustEvaluator) ATT(yTreated, yControl []float64) (BiasAdjustResul
 	for i := range e.yt {
 		e.yt[i] = math.NaN()
 	}
-	for _, i := range e.treated {
-		e.yt[i] = yTreated[i] - e.dot(e.zt, i, slope)
+	p := e.p
+	for r, i := range e.treated {
+		e.yt[i] = yTreated[i] - dotZ(e.zt[r*p:(r+1)*p], slope)
 	}
-	for _, j := range e.ctrl {
-		e.yc[j] = yControl[j] - e.dot(e.zc, int(j), slope)
+	for c, j := range e.ctrl {
+		e.yc[j] = yControl[j] - dotZ(e.zc[c*p:(c+1)*p], slope)
 	}
 	adj, err := e.att.ATT(e.yt, e.yc)
 	if err != nil {
@@ -479,10 +492,10 @@ func (e *BiasAdjustEvaluator) ATT(yTreated, yControl []float64) (BiasAdjustResul
 	return r, nil
 }
 
-func (e *BiasAdjustEvaluator) dot(z mat.Matrix, i int, b []float64) float64 {
+func dotZ(z, b []float64) float64 {
 	var s float64
 	for k, v := range b {
-		s += z.At(i, k) * v
+		s += z[k] * v
 	}
 	return s
 }
