@@ -87,12 +87,25 @@ type BiasAdjustResult struct {
 // condition number below 2^-52, R's solve), its Moore–Penrose inverse is
 // used (MASS::ginv: singular values below sqrt(2^-52) times the largest
 // are dropped), where R warns "using generalized inverse". Ridge and
-// PseudoInverse report what happened. A Z column that is constant over
-// the matched controls (a dummy no matched control has) makes G
-// singular: its slope is 0 with the ridge, and the other slopes are
-// shrunk by the ridge as in R. Match turns the adjustment off with a
-// warning when there are fewer (weighted) matched treated than columns
-// of Z; BiasAdjustedATT returns an error naming "Z" instead.
+// PseudoInverse report what happened. The ridge is tiny against G for
+// covariates of moderate scale, so the result is then the minimum-norm
+// least-squares fit, not the fit without the offending columns: a column
+// that is 0 for every matched control (a dummy none of them has) gets
+// slope 0 and changes nothing, but a column constant at c != 0 over the
+// matched controls shares the intercept A of the fit without it, slope
+// c·A/(1+c^2), and so shifts the estimate by -sum_i t_i (z_i - c) c
+// A/(1+c^2) / N_1 when treated units have other values (R does the
+// same). Except for a zero column, G^-1 (computed explicitly, as R's
+// solve(G) %*% b does) has entries of order 1/ridge along the collinear
+// direction, so rounding is amplified and such a fit is fixed to about
+// 1e-5 relative only, in R as here (the tested collinear cases still
+// agree with R to 1e-9 because the arithmetic is the same, which is not
+// guaranteed in general). Collinear columns should be left out of Z. A
+// covariate on a small scale (|z| around 1e-4 or less) can make the
+// smallest eigenvalue fall below Tolerance without any collinearity; the
+// ridge then shrinks its slope, as in R. Match turns the adjustment off
+// with a warning when there are fewer (weighted) matched treated than
+// columns of Z; BiasAdjustedATT returns an error naming "Z" instead.
 //
 // Cost: one pass over the matched controls with p^2 work each, O(p^3)
 // for the (1+p)-square system, and ATT's cost; NewBiasAdjustEvaluator

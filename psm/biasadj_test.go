@@ -275,3 +275,47 @@ func TestBiasAdjustedATTSingular(t *testing.T) {
 	relClose(t, base.ATT, r.ATT, 1e-6, "ATT")
 	relClose(t, base.SE, r.SE, 1e-6, "SE")
 }
+
+// A covariate constant at c over the matched controls (collinear with the
+// intercept) gets, with Match's ridge, the minimum-norm fit: intercept
+// A/(1+c^2) and slope c·A/(1+c^2), A the intercept of the fit without
+// it, which shifts the estimate when treated units have other values.
+// Tolerance 1e-3 relative: G^-1 has entries of order 1/ridge along the
+// collinear direction, so rounding is amplified (to about 1e-5 relative
+// here; R computes the same way). The R parity of this case (c = 1) is
+// synth_ridge_constant_k1.
+func TestBiasAdjustedATTConstantColumn(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 1))
+	tr, co, yt, yc, zt, zc := synthBiasAdjust(rng, 80, 400)
+	m, err := Match(tr, co, &MatchOptions{K: 1})
+	require.NoError(t, err)
+	base, err := BiasAdjustedATT(yt, yc, zt, zc, m, nil)
+	require.NoError(t, err)
+	for _, tc := range []struct{ c, tol float64 }{{1, 1e-3}, {2, 1e-3}, {3, 1e-3}} {
+		c := tc.c
+		zt3, zc3 := mat.NewDense(80, 3, nil), mat.NewDense(400, 3, nil)
+		zt3.Augment(zt, mat.NewDense(80, 1, nil))
+		zc3.Augment(zc, mat.NewDense(400, 1, nil))
+		var shift float64
+		for i := 0; i < 80; i++ {
+			v := c
+			if i%3 == 0 {
+				v = 0
+			}
+			zt3.Set(i, 2, v)
+			shift += v - c
+		}
+		for j := 0; j < 400; j++ {
+			zc3.Set(j, 2, c)
+		}
+		r, err := BiasAdjustedATT(yt, yc, zt3, zc3, m, nil)
+		require.NoError(t, err)
+		assert.Greater(t, r.Ridge, 0.0)
+		A := base.Intercept
+		relClose(t, A/(1+c*c), r.Intercept, tc.tol, "c %v intercept", c)
+		relClose(t, c*A/(1+c*c), r.Coef[2], tc.tol, "c %v slope of the constant column", c)
+		relClose(t, base.Coef[0], r.Coef[0], 1e-6, "c %v slope 0", c)
+		relClose(t, base.ATT-shift*c*A/(1+c*c)/80, r.ATT, tc.tol, "c %v shifted ATT", c)
+		assert.Greater(t, math.Abs(r.ATT-base.ATT), 1e-3, "c %v: the shift is visible", c)
+	}
+}

@@ -89,8 +89,11 @@ big <- x1 * 1e8                         # huge scale: the ridged system stays si
 x3e5 <- x3 * 1e-5                       # small scale: the ridge is added
 y <- 1 + 0.7 * tr + x1 + 0.5 * x2 - x3 + 0.8 * rare + rnorm(n)
 yb <- rbinom(n, 1, plogis(-0.3 + 0.4 * tr + 0.6 * x1 - 0.5 * x3))
+# adult: 1 for every control, 0 or 1 for the treated (constant over the
+# matched controls: collinear with the intercept)
+adult <- ifelse(tr == 1, rbinom(n, 1, 0.7), 1)
 d <- data.frame(tr = tr, x1 = x1, x2 = x2, x3 = x3, rare = rare, x1x2 = x1x2, big = big, x3e5 = x3e5,
-                y = y, yb = yb)
+                adult = adult, y = y, yb = yb)
 datasets$synth <- list(data = prepare(d, c("x1", "x2", "x3"), "synth"), z = c("x1", "x2", "x3"))
 
 cases <- list(
@@ -112,6 +115,9 @@ cases <- list(
   list(name = "synth_ridge_rare_k1", data = "synth", y = "y", M = 1, z = c("x1", "x2", "x3", "rare")),
   list(name = "synth_ridge_rare_k2", data = "synth", y = "yb", M = 2, z = c("x1", "x2", "x3", "rare")),
   list(name = "synth_ridge_collinear_k1", data = "synth", y = "y", M = 1, z = c("x1", "x2", "x1x2")),
+  # a column constant (1) over the controls: the ridge fit is the
+  # minimum-norm one, not the fit without the column
+  list(name = "synth_ridge_constant_k1", data = "synth", y = "y", M = 1, z = c("x1", "x2", "x3", "adult")),
   # not singular but on a small scale: the smallest eigenvalue is below
   # the tolerance, so the ridge is added and shrinks the slope of x3e5
   list(name = "synth_ridge_smallscale_k1", data = "synth", y = "y", M = 1, z = c("x1", "x2", "x3e5")),
