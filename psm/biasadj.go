@@ -74,7 +74,9 @@ type BiasAdjustResult struct {
 // adjusted pairs y_i - y_j - (z_i - z_j)·b - ATT_BC and the individual
 // effects y_i - m_i - (z_i - m_z,i)·b (b held fixed). This is R
 // Matching::Match(Y, Tr, X, Z, estimand = "ATT", M, BiasAdjust = TRUE,
-// ties = TRUE, replace = TRUE)$est and $se (RmatchLoop in Matching.R).
+// ties = TRUE, replace = TRUE)$est and $se (RmatchLoop in Matching.R);
+// with frequency weights, R's on the data with each row copied w times
+// (as for ATT). See ATTOptions for treated units dropped by a caliper.
 //
 // The regression is computed as Match does: with X the N×(1+p) matrix
 // of rows sqrt(K_j)(1, z_j) (zero rows for the treated and the unused

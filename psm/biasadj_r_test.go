@@ -22,6 +22,7 @@ type biasAdjCase struct {
 	Y          string   `json:"y"`
 	Z          []string `json:"z"`
 	M          int      `json:"M"`
+	Weights    string   `json:"weights"` // frequency weights ("" = none; R got each row w times)
 	Caliper    float64  `json:"caliper"`
 	Est        float64  `json:"est"`
 	SE         float64  `json:"se"`
@@ -85,9 +86,11 @@ func (d *matchData) zSplit(cols []string) (zt, zc *mat.Dense) {
 // 1e-12, caliper) as run by testdata/biasadj/make_reference.R on
 // Matching's lalonde, MatchIt's lalonde, Matching's GerberGreenImai and
 // a synthetic data set (continuous and binary outcomes, K = 1 and 2, a
-// caliper, and singular Z: a dummy no control has, collinear columns, a
-// covariate on a 1e-5 scale, all with R's ridge, and a covariate on a
-// 1e8 scale where R falls back to the generalized inverse). R and
+// caliper, frequency weights (R given each row w times), and singular
+// Z: a dummy no control has, a column constant over the controls,
+// collinear columns, a covariate on a 1e-5 scale, all with R's ridge,
+// and a covariate on a 1e8 scale where R falls back to the generalized
+// inverse). R and
 // package versions are in reference.json. Tolerances: est and est.noadj
 // 1e-9 relative, se 1e-6 relative, R's ridge 1e-6 relative.
 func TestBiasAdjustedATTAgainstRMatching(t *testing.T) {
@@ -113,7 +116,11 @@ func TestBiasAdjustedATTAgainstRMatching(t *testing.T) {
 				data[c.Data] = d
 			}
 			pt, pc := d.split("score")
-			m, err := Match(pt, pc, &MatchOptions{K: c.M, Caliper: c.Caliper, TieRule: TieRMatching, TieTolerance: 1e-12})
+			o := &MatchOptions{K: c.M, Caliper: c.Caliper, TieRule: TieRMatching, TieTolerance: 1e-12}
+			if c.Weights != "" {
+				o.TreatedWeights, o.ControlWeights = d.split(c.Weights)
+			}
+			m, err := Match(pt, pc, o)
 			require.NoError(t, err)
 			yt, yc := d.split(c.Y)
 			zt, zc := d.zSplit(c.Z)

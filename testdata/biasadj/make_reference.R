@@ -92,8 +92,10 @@ yb <- rbinom(n, 1, plogis(-0.3 + 0.4 * tr + 0.6 * x1 - 0.5 * x3))
 # adult: 1 for every control, 0 or 1 for the treated (constant over the
 # matched controls: collinear with the intercept)
 adult <- ifelse(tr == 1, rbinom(n, 1, 0.7), 1)
+# frequency weights (0 = absent); R gets each row w times
+w <- sample(0:3, n, replace = TRUE, prob = c(0.1, 0.5, 0.25, 0.15))
 d <- data.frame(tr = tr, x1 = x1, x2 = x2, x3 = x3, rare = rare, x1x2 = x1x2, big = big, x3e5 = x3e5,
-                adult = adult, y = y, yb = yb)
+                adult = adult, w = w, y = y, yb = yb)
 datasets$synth <- list(data = prepare(d, c("x1", "x2", "x3"), "synth"), z = c("x1", "x2", "x3"))
 
 cases <- list(
@@ -122,6 +124,10 @@ cases <- list(
   # the tolerance, so the ridge is added and shrinks the slope of x3e5
   list(name = "synth_ridge_smallscale_k1", data = "synth", y = "y", M = 1, z = c("x1", "x2", "x3e5")),
   list(name = "synth_ridge_smallscale_k2", data = "synth", y = "y", M = 2, z = c("x1", "x2", "x3e5", "rare")),
+  # frequency weights: R gets each row w times
+  list(name = "synth_weights_y_k2", data = "synth", y = "y", M = 2, weights = "w"),
+  list(name = "synth_weights_ridge_k1", data = "synth", y = "y", M = 1, weights = "w",
+       z = c("x1", "x2", "x3", "rare")),
   # singular even with the ridge: generalized inverse
   list(name = "synth_ginv_k1", data = "synth", y = "y", M = 1, z = c("big", "x2", "rare"))
 )
@@ -130,6 +136,7 @@ out <- list()
 for (cs in cases) {
   ds <- datasets[[cs$data]]
   d <- ds$data
+  if (!is.null(cs$weights)) d <- d[rep(seq_len(nrow(d)), d[[cs$weights]]), ]
   z <- if (is.null(cs$z)) ds$z else cs$z
   caliper <- if (is.null(cs$caliper)) NULL else cs$caliper
   warns <- character(0)
@@ -154,6 +161,7 @@ for (cs in cases) {
   ridge <- if (min.eig <= sqrt(.Machine$double.eps)) sqrt(.Machine$double.eps) * max(apply(xw, 2, sd)) else 0
   out[[cs$name]] <- list(
     data = cs$data, y = cs$y, z = z, M = cs$M,
+    weights = if (is.null(cs$weights)) "" else cs$weights,
     caliper = if (is.null(caliper)) 0 else caliper,
     est = unname(r$est[1, 1]), se = unname(r$se), est_noadj = unname(r$est.noadj),
     se_standard = unname(r$se.standard), wnobs = r$wnobs, ndrops = r$ndrops,
