@@ -1,6 +1,7 @@
 package estimate
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -31,9 +32,24 @@ func synthZ(x []float64, seed uint64) *mat.Dense {
 // is checked against R Matching::Match(BiasAdjust = TRUE) in package psm.
 // Tolerance 1e-10 absolute (the same computation on other slices; the
 // accumulated estimate is a running sum of monthly ones).
+//
+// With the noise column on a 1e-5 scale the regression gets R's ridge,
+// which shrinks its slope visibly; the ridge depends on the number of
+// units (the group's treated and all controls), so this checks that a
+// subgroup's estimate is R's on the group's treated alone.
 func TestBiasAdjustedSubgroupsAndAccumulated(t *testing.T) {
+	for _, scale := range []float64{1, 1e-5} {
+		t.Run(fmt.Sprint("scale ", scale), func(t *testing.T) { testBiasAdjustedGroups(t, scale) })
+	}
+}
+
+func testBiasAdjustedGroups(t *testing.T, scale float64) {
 	s, x := synthSample(300, 1200, 4, 13)
 	z := synthZ(x, 1)
+	for u := 0; u < s.N(); u++ {
+		z.Set(u, 1, scale*z.At(u, 1))
+	}
+	ridge := false
 	tsc, csc := SplitScores(s, x)
 	// coarse scores: ties
 	for i := range tsc {
@@ -99,6 +115,7 @@ func TestBiasAdjustedSubgroupsAndAccumulated(t *testing.T) {
 				}
 				r, err := psm.BiasAdjustedATT(yT, yC(m, acc), zt, zc, ref, nil)
 				require.NoError(t, err)
+				ridge = ridge || r.Ridge > 0
 				got, est, unadj := se.Monthly[m], se.Effects[m].ATT, pl.Effects[m].ATT
 				if acc {
 					got, est, unadj = se.Accumulated[m], se.Effects[m].Accumulated, pl.Effects[m].Accumulated
@@ -118,4 +135,5 @@ func TestBiasAdjustedSubgroupsAndAccumulated(t *testing.T) {
 		}
 	}
 	assert.True(t, adjusted, "the adjustment changes some estimate")
+	assert.Equal(t, scale < 1, ridge, "ridge")
 }

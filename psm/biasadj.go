@@ -81,7 +81,8 @@ type BiasAdjustResult struct {
 // The regression is computed as Match does: with X the N×(1+p) matrix
 // of rows sqrt(K_j)(1, z_j) (zero rows for the treated and the unused
 // controls, N the number of units given to Match, a unit with frequency
-// weight w counting as w rows) and G = X'X, if the smallest eigenvalue of
+// weight w counting as w rows, treated units with StatusAbsent none)
+// and G = X'X, if the smallest eigenvalue of
 // G is at most Tolerance the ridge Tolerance × max_k sd(X[,k]) (sd over
 // the N rows, divisor N-1) is added to every diagonal entry of G,
 // intercept included, silently. (a, b) = G^-1 X'(sqrt(K) y); when G
@@ -367,15 +368,19 @@ func (e *BiasAdjustEvaluator) prepareInverse() {
 }
 
 // units returns N, the number of rows R's Match sees: every treated and
-// control unit, a frequency weight w counting as w rows.
+// control unit, a frequency weight w counting as w rows; treated units
+// with Status StatusAbsent (weight 0, or outside the group of a Matching
+// restricted to some treated) count 0.
 func (e *BiasAdjustEvaluator) units() float64 {
 	m := e.m
 	var N float64
-	if m.tw == nil {
-		N += float64(len(m.Matched))
-	} else {
-		for _, w := range m.tw {
-			N += w
+	for i, st := range m.Status {
+		switch {
+		case st == StatusAbsent:
+		case m.tw == nil:
+			N++
+		default:
+			N += m.tw[i]
 		}
 	}
 	if m.cw == nil {
