@@ -16,7 +16,8 @@ import (
 // biasAdjustHelp is the usage text of -bias-adjust.
 const biasAdjustHelp = "also report the bias-corrected ATT (Abadie-Imbens 2011) of each outcome, adjusted " +
 	"by a regression on the covariates among the matched controls, as R Matching::Match(..., Z = covariates, " +
-	"BiasAdjust = TRUE): \"att_bias_adjusted\" and \"se_bias_adjusted\" in the JSON; needs -outcomes and -replace"
+	"BiasAdjust = TRUE): \"att_bias_adjusted\" and \"se_bias_adjusted\" in the JSON (the se, like se_ai, over " +
+	"the matched treated); needs -outcomes and -replace"
 
 // checkBiasAdjust validates -bias-adjust against the other matching flags.
 func (c *matchConfig) checkBiasAdjust() error {
