@@ -69,46 +69,55 @@ type BiasAdjustResult struct {
 //
 //	ATT_BC = sum_i t_i [ y_i - sum_{j in S_i} (w_j/W_i) (y_j + (z_i - z_j)·b) ] / N_1,
 //
-// which is ATT of the outcomes y - z·b; the standard error is ATT's
-// Abadie–Imbens SE (Var.calc = 0) of those outcomes: sigma^2 from the
-// adjusted pairs y_i - y_j - (z_i - z_j)·b - ATT_BC and the individual
-// effects y_i - m_i - (z_i - m_z,i)·b (b held fixed). This is R
-// Matching::Match(Y, Tr, X, Z, estimand = "ATT", M, BiasAdjust = TRUE,
-// ties = TRUE, replace = TRUE)$est and $se (RmatchLoop in Matching.R);
-// with frequency weights, R's on the data with each row copied w times
-// (as for ATT). See ATTOptions for treated units dropped by a caliper.
+// which is ATT of the outcomes u = y - z·b. Its standard error is ATT's
+// Abadie–Imbens SE (Var.calc = 0) of u, b held fixed: with
+// tau_i = u_i - sum_{j in S_i} (w_j/W_i) u_j (the adjusted individual
+// effect) and K_j, KK_j as in ATT,
 //
-// The regression is computed as Match does: with X the N×(1+p) matrix
+//	sigma^2 = sum_i t_i/W_i sum_{j in S_i} w_j (u_i - u_j - ATT_BC)^2 / (2 N_1)
+//	SE^2    = [ sigma^2 sum_j (K_j^2 - KK_j)/w_j + sum_i t_i (tau_i - ATT_BC)^2 ] / N_1^2
+//
+// (u_i - u_j = y_i - y_j - (z_i - z_j)·b is R's adjusted pair effect
+// Tau.i). This is R Matching::Match(Y, Tr, X, Z, estimand = "ATT", M,
+// BiasAdjust = TRUE, ties = TRUE, replace = TRUE)$est and $se
+// (RmatchLoop in Matching.R); with frequency weights, R's on the data
+// with each row copied w times (as for ATT). See ATTOptions for treated
+// units dropped by a caliper. Match turns the adjustment off with a
+// warning when there are fewer (weighted) matched treated than columns
+// of Z; BiasAdjustedATT returns an error naming "Z" instead.
+//
+// The regression is computed as Match does. Let X be the N×(1+p) matrix
 // of rows sqrt(K_j)(1, z_j) (zero rows for the treated and the unused
-// controls, N the number of units given to Match, a unit with frequency
-// weight w counting as w rows, treated units with StatusAbsent none)
-// and G = X'X, if the smallest eigenvalue of
-// G is at most Tolerance the ridge Tolerance × max_k sd(X[,k]) (sd over
-// the N rows, divisor N-1) is added to every diagonal entry of G,
-// intercept included, silently. (a, b) = G^-1 X'(sqrt(K) y); when G
-// (with its ridge) is computationally singular (reciprocal 1-norm
-// condition number below 2^-52, R's solve), its Moore–Penrose inverse is
-// used (MASS::ginv: singular values below sqrt(2^-52) times the largest
-// are dropped), where R warns "using generalized inverse". Ridge and
-// PseudoInverse report what happened. The ridge is tiny against G for
-// covariates of moderate scale, so the result is then the minimum-norm
-// least-squares fit, not the fit without the offending columns: a column
-// that is 0 for every matched control (a dummy none of them has) gets
-// slope 0 and changes nothing, but a column constant at c != 0 over the
-// matched controls shares the intercept A of the fit without it, slope
-// c·A/(1+c^2), and so shifts the estimate by -sum_i t_i (z_i - c) c
-// A/(1+c^2) / N_1 when treated units have other values (R does the
-// same). Except for a zero column, G^-1 (computed explicitly, as R's
-// solve(G) %*% b does) has entries of order 1/ridge along the collinear
-// direction, so rounding is amplified and such a fit is fixed to about
-// 1e-5 relative only, in R as here (the tested collinear cases still
-// agree with R to 1e-9 because the arithmetic is the same, which is not
-// guaranteed in general). Collinear columns should be left out of Z. A
-// covariate on a small scale (|z| around 1e-4 or less) can make the
-// smallest eigenvalue fall below Tolerance without any collinearity; the
-// ridge then shrinks its slope, as in R. Match turns the adjustment off
-// with a warning when there are fewer (weighted) matched treated than
-// columns of Z; BiasAdjustedATT returns an error naming "Z" instead.
+// controls; N is the number of units given to Match, a unit with
+// frequency weight w counting as w rows and treated units with
+// StatusAbsent as none) and G = X'X. If the smallest eigenvalue of G is
+// at most Tolerance, the ridge Tolerance × max_k sd(X[,k]) (sd over the
+// N rows, divisor N-1) is added to every diagonal entry of G, intercept
+// included, silently. Then (a, b) = G^-1 X'(sqrt(K) y). When G (with its
+// ridge) is computationally singular (reciprocal 1-norm condition number
+// below 2^-52, as R's solve), its Moore–Penrose inverse is used
+// (MASS::ginv: singular values below sqrt(2^-52) times the largest are
+// dropped), where R warns "using generalized inverse". Ridge and
+// PseudoInverse report what happened.
+//
+// Singular Z: the ridge is tiny against G for covariates of moderate
+// scale, so the result is then the minimum-norm least-squares fit, not
+// the fit without the offending columns. A column that is 0 for every
+// matched control (a dummy none of them has) gets slope 0 and changes
+// nothing; a column constant at c != 0 over the matched controls shares
+// the intercept A of the fit without it, slope c·A/(1+c^2), and so
+// shifts the estimate by -sum_i t_i (z_i - c) c A/(1+c^2) / N_1 when
+// treated units have other values (R does the same). Except for a zero
+// column, G^-1 (computed explicitly, as R's solve(G) %*% b does) has
+// entries of order 1/ridge along the collinear direction, so rounding is
+// amplified and such a fit is fixed to about 1e-5 relative only, in R as
+// here (the tested collinear cases agree with R to 1e-9 because the
+// arithmetic is the same, which is not guaranteed in general). Collinear
+// columns should be left out of Z. Without any collinearity, a
+// covariate on a small scale can make the smallest eigenvalue fall below
+// Tolerance (sum_j K_j (z_j - mean)^2 of order 1e-8, e.g. values of
+// order 1e-5 with a few hundred matched treated); the ridge then shrinks
+// its slope, as in R.
 //
 // Cost: one pass over the matched controls with p^2 work each, O(p^3)
 // for the (1+p)-square system, and ATT's cost; NewBiasAdjustEvaluator
