@@ -58,39 +58,8 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 	res.Method, res.Level = "abadie-imbens", level
 
 	tr, co := s.split()
-	gi := s.groups()
-	G := len(gi.names)
-	// one Matching per group: the treated outside the group are absent
-	subs := make([]*psm.Matching, G)
-	subs[0] = m
-	var gs []int32
-	for g := 1; g < G; g++ {
-		sub := *m
-		sub.Matched = make([]bool, len(m.Matched))
-		sub.MatchedWeight = make([]float64, len(m.Matched))
-		sub.Status = make([]psm.MatchStatus, len(m.Matched))
-		sub.NMatched = 0
-		subs[g] = &sub
-	}
-	for i, u := range tr {
-		gs = s.unitGroups(gs, int(u), &gi)
-		for _, g := range gs[1:] {
-			sub := subs[g]
-			sub.Matched[i] = m.Matched[i]
-			sub.MatchedWeight[i] = m.MatchedWeight[i]
-			sub.Status[i] = m.Status[i]
-			if m.Matched[i] {
-				sub.NMatched++
-			}
-		}
-	}
-	for g := 1; g < G; g++ {
-		for i := range tr {
-			if subs[g].Status[i] == psm.StatusMatched && !subs[g].Matched[i] {
-				subs[g].Status[i] = psm.StatusAbsent // not in the group
-			}
-		}
-	}
+	subs := groupMatchings(s, m, tr)
+	G := len(subs)
 	var used []int
 	for j, w := range m.ControlWeight {
 		if w > 0 {
@@ -166,4 +135,45 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 		}
 	}
 	return res, nil
+}
+
+// groupMatchings returns one Matching per group of s (the whole sample
+// first, then every subgroup level, in the order of Result.Series): m
+// with the treated outside the group absent (Matched false, weight 0,
+// StatusAbsent), so that estimators on it count only the group's uses of
+// each control. tr lists the treated units in the order of m.
+func groupMatchings(s *Sample, m *psm.Matching, tr []int32) []*psm.Matching {
+	gi := s.groups()
+	G := len(gi.names)
+	subs := make([]*psm.Matching, G)
+	subs[0] = m
+	var gs []int32
+	for g := 1; g < G; g++ {
+		sub := *m
+		sub.Matched = make([]bool, len(m.Matched))
+		sub.MatchedWeight = make([]float64, len(m.Matched))
+		sub.Status = make([]psm.MatchStatus, len(m.Matched))
+		sub.NMatched = 0
+		subs[g] = &sub
+	}
+	for i, u := range tr {
+		gs = s.unitGroups(gs, int(u), &gi)
+		for _, g := range gs[1:] {
+			sub := subs[g]
+			sub.Matched[i] = m.Matched[i]
+			sub.MatchedWeight[i] = m.MatchedWeight[i]
+			sub.Status[i] = m.Status[i]
+			if m.Matched[i] {
+				sub.NMatched++
+			}
+		}
+	}
+	for g := 1; g < G; g++ {
+		for i := range tr {
+			if subs[g].Status[i] == psm.StatusMatched && !subs[g].Matched[i] {
+				subs[g].Status[i] = psm.StatusAbsent // not in the group
+			}
+		}
+	}
+	return subs
 }

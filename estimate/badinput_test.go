@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/psmeval/psmeval/panel"
 	"github.com/psmeval/psmeval/psm"
@@ -75,6 +76,25 @@ func TestBadInputEstimate(t *testing.T) {
 	asMatches := func(s *Sample, m *psm.Matching) error { _, err := MatchesFromPSM(s, m); return err }
 	asAI := func(s *Sample, m *psm.Matching) error { _, err := AbadieImbens(s, m, nil); return err }
 	none := func(*Sample, *Matches, *[]float64) {}
+	// biasAdj calls BiasAdjusted on tinySample matched on its scores
+	// with covariates z (5 units × columns)
+	biasAdj := func(z *mat.Dense, o *BiasAdjustedOptions) func() error {
+		return func() error {
+			s, x := tinySample()
+			tr, co := SplitScores(s, x)
+			m, err := psm.Match(tr, co, nil)
+			if err != nil {
+				return err
+			}
+			if z == nil {
+				_, err = BiasAdjusted(s, m, nil, o)
+			} else {
+				_, err = BiasAdjusted(s, m, z, o)
+			}
+			return err
+		}
+	}
+	zNaN := mat.NewDense(5, 1, []float64{1, 2, 3, nan, 5})
 	nan := math.NaN()
 
 	cases := []struct {
@@ -160,6 +180,14 @@ func TestBadInputEstimate(t *testing.T) {
 			_, _, err := RuleFromPSM(s, x, &psm.MatchOptions{NoReplacement: true})
 			return err
 		}, ErrInvalid, nil, "replicates re-match with replacement only"},
+		{"BiasAdjusted nil z", biasAdj(nil, nil), ErrInvalid, nil, "needs the covariates z (got nil)"},
+		{"BiasAdjusted z rows", biasAdj(mat.NewDense(4, 1, nil), nil), ErrInvalid, nil, "z has 4 rows for 5 units"},
+		{"BiasAdjusted NaN covariate of a matched control", biasAdj(zNaN, &BiasAdjustedOptions{Names: []string{"age"}}),
+			psm.ErrBadValue, nil, `z row 3 = NaN: covariate "age" of a matched control is not finite`},
+		{"BiasAdjusted more covariates than a subgroup's treated", biasAdj(mat.NewDense(5, 2, []float64{1, 0, 2, 1, 3, 0, 4, 1, 5, 1}), nil),
+			ErrInvalid, nil, "bias adjustment (sex = 0): psm: invalid option: Z: 2 covariates but only 1 (weighted) matched treated units"},
+		{"BiasAdjusted Level", biasAdj(mat.NewDense(5, 1, nil), &BiasAdjustedOptions{Level: 1.5}), ErrInvalid, nil, "Level = 1.5, want 0 < Level < 1"},
+		{"BiasAdjusted negative Tolerance", biasAdj(mat.NewDense(5, 1, nil), &BiasAdjustedOptions{Tolerance: -1}), psm.ErrBadOption, nil, "Tolerance: -1; want a finite value > 0"},
 		{"logit rule with a score of 1", func() error {
 			s, x := tinySample()
 			_, _, err := RuleFromPSM(s, x, &psm.MatchOptions{Distance: psm.LogitDistance})

@@ -40,6 +40,9 @@
 // bootstrap of the linearised matching estimator of Otsu and Rai (2017),
 // which stays valid for nearest-neighbour matching with a fixed number of
 // neighbours where the plain bootstrap is not (Abadie and Imbens 2008).
+// BiasAdjusted gives the bias-corrected estimates of Abadie and Imbens
+// (2011), each match adjusted by a regression on covariates among the
+// matched controls, with their Abadie–Imbens standard errors.
 //
 // # Typical use
 //

@@ -4,7 +4,8 @@ package estimate
 // when it comes from an inference method.
 type Result struct {
 	// Method names how the intervals were made: "effects" (none),
-	// "bootstrap-fixed", "bootstrap-refit", "abadie-imbens", "otsu-rai".
+	// "bootstrap-fixed", "bootstrap-refit", "abadie-imbens", "otsu-rai",
+	// "bias-adjusted".
 	Method string
 	// Level is the confidence level of the intervals (0 for "effects").
 	Level float64

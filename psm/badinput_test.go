@@ -53,6 +53,37 @@ func TestBadInputPSM(t *testing.T) {
 	require.NoError(t, err)
 	nanW := ones(50, 1)
 	nanW[3] = math.NaN()
+	// biasAdj calls BiasAdjustedATT on m with control outcomes 1, 2, 3
+	// (the first nc of them; control nan, if given, NaN)
+	biasAdj := func(yt []float64, zt, zc *mat.Dense, m *Matching, o *BiasAdjustOptions, nc ...int) func() error {
+		return func() error {
+			yc := []float64{1, 2, 3}
+			if len(nc) > 0 {
+				yc = make([]float64, nc[0])
+				for j := range yc {
+					yc[j] = float64(j + 1)
+				}
+			}
+			if len(nc) > 1 {
+				yc[nc[1]] = math.NaN()
+			}
+			var ztm, zcm mat.Matrix
+			if zt != nil {
+				ztm = zt
+			}
+			if zc != nil {
+				zcm = zc
+			}
+			_, err := BiasAdjustedATT(yt, yc, ztm, zcm, m, o)
+			return err
+		}
+	}
+	// noMatch: m restricted to no treated unit (as a subgroup without
+	// matched treated)
+	noMatch := *m
+	noMatch.Matched = []bool{false, false}
+	noMatch.MatchedWeight = []float64{0, 0}
+	noMatch.NMatched = 0
 
 	cases := []struct {
 		name   string
@@ -142,6 +173,40 @@ func TestBadInputPSM(t *testing.T) {
 			ErrBadOption, "", "m", -1, "nil or empty Matching"},
 		{"ATT Inf treated outcome", func() error { _, err := ATT([]float64{math.Inf(1), 2}, []float64{1, 2, 3}, m, nil); return err },
 			ErrBadValue, "", "yTreated", 0, "outcome of a matched treated unit is not finite"},
+
+		// BiasAdjustedATT: Z shapes, non-finite covariates, too few treated
+		{"BiasAdjustedATT zTreated rows", biasAdj([]float64{1, 2}, mat.NewDense(3, 1, nil), mat.NewDense(3, 1, nil), m, nil),
+			ErrBadOption, "", "zTreated", -1, "3 rows, want 2 (one per treated unit)"},
+		{"BiasAdjustedATT zControl rows", biasAdj([]float64{1, 2}, mat.NewDense(2, 1, nil), mat.NewDense(4, 1, nil), m, nil),
+			ErrBadOption, "", "zControl", -1, "4 rows, want 3 (one per control unit)"},
+		{"BiasAdjustedATT Z columns differ", biasAdj([]float64{1, 2}, mat.NewDense(2, 1, nil), mat.NewDense(3, 2, nil), m, nil),
+			ErrBadOption, "", "zControl", -1, "2 columns, zTreated has 1"},
+		{"BiasAdjustedATT nil Z", biasAdj([]float64{1, 2}, nil, mat.NewDense(3, 1, nil), m, nil),
+			ErrBadOption, "", "Z", -1, "zTreated and zControl are required"},
+		{"BiasAdjustedATT typed nil zControl", func() error {
+			var zc *mat.Dense
+			_, err := BiasAdjustedATT([]float64{1, 2}, []float64{1, 2, 3}, mat.NewDense(2, 1, nil), zc, m, nil)
+			return err
+		}, ErrBadOption, "", "Z", -1, "zTreated and zControl are required"},
+		{"BiasAdjustedATT names", biasAdj([]float64{1, 2}, mat.NewDense(2, 1, nil), mat.NewDense(3, 1, nil), m, &BiasAdjustOptions{Names: []string{"a", "b"}}),
+			ErrBadOption, "", "Names", -1, "2 names for 1 columns of Z"},
+		{"BiasAdjustedATT NaN treated covariate", biasAdj([]float64{1, 2}, mat.NewDense(2, 2, []float64{0, 0, 0, math.NaN()}), mat.NewDense(3, 2, nil), m, &BiasAdjustOptions{Names: []string{"age", "re74"}}),
+			ErrBadValue, "", "zTreated", 1, `covariate "re74" of a matched treated unit is not finite`},
+		{"BiasAdjustedATT Inf control covariate", biasAdj([]float64{1, 2}, mat.NewDense(2, 1, nil), mat.NewDense(3, 1, []float64{0, 0, math.Inf(-1)}), m, nil),
+			ErrBadValue, "", "zControl", 2, "covariate column 0 of a matched control is not finite"},
+		{"BiasAdjustedATT more covariates than treated", biasAdj([]float64{1, 2}, mat.NewDense(2, 3, nil), mat.NewDense(3, 3, nil), m, nil),
+			ErrBadOption, "", "Z", -1, "3 covariates but only 2 (weighted) matched treated units"},
+		{"BiasAdjustedATT negative Tolerance", biasAdj([]float64{1, 2}, mat.NewDense(2, 1, nil), mat.NewDense(3, 1, nil), m, &BiasAdjustOptions{Tolerance: -1}),
+			ErrBadOption, "", "Tolerance", -1, "want a finite value > 0"},
+		{"BiasAdjustedATT yControl length", biasAdj([]float64{1, 2}, mat.NewDense(2, 1, nil), mat.NewDense(3, 1, nil), m, nil, 2),
+			ErrBadOption, "", "yControl", -1, "length 2, want 3 (one per control unit)"},
+		{"BiasAdjustedATT NaN control outcome", biasAdj([]float64{1, 2}, mat.NewDense(2, 1, nil), mat.NewDense(3, 1, nil), m, nil, 3, 0),
+			ErrBadValue, "", "yControl", 0, "outcome of a matched control is not finite"},
+		{"BiasAdjustedATT no controls", func() error {
+			_, err := NewBiasAdjustEvaluator(mat.NewDense(2, 1, nil), mat.NewDense(3, 1, nil), &noMatch, nil)
+			return err
+		},
+			ErrNoMatch, "", "", 0, "no treated unit could be matched"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

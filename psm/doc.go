@@ -28,7 +28,8 @@
 // bootstrap, costs O(log N) per treated unit whatever the size of the tie
 // blocks (Index.MatchInto). ATT estimates the effect on the treated with
 // the Abadie–Imbens (2006) and naive standard errors of R
-// Matching::Match; Balance compares treated and matched controls (SFI
-// Table 5.1, with MatchIt's standardized differences, variance ratios and
-// eCDF statistics).
+// Matching::Match, BiasAdjustedATT the bias-corrected estimator of
+// Abadie and Imbens (2011) (Match(..., BiasAdjust = TRUE)); Balance
+// compares treated and matched controls (SFI Table 5.1, with MatchIt's
+// standardized differences, variance ratios and eCDF statistics).
 package psm

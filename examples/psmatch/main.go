@@ -21,6 +21,9 @@
 // "outcomes":{"y1":{"att","se_ai","se_standard","treated_mean",
 // "control_mean"},…}, "matched_controls" (distinct controls with positive
 // weight) and "weighted_controls" (the sum of the control weights).
+// -bias-adjust adds the bias-corrected ATT (Z = the covariates, as R
+// Matching::Match(..., BiasAdjust = TRUE)) as "att_bias_adjusted" and
+// "se_bias_adjusted" to each outcome (biasadj.go).
 // Missing values, non-numeric values and absent columns are errors naming
 // the column and row (0-based data rows; errors of the matching stage name
 // the row too). A CSV file may start with a byte order mark, use CRLF line

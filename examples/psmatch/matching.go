@@ -25,6 +25,7 @@ type matchConfig struct {
 	on           string
 	tieTolerance float64
 	tieRule      string
+	biasAdjust   bool // biasadj.go
 }
 
 // addMatchFlags defines the matching flags on fs.
@@ -43,6 +44,7 @@ func addMatchFlags(fs *flag.FlagSet, c *matchConfig) {
 	fs.StringVar(&c.on, "on", "prob", "matching scale: prob (the fitted probability) or logit (its log-odds)")
 	fs.Float64Var(&c.tieTolerance, "tie-tolerance", 0, "controls within this of the k-th nearest distance are tied (0 = exact equality)")
 	fs.StringVar(&c.tieRule, "tie-rule", "distance", "scale of -tie-tolerance: distance, or matching (R Matching's distance.tolerance: squared standardized distance)")
+	fs.BoolVar(&c.biasAdjust, "bias-adjust", false, biasAdjustHelp)
 }
 
 // check validates the matching flags.
@@ -59,7 +61,7 @@ func (c *matchConfig) check() error {
 	case c.tieRule != "distance" && c.tieRule != "matching":
 		return fmt.Errorf("%w: -tie-rule %q: want distance or matching", errUsage, c.tieRule)
 	}
-	return nil
+	return c.checkBiasAdjust()
 }
 
 // options translates the flags.
@@ -81,6 +83,8 @@ type outcomeJSON struct {
 	SEStandard  float64 `json:"se_standard"`
 	TreatedMean float64 `json:"treated_mean"`
 	ControlMean float64 `json:"control_mean"`
+	// -bias-adjust (biasadj.go); nil without it
+	ATTBiasAdjusted, SEBiasAdjusted *float64
 }
 
 // outcomesJSON marshals as an object keyed by outcome name, in the order
@@ -93,8 +97,12 @@ type outcomesJSON struct {
 func (o outcomesJSON) MarshalJSON() ([]byte, error) {
 	return orderedObject(o.names, func(i int) string {
 		v := o.values[i]
-		return fmt.Sprintf(`{"att":%s,"se_ai":%s,"se_standard":%s,"treated_mean":%s,"control_mean":%s}`,
+		s := fmt.Sprintf(`{"att":%s,"se_ai":%s,"se_standard":%s,"treated_mean":%s,"control_mean":%s`,
 			jsonFloat(v.ATT), jsonFloat(v.SEAI), jsonFloat(v.SEStandard), jsonFloat(v.TreatedMean), jsonFloat(v.ControlMean))
+		if v.ATTBiasAdjusted != nil {
+			s += fmt.Sprintf(`,"att_bias_adjusted":%s,"se_bias_adjusted":%s`, jsonFloat(*v.ATTBiasAdjusted), jsonFloat(*v.SEBiasAdjusted))
+		}
+		return s + "}"
 	}), nil
 }
 
@@ -141,6 +149,12 @@ func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result
 		return nil, fmt.Errorf("matching%s: %w", fileRow(err, rt, rc), err)
 	}
 	sum := &matchSummary{m: m, outcomes: outcomesJSON{names: mc.outcomes}}
+	var ba *psm.BiasAdjustEvaluator
+	if mc.biasAdjust {
+		if ba, err = newBiasAdjuster(x, rt, rc, m, cfg.covariates); err != nil {
+			return nil, err
+		}
+	}
 	for _, name := range mc.outcomes {
 		y, err := tab.Column(name)
 		if err != nil {
@@ -158,8 +172,13 @@ func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result
 		if err != nil {
 			return nil, fmt.Errorf("outcome %q%s: %w", name, fileRow(err, rt, rc), err)
 		}
-		sum.outcomes.values = append(sum.outcomes.values, outcomeJSON{
-			ATT: r.ATT, SEAI: r.SE, SEStandard: r.SEStandard, TreatedMean: r.TreatedMean, ControlMean: r.ControlMean})
+		ov := outcomeJSON{ATT: r.ATT, SEAI: r.SE, SEStandard: r.SEStandard, TreatedMean: r.TreatedMean, ControlMean: r.ControlMean}
+		if ba != nil {
+			if err := biasAdjusted(ba, name, yt, yc, rt, rc, &ov); err != nil {
+				return nil, err
+			}
+		}
+		sum.outcomes.values = append(sum.outcomes.values, ov)
 	}
 	res.Outcomes = sum.outcomes
 	n := m.NDistinctControls
@@ -179,9 +198,9 @@ func fileRow(err error, rt, rc []int) string {
 	}
 	rows := rc
 	switch me.Field {
-	case "treated", "TreatedWeights", "TreatedStrata", "yTreated":
+	case "treated", "TreatedWeights", "TreatedStrata", "yTreated", "zTreated":
 		rows = rt
-	case "control", "ControlWeights", "ControlStrata", "yControl":
+	case "control", "ControlWeights", "ControlStrata", "yControl", "zControl":
 	default:
 		return ""
 	}
@@ -209,5 +228,8 @@ func writeMatchTable(w io.Writer, s *matchSummary, mc *matchConfig) error {
 		v := s.outcomes.values[i]
 		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t\n", n, v.TreatedMean, v.ControlMean, v.ATT, v.SEAI, v.SEStandard)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeBiasAdjustTable(w, s)
 }

@@ -36,6 +36,8 @@ var catalogue = []Ref{
 	{"NaN/Inf/NULL in covariates", "panel", "TestReadErrors", []string{"NULL id", "NULL birth"}},
 	{"NaN/Inf/NULL in covariates", "psm", "TestFitLogitInputErrors", []string{"NaN covariate", "Inf covariate", "NaN treatment", "bad value in a zero-weight row"}},
 	{"NaN/Inf/NULL in covariates", "psm", "TestBadInputPSM", []string{"BalanceColumns Inf control value", "Match -Inf treated score", "NewIndex NaN score", "Index.Match NaN treated score"}},
+	{"NaN/Inf/NULL in covariates", "psm", "TestBadInputPSM", []string{"BiasAdjustedATT NaN treated covariate", "BiasAdjustedATT Inf control covariate"}},
+	{"NaN/Inf/NULL in covariates", "estimate", "TestBadInputEstimate", []string{"BiasAdjusted NaN covariate of a matched control"}},
 	{"NaN/Inf/NULL in covariates", "examples/psmatch", "TestBadInputPsmatch", []string{"NULL in a covariate", "NaN in a covariate", "Inf in a covariate", "out-of-range number in a covariate"}},
 
 	// NaN/Inf/NULL in outcomes. Policy: NULL inside an outcome's observed
@@ -51,6 +53,7 @@ var catalogue = []Ref{
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "estimate", "TestEffectsNaNOutcome", nil},
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "psm", "TestATTErrors", nil},
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "psm", "TestBadInputPSM", []string{"ATT Inf treated outcome"}},
+	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "psm", "TestBadInputPSM", []string{"BiasAdjustedATT NaN control outcome"}},
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "examples/psmatch", "TestBadInputPsmatch", []string{"NA in an outcome", "Inf in the outcome of a treated unit"}},
 
 	// NaN/Inf/NULL in weights
@@ -93,6 +96,7 @@ var catalogue = []Ref{
 	{"no eligible controls", "panel", "TestBuildErrors", []string{"no eligible control"}},
 	{"no eligible controls", "psm", "TestMatchErrors", []string{"no controls", "no stratum with controls"}},
 	{"no eligible controls", "psm", "TestBadInputPSM", []string{"NewIndex no controls"}},
+	{"no eligible controls", "psm", "TestBadInputPSM", []string{"BiasAdjustedATT no controls"}},
 	{"all units treated", "panel", "TestBadInputFilesToPanel", []string{"all units treated"}},
 	{"all units treated", "psm", "TestBadInputPSM", []string{"FitLogit all units treated"}},
 	{"all units treated", "psm", "TestFitLogitNoVariation", nil},
@@ -107,6 +111,10 @@ var catalogue = []Ref{
 	{"perfect separation", "examples/psmatch", "TestBadInputPsmatch", []string{"perfect separation"}},
 	{"collinear dummies", "psm", "TestBadInputAcceptedPSM", []string{"collinear dummies: the last is aliased"}},
 	{"collinear dummies", "psm", "TestFitLogitAliasedAndConstant", nil},
+	// accepted: the bias adjustment's regression gets R Match's ridge
+	{"collinear dummies", "psm", "TestBiasAdjustedATTSingular", nil},
+	{"collinear dummies", "psm", "TestBiasAdjustedATTConstantColumn", nil},
+	{"collinear dummies", "psm", "TestBiasAdjustedATTAgainstRMatching", nil},
 	{"collinear dummies", "examples/psmatch", "TestBadInputPsmatchAccepted", nil},
 
 	// matching
@@ -148,6 +156,8 @@ var catalogue = []Ref{
 	{"mismatched lengths of slices passed to the API", "psm", "TestMatchErrors", []string{"weights length", "treated weights length", "strata length"}},
 	{"mismatched lengths of slices passed to the API", "psm", "TestBadInputPSM", []string{"FitLogit y shorter than x", "FitLogit w longer than x", "FitLogit too few names", "Match control strata length", "Index.Match weights length", "Balance control rows", "Balance treated rows", "Balance names vs columns", "Balance nil matching", "ATT nil matching"}},
 	{"mismatched lengths of slices passed to the API", "psm", "TestATTErrors", nil},
+	{"mismatched lengths of slices passed to the API", "psm", "TestBadInputPSM", []string{"BiasAdjustedATT zTreated rows", "BiasAdjustedATT zControl rows", "BiasAdjustedATT Z columns differ", "BiasAdjustedATT nil Z", "BiasAdjustedATT typed nil zControl", "BiasAdjustedATT names", "BiasAdjustedATT yControl length", "BiasAdjustedATT more covariates than treated"}},
+	{"mismatched lengths of slices passed to the API", "estimate", "TestBadInputEstimate", []string{"BiasAdjusted nil z", "BiasAdjusted z rows", "BiasAdjusted more covariates than a subgroup's treated"}},
 	{"mismatched lengths of slices passed to the API", "estimate", "TestBadInputEstimate", []string{"Person shorter than units", "outcome matrix too short", "subgroup codes too short", "Matches.Start too short", "Bootstrap scores shorter than units", "MatchUnits scores longer than units", "re-fitted scores of the wrong length", "strata of the wrong length", "Matching with fewer treated than the sample", "Matching with fewer controls than the sample", "AbadieImbens with another sample's Matching"}},
 	{"mismatched lengths of slices passed to the API", "estimate", "TestEffectsBadInput", []string{"short Y", "start"}},
 }
