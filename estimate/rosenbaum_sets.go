@@ -28,7 +28,9 @@ import (
 //
 //	μ_a = (Σ_{j≤a} q_(j) + Γ Σ_{j>a} q_(j)) / (a + Γ(n_s − a)),
 //
-// with the largest variance among the a attaining the maximum; the upper
+// with the largest variance among the a attaining the maximum (ties
+// within a relative 1e-12 of the largest score: senmv compares with ==,
+// which can miss a tie of exact arithmetic by a rounding error); the upper
 // p-value bound is 1 − Φ((T − Σμ)/√Σν) (large-sample normal). The lower
 // bound uses the smallest expectation (u = 1 on the a smallest scores).
 // On 1:1 pairs this is the paired permutation t-test: μ = |d|(Γ−1)/(Γ+1),
@@ -41,8 +43,10 @@ import (
 // of an additive effect under the largest and the smallest expectation;
 // at Gamma = 1 both are the matched ATT, Σ_s(y_s,t − mean controls)/S).
 // T(τ) − Σμ(τ) decreases strictly in τ; the root is found by bisection
-// to the last floating-point bit, between the smallest and the largest
-// treated-minus-control difference.
+// (to the last floating-point bit, at most 200 halvings) between the
+// smallest and the largest treated-minus-control difference. senmv's
+// tau argument shifts the treated outcomes the same way
+// (rosenbaum_test.go compares with the root of its deviate).
 //
 // Cost: O(Σ n_s log n_s) per Gamma for the p-values and about 64 times
 // that per Gamma for the point estimates.

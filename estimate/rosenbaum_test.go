@@ -515,3 +515,72 @@ func sameRosenbaum(t *testing.T, want, got *RosenbaumResult, msg string) {
 		assert.True(t, ok, "%s: bound %d: %+v, want %+v", msg, i, c, b)
 	}
 }
+
+// TestRosenbaumMeanDiffR: on matched sets of 1 to 4 controls (normal and
+// count outcomes, and Lalonde matched to 2 neighbours with replacement and
+// ties) the upper p-value bound equals sensitivitymv::senmv(method = "t")
+// (sensitivitymv 1.4.3, the same separable approximation) to 1e-8
+// absolute, except where senmv misses a tie in the largest expectation by
+// a rounding error (its ==; integer outcomes at Gamma 2 and 2.5): there,
+// and everywhere, it equals pval_def, senmv's loop in R with ties taken
+// within a relative 1e-12 and the largest variance among them (the
+// definition; estimate's rule), to 1e-8. EstLow equals the root of senmv's deviate in its tau
+// argument (uniroot, tol 1e-12 × the scale) to 1e-8 × max(1, |root|).
+// senmv has no lower bound; PLower is checked by symmetry: it is the
+// upper bound of the reflected sets at the reflected statistic.
+func TestRosenbaumMeanDiffR(t *testing.T) {
+	const tol = 1e-8
+	data := map[string][]MatchedSet{}
+	for _, r := range readRosenbaumCSV(t, "sets.csv") {
+		ds := r["dataset"]
+		v := num(t, r["y"])
+		if r["role"] == "t" {
+			data[ds] = append(data[ds], MatchedSet{Treated: v})
+			continue
+		}
+		s := data[ds]
+		s[len(s)-1].Controls = append(s[len(s)-1].Controls, v)
+	}
+	rows := readRosenbaumCSV(t, "senmv.csv")
+	require.Len(t, data, 3)
+	maxP, maxE := 0.0, 0.0
+	ties := 0
+	for ds, sets := range data {
+		g, sel := gammasOf(t, rows, func(x map[string]string) bool { return x["dataset"] == ds })
+		require.NotEmpty(t, g, ds)
+		res, err := RosenbaumMeanDiff(sets, &RosenbaumOptions{Gammas: g, Alternative: AltGreater})
+		require.NoError(t, err, ds)
+		for i, b := range res.Bounds {
+			p, e := num(t, sel[i]["pval"]), num(t, sel[i]["est_low"])
+			pdef := num(t, sel[i]["pval_def"])
+			assert.InDelta(t, pdef, b.PUpper, tol, "%s gamma %v", ds, b.Gamma)
+			if math.Abs(p-pdef) > 1e-12 {
+				ties++
+				p = pdef
+			}
+			assert.InDelta(t, p, b.PUpper, tol, "%s gamma %v", ds, b.Gamma)
+			assert.InDelta(t, e, b.EstLow, tol*max(1, math.Abs(e)), "%s gamma %v", ds, b.Gamma)
+			maxP = max(maxP, math.Abs(p-b.PUpper))
+			maxE = max(maxE, math.Abs(e-b.EstLow)/max(1, math.Abs(e)))
+		}
+		// lower bound by reflection: −y tested Greater is y tested Less
+		refl := make([]MatchedSet, len(sets))
+		for i, s := range sets {
+			refl[i].Treated = -s.Treated
+			for _, c := range s.Controls {
+				refl[i].Controls = append(refl[i].Controls, -c)
+			}
+		}
+		less, err := RosenbaumMeanDiff(sets, &RosenbaumOptions{Gammas: g, Alternative: AltLess})
+		require.NoError(t, err)
+		rg, err := RosenbaumMeanDiff(refl, &RosenbaumOptions{Gammas: g, Alternative: AltGreater})
+		require.NoError(t, err)
+		for i := range less.Bounds {
+			assert.InDelta(t, rg.Bounds[i].PUpper, less.Bounds[i].PUpper, 1e-12, ds)
+			assert.InDelta(t, rg.Bounds[i].PLower, less.Bounds[i].PLower, 1e-12, ds)
+			assert.InDelta(t, -rg.Bounds[i].EstHigh, res.Bounds[i].EstLow, 1e-9*max(1, math.Abs(res.Bounds[i].EstLow)), ds)
+		}
+	}
+	assert.Equal(t, 2, ties, "rows where senmv's == misses a tie")
+	t.Logf("max abs diff to senmv (%d tie rows: to the definition): p-value %.3g, point estimate (relative) %.3g", ties, maxP, maxE)
+}

@@ -9,10 +9,22 @@
 # argument, e.g. the R/ folder of the CRAN mirror repository cran/rbounds at
 # commit 473e39125cb08eeff286ddae0e4013e2c7360ab5 ("version 2.2"):
 #
-#   git --git-dir=<mirror> archive 473e391 R | tar -x -C /tmp/rbounds
-#   Rscript make_reference.R /tmp/rbounds/R 473e391... .
+# The matched-set (mean-difference) bounds are compared with
+# sensitivitymv::senmv(method = "t") (sensitivitymv 1.4.3, CRAN, GPL-2,
+# not in Debian either): its mscorev.R, separable1v.R and senmv.R are
+# sourced from the directory given as the fourth argument (the R/ folder
+# of the CRAN mirror repository cran/sensitivitymv, commit
+# a4d59d3dbb41fe3512ded234262c2a5a4d02e2d3, "version 1.4.3"), recorded
+# as the fifth.
 #
 # Usage: Rscript make_reference.R <rbounds R dir> <rbounds commit> <out dir>
+#          <sensitivitymv R dir> <sensitivitymv commit>
+# e.g., with the two mirrors as bare git directories:
+#   git --git-dir=<rbounds mirror> archive 473e391 R DESCRIPTION | tar -x -C /tmp/rbounds
+#   git --git-dir=<sensitivitymv mirror> archive a4d59d3 R DESCRIPTION | tar -x -C /tmp/senmv
+#   Rscript make_reference.R /tmp/rbounds/R 473e39125cb08eeff286ddae0e4013e2c7360ab5 . \
+#     /tmp/senmv/R a4d59d3dbb41fe3512ded234262c2a5a4d02e2d3
+# (it takes about 30 s).
 #
 # rbounds rounds what it returns (binarysens to 5 digits, psens to 4,
 # hlsens to 5 significant digits). The unrounded values are taken by
@@ -20,9 +32,10 @@
 # and signif() return their argument.
 
 args <- commandArgs(trailingOnly = TRUE)
-stopifnot(length(args) == 3)
-rdir <- args[1]; commit <- args[2]; out <- args[3]
+stopifnot(length(args) == 5)
+rdir <- args[1]; commit <- args[2]; out <- args[3]; mvdir <- args[4]; mvcommit <- args[5]
 for (f in c("binarysens.R", "psens.R", "hlsens.R")) source(file.path(rdir, f))
+for (f in c("mscorev.R", "separable1v.R", "senmv.R")) source(file.path(mvdir, f))
 noround <- function(f) {
   e <- new.env(parent = environment(f))
   e$round <- function(x, digits = 0) x
@@ -131,8 +144,74 @@ for (n in names(pairs)) {
 write.csv(ps_rows, file.path(out, "psens.csv"), row.names = FALSE, quote = FALSE)
 write.csv(hl_rows, file.path(out, "hlsens.csv"), row.names = FALSE, quote = FALSE)
 
+## matched sets: sensitivitymv::senmv(method = "t") -------------------------
+# y: one row per set, the treated outcome first, controls after, NA-padded
+sets <- list()
+mk_sets <- function(yt, yc_list) {
+  k <- max(lengths(yc_list))
+  y <- matrix(NA, length(yt), k + 1)
+  for (i in seq_along(yt)) y[i, 1:(1 + length(yc_list[[i]]))] <- c(yt[i], yc_list[[i]])
+  y
+}
+set.seed(77)
+k <- sample(1:4, 80, replace = TRUE)
+sets$sets_norm80 <- mk_sets(rnorm(80, 0.6), lapply(k, rnorm))
+k <- sample(1:3, 150, replace = TRUE)
+sets$sets_months150 <- mk_sets(rbinom(150, 24, 0.47), lapply(k, function(kk) rbinom(kk, 24, 0.4)))
+# Lalonde, 2 nearest neighbours with replacement, ties kept: sets of 2 or
+# more controls, controls reused across sets
+mt2 <- Match(Tr = lalonde$treat, X = ps, M = 2, replace = TRUE, ties = TRUE, estimand = "ATT")
+tr_ids <- unique(mt2$index.treated)
+sets$sets_lalonde_re78 <- mk_sets(lalonde$re78[tr_ids],
+                                  lapply(tr_ids, function(i) lalonde$re78[mt2$index.control[mt2$index.treated == i]]))
+# separable1v's loop with ties in the expectation taken within a relative
+# 1e-12 (estimate's rule) instead of by exact floating-point equality: in
+# exact arithmetic several a can attain the largest expectation (integer
+# outcomes, Gamma = 2), and the bound takes the largest variance among
+# them; senmv's == can miss such a tie by a rounding error.
+separable_def <- function(ymat, gamma) {
+  mu <- 0; v <- 0; ts <- 0
+  for (i in seq_len(nrow(ymat))) {
+    rk <- sort(ymat[i, !is.na(ymat[i, ])]); mi <- length(rk)
+    tol <- 1e-12 * max(abs(rk)); mum <- -Inf; vm <- -Inf
+    for (ai in 1:(mi - 1)) {
+      den <- ai + gamma * (mi - ai)
+      mua <- (sum(rk[1:ai]) + gamma * sum(rk[(ai + 1):mi])) / den
+      va <- (sum(rk[1:ai]^2) + gamma * sum(rk[(ai + 1):mi]^2)) / den - mua^2
+      if (mua > mum + tol) { mum <- mua; vm <- va }
+      else if (mua >= mum - tol) { mum <- max(mum, mua); vm <- max(vm, va) }
+    }
+    mu <- mu + mum; v <- v + vm; ts <- ts + ymat[i, 1]
+  }
+  1 - pnorm((ts - mu) / sqrt(v))
+}
+sf <- NULL; sv <- NULL
+gammas <- seq(1, G, by = GInc)
+for (n in names(sets)) {
+  y <- sets[[n]]
+  for (i in seq_len(nrow(y))) {
+    v <- y[i, !is.na(y[i, ])]
+    sf <- rbind(sf, data.frame(dataset = n, set = i, role = c("t", rep("c", length(v) - 1)), y = g17(v)))
+  }
+  d <- unlist(lapply(seq_len(nrow(y)), function(i) y[i, 1] - y[i, -1]))
+  lo <- min(d, na.rm = TRUE) - 1; hi <- max(d, na.rm = TRUE) + 1
+  for (g in gammas) {
+    r <- senmv(y, gamma = g, method = "t")
+    pdef <- separable_def(mscorev(y, inner = 0, trim = Inf, qu = 1/2, TonT = TRUE), g)
+    # the point estimate under the largest expectation: deviate(tau) = 0
+    est <- uniroot(function(tau) senmv(y, gamma = g, method = "t", tau = tau)$deviate,
+                   c(lo, hi), tol = 1e-12 * max(1, abs(hi), abs(lo)))$root
+    sv <- rbind(sv, data.frame(dataset = n, gamma = g17(g), pval = g17(r$pval), pval_def = g17(pdef), deviate = g17(r$deviate),
+                               est_low = g17(est)))
+  }
+}
+write.csv(sf, file.path(out, "sets.csv"), row.names = FALSE, quote = FALSE)
+write.csv(sv, file.path(out, "senmv.csv"), row.names = FALSE, quote = FALSE)
+
 desc <- read.dcf(file.path(rdir, "..", "DESCRIPTION"))
+mvdesc <- read.dcf(file.path(mvdir, "..", "DESCRIPTION"))
 writeLines(c(R.version.string,
              paste("Matching", as.character(packageVersion("Matching"))),
-             paste("rbounds", desc[1, "Version"], "from cran/rbounds commit", commit)),
+             paste("rbounds", desc[1, "Version"], "from cran/rbounds commit", commit),
+             paste("sensitivitymv", mvdesc[1, "Version"], "from cran/sensitivitymv commit", mvcommit)),
            file.path(out, "versions.txt"))
