@@ -431,7 +431,9 @@ func TestRosenbaumGammaStar(t *testing.T) {
 	for _, c := range cases {
 		tr, co := mk(c.n, c.shift)
 		for _, f := range []func() (*RosenbaumResult, error){
-			func() (*RosenbaumResult, error) { return RosenbaumSignedRank(tr, co, &RosenbaumOptions{Alternative: AltGreater}) },
+			func() (*RosenbaumResult, error) {
+				return RosenbaumSignedRank(tr, co, &RosenbaumOptions{Alternative: AltGreater})
+			},
 			func() (*RosenbaumResult, error) {
 				return RosenbaumMeanDiff(pairSets(tr, co), &RosenbaumOptions{Alternative: AltGreater})
 			},
