@@ -7,8 +7,10 @@ package estimate
 // rosenbaum_sets.go hold the three tests.
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Alternative is the direction of the one-sided test.
@@ -278,6 +280,30 @@ func checkSets(sets []MatchedSet) error {
 		}
 	}
 	return nil
+}
+
+// canonicalSets returns a copy of sets with the controls of each set in
+// ascending order and the sets ordered by treated outcome, then number of
+// controls, then controls: the tests sum over sets in this order, so
+// their results depend on the collection of sets only, bit for bit, not
+// on the order of the units or of the sets.
+func canonicalSets(sets []MatchedSet) []MatchedSet {
+	out := make([]MatchedSet, len(sets))
+	for i, s := range sets {
+		c := slices.Clone(s.Controls)
+		slices.Sort(c)
+		out[i] = MatchedSet{Treated: s.Treated, Controls: c}
+	}
+	slices.SortFunc(out, func(a, b MatchedSet) int {
+		if c := cmp.Compare(a.Treated, b.Treated); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(a.Controls), len(b.Controls)); c != 0 {
+			return c
+		}
+		return slices.Compare(a.Controls, b.Controls)
+	})
+	return out
 }
 
 // RosenbaumSets computes the Rosenbaum bounds appropriate to the

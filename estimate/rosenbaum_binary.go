@@ -41,7 +41,9 @@ import (
 // larger (rosenbaum_test.go checks both). With AltAuto this function
 // tests the larger count too.
 //
-// Every value must be 0 or 1 (an ErrInvalid error otherwise).
+// Every value must be 0 or 1 (an ErrInvalid error otherwise). The
+// result does not depend on the order of the sets or of the controls
+// within a set (bit for bit).
 func RosenbaumBinary(sets []MatchedSet, opts *RosenbaumOptions) (*RosenbaumResult, error) {
 	o, err := opts.resolved()
 	if err != nil {
@@ -50,6 +52,7 @@ func RosenbaumBinary(sets []MatchedSet, opts *RosenbaumOptions) (*RosenbaumResul
 	if err := checkSets(sets); err != nil {
 		return nil, err
 	}
+	sets = canonicalSets(sets)
 	type shape struct{ a, n int }
 	var (
 		sh    []shape

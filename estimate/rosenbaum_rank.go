@@ -54,7 +54,10 @@ import (
 // these bounds against the definition above computed in R, to 1e-8, and
 // that hlsens's value lies within pr of them.
 //
-// Cost: O(n log n) for the ranks and O(n) per Gamma for the p-values.
+// The result does not depend on the order of the pairs (bit for bit: the
+// rank sums are exact and the Walsh averages are selected from the sorted
+// differences). Cost: O(n log n) for the ranks and O(n) per Gamma for the
+// p-values.
 func RosenbaumSignedRank(treated, control []float64, opts *RosenbaumOptions) (*RosenbaumResult, error) {
 	o, err := opts.resolved()
 	if err != nil {

@@ -48,8 +48,9 @@ import (
 // tau argument shifts the treated outcomes the same way
 // (rosenbaum_test.go compares with the root of its deviate).
 //
-// Cost: O(Σ n_s log n_s) per Gamma for the p-values and about 64 times
-// that per Gamma for the point estimates.
+// The result does not depend on the order of the sets or of the controls
+// within a set (bit for bit). Cost: O(Σ n_s log n_s) per Gamma for the
+// p-values and about 64 times that per Gamma for the point estimates.
 func RosenbaumMeanDiff(sets []MatchedSet, opts *RosenbaumOptions) (*RosenbaumResult, error) {
 	o, err := opts.resolved()
 	if err != nil {
@@ -58,7 +59,7 @@ func RosenbaumMeanDiff(sets []MatchedSet, opts *RosenbaumOptions) (*RosenbaumRes
 	if err := checkSets(sets); err != nil {
 		return nil, err
 	}
-	ms := newMDSets(sets)
+	ms := newMDSets(canonicalSets(sets))
 	t, inf := ms.scores(0, 1)
 	alt := o.Alternative
 	if alt == AltAuto {

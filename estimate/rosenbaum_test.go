@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/psmeval/psmeval/psm"
 )
 
 // The R reference values are in testdata/rosenbaum, written by
@@ -585,4 +587,137 @@ func TestRosenbaumMeanDiffR(t *testing.T) {
 	}
 	assert.Equal(t, 2, ties, "rows where senmv's == misses a tie")
 	t.Logf("max abs diff to senmv (%d tie rows: to the definition): p-value %.3g, point estimate (relative) %.3g", ties, maxP, maxE)
+}
+
+// TestRosenbaumOrderInvariant: shuffling the sets, the controls within
+// the sets and the pairs leaves every result bit-identical, for the three
+// tests (binary sets of mixed shapes above and below ExactMax, count sets,
+// continuous pairs).
+func TestRosenbaumOrderInvariant(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	var bin, cnt []MatchedSet
+	var tr, co []float64
+	for i := 0; i < 300; i++ {
+		k := 1 + r.IntN(4)
+		b := MatchedSet{Treated: float64(r.IntN(2))}
+		c := MatchedSet{Treated: float64(r.IntN(25))}
+		for range k {
+			b.Controls = append(b.Controls, float64(r.IntN(2)))
+			c.Controls = append(c.Controls, float64(r.IntN(22)))
+		}
+		bin, cnt = append(bin, b), append(cnt, c)
+		tr, co = append(tr, r.NormFloat64()+0.2), append(co, r.NormFloat64())
+	}
+	shuffle := func(sets []MatchedSet) []MatchedSet {
+		out := make([]MatchedSet, len(sets))
+		for i, j := range r.Perm(len(sets)) {
+			c := slices.Clone(sets[j].Controls)
+			r.Shuffle(len(c), func(a, b int) { c[a], c[b] = c[b], c[a] })
+			out[i] = MatchedSet{Treated: sets[j].Treated, Controls: c}
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		run  func(shuffled bool) (*RosenbaumResult, error)
+	}{
+		{"binary exact", func(sh bool) (*RosenbaumResult, error) {
+			s := bin
+			if sh {
+				s = shuffle(bin)
+			}
+			return RosenbaumBinary(s, nil)
+		}},
+		{"binary normal", func(sh bool) (*RosenbaumResult, error) {
+			s := bin
+			if sh {
+				s = shuffle(bin)
+			}
+			return RosenbaumBinary(s, &RosenbaumOptions{ExactMax: 10})
+		}},
+		{"mean difference", func(sh bool) (*RosenbaumResult, error) {
+			s := cnt
+			if sh {
+				s = shuffle(cnt)
+			}
+			return RosenbaumMeanDiff(s, nil)
+		}},
+		{"signed rank", func(sh bool) (*RosenbaumResult, error) {
+			if !sh {
+				return RosenbaumSignedRank(tr, co, nil)
+			}
+			p := r.Perm(len(tr))
+			a, b := make([]float64, len(tr)), make([]float64, len(tr))
+			for i, j := range p {
+				a[i], b[i] = tr[j], co[j]
+			}
+			return RosenbaumSignedRank(a, b, nil)
+		}},
+	}
+	for _, c := range cases {
+		want, err := c.run(false)
+		require.NoError(t, err, c.name)
+		for rep := 0; rep < 3; rep++ {
+			got, err := c.run(true)
+			require.NoError(t, err, c.name)
+			sameRosenbaum(t, want, got, c.name)
+		}
+	}
+}
+
+// TestRosenbaumSampleFromPSM: on a simulated sample matched by psm.Match
+// with replacement (controls reused), Rosenbaum equals the plain
+// functions on the sets built by hand from the psm.Matching, for a month
+// (0/1: Mantel–Haenszel), "ever in months 1..6" and the sum over months
+// 1..12 (a count on pairs: signed rank), and for K = 3 (sets: mean
+// difference). Bit-identical.
+func TestRosenbaumSampleFromPSM(t *testing.T) {
+	s, x := synthSample(300, 900, 12, 21)
+	for _, k := range []int{1, 3} {
+		tr, co := SplitScores(s, x)
+		m, err := psm.Match(tr, co, &psm.MatchOptions{K: k})
+		require.NoError(t, err)
+		ms, err := MatchesFromPSM(s, m)
+		require.NoError(t, err)
+		require.Less(t, m.NDistinctControls, m.NMatched*k, "controls are reused")
+		y := s.Outcomes[0]
+		val := func(u int, w Window) float64 {
+			v := 0.0
+			for mo := w.From; mo <= max(w.From, w.To); mo++ {
+				x := y.Y[u*(y.H+1)+mo]
+				if w.Kind == WindowEver {
+					v = max(v, x)
+				} else {
+					v += x
+				}
+				if w.Kind == WindowMonth {
+					break
+				}
+			}
+			return v
+		}
+		for _, c := range []struct {
+			w      Window
+			method RosenbaumMethod
+		}{
+			{Window{Outcome: "y", Kind: WindowMonth, From: 6}, MantelHaenszel},
+			{Window{Outcome: "y", Kind: WindowEver, From: 1, To: 6}, MantelHaenszel},
+			{Window{Outcome: "y", Kind: WindowSum, From: 1, To: 12}, map[int]RosenbaumMethod{1: SignedRank, 3: MeanDifference}[k]},
+		} {
+			var sets []MatchedSet
+			for i, u := range ms.Treated {
+				set := MatchedSet{Treated: val(int(u), c.w)}
+				for _, cu := range ms.Control[ms.Start[i]:ms.Start[i+1]] {
+					set.Controls = append(set.Controls, val(int(cu), c.w))
+				}
+				sets = append(sets, set)
+			}
+			want, err := RosenbaumSets(sets, nil)
+			require.NoError(t, err)
+			got, err := Rosenbaum(s, ms, c.w, nil)
+			require.NoError(t, err)
+			assert.Equal(t, c.method, got.Method, "k %d %+v", k, c.w)
+			sameRosenbaum(t, want, got, "sample")
+		}
+	}
 }
