@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -107,12 +108,28 @@ func rosenbaumMembers(r *estimate.RosenbaumResult) string {
 func writeRosenbaumTable(w io.Writer, s *matchSummary) error {
 	for i, n := range s.outcomes.names {
 		r := s.outcomes.rosenbaum[i]
-		fmt.Fprintf(w, "\nRosenbaum bounds, %s: %s test, alternative %s, %d sets (%d informative); Gamma* = %.4g\n",
-			n, r.Method, r.Alternative, r.Sets, r.Informative, r.GammaStar)
+		star := fmt.Sprintf("%.4g", r.GammaStar)
+		switch {
+		case math.IsInf(r.GammaStar, 1):
+			star = fmt.Sprintf("> %.4g (significant over the whole grid)", r.Bounds[len(r.Bounds)-1].Gamma)
+		case r.GammaStar == 1:
+			star = "1 (not significant at 5 % without hidden bias)"
+		}
+		fmt.Fprintf(w, "\nRosenbaum bounds, %s: %s test, alternative %s, %d sets (%d informative); Gamma* = %s\n",
+			n, r.Method, r.Alternative, r.Sets, r.Informative, star)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "Gamma\tp upper\tp lower\test low\test high\t")
+		est := r.Method != estimate.MantelHaenszel
+		if est {
+			fmt.Fprintln(tw, "Gamma\tp upper\tp lower\test low\test high\t")
+		} else {
+			fmt.Fprintln(tw, "Gamma\tp upper\tp lower\t")
+		}
 		for _, g := range r.Bounds {
-			fmt.Fprintf(tw, "%.4g\t%.4g\t%.4g\t%.6g\t%.6g\t\n", g.Gamma, g.PUpper, g.PLower, g.EstLow, g.EstHigh)
+			fmt.Fprintf(tw, "%.4g\t%.4g\t%.4g\t", g.Gamma, g.PUpper, g.PLower)
+			if est {
+				fmt.Fprintf(tw, "%.6g\t%.6g\t", g.EstLow, g.EstHigh)
+			}
+			fmt.Fprintln(tw)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
