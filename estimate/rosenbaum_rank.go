@@ -41,18 +41,22 @@ import (
 // averages). Under Gamma, EstLow uses c = p⁺N and EstHigh c = p⁻N
 // (Rosenbaum 2002, §4.3.5); c within a relative 1e-12 of an integer is
 // taken as that integer, so that the rounding of Γ/(1+Γ) (N/(1+Γ) = 20
-// for N = 78 and Γ = 2.9) does not move the estimate by half a gap. The bounds are on treated − control whatever
-// the Alternative. Each order statistic is found exactly by bisection on
-// the floating-point numbers with an O(n) count of the Walsh averages
-// below a value: O(n log n + 64n) per bound, no n² memory.
+// for N = 78 and Γ = 2.9) does not move the estimate by half a gap. The
+// bounds are on treated − control whatever the Alternative. Each order
+// statistic is found exactly by bisection on the floating-point numbers
+// with an O(n) count of the Walsh averages d_i/2 + d_j/2 below a value:
+// O(n log n + 64n) per bound, no n² memory.
 //
 // rbounds::hlsens instead walks from an approximate estimate (the
-// uniroot of wilcox.test(exact = FALSE)) in steps of its argument pr
-// until T(τ) crosses c, so its bounds lie on that grid, within pr of the
-// crossing; it also swaps the groups when mean(treated) < mean(control)
-// and so reports bounds on control − treated. rosenbaum_test.go checks
-// these bounds against the definition above computed in R, to 1e-8, and
-// that hlsens's value lies within pr of them.
+// uniroot of wilcox.test(exact = FALSE), the continuity-corrected normal
+// statistic, which is not the median of the Walsh averages when
+// differences tie) in steps of its argument pr until T(τ) crosses c, so
+// its bounds lie on that grid, within pr of the crossing, and at Gamma =
+// 1 it returns the start unchanged; it also swaps the groups when
+// mean(treated) < mean(control) and so reports bounds on control −
+// treated. rosenbaum_test.go checks these bounds against the definition
+// above computed in R, to 1e-8, and that hlsens's values for Gamma > 1
+// lie within pr of them.
 //
 // The result does not depend on the order of the pairs (bit for bit: the
 // rank sums are exact and the Walsh averages are selected from the sorted

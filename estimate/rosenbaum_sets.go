@@ -45,8 +45,7 @@ import (
 // T(τ) − Σμ(τ) decreases strictly in τ (piecewise linearly); the root is
 // bracketed by the smallest and the largest treated-minus-control
 // difference and found by regula falsi (Illinois) to a bracket of a few
-// ulps. senmv's
-// tau argument shifts the treated outcomes the same way
+// ulps. senmv's tau argument shifts the treated outcomes the same way
 // (rosenbaum_test.go compares with the root of its deviate).
 //
 // The result does not depend on the order of the sets or of the controls
