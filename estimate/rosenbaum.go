@@ -20,8 +20,8 @@ const (
 	// AltAuto tests in the direction of the observed effect: Greater when
 	// the statistic is at least its expectation without hidden bias
 	// (Gamma = 1), else Less (as rbounds::binarysens, which tests the
-	// larger of the two discordant counts, and Stata mhbounds' reading of
-	// its Q+ and Q− for a positive and a negative effect).
+	// larger of the two discordant counts, and rbounds::hlsens, which
+	// swaps the groups for a negative effect).
 	AltAuto Alternative = iota
 	// AltGreater tests "treated outcomes are higher".
 	AltGreater

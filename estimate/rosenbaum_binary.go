@@ -33,7 +33,8 @@ import (
 // the number S of informative sets, while S ≤ RosenbaumOptions.ExactMax;
 // beyond it the normal approximation with continuity correction,
 // 1 − Φ((t − ½ − E)/√V), E = Σ p_s, V = Σ p_s(1 − p_s) (mhbounds uses
-// |t − E| in place of t − E, which caps the p-value at ½).
+// |t − E| − ½ in the numerator, so its p-value stays near or below ½
+// when t falls below E).
 //
 // R rbounds::binarysens(x, y) (x, y the two discordant counts) computes
 // 1 − pbinom(D, x+y, p) with D = max(x, y), that is P(B > D), a strict
