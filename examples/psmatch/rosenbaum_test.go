@@ -153,3 +153,34 @@ func TestPsmatchRosenbaumErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPsmatchRosenbaumWithBiasAdjust: -rosenbaum and -bias-adjust
+// together give both sets of members in each outcome object, and the
+// Rosenbaum members do not depend on -bias-adjust.
+func TestPsmatchRosenbaumWithBiasAdjust(t *testing.T) {
+	data := filepath.Join("..", "..", "testdata", "match", "cont.csv")
+	args := []string{"-data", data, "-treatment", "tr", "-covariates", "x1,x2,x3", "-outcomes", "y1,y2", "-json", "-rosenbaum", "1,2"}
+	outputs := map[bool]map[string]map[string]json.RawMessage{}
+	for _, ba := range []bool{false, true} {
+		a := args
+		if ba {
+			a = append(append([]string{}, args...), "-bias-adjust")
+		}
+		var out, errb bytes.Buffer
+		require.NoError(t, run(context.Background(), a, &out, &errb), errb.String())
+		var j struct {
+			Outcomes map[string]map[string]json.RawMessage `json:"outcomes"`
+		}
+		require.NoError(t, json.Unmarshal(out.Bytes(), &j))
+		outputs[ba] = j.Outcomes
+	}
+	for _, name := range []string{"y1", "y2"} {
+		with, without := outputs[true][name], outputs[false][name]
+		assert.Contains(t, with, "att_bias_adjusted", name)
+		assert.NotContains(t, without, "att_bias_adjusted", name)
+		for _, k := range []string{"rosenbaum_test", "rosenbaum_alternative", "rosenbaum", "gamma_star"} {
+			require.Contains(t, with, k, name)
+			assert.JSONEq(t, string(without[k]), string(with[k]), "%s %s", name, k)
+		}
+	}
+}
