@@ -73,6 +73,19 @@ func TestBadInputEstimate(t *testing.T) {
 			return call(s, m)
 		}
 	}
+	rosenbaum := func(f mod, w Window, o *RosenbaumOptions) func() error {
+		return func() error {
+			s, x := tinySample()
+			m := tinyMatches()
+			f(s, m, &x)
+			r, err := Rosenbaum(s, m, w, o)
+			if err != nil && r != nil {
+				return errors.New("a RosenbaumResult returned with an error")
+			}
+			return err
+		}
+	}
+	month1 := Window{Outcome: "emp", Kind: WindowMonth, From: 1}
 	asMatches := func(s *Sample, m *psm.Matching) error { _, err := MatchesFromPSM(s, m); return err }
 	asAI := func(s *Sample, m *psm.Matching) error { _, err := AbadieImbens(s, m, nil); return err }
 	none := func(*Sample, *Matches, *[]float64) {}
@@ -188,6 +201,43 @@ func TestBadInputEstimate(t *testing.T) {
 			ErrInvalid, nil, "bias adjustment (sex = 0): psm: invalid option: Z: 2 covariates but only 1 (weighted) matched treated units"},
 		{"BiasAdjusted Level", biasAdj(mat.NewDense(5, 1, nil), &BiasAdjustedOptions{Level: 1.5}), ErrInvalid, nil, "Level = 1.5, want 0 < Level < 1"},
 		{"BiasAdjusted negative Tolerance", biasAdj(mat.NewDense(5, 1, nil), &BiasAdjustedOptions{Tolerance: -1}), psm.ErrBadOption, nil, "Tolerance: -1; want a finite value > 0"},
+		// Rosenbaum bounds: options, windows, match sets, plain inputs
+		{"Rosenbaum Gamma below 1", rosenbaum(none, month1, &RosenbaumOptions{Gammas: []float64{0.5, 1, 2}}), ErrInvalid, nil, "Gamma 0.5 (grid entry 0) is below 1"},
+		{"Rosenbaum empty Gamma grid", rosenbaum(none, month1, &RosenbaumOptions{Gammas: []float64{}}), ErrInvalid, nil, "RosenbaumOptions.Gammas is empty"},
+		{"Rosenbaum Gamma grid not increasing", rosenbaum(none, month1, &RosenbaumOptions{Gammas: []float64{1, 2, 2}}), ErrInvalid, nil, "Gamma grid not strictly increasing at entry 2 (2 after 2)"},
+		{"Rosenbaum NaN Gamma", rosenbaum(none, month1, &RosenbaumOptions{Gammas: []float64{1, nan}}), ErrInvalid, nil, "Gamma NaN (grid entry 1) is not finite"},
+		{"Rosenbaum Level outside (0,1)", rosenbaum(none, month1, &RosenbaumOptions{Level: 1}), ErrInvalid, nil, "RosenbaumOptions.Level = 1, want 0 < Level < 1"},
+		{"Rosenbaum negative ExactMax", rosenbaum(none, month1, &RosenbaumOptions{ExactMax: -1}), ErrInvalid, nil, "RosenbaumOptions.ExactMax = -1 < 0"},
+		{"Rosenbaum unknown Alternative", rosenbaum(none, month1, &RosenbaumOptions{Alternative: 7}), ErrInvalid, nil, "unknown Alternative 7"},
+		{"Rosenbaum window beyond the horizon", rosenbaum(none, Window{Outcome: "emp", Kind: WindowSum, From: 1, To: 3}, nil), ErrInvalid, nil,
+			`window 1..3 of outcome "emp" is outside its horizon 0..2`},
+		{"Rosenbaum window before month 0", rosenbaum(none, Window{Outcome: "emp", Kind: WindowMonth, From: -1}, nil), ErrInvalid, nil,
+			`window -1..-1 of outcome "emp" is outside its horizon 0..2`},
+		{"Rosenbaum empty window", rosenbaum(none, Window{Outcome: "emp", Kind: WindowEver, From: 2, To: 1}, nil), ErrInvalid, nil, `window 2..1 of outcome "emp" is empty (To < From)`},
+		{"Rosenbaum unknown outcome", rosenbaum(none, Window{Outcome: "wage"}, nil), ErrInvalid, nil, `Rosenbaum: no outcome "wage" in the sample`},
+		{"Rosenbaum unknown WindowKind", rosenbaum(none, Window{Outcome: "emp", Kind: 9}, nil), ErrInvalid, nil, "unknown WindowKind 9"},
+		{"Rosenbaum nil Matches", func() error { s, _ := tinySample(); _, err := Rosenbaum(s, nil, month1, nil); return err }, ErrInvalid, nil, "Rosenbaum needs a Sample and Matches (got nil)"},
+		{"Rosenbaum unequal weights in a set", rosenbaum(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[0], m.Weight[1] = 0.25, 0.75 }, month1, nil), ErrInvalid, nil,
+			"the controls of treated unit 0 have unequal weights (0.25, 0.75)"},
+		{"Rosenbaum NaN outcome in the window", rosenbaum(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[3*3+1] = nan }, month1, nil), ErrNaNOutcome,
+			&OutcomeError{Outcome: "emp", Unit: 3, Person: 21, Month: 1}, "unit 3 (person 21) in event month 1"},
+		{"Rosenbaum no matched treated unit", rosenbaum(func(_ *Sample, m *Matches, _ *[]float64) { *m = Matches{Treated: []int32{0, 1}, Start: []int{0, 0, 0}} }, month1, nil),
+			ErrNoMatches, nil, "no treated unit has a match set"},
+		{"RosenbaumSignedRank lengths differ", func() error { _, err := RosenbaumSignedRank([]float64{1, 2}, []float64{1}, nil); return err }, ErrInvalid, nil,
+			"RosenbaumSignedRank: 2 treated and 1 control outcomes"},
+		{"RosenbaumSignedRank Inf outcome", func() error {
+			_, err := RosenbaumSignedRank([]float64{1, math.Inf(1)}, []float64{1, 0}, nil)
+			return err
+		}, ErrInvalid, nil,
+			"pair 1 has the outcomes +Inf and 0"},
+		{"RosenbaumBinary outcome not 0/1", func() error {
+			_, err := RosenbaumBinary([]MatchedSet{{1, []float64{0}}, {2, []float64{1}}}, nil)
+			return err
+		}, ErrInvalid, nil,
+			"matched set 1 has the outcome 2, want 0 or 1"},
+		{"RosenbaumMeanDiff set without controls", func() error { _, err := RosenbaumMeanDiff([]MatchedSet{{1, []float64{0}}, {2, nil}}, nil); return err }, ErrInvalid, nil,
+			"matched set 1 has no controls"},
+		{"RosenbaumSets no sets", func() error { _, err := RosenbaumSets(nil, nil); return err }, ErrInvalid, nil, "need at least one matched set"},
 		{"logit rule with a score of 1", func() error {
 			s, x := tinySample()
 			_, _, err := RuleFromPSM(s, x, &psm.MatchOptions{Distance: psm.LogitDistance})

@@ -44,6 +44,17 @@
 // (2011), each match adjusted by a regression on covariates among the
 // matched controls, with their Abadie–Imbens standard errors.
 //
+// # Sensitivity to hidden bias
+//
+// Rosenbaum bounds (Rosenbaum 2002) on a grid of Gamma, the largest odds
+// ratio of treatment between two units of a matched set: Mantel–Haenszel
+// bounds for 0/1 outcomes (RosenbaumBinary), Wilcoxon signed-rank and
+// Hodges–Lehmann bounds for 1:1 pairs (RosenbaumSignedRank), and the
+// mean-difference bounds for matched sets with several controls
+// (RosenbaumMeanDiff); Rosenbaum picks one for an outcome window of a
+// Sample and reports Gamma*, the Gamma at which significance is lost
+// (docs/rosenbaum.md).
+//
 // # Typical use
 //
 //	s, _ := estimate.FromPanel(p, "sex", "match_group")   // or build a Sample

@@ -24,6 +24,8 @@
 // -bias-adjust adds the bias-corrected ATT (Z = the covariates, as R
 // Matching::Match(..., BiasAdjust = TRUE)) as "att_bias_adjusted" and
 // "se_bias_adjusted" to each outcome (biasadj.go).
+// -rosenbaum 1,1.5,2 adds Rosenbaum bounds on that Gamma grid to every
+// outcome (rosenbaum.go).
 // Missing values, non-numeric values and absent columns are errors naming
 // the column and row (0-based data rows; errors of the matching stage name
 // the row too). A CSV file may start with a byte order mark, use CRLF line
@@ -132,6 +134,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: -covariates is required", errUsage)
 	}
 	if err := cfg.match.check(); err != nil {
+		return err
+	}
+	if err := cfg.checkRosenbaum(); err != nil {
 		return err
 	}
 	tab, err := flatfile.Read(cfg.data, &flatfile.ReadOptions{Columns: cfg.columns()})

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/internal/flatfile"
 	"github.com/psmeval/psmeval/psm"
 )
@@ -25,7 +26,8 @@ type matchConfig struct {
 	on           string
 	tieTolerance float64
 	tieRule      string
-	biasAdjust   bool // biasadj.go
+	biasAdjust   bool      // biasadj.go
+	rosenbaum    []float64 // -rosenbaum Gamma grid (rosenbaum.go); nil: none
 }
 
 // addMatchFlags defines the matching flags on fs.
@@ -45,6 +47,7 @@ func addMatchFlags(fs *flag.FlagSet, c *matchConfig) {
 	fs.Float64Var(&c.tieTolerance, "tie-tolerance", 0, "controls within this of the k-th nearest distance are tied (0 = exact equality)")
 	fs.StringVar(&c.tieRule, "tie-rule", "distance", "scale of -tie-tolerance: distance, or matching (R Matching's distance.tolerance: squared standardized distance)")
 	fs.BoolVar(&c.biasAdjust, "bias-adjust", false, biasAdjustHelp)
+	addRosenbaumFlag(fs, &c.rosenbaum)
 }
 
 // check validates the matching flags.
@@ -90,8 +93,9 @@ type outcomeJSON struct {
 // outcomesJSON marshals as an object keyed by outcome name, in the order
 // of -outcomes.
 type outcomesJSON struct {
-	names  []string
-	values []outcomeJSON
+	names     []string
+	values    []outcomeJSON
+	rosenbaum []*estimate.RosenbaumResult // per outcome, with -rosenbaum (rosenbaum.go)
 }
 
 func (o outcomesJSON) MarshalJSON() ([]byte, error) {
@@ -101,6 +105,9 @@ func (o outcomesJSON) MarshalJSON() ([]byte, error) {
 			jsonFloat(v.ATT), jsonFloat(v.SEAI), jsonFloat(v.SEStandard), jsonFloat(v.TreatedMean), jsonFloat(v.ControlMean))
 		if v.ATTBiasAdjusted != nil {
 			s += fmt.Sprintf(`,"att_bias_adjusted":%s,"se_bias_adjusted":%s`, jsonFloat(*v.ATTBiasAdjusted), jsonFloat(*v.SEBiasAdjusted))
+		}
+		if o.rosenbaum != nil {
+			s += rosenbaumMembers(o.rosenbaum[i])
 		}
 		return s + "}"
 	}), nil
@@ -179,6 +186,13 @@ func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result
 			}
 		}
 		sum.outcomes.values = append(sum.outcomes.values, ov)
+		if mc.rosenbaum != nil {
+			rb, err := rosenbaumOf(yt, yc, m, mc.rosenbaum)
+			if err != nil {
+				return nil, fmt.Errorf("outcome %q: -rosenbaum: %w", name, err)
+			}
+			sum.outcomes.rosenbaum = append(sum.outcomes.rosenbaum, rb)
+		}
 	}
 	res.Outcomes = sum.outcomes
 	n := m.NDistinctControls
@@ -231,5 +245,8 @@ func writeMatchTable(w io.Writer, s *matchSummary, mc *matchConfig) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return writeBiasAdjustTable(w, s)
+	if err := writeBiasAdjustTable(w, s); err != nil || mc.rosenbaum == nil {
+		return err
+	}
+	return writeRosenbaumTable(w, s)
 }
