@@ -16,7 +16,7 @@ import (
 	"github.com/psmeval/psmeval/psm"
 )
 
-// Bad-input suite of issue 9 for package estimate: the cases not already
+// Bad-input suite for package estimate: the cases not already
 // in TestEffectsBadInput, TestEffectsNaNOutcome, TestBootstrapOptionErrors
 // and TestBootstrapRefitErrors (internal/badinput lists which test covers
 // which item of the issue), here with the message asserted too. Errors of

@@ -12,7 +12,7 @@ import (
 // TestCancelMidRunNoLeak cancels Bootstrap (fixed and re-fitted scores)
 // and OtsuRai from their progress callbacks after a few replicates, with
 // several workers busy: each returns context.Canceled, no result, and
-// leaves no goroutine behind (issue 9). TestBootstrapCancel checks that
+// leaves no goroutine behind. TestBootstrapCancel checks that
 // the workers stop promptly.
 func TestCancelMidRunNoLeak(t *testing.T) {
 	s, x := synthSample(100, 1000, 6, 9)

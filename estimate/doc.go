@@ -1,5 +1,5 @@
 // Package estimate computes monthly and accumulated effects of starting a
-// programme from a matched sample, and their intervals (DESIGN.md steps 8
+// programme from a matched sample, and their intervals (docs/design.md steps 8
 // and 9).
 //
 // The package knows nothing about calendars or logit models: a Sample is

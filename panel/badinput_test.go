@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Bad-input suite of issue 9 for package panel, the cases not already in
+// Bad-input suite for package panel, the cases not already in
 // TestReadErrors, TestBuildErrors, TestReadCorruptParquet,
 // TestReadRecordsTypeErrors and TestCSVTextVariants (the catalogue in
 // internal/badinput lists which test covers which item of the issue).

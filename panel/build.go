@@ -22,7 +22,7 @@ const (
 	unitBlock    = 4096
 )
 
-// Build turns register data into an event-time panel (DESIGN.md steps
+// Build turns register data into an event-time panel (docs/design.md steps
 // 2–4):
 //
 //  1. r.Validate; check the design; merge sub-spells (MergeSpells with

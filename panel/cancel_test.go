@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Cancellation in the middle of the long steps of this package (issue 9):
+// Cancellation in the middle of the long steps of this package:
 // the step returns an error wrapping context.Canceled, no result, and
 // leaves no goroutine behind (leakcheck compares goroutine ids before and
 // after, waiting up to leakcheck.Wait for stragglers).

@@ -6,13 +6,13 @@ import (
 	"runtime"
 )
 
-// Design describes how Build turns a Register into a Panel (DESIGN.md
+// Design describes how Build turns a Register into a Panel (docs/design.md
 // steps 2–4): the treatment window, spell merging, eligibility, the
 // covariates, descriptive variables and outcomes, and the simulated start
 // dates of the potential controls. The zero value of every optional field
 // is its documented default.
 //
-// The SFI design (SFI-METHOD.md §1) is: window 2012-02-01..2012-07-31,
+// The SFI design (docs/method.md §1) is: window 2012-02-01..2012-07-31,
 // MergeGapDays 0, Eligibility {AgeBetween(16, 64, 2012-01-01),
 // AnyWeekIn(<benefit codes>), StatusNotIn(<efterløn, fleksydelse,
 // folkepension, VUS, service job, adult apprentice>), NoSpellActive(

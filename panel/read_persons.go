@@ -88,7 +88,7 @@ func (a *attrAcc) finish(name string) (Attribute, error) {
 	}
 	if !a.forceCat && allNumbers(a.levels) {
 		// every value is a number, some infinite: not a categorical
-		// column but a numeric one with a bad value (issue 9)
+		// column but a numeric one with a bad value
 		return Attribute{}, dataErr(name, a.name, a.badRow,
 			"%q is infinite or out of range: a numeric attribute must be finite (write NA for a missing value)", a.badValue)
 	}

@@ -15,7 +15,7 @@ import (
 //
 // so with gapDays = 0 a spell that starts the day after the previous one
 // ends (a change of weekly hours, say) or overlaps it becomes part of it
-// (SFI-METHOD.md §1, "spell construction"). The merged spell runs from the
+// (docs/method.md §1, "spell construction"). The merged spell runs from the
 // first start to the latest end; its Hours is the mean of the sub-spells'
 // hours weighted by their lengths in days (sub-spells with NaN hours are
 // left out; NaN when all are). Cost: O(S log S) for S spells.

@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// Bad-input suite of issue 9 for package psm: the cases not already in
+// Bad-input suite for package psm: the cases not already in
 // TestFitLogitInputErrors, TestFitLogitArgs, TestFitLogitNoVariation,
 // TestFitLogitSeparation, TestMatchErrors, TestATTErrors and
 // TestBalanceHand (internal/badinput lists which test covers which item

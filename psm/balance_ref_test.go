@@ -4,7 +4,7 @@ import (
 	"math"
 )
 
-// The previous implementation of Balance (psmeval before issue 8): every
+// The previous implementation of Balance (the first implementation): every
 // variable extracted as a column, all units sorted per variable with
 // radixSort64, the eCDFs accumulated unit by unit. Kept as the general,
 // independent path the tabulating and sorting paths of Balance are

@@ -13,7 +13,7 @@ import (
 // TestFitLogitCancelMidRun cancels FitLogit between IRLS iterations and
 // at the k-th poll of its context inside an iteration, with several
 // workers over several row blocks: it returns context.Canceled, no fit,
-// and leaves no goroutine behind (issue 9).
+// and leaves no goroutine behind.
 func TestFitLogitCancelMidRun(t *testing.T) {
 	x, y := lgSynth(43, 5*lgBlock+17, []float64{-1, 1, -0.5, 0.25})
 	t.Run("progress", func(t *testing.T) {

@@ -638,7 +638,7 @@ func FuzzMatch(f *testing.F) {
 }
 
 // Regressions found by FuzzMatch (skipped until fixed; see the report of
-// the fuzzing work on issue 9).
+// the fuzzing work).
 
 // TestFuzzRegressionTieRMatchingOverflow: with TieRule = TieRMatching,
 // scores so large that the weighted sum of the scores overflows (here

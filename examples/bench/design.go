@@ -9,7 +9,7 @@ import (
 	"github.com/psmeval/psmeval/panel/synth"
 )
 
-// The SFI treatment window (SFI-METHOD.md §1): first starts from 1 February
+// The SFI treatment window (docs/method.md §1): first starts from 1 February
 // to 31 July 2012.
 var (
 	windowStart = panel.DayFromDate(2012, time.February, 1)

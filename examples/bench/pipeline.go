@@ -26,7 +26,7 @@ const (
 	stageWrite     = "write"
 )
 
-// budgetStages are the stages of the DESIGN.md budget "panel build + logit
+// budgetStages are the stages of the budget (docs/design.md §4) "panel build + logit
 // + matching + all effects".
 var budgetStages = []string{stagePanel, stageLogit, stageMatch, stageEffects}
 

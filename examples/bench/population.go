@@ -8,7 +8,7 @@ import (
 )
 
 // sfiTreated is the expected number of first starts in the SFI window at
-// synth Scale 1 (SFI-METHOD.md §4).
+// synth Scale 1 (docs/method.md §4).
 const sfiTreated = 6487
 
 // proportionalTreated is the number treated in a population of n persons

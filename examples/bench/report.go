@@ -15,7 +15,7 @@ type report struct {
 	Config  reportConfig  `json:"config"`
 	Machine reportMachine `json:"machine"`
 	Stages  []stageResult `json:"stages"`
-	// Budget sums the DESIGN.md budget stages (panel, logit, match,
+	// Budget sums the budget (docs/design.md §4) stages (panel, logit, match,
 	// effects): wall and CPU seconds, and the largest of their peaks.
 	Budget  stageResult `json:"budget"`
 	Sizes   reportSizes `json:"sizes"`

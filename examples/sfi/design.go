@@ -14,7 +14,7 @@ var (
 	windowEnd   = panel.DayFromDate(2012, time.July, 31)
 )
 
-// benefitGroups are the benefit types at start (SFI-METHOD.md §4), each
+// benefitGroups are the benefit types at start (docs/method.md §4), each
 // with its passive and activated status levels. Self-supporting is the
 // reference in X.
 func benefitGroups() []panel.LevelGroup {
@@ -29,7 +29,7 @@ func benefitGroups() []panel.LevelGroup {
 // activationLevels are the status levels of being in an active programme.
 func activationLevels(instrument string) []string { return synth.InstrumentLevels(instrument) }
 
-// sfiDesign is the design of the SFI effect analysis (SFI-METHOD.md §1 and
+// sfiDesign is the design of the SFI effect analysis (docs/method.md §1 and
 // §3) on the variables the synthetic register holds.
 // It resolves status levels, attributes and outcomes against the register
 // r once, so the per-unit functions do no lookups by name, and names what
@@ -208,7 +208,7 @@ func (v *registerView) descriptors(groups []panel.LevelGroup) []panel.Covariate 
 }
 
 // historyBins dummy-codes the two history measures of the report's
-// descriptive chapter in its bins (SFI-METHOD.md §4), in one pass per unit:
+// descriptive chapter in its bins (docs/method.md §4), in one pass per unit:
 // years on public support (SU excluded) in the 260 weeks before the start
 // week (reference: none; bins (0,1], (1,2], (2,3], (3,4], (4,5) years and
 // all 5), months with wage income in the 48 months before the start month

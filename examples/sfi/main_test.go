@@ -46,7 +46,7 @@ func parse(t *testing.T, s string) float64 {
 	return v
 }
 
-// TestOutputs checks the files of issue 7: every file is written, the
+// TestOutputs checks the files of the program: every file is written, the
 // columns are as documented, months 0..H are present for each outcome
 // (H from summary.json), and accumulated effects are the running sums of
 // the monthly effects from month 1 (the documented default).
@@ -77,7 +77,7 @@ func TestOutputs(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &sum))
-	// SFI-METHOD.md §2: Apr 2014 - Jul 2012 = 21 months, Sep 2013 - Jul 2012 = 14
+	// docs/method.md §2: Apr 2014 - Jul 2012 = 21 months, Sep 2013 - Jul 2012 = 14
 	assert.Equal(t, map[string]int{"employed_no_benefit": 21, "employed": 21, "education": 14}, sum.Horizons)
 
 	h, rows := readCSV(t, filepath.Join(dir, "table51.csv"))

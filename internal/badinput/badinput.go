@@ -1,4 +1,4 @@
-// Package badinput is the index of the bad-input suite of issue 9: for
+// Package badinput is the index of the bad-input suite: for
 // every kind of bad input the issue lists, which table-driven test cases
 // of which packages check that it gets a clear error (or, where the
 // input is accepted, what the API does with it). The cases themselves
@@ -19,7 +19,7 @@ import (
 	"strings"
 )
 
-// Items is the list of bad inputs of issue 9, in its order.
+// Items is the list of bad inputs, in the order of the list.
 var Items = []string{
 	"missing columns",
 	"wrong column types",

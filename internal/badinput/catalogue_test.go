@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// catalogue maps every item of issue 9's list of bad inputs to the test
+// catalogue maps every item of the list of bad inputs to the test
 // cases that check it, across the public API (panel, psm, estimate) and
 // the example programs (examples/psmatch, examples/sfi). Each case
 // asserts the specific error: the sentinel (errors.Is), the typed error

@@ -13,7 +13,7 @@ import (
 // TestGenerateCancelMidRun cancels Generate from its progress callback
 // after the first block of persons, with several workers busy: it
 // returns context.Canceled, no population, and no goroutine is left
-// behind (issue 9).
+// behind.
 func TestGenerateCancelMidRun(t *testing.T) {
 	defer leakcheck.Check(t)()
 	ctx, cancel := context.WithCancel(context.Background())

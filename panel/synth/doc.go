@@ -1,5 +1,5 @@
 // Package synth generates a synthetic population like the one behind the
-// SFI evaluation of Danish mentor support (see SFI-METHOD.md): register
+// SFI evaluation of Danish mentor support (see docs/method.md): register
 // data in the shape of panel.Register whose true treatment effect is
 // known, for examples, tests and benchmarks.
 //

@@ -192,7 +192,7 @@ func PublicSupportLevels() []string {
 	return out
 }
 
-// ExcludedAtStartLevels returns the levels of SFI-METHOD.md footnote 25
+// ExcludedAtStartLevels returns the levels of docs/method.md §1 (footnote 25 of the report)
 // rule 3 (not eligible in the start week): early_retirement, flex_benefit,
 // state_pension, vus, service_job and adult_apprentice.
 func ExcludedAtStartLevels() []string {

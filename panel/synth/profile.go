@@ -69,7 +69,7 @@ func (p *Profile) Write(w io.Writer) error {
 	return err
 }
 
-// Tolerances of the calibration (SFI-METHOD.md §4 targets): 2 percentage
+// Tolerances of the calibration (docs/method.md §4 targets): 2 percentage
 // points for shares; 1 year for ages; 0.1 years (2 points of the 5-year
 // window) for mean years on support; 1 month (2 points of 48) for mean
 // months with wage income.
@@ -307,7 +307,7 @@ func pctRows(prefix string, names []string, counts []float64, n int, report []fl
 // match group, years on public support (SU excluded) in the 260 weeks
 // before the start week, months with wage income (outcome "employed") in
 // the 48 months before the start month and in the month before it, next to
-// the report's figures for the 2012 starters (SFI-METHOD.md §4).
+// the report's figures for the 2012 starters (docs/method.md §4).
 // It needs a register with the synth attributes and status levels.
 // Cost: O(len(persons)·260).
 func TreatedProfile(r *panel.Register, persons []int32, start []panel.Day) (*Profile, error) {
@@ -454,7 +454,7 @@ func (p *Population) Profiles() (treated, population *Profile, err error) {
 }
 
 // SpellProfile returns the mentor-spell figures of the population next
-// to the report's (SFI-METHOD.md §4): persons starting a spell in 2012
+// to the report's (docs/method.md §4): persons starting a spell in 2012
 // and spells (records) starting in 2012, both divided by Scale (and, with
 // ControlFraction < 1, persons outside the window weighted up by
 // 1/ControlFraction, and with WindowFraction < 1 persons in the window by

@@ -27,7 +27,7 @@ import (
 // candidates drawn from the same mixture, the later starters through
 // laterCandidate with the weights being fitted (fixed-point rounds), so
 // that the window starters' margins are the report's 2012-starter
-// figures (SFI-METHOD.md §4); see TestFitSelection, which writes
+// figures (docs/method.md §4); see TestFitSelection, which writes
 // selection_weights.go. About a third of the starters have stage-2 weights
 // at the cap, so the true propensity is log-linear in the feature dummies
 // below the cap and flat above it.

@@ -324,7 +324,7 @@ func evalFit(fs *fitSample, sw *selWeights) (margins [nFeat][]float64, acc1, acc
 func dayN(s *sim, n int) panel.Day { return panel.Day(s.r.IntN(n)) }
 
 // TestFitSelection checks that the committed selection weights reproduce
-// the report's 2012-starter margins (SFI-METHOD.md §4) on a fresh sample
+// the report's 2012-starter margins (docs/method.md §4) on a fresh sample
 // of window starters' candidates (200,000 population persons and 25,000
 // later starters, drawn as the generator draws them; importance-weighted;
 // within 4 standard errors plus 0.3 points), and with -update refits

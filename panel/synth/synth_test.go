@@ -244,7 +244,7 @@ func TestTrueATT(t *testing.T) {
 }
 
 // The number treated in the window scales with Scale: binomial counts
-// with mean 6487·Scale (SFI-METHOD.md §4), checked at 4 standard errors.
+// with mean 6487·Scale (docs/method.md §4), checked at 4 standard errors.
 func TestTreatedScale(t *testing.T) {
 	var counts []int
 	for _, sc := range []float64{0.05, 0.1} {
@@ -338,7 +338,7 @@ func profileCheck(t *testing.T, p *Profile, z, meanSlack float64) {
 }
 
 // A small population reproduces the report's figures within tolerance
-// plus sampling error (SFI-METHOD.md §4).
+// plus sampling error (docs/method.md §4).
 func TestProfileSmall(t *testing.T) {
 	sc := 0.3
 	if testing.Short() {
@@ -354,7 +354,7 @@ func TestProfileSmall(t *testing.T) {
 
 // TestProfileScale1 generates the SFI-size population and prints the
 // treated-at-start, population and spell profiles next to the report's
-// figures (SFI-METHOD.md §4); every row must be within its tolerance
+// figures (docs/method.md §4); every row must be within its tolerance
 // (2 percentage points, 1 year for ages). Set PSMEVAL_SYNTH_SCALE1=1 to
 // run it (about half a minute and 2 GB):
 //

@@ -1,6 +1,6 @@
 package synth
 
-// Report figures of SFI-METHOD.md §4 (SFI, Evaluering af mentorordningen,
+// Report figures of docs/method.md §4 (SFI, Evaluering af mentorordningen,
 // 2015), in percent unless noted. "Treated" figures are the 2012 starters
 // measured at their start; "pop" are all aged 18–64 at the start of 2013;
 // "pub" all aged 16–64 on public support (SU excluded) in March 2013.
