@@ -42,6 +42,8 @@ func TestBadInputSFI(t *testing.T) {
 		{"negative -scale", func(t *testing.T, c *config) { c.scale = -1 }, nil, "", "-scale -1: must be positive"},
 		{"NaN -scale", func(t *testing.T, c *config) { c.scale = nanF() }, nil, "", "-scale NaN"},
 		{"negative -study", func(t *testing.T, c *config) { c.study = -1 }, nil, "", "-study -1"},
+		{"unknown -interval", func(t *testing.T, c *config) { c.interval = "wald" }, nil, "", `-interval "wald": want one of abadie-imbens, bootstrap-normal`},
+		{"-refit with Otsu-Rai", func(t *testing.T, c *config) { c.refit, c.interval = true, "otsu-rai-percentile" }, nil, "", "-refit re-fits the logit in the replicates of -interval bootstrap"},
 		{"-bootstrap 1", func(t *testing.T, c *config) { c.bootstrap = 1 }, nil, "", "-bootstrap 1: want 0 or at least 2"},
 		{"negative -bootstrap", func(t *testing.T, c *config) { c.bootstrap = -5 }, nil, "", "-bootstrap -5"},
 		{"unknown -scenario", func(t *testing.T, c *config) { c.scenario = "nonsense" }, nil, "", `-scenario "nonsense": want sfi or observables`},

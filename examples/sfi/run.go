@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -48,6 +50,9 @@ type analysis struct {
 	ai        *estimate.Result // Abadie-Imbens standard errors
 	boot      *estimate.Result // the bootstrap (nil without -bootstrap)
 	otsuRai   *estimate.Result // the Otsu-Rai weighted bootstrap (-interval otsu-rai-*)
+	// refitSeparated counts the -refit replicates whose logit had perfect
+	// prediction (a covariate dropped, units left out).
+	refitSeparated, refitRidge atomic.Int64
 	// truthNever is the true effect against never starting, by outcome
 	// (synthetic data only; the series' Truth is the design's estimand).
 	truthNever map[string]truthCurves
@@ -86,7 +91,7 @@ func scenarioOptions(c *config) (synth.Options, error) {
 const sfiConfounding = 2
 
 // check returns an error naming the first bad option; an empty
-// -interval becomes the default.
+// -interval becomes the default (bootstrap-percentile with -refit).
 func (c *config) check() error {
 	if !(c.scale > 0) || math.IsInf(c.scale, 0) {
 		return fmt.Errorf("-scale %v: must be positive", c.scale)
@@ -96,6 +101,12 @@ func (c *config) check() error {
 	}
 	if c.interval == "" {
 		c.interval = defaultInterval
+		if c.refit {
+			c.interval = "bootstrap-percentile"
+		}
+	}
+	if c.refit && !strings.HasPrefix(c.interval, "bootstrap") {
+		return fmt.Errorf("-refit re-fits the logit in the replicates of -interval bootstrap-percentile or bootstrap-normal, not %s", c.interval)
 	}
 	if _, ok := intervalMethods[c.interval]; !ok {
 		return fmt.Errorf("-interval %q: want one of %s", c.interval, strings.Join(slices.Sorted(maps.Keys(intervalMethods)), ", "))
@@ -208,7 +219,16 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	if err := a.matchStrata(); err != nil {
 		return err
 	}
-	fit, err := psm.FitLogitDropSeparated(ctx, p.X, a.y, a.fitW, p.CovNames, &psm.LogitOptions{Workers: a.cfg.workers})
+	lo := &psm.LogitOptions{Workers: a.cfg.workers}
+	fit, err := psm.FitLogitDropSeparated(ctx, p.X, a.y, a.fitW, p.CovNames, lo)
+	if errors.Is(err, psm.ErrNotConverged) {
+		// R's 25 iterations are a default: a fit without perfect
+		// prediction converges in 12-14 on this design; give a slow one
+		// more room, and say so.
+		fmt.Fprintf(a.watch.log, "  the logit did not converge in 25 iterations; continuing up to %d\n", logitMaxIter)
+		lo.MaxIter = logitMaxIter
+		fit, err = psm.FitLogitDropSeparated(ctx, p.X, a.y, a.fitW, p.CovNames, lo)
+	}
 	if err != nil {
 		return err
 	}
@@ -227,7 +247,11 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	done()
 
 	done = a.watch.start("match (1 nearest neighbour within the benefit group at start, with replacement, ties averaged)")
-	s, err := estimate.FromPanel(p, subgroups...)
+	sg := subgroups
+	if a.cfg.study > 0 {
+		sg = nil // a study reports the whole sample only
+	}
+	s, err := estimate.FromPanel(p, sg...)
 	if err != nil {
 		return err
 	}
@@ -290,7 +314,11 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 		return err
 	}
 	done()
-	if a.cfg.bootstrap > 0 {
+	// The replicates of the -interval method (a study runs both kinds).
+	all := a.cfg.study > 0 && !a.cfg.studyDefaultOnly
+	boot := a.cfg.bootstrap > 0 && (all || strings.HasPrefix(a.cfg.interval, "bootstrap"))
+	otsuRai := a.cfg.bootstrap > 0 && (all || strings.HasPrefix(a.cfg.interval, "otsu-rai"))
+	if boot {
 		o := &estimate.BootstrapOptions{
 			Match:      estimate.MatchRule{Strata: a.strata},
 			Replicates: a.cfg.bootstrap,
@@ -310,16 +338,26 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 		}
 		a.effects, a.boot = bs, bs
 		done()
-		if strings.HasPrefix(a.cfg.interval, "otsu-rai") {
-			done := a.watch.start(fmt.Sprintf("Otsu-Rai weighted bootstrap (%d replicates)", a.cfg.bootstrap))
-			a.otsuRai, err = estimate.OtsuRai(ctx, a.sample, a.scores, &estimate.OtsuRaiOptions{
-				Replicates: a.cfg.bootstrap, Seed: a.cfg.seed, Workers: a.cfg.workers,
-				Match: estimate.MatchRule{Strata: a.strata}, Progress: progress(logw, "replicates")})
-			if err != nil {
-				return err
-			}
-			done()
+		if n := a.refitSeparated.Load(); n > 0 {
+			fmt.Fprintf(a.watch.log, "  perfect prediction in %d of %d re-fitted replicates: covariates dropped and units left out there (their scores 0 or 1)\n", n, a.cfg.bootstrap)
 		}
+		if n := a.refitRidge.Load(); n > 0 {
+			fmt.Fprintf(a.watch.log, "  no maximum likelihood estimate in %d of %d re-fitted replicates: ridge-penalised logit (L2 = %g) there\n", n, a.cfg.bootstrap, float64(refitRidgeL2))
+		}
+	}
+	if otsuRai {
+		done := a.watch.start(fmt.Sprintf("Otsu-Rai weighted bootstrap (%d replicates)", a.cfg.bootstrap))
+		or, err := estimate.OtsuRai(ctx, a.sample, a.scores, &estimate.OtsuRaiOptions{
+			Replicates: a.cfg.bootstrap, Seed: a.cfg.seed, Workers: a.cfg.workers,
+			Match: estimate.MatchRule{Strata: a.strata}, Progress: progress(logw, "replicates")})
+		if err != nil {
+			return err
+		}
+		a.otsuRai = or
+		if a.boot == nil {
+			a.effects = or
+		}
+		done()
 	}
 	if a.pop != nil {
 		a.truthNever = map[string]truthCurves{}
@@ -390,12 +428,24 @@ func (a *analysis) matchStrata() error {
 	return nil
 }
 
+// logitMaxIter is the iteration limit of a logit that did not converge in
+// R's default 25 iterations.
+const logitMaxIter = 100
+
+// refitRidgeL2 is the ridge penalty (psm.LogitOptions.L2) of a -refit
+// replicate whose logit has no maximum likelihood estimate.
+const refitRidgeL2 = 1
+
 // refit re-fits the logit with replicate frequency weights, warm-started
 // from the full-sample coefficients, with the full sample's perfectly
 // predicted units left out and separation in the replicate handled as in
 // the full sample (psm.FitLogitDropSeparated: a covariate that predicts
 // the replicate's treatment perfectly is dropped and the units it
-// predicts get their limit score 0 or 1). It is called concurrently.
+// predicts get their limit score 0 or 1). A replicate that still has no
+// estimate (complete separation by a combination of covariates, or no
+// convergence) is fitted with the ridge penalty refitRidgeL2 instead,
+// whose estimate always exists; refitSeparated and refitRidge count both
+// cases, and the log reports them. It is called concurrently.
 func (a *analysis) refit(ctx context.Context, w []float64) ([]float64, error) {
 	if len(a.excluded) > 0 || a.fitW != nil {
 		w = slices.Clone(w)
@@ -406,9 +456,22 @@ func (a *analysis) refit(ctx context.Context, w []float64) ([]float64, error) {
 			w[u] *= v
 		}
 	}
-	fit, err := psm.FitLogitDropSeparated(ctx, a.x, a.y, w, a.logit.Names[1:], &psm.LogitOptions{Workers: 1, Start: a.logit.Coef})
+	opts := &psm.LogitOptions{Workers: 1, Start: a.logit.Coef}
+	fit, err := psm.FitLogitDropSeparated(ctx, a.x, a.y, w, a.logit.Names[1:], opts)
+	if errors.Is(err, psm.ErrSeparation) || errors.Is(err, psm.ErrNotConverged) {
+		// No MLE even after perfect prediction is taken out (a
+		// combination of covariates separates the replicate's few
+		// treated persons completely): the ridge-penalised fit, which
+		// always exists.
+		a.refitRidge.Add(1)
+		opts.L2 = refitRidgeL2
+		fit, err = psm.FitLogitDropSeparated(ctx, a.x, a.y, w, a.logit.Names[1:], opts)
+	}
 	if err != nil {
 		return nil, err
+	}
+	if len(fit.Dropped) > 0 || len(fit.Excluded) > 0 {
+		a.refitSeparated.Add(1)
 	}
 	sc := fit.Scores(nil)
 	for _, u := range a.excluded {

@@ -134,12 +134,6 @@ func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStat
 		if err := a.estimate(ctx, io.Discard); err != nil {
 			return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
 		}
-		var err error
-		a.otsuRai, err = estimate.OtsuRai(ctx, a.sample, a.scores, &estimate.OtsuRaiOptions{
-			Replicates: cr.bootstrap, Seed: cr.seed, Workers: cr.workers, Match: estimate.MatchRule{Strata: a.strata}})
-		if err != nil {
-			return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
-		}
 		for k, oi := range outcomeInfo {
 			if err := stats[k].add(a, oi.name); err != nil {
 				return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
