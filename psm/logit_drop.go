@@ -109,7 +109,13 @@ func FitLogitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, na
 		wcur[i] = 0
 		out.Excluded = append(out.Excluded, i)
 	}
-	userStart := o.Start
+	drop := func(cols []string) {
+		if o.Start != nil {
+			o.Start = dropStart(o.Start, out.Names, cols, !o.NoIntercept)
+		}
+		out.Dropped = append(out.Dropped, cols...)
+		out.X, out.Names = dropColumns(out.X, out.Names, cols)
+	}
 	for {
 		fit, err := FitLogit(ctx, out.X, y, wcur, out.Names, &o)
 		var sep *SeparationError
@@ -130,23 +136,13 @@ func FitLogitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, na
 					boundaryExclusions(out.X, slices.Index(out.Names, name), y, wcur, excl)
 				}
 			}
-			if userStart != nil {
-				userStart = dropStart(userStart, out.Names, sep.Columns, !o.NoIntercept)
-				o.Start = userStart
-			}
-			out.Dropped = append(out.Dropped, sep.Columns...)
-			out.X, out.Names = dropColumns(out.X, out.Names, sep.Columns)
+			drop(sep.Columns)
 			continue
 		case sep.Units == 0 && len(sep.Columns) > 0 && len(sep.Columns) < len(out.Names):
 			// Divergence seen before any fitted probability reached 0 or
 			// 1: the perfectly predicted units cannot be told; drop the
 			// covariates along which IRLS diverged.
-			if userStart != nil {
-				userStart = dropStart(userStart, out.Names, sep.Columns, !o.NoIntercept)
-				o.Start = userStart
-			}
-			out.Dropped = append(out.Dropped, sep.Columns...)
-			out.X, out.Names = dropColumns(out.X, out.Names, sep.Columns)
+			drop(sep.Columns)
 			continue
 		case sep.Units > 0 && fit != nil:
 			eta := fit.LinearPredictor(out.X, nil)

@@ -158,7 +158,8 @@ func (a *analysis) writeSummary(w io.Writer) error {
 			"scale": c.scale, "seed": c.seed, "bootstrap": c.bootstrap, "refit": c.refit, "workers": c.workers,
 			"scenario": c.scenario, "confounding": confounding, "effect": c.effect, "data": c.data,
 			"window":                 []string{windowStart.String(), windowEnd.String()},
-			"matching":               "1 nearest neighbour on the probability, with replacement, ties averaged",
+			"matching":               "1 nearest neighbour on the probability within benefit group x match group at start, with replacement, ties averaged",
+			"interval":               a.method(),
 			"accumulated_from_month": map[bool]int{true: 0, false: 1}[a.effects.IncludeMonth0],
 		},
 		Sizes:    sizes,
@@ -166,6 +167,7 @@ func (a *analysis) writeSummary(w io.Writer) error {
 		Logit: map[string]any{
 			"converged": a.logit.Converged, "iterations": a.logit.Iterations, "coefficients": len(a.logit.Coef),
 			"aliased": a.logit.Aliased, "separated": a.separated, "deviance": a.logit.Deviance,
+			"units_predicted_perfectly": len(a.excluded), "units_outside_common_strata": a.outsideStrata(),
 		},
 		Interval: a.intervalKind(),
 		Timings:  a.watch.steps,
@@ -173,4 +175,16 @@ func (a *analysis) writeSummary(w io.Writer) error {
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
 	return e.Encode(s)
+}
+
+// outsideStrata counts the units the logit was not fitted on because
+// their stratum lacks treated or controls.
+func (a *analysis) outsideStrata() int {
+	n := 0
+	for _, w := range a.fitW {
+		if w == 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -246,7 +246,7 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	a.scores = fit.Scores(nil)
 	done()
 
-	done = a.watch.start("match (1 nearest neighbour within the benefit group at start, with replacement, ties averaged)")
+	done = a.watch.start("match (1 nearest neighbour within benefit group x match group at start, with replacement, ties averaged)")
 	sg := subgroups
 	if a.cfg.study > 0 {
 		sg = nil // a study reports the whole sample only

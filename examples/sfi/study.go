@@ -140,6 +140,13 @@ func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStat
 			}
 		}
 		fmt.Fprintf(logw, "study: replication %d of %d (seed %d) done\n", i+1, c.study, cr.seed)
+		if n := i + 1; n%25 == 0 && n < c.study {
+			part := *c
+			part.study = n
+			fmt.Fprintf(stdout, "(after %d of %d replications)\n", n, c.study)
+			printStudy(stdout, &part, stats)
+			fmt.Fprintln(stdout)
+		}
 	}
 	printStudy(stdout, c, stats)
 	return stats, nil
