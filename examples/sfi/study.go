@@ -103,7 +103,9 @@ func pct(k, n int) float64 { return 100 * float64(k) / float64(max(n, 1)) }
 // prints, per outcome, the mean error of the accumulated effect at the
 // horizon against the true effect of the design's estimand with its Monte
 // Carlo standard error, and the coverage of each method's intervals. It
-// writes no files. Progress goes to logw, one line per replication.
+// writes no files. Progress goes to logw, one line per replication. A
+// seed whose analysis fails is reported and left out; the study then
+// returns an error naming the failures after printing its tables.
 func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStats, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -118,21 +120,30 @@ func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStat
 	for k := range stats {
 		stats[k] = &truthStats{}
 	}
+	var failed []string
 	for i := 0; i < c.study; i++ {
 		cr := *c
 		cr.seed = c.seed + uint64(i)
 		a := &analysis{cfg: &cr, watch: &stopwatch{log: io.Discard}}
-		if err := a.load(ctx, io.Discard); err != nil {
-			return nil, err
+		err := a.load(ctx, io.Discard)
+		if err == nil {
+			err = a.buildPanel(ctx, io.Discard)
 		}
-		if err := a.buildPanel(ctx, io.Discard); err != nil {
-			return nil, err
+		if err == nil {
+			err = a.fitAndMatch(ctx)
 		}
-		if err := a.fitAndMatch(ctx); err != nil {
-			return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
+		if err == nil {
+			err = a.estimate(ctx, io.Discard)
 		}
-		if err := a.estimate(ctx, io.Discard); err != nil {
-			return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			// A seed the program cannot analyse is a result of the
+			// study: counted and reported, not a reason to stop.
+			failed = append(failed, fmt.Sprintf("seed %d: %v", cr.seed, err))
+			fmt.Fprintf(logw, "study: replication %d of %d (seed %d) failed: %v\n", i+1, c.study, cr.seed, err)
+			continue
 		}
 		for k, oi := range outcomeInfo {
 			if err := stats[k].add(a, oi.name); err != nil {
@@ -144,17 +155,27 @@ func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStat
 			part := *c
 			part.study = n
 			fmt.Fprintf(stdout, "(after %d of %d replications)\n", n, c.study)
-			printStudy(stdout, &part, stats)
+			printStudy(stdout, &part, stats, failed)
 			fmt.Fprintln(stdout)
 		}
 	}
-	printStudy(stdout, c, stats)
+	printStudy(stdout, c, stats, failed)
+	if len(failed) > 0 {
+		return stats, fmt.Errorf("%d of %d seeds failed, first %s", len(failed), c.study, failed[0])
+	}
 	return stats, nil
 }
 
-func printStudy(w io.Writer, c *config, stats []*truthStats) {
+func printStudy(w io.Writer, c *config, stats []*truthStats, failed []string) {
 	fmt.Fprintf(w, "Truth recovery over %d seeds (%d..%d): scale %g, scenario %s, effect %g, %d replicates per interval method\n\n",
 		c.study, c.seed, c.seed+uint64(c.study)-1, c.scale, c.scenario, c.effect, c.bootstrap)
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "%d seeds could not be analysed and are left out:\n", len(failed))
+		for _, f := range failed {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "Accumulated effect at the horizon H: mean truth (the design's estimand), mean error (its Monte Carlo SE), t, and the mean error against the never-start truth\n\n")
 	fmt.Fprintf(w, "| outcome | H | mean truth | mean error (MC SE) | t | error vs never-start |\n|---|---:|---:|---:|---:|---:|\n")
 	for k, t := range stats {
