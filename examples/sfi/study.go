@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 
 	"github.com/psmeval/psmeval/estimate"
 )
@@ -103,7 +104,9 @@ func pct(k, n int) float64 { return 100 * float64(k) / float64(max(n, 1)) }
 // prints, per outcome, the mean error of the accumulated effect at the
 // horizon against the true effect of the design's estimand with its Monte
 // Carlo standard error, and the coverage of each method's intervals. It
-// writes no files. Progress goes to logw, one line per replication. A
+// writes no files. Seeds run in parallel on c.workers goroutines; the
+// tables do not depend on it. Progress goes to logw, one line per
+// replication. A
 // seed whose analysis fails is reported and left out; the study then
 // returns an error naming the failures after printing its tables.
 func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStats, error) {
@@ -120,37 +123,74 @@ func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStat
 	for k := range stats {
 		stats[k] = &truthStats{}
 	}
+	// Seeds run on c.workers goroutines, one analysis each (with one
+	// worker inside), and are added to the statistics in seed order, so
+	// the tables are the same for any -workers. A worker starts a seed
+	// only while fewer than c.workers results wait to be added, which
+	// bounds the memory to c.workers populations.
+	par := max(c.workers, 1)
+	type result struct {
+		a    *analysis
+		err  error
+		done chan struct{}
+	}
+	results := make([]result, c.study)
+	for i := range results {
+		results[i].done = make(chan struct{})
+	}
+	slots := make(chan struct{}, par)
+	var next atomic.Int64
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for w := 0; w < par; w++ {
+		go func() {
+			for {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				i := int(next.Add(1)) - 1
+				if i >= c.study {
+					return
+				}
+				cr := *c
+				cr.seed = c.seed + uint64(i)
+				if par > 1 {
+					cr.workers = 1
+				}
+				results[i].a, results[i].err = analyseSeed(ctx, &cr)
+				close(results[i].done)
+			}
+		}()
+	}
 	var failed []string
-	for i := 0; i < c.study; i++ {
-		cr := *c
-		cr.seed = c.seed + uint64(i)
-		a := &analysis{cfg: &cr, watch: &stopwatch{log: io.Discard}}
-		err := a.load(ctx, io.Discard)
-		if err == nil {
-			err = a.buildPanel(ctx, io.Discard)
+	for i := range results {
+		select {
+		case <-results[i].done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		if err == nil {
-			err = a.fitAndMatch(ctx)
-		}
-		if err == nil {
-			err = a.estimate(ctx, io.Discard)
-		}
+		a, err := results[i].a, results[i].err
+		results[i].a = nil
+		<-slots
+		seed := c.seed + uint64(i)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if err != nil {
 			// A seed the program cannot analyse is a result of the
 			// study: counted and reported, not a reason to stop.
-			failed = append(failed, fmt.Sprintf("seed %d: %v", cr.seed, err))
-			fmt.Fprintf(logw, "study: replication %d of %d (seed %d) failed: %v\n", i+1, c.study, cr.seed, err)
+			failed = append(failed, fmt.Sprintf("seed %d: %v", seed, err))
+			fmt.Fprintf(logw, "study: replication %d of %d (seed %d) failed: %v\n", i+1, c.study, seed, err)
 			continue
 		}
 		for k, oi := range outcomeInfo {
 			if err := stats[k].add(a, oi.name); err != nil {
-				return nil, fmt.Errorf("seed %d: %w", cr.seed, err)
+				return nil, fmt.Errorf("seed %d: %w", seed, err)
 			}
 		}
-		fmt.Fprintf(logw, "study: replication %d of %d (seed %d) done\n", i+1, c.study, cr.seed)
+		fmt.Fprintf(logw, "study: replication %d of %d (seed %d) done\n", i+1, c.study, seed)
 		if n := i + 1; n%25 == 0 && n < c.study {
 			part := *c
 			part.study = n
@@ -196,4 +236,21 @@ func printStudy(w io.Writer, c *config, stats []*truthStats, failed []string) {
 				100*cv.width/float64(max(cv.monN, 1)))
 		}
 	}
+}
+
+// analyseSeed runs the analysis of one study replication (c.seed) without
+// writing anything.
+func analyseSeed(ctx context.Context, c *config) (*analysis, error) {
+	a := &analysis{cfg: c, watch: &stopwatch{log: io.Discard}}
+	err := a.load(ctx, io.Discard)
+	if err == nil {
+		err = a.buildPanel(ctx, io.Discard)
+	}
+	if err == nil {
+		err = a.fitAndMatch(ctx)
+	}
+	if err == nil {
+		err = a.estimate(ctx, io.Discard)
+	}
+	return a, err
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -69,4 +70,23 @@ func TestTruthRecovery(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestStudyWorkersIdentical: the study's seeds run in parallel, and its
+// tables are the same bytes for 1 and 2 workers.
+func TestStudyWorkersIdentical(t *testing.T) {
+	if testing.Short() {
+		t.Skip("analyses 6 small synthetic populations")
+	}
+	out := func(workers int) string {
+		var b strings.Builder
+		c := config{scale: 0.02, seed: 5, bootstrap: 9, workers: workers, scenario: "observables",
+			confounding: -1, effect: -10, noFigures: true, study: 3}
+		_, err := study(context.Background(), &c, &b, io.Discard)
+		require.NoError(t, err)
+		return b.String()
+	}
+	one := out(1)
+	require.Contains(t, one, "otsu-rai-percentile")
+	require.Equal(t, one, out(2))
 }
