@@ -207,6 +207,10 @@ func (v *registerView) descriptors(groups []panel.LevelGroup) []panel.Covariate 
 	}
 }
 
+// wageBins are the columns of the bins of months with wage income in the
+// 48 months before the start month (reference: none).
+var wageBins = []string{"wage_1_12m", "wage_13_24m", "wage_25_36m", "wage_37_47m", "wage_all_48m"}
+
 // historyBins dummy-codes the two history measures of the report's
 // descriptive chapter in its bins (docs/method.md §4), in one pass per unit:
 // years on public support (SU excluded) in the 260 weeks before the start
@@ -217,8 +221,8 @@ func (v *registerView) descriptors(groups []panel.LevelGroup) []panel.Covariate 
 // starter's wage income that month is already an outcome of the
 // programme.)
 func (v *registerView) historyBins() panel.Covariate {
-	names := []string{"support_0_1y", "support_1_2y", "support_2_3y", "support_3_4y", "support_4_5y", "support_all_5y",
-		"wage_1_12m", "wage_13_24m", "wage_25_36m", "wage_37_47m", "wage_all_48m", "wage_prev_month"}
+	names := append([]string{"support_0_1y", "support_1_2y", "support_2_3y", "support_3_4y", "support_4_5y", "support_all_5y"},
+		append(wageBins, "wage_prev_month")...)
 	emp := v.employed
 	return panel.CovFuncs(names, func(u *panel.UnitView, out []float64) {
 		switch sup := v.supportWeeks(u); {

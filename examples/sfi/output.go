@@ -158,7 +158,7 @@ func (a *analysis) writeSummary(w io.Writer) error {
 			"scale": c.scale, "seed": c.seed, "bootstrap": c.bootstrap, "refit": c.refit, "workers": c.workers,
 			"scenario": c.scenario, "confounding": confounding, "effect": c.effect, "data": c.data,
 			"window":                 []string{windowStart.String(), windowEnd.String()},
-			"matching":               "1 nearest neighbour on the probability within benefit group x match group at start, with replacement, ties averaged",
+			"matching":               "1 nearest neighbour on the probability within benefit group x match group x bin of months with wage in the last 48, with replacement, ties averaged",
 			"interval":               a.method(),
 			"accumulated_from_month": map[bool]int{true: 0, false: 1}[a.effects.IncludeMonth0],
 		},

@@ -246,7 +246,7 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	a.scores = fit.Scores(nil)
 	done()
 
-	done = a.watch.start("match (1 nearest neighbour within benefit group x match group at start, with replacement, ties averaged)")
+	done = a.watch.start("match (1 nearest neighbour within benefit group x match group x wage history at start, with replacement, ties averaged)")
 	sg := subgroups
 	if a.cfg.study > 0 {
 		sg = nil // a study reports the whole sample only
@@ -379,14 +379,18 @@ const (
 
 // matchStrata sets each unit's exact-matching stratum (a.strata): its
 // benefit group at the start week (the subgroup attribute
-// benefit_at_start, self-supporting included) crossed with its match
-// group (the job centre's assessment), so that every treated unit is
-// compared with controls in the same benefit situation and assessment at
-// start, the first rows of the report's Table 5.1. The logit alone does
-// not balance them: the selection it approximates is not log-linear in
-// the covariates. It sets the logit's weights a.fitW: 1 for the units of
-// strata with both treated and controls, 0 for the others (nil when
-// every stratum has both); no other unit can be matched.
+// benefit_at_start, self-supporting included), its match group (the job
+// centre's assessment) and its bin of months with wage income in the 48
+// months before the start (none, 1-12, 13-24, 25-36, 37-47, all 48), so
+// that every treated unit is compared with controls in the same benefit
+// situation, assessment and recent employment, the strongest predictors
+// of the outcomes; the score balances the rest within the stratum. The
+// logit alone does not balance these: the selection it approximates is
+// not log-linear in the covariates (after matching on the score alone the
+// treated had 0.36 more months with wage in the last 48 than their
+// controls, t = 4.5 over 30 seeds). It sets the logit's weights a.fitW: 1
+// for the units of strata with both treated and controls, 0 for the
+// others (nil when every stratum has both); no other unit can be matched.
 func (a *analysis) matchStrata() error {
 	p := a.panel
 	cols, err := p.Cols(sBenefit, sMatch)
@@ -394,6 +398,10 @@ func (a *analysis) matchStrata() error {
 		return err
 	}
 	nm := int32(len(attribute(a.reg, sMatch).Levels))
+	wcols, err := p.Cols(wageBins...)
+	if err != nil {
+		return err
+	}
 	a.strata = make([]int32, p.N())
 	count := map[int32][2]int{}
 	for u, b := range cols[0] {
@@ -404,7 +412,14 @@ func (a *analysis) matchStrata() error {
 		case math.IsNaN(m):
 			return fmt.Errorf("unit %d (person id %d): missing %s", u, a.reg.IDs[p.Person[u]], sMatch)
 		}
-		a.strata[u] = int32(b)*nm + int32(m) // benefit group × match group
+		wb := int32(0) // no month with wage income in the 48 months before
+		for k, col := range wcols {
+			if col[u] == 1 {
+				wb = int32(k + 1)
+			}
+		}
+		// benefit group × match group × wage-history bin
+		a.strata[u] = (int32(b)*nm+int32(m))*int32(len(wcols)+1) + wb
 		c := count[a.strata[u]]
 		if u < p.NTreated() {
 			c[0]++
