@@ -109,9 +109,9 @@ func fitMatchAdjust(t testing.TB, x *mat.Dense, w, y []float64, K, L int) (ATTRe
 //   - heterogeneous effect: the homoskedastic variance of ATT (R's
 //     Var.calc = 0) pools the effect heterogeneity into sigma^2 and is
 //     too large whether or not the score is estimated, and the estimated
-//     derivative term d'I^{-1}d is about 20 times the MC counterpart of
-//     the whole adjustment (0.0061 against 0.0003 here: see
-//     docs/ai2016.md), so only conservativeness is checked: the mean
+//     adjustment is about 20 times its MC counterpart (0.0061 against
+//     0.0003 here: the derivative term d'I^{-1}d does not show in the
+//     MC; see docs/ai2016.md), so only conservativeness is checked: the mean
 //     adjusted variance is at least 0.9 times the MC variance.
 func TestScoreAdjustCoverage(t *testing.T) {
 	if testing.Short() {
