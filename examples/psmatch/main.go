@@ -42,9 +42,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 
 	"github.com/psmeval/psmeval/internal/flatfile"
+	"github.com/psmeval/psmeval/internal/manifest"
 )
 
 // config holds the command-line options.
@@ -56,7 +58,9 @@ type config struct {
 	json       bool
 	workers    int
 	maxIter    int
-	match      matchConfig // matching.go
+	// dropSeparated: psm.FitLogitDropSeparated instead of psm.FitLogit
+	dropSeparated bool
+	match         matchConfig // matching.go
 }
 
 // result is the -json output. Sections are filled by their stages; the
@@ -70,6 +74,14 @@ type result struct {
 	// the control weights
 	MatchedControls  *int     `json:"matched_controls,omitempty"`
 	WeightedControls *float64 `json:"weighted_controls,omitempty"`
+	// -drop-separated: the covariates dropped for perfect prediction and
+	// the number of units left out of the model and the matching
+	DroppedCovariates []string `json:"dropped_covariates,omitempty"`
+	ExcludedUnits     *int     `json:"excluded_units,omitempty"`
+	// Manifest records the run: build (module version, VCS revision,
+	// "unknown" under go run), flags, the SHA-256 of -data, cores and the
+	// wall time of each step.
+	Manifest *manifest.Manifest `json:"manifest,omitempty"`
 }
 
 // errUsage marks command-line mistakes (exit status 2).
@@ -108,6 +120,7 @@ func newFlags(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.json, "json", false, "print one JSON object instead of tables")
 	fs.IntVar(&cfg.workers, "workers", 0, "goroutines for the model fit (0 = GOMAXPROCS)")
 	fs.IntVar(&cfg.maxIter, "maxit", 0, "maximum IRLS iterations (0 = 25, as R's glm)")
+	fs.BoolVar(&cfg.dropSeparated, "drop-separated", false, dropSeparatedHelp)
 	addMatchFlags(fs, &cfg.match)
 	return fs
 }
@@ -139,22 +152,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := cfg.checkRosenbaum(); err != nil {
 		return err
 	}
+	man := manifest.New("psmatch", fs)
+	man.SetArgs(args)
+	man.SetFlag("covariates", strings.Join(cfg.covariates, ","))
+	man.SetFlag("outcomes", strings.Join(cfg.match.outcomes, ","))
+	if cfg.match.rosenbaum != nil {
+		g := make([]string, len(cfg.match.rosenbaum))
+		for i, v := range cfg.match.rosenbaum {
+			g[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		man.SetFlag("rosenbaum", strings.Join(g, ","))
+	}
+	done := man.Step("read")
 	tab, err := flatfile.Read(cfg.data, &flatfile.ReadOptions{Columns: cfg.columns()})
 	if err != nil {
 		return err
 	}
+	done()
 	res := &result{}
+	done = man.Step("logit")
 	fit, err := fitPropensity(ctx, tab, &cfg, res)
 	if err != nil {
 		return err
 	}
+	done()
 	var ms *matchSummary
 	if len(cfg.match.outcomes) > 0 {
+		done = man.Step("match")
 		if ms, err = matchOutcomes(tab, fit, &cfg, res); err != nil {
 			return err
 		}
+		done()
 	}
 	if cfg.json {
+		done = man.Step("checksum")
+		if err := man.AddInput(cfg.data); err != nil {
+			return err
+		}
+		done()
+		res.Manifest = man.Finish()
 		enc := json.NewEncoder(stdout)
 		return enc.Encode(res)
 	}

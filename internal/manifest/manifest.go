@@ -132,6 +132,10 @@ func (m *Manifest) setBuild(bi *debug.BuildInfo) {
 	}
 }
 
+// SetFlag sets the recorded value of flag name (for flags whose Value
+// does not print what was given, such as those of flag.Func).
+func (m *Manifest) SetFlag(name, value string) { m.Flags[name] = value }
+
 // SetArgs replaces Args (for commands whose arguments do not come from
 // os.Args, such as tests).
 func (m *Manifest) SetArgs(args []string) { m.Args = append([]string{}, args...) }
