@@ -25,7 +25,16 @@
 // Matching::Match(..., BiasAdjust = TRUE)) as "att_bias_adjusted" and
 // "se_bias_adjusted" to each outcome (biasadj.go).
 // -rosenbaum 1,1.5,2 adds Rosenbaum bounds on that Gamma grid to every
-// outcome (rosenbaum.go).
+// outcome (rosenbaum.go). With -caliper, se_ai
+// covers the matched treated only; R's se keeps the treated the caliper
+// dropped (in N_1, with effect 0): -r-caliper-se gives R's convention.
+// -drop-separated handles a covariate that predicts the treatment
+// perfectly for some units as Stata's logit does (psm.FitLogitDropSeparated):
+// it is dropped, those units are left out of the model and the matching,
+// and the JSON gains "dropped_covariates" and "excluded_units"; without it
+// the separation error suggests it. The JSON ends with "manifest", the run
+// manifest of internal/manifest (build, flags, SHA-256 of -data, cores,
+// step times).
 // Missing values, non-numeric values and absent columns are errors naming
 // the column and row (0-based data rows; errors of the matching stage name
 // the row too). A CSV file may start with a byte order mark, use CRLF line
