@@ -39,6 +39,8 @@ type EstimatedScore struct {
 	// L the number of same-group neighbours for the conditional
 	// covariances (default 0 = 2); see psm.ScoreAdjustOptions.
 	K, L int
+	// NoDerivativeTerm: see psm.ScoreAdjustOptions (default false).
+	NoDerivativeTerm bool
 }
 
 // AbadieImbens computes the effects of s from m, the psm.Match result on
@@ -231,7 +233,7 @@ func scoreAdjusters(s *Sample, es *EstimatedScore) ([]*psm.ScoreAdjuster, error)
 		if nt == 0 {
 			continue // a group without treated units has no effect
 		}
-		a, err := psm.NewScoreAdjuster(es.X, s.Treated, es.Fit, &psm.ScoreAdjustOptions{K: es.K, L: es.L, Include: inc[g]})
+		a, err := psm.NewScoreAdjuster(es.X, s.Treated, es.Fit, &psm.ScoreAdjustOptions{K: es.K, L: es.L, Include: inc[g], NoDerivativeTerm: es.NoDerivativeTerm})
 		if err != nil {
 			return nil, fmt.Errorf("%w: EstimatedScore: group %d: %w", ErrInvalid, g, err)
 		}

@@ -26,6 +26,14 @@ type ScoreAdjustOptions struct {
 	// then its number of treated units (see NewScoreAdjuster). Neighbours
 	// are still searched among all units. Default nil: all units.
 	Include []bool
+	// NoDerivativeTerm leaves the term d̂' Cov d̂ out of Var (it is still
+	// reported in DTerm): Var = SE_AI² − ĉ' Cov ĉ. In the Monte Carlo of
+	// docs/ai2016.md the variance of matching on the estimated score is
+	// that of matching on the true score minus c'I⁻¹c, with no sign of the
+	// derivative term (which is there, on the same designs, 0.7 times the
+	// size of the whole adjustment). Default false: the formula of
+	// Abadie and Imbens (2016) as documented by Stata.
+	NoDerivativeTerm bool
 }
 
 // ScoreAdjustResult is the Abadie–Imbens (2016) variance of the ATT for
@@ -34,12 +42,18 @@ type ScoreAdjustResult struct {
 	// SE = sqrt(Var); NaN when Var < 0 (the estimated correction exceeds
 	// the Abadie–Imbens variance, possible in small samples).
 	SE float64
-	// Var = VarAI - CTerm + DTerm.
+	// Var = VarAI - CTerm + DTerm (VarAI - CTerm with
+	// ScoreAdjustOptions.NoDerivativeTerm).
 	Var float64
 	// VarAI = ATTResult.SE^2, the variance for a known score.
 	VarAI float64
 	// CTerm = c' Cov c and DTerm = d' Cov d, with Cov the logit's vcov.
 	CTerm, DTerm float64
+	// C and D are the estimates ĉ and d̂, one entry per non-aliased term
+	// of the logit (the intercept first when it has one); CrossTerm is
+	// c' Cov d.
+	C, D      []float64
+	CrossTerm float64
 }
 
 // ScoreAdjuster computes the Abadie and Imbens (2016) adjustment of the
@@ -55,6 +69,7 @@ type ScoreAdjuster struct {
 	s     []float64 // q
 	used  []bool    // y_j is read
 	n1    float64
+	noD   bool
 }
 
 // NewScoreAdjuster prepares the Abadie and Imbens (2016) variance of the
@@ -154,7 +169,7 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 	if L == 0 {
 		L = 2
 	}
-	a := &ScoreAdjuster{n: n}
+	a := &ScoreAdjuster{n: n, noD: o.NoDerivativeTerm}
 	for j := range fit.Coef {
 		if !math.IsNaN(fit.Cov.At(j, j)) {
 			a.terms = append(a.terms, j)
@@ -371,8 +386,12 @@ func (a *ScoreAdjuster) Adjust(y []float64, r ATTResult) (ScoreAdjustResult, err
 	for k := range d {
 		d[k] -= r.ATT * a.s[k]
 	}
-	res := ScoreAdjustResult{VarAI: r.SE * r.SE, CTerm: quadForm(a.cov, c), DTerm: quadForm(a.cov, d)}
+	res := ScoreAdjustResult{VarAI: r.SE * r.SE, CTerm: quadForm(a.cov, c, c), DTerm: quadForm(a.cov, d, d),
+		CrossTerm: quadForm(a.cov, c, d), C: c, D: d}
 	res.Var = res.VarAI - res.CTerm + res.DTerm
+	if a.noD {
+		res.Var = res.VarAI - res.CTerm
+	}
 	res.SE = math.NaN()
 	if res.Var >= 0 {
 		res.SE = math.Sqrt(res.Var)
@@ -380,8 +399,8 @@ func (a *ScoreAdjuster) Adjust(y []float64, r ATTResult) (ScoreAdjustResult, err
 	return res, nil
 }
 
-// quadForm returns v' A v for the q×q matrix A (row major).
-func quadForm(A, v []float64) float64 {
+// quadForm returns u' A v for the q×q matrix A (row major).
+func quadForm(A, u, v []float64) float64 {
 	q := len(v)
 	var s float64
 	for r := 0; r < q; r++ {
@@ -389,7 +408,7 @@ func quadForm(A, v []float64) float64 {
 		for c := 0; c < q; c++ {
 			t += A[r*q+c] * v[c]
 		}
-		s += v[r] * t
+		s += u[r] * t
 	}
 	return s
 }
