@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/psmeval/psmeval/psm"
 )
 
@@ -16,6 +18,29 @@ type AbadieImbensOptions struct {
 	IncludeMonth0 bool
 	// MatchingCaliperQuirk: see psm.ATTOptions.
 	MatchingCaliperQuirk bool
+	// EstimatedScore, when not nil, replaces every standard error by the
+	// Abadie–Imbens (2016) variance for matching on a score estimated by
+	// a logit (psm.NewScoreAdjuster): SE² − ĉ'Cov ĉ + d̂'Cov d̂. Result.Method
+	// is then "abadie-imbens-2016". Default nil: the score is treated as
+	// known.
+	EstimatedScore *EstimatedScore
+}
+
+// EstimatedScore describes the logit whose fitted probabilities were
+// matched on, for the Abadie–Imbens (2016) adjustment (see
+// psm.NewScoreAdjuster for the formula).
+type EstimatedScore struct {
+	// X holds the covariates of the logit, one row per unit of the
+	// Sample in unit order (the x given to psm.FitLogit, without the
+	// intercept column); Fit is the logit fitted on them.
+	X   *mat.Dense
+	Fit *psm.Logit
+	// K is the number of neighbours of the matching (default 0 = 1) and
+	// L the number of same-group neighbours for the conditional
+	// covariances (default 0 = 2); see psm.ScoreAdjustOptions.
+	K, L int
+	// NoDerivativeTerm: see psm.ScoreAdjustOptions (default false).
+	NoDerivativeTerm bool
 }
 
 // AbadieImbens computes the effects of s from m, the psm.Match result on
@@ -30,9 +55,14 @@ type AbadieImbensOptions struct {
 // normal (estimate ± z·SE); percentile intervals and simultaneous bands
 // are NaN (the method gives no joint distribution over months). The
 // scores are treated as known (no adjustment for their estimation,
-// Abadie and Imbens 2016). Cost: one psm.ATTEvaluator per (sub)group and two of
-// its ATT calls per outcome-month, each O(T) plus the controls in the
-// match sets.
+// Abadie and Imbens 2016) unless opts.EstimatedScore is set: then each
+// SE is that of psm.ScoreAdjuster, whose sums run over the (sub)group's
+// units (for a subgroup a plug-in analogue the theorem does not cover),
+// and a month whose adjusted variance is negative gets a NaN SE and
+// interval. Cost: one psm.ATTEvaluator per (sub)group and two of its ATT
+// calls per outcome-month, each O(T) plus the controls in the match sets;
+// with EstimatedScore also one psm.ScoreAdjuster per (sub)group (O(N (L +
+// K) q) for q logit terms) and two O(N q) Adjust calls per outcome-month.
 func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Result, error) {
 	if opts == nil {
 		opts = &AbadieImbensOptions{}
@@ -56,6 +86,16 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 		return nil, err
 	}
 	res.Method, res.Level = "abadie-imbens", level
+	var adjs []*psm.ScoreAdjuster
+	var yU, aU []float64
+	if es := opts.EstimatedScore; es != nil {
+		res.Method = "abadie-imbens-2016"
+		if adjs, err = scoreAdjusters(s, es); err != nil {
+			return nil, err
+		}
+		yU = make([]float64, s.N())
+		aU = make([]float64, s.N())
+	}
 
 	tr, co := s.split()
 	subs := groupMatchings(s, m, tr)
@@ -95,10 +135,19 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 			seA[g] = make([]float64, o.H+1)
 		}
 		clear(aT)
+		clear(aU)
 		for _, j := range used {
 			aC[j] = 0
 		}
 		for mo := 0; mo <= o.H; mo++ {
+			if adjs != nil {
+				for u := range yU {
+					yU[u] = o.at(u, mo)
+					if mo > 0 || opts.IncludeMonth0 {
+						aU[u] += yU[u]
+					}
+				}
+			}
 			for i, u := range tr {
 				yT[i] = o.at(int(u), mo)
 			}
@@ -123,11 +172,25 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 					return nil, fmt.Errorf("estimate: outcome %q month %d: %w", o.Name, mo, err)
 				}
 				seM[g][mo] = r.SE
+				if adjs != nil && adjs[g] != nil {
+					a, err := adjs[g].Adjust(yU, r)
+					if err != nil {
+						return nil, fmt.Errorf("estimate: outcome %q month %d: %w", o.Name, mo, err)
+					}
+					seM[g][mo] = a.SE
+				}
 				r, err = evs[g].ATT(aT, aC)
 				if err != nil {
 					return nil, fmt.Errorf("estimate: outcome %q accumulated month %d: %w", o.Name, mo, err)
 				}
 				seA[g][mo] = r.SE
+				if adjs != nil && adjs[g] != nil {
+					a, err := adjs[g].Adjust(aU, r)
+					if err != nil {
+						return nil, fmt.Errorf("estimate: outcome %q accumulated month %d: %w", o.Name, mo, err)
+					}
+					seA[g][mo] = a.SE
+				}
 			}
 		}
 		for g := 0; g < G; g++ {
@@ -135,6 +198,48 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 		}
 	}
 	return res, nil
+}
+
+// scoreAdjusters returns one psm.ScoreAdjuster per group of s (the
+// order of groupMatchings), its sums restricted to the group's units.
+func scoreAdjusters(s *Sample, es *EstimatedScore) ([]*psm.ScoreAdjuster, error) {
+	if es.X == nil || es.Fit == nil {
+		return nil, fmt.Errorf("%w: EstimatedScore needs X and Fit", ErrInvalid)
+	}
+	if r, _ := es.X.Dims(); r != s.N() {
+		return nil, fmt.Errorf("%w: EstimatedScore.X has %d rows for %d units", ErrInvalid, r, s.N())
+	}
+	gi := s.groups()
+	G := len(gi.names)
+	inc := make([][]bool, G)
+	for g := 1; g < G; g++ {
+		inc[g] = make([]bool, s.N())
+	}
+	var gs []int32
+	for u := 0; u < s.N(); u++ {
+		gs = s.unitGroups(gs, u, &gi)
+		for _, g := range gs[1:] {
+			inc[g][u] = true
+		}
+	}
+	adjs := make([]*psm.ScoreAdjuster, G)
+	for g := range adjs {
+		nt := 0
+		for u, t := range s.Treated {
+			if t && (inc[g] == nil || inc[g][u]) {
+				nt++
+			}
+		}
+		if nt == 0 {
+			continue // a group without treated units has no effect
+		}
+		a, err := psm.NewScoreAdjuster(es.X, s.Treated, es.Fit, &psm.ScoreAdjustOptions{K: es.K, L: es.L, Include: inc[g], NoDerivativeTerm: es.NoDerivativeTerm})
+		if err != nil {
+			return nil, fmt.Errorf("%w: EstimatedScore: group %d: %w", ErrInvalid, g, err)
+		}
+		adjs[g] = a
+	}
+	return adjs, nil
 }
 
 // groupMatchings returns one Matching per group of s (the whole sample

@@ -31,7 +31,9 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"time"
 
+	"github.com/psmeval/psmeval/internal/manifest"
 	"github.com/psmeval/psmeval/panel/synth"
 )
 
@@ -50,6 +52,7 @@ type config struct {
 	quiet      bool
 	cpuprofile string
 	memprofile string
+	flags      *flag.FlagSet // for the run manifest (nil: no flags recorded)
 }
 
 func defaultConfig() config {
@@ -73,6 +76,7 @@ func main() {
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the run (without generation) to this file")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a heap profile (allocations) at the end to this file")
 	_ = fs.Parse(os.Args[1:])
+	c.flags = fs
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -101,6 +105,8 @@ func runPipeline(ctx context.Context, c *config, stdout, logw io.Writer) (*pipel
 	if c.memprofile != "" {
 		runtime.MemProfileRate = 512 * 1024
 	}
+	man := manifest.New("bench", c.flags)
+	man.SetSeed(c.seed)
 	m := &meter{}
 	step := func(name string, f func(context.Context) error) error {
 		fmt.Fprintf(logw, "%s ...\n", name)
@@ -138,7 +144,11 @@ func runPipeline(ctx context.Context, c *config, stdout, logw io.Writer) (*pipel
 			return nil, err
 		}
 	}
+	for _, s := range m.stages {
+		man.AddStep(s.Stage, time.Duration(s.Wall*float64(time.Second)))
+	}
 	r := newReport(p, m)
+	r.Manifest = man.Finish()
 	if c.json {
 		return p, r.writeJSON(stdout)
 	}

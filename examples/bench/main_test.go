@@ -80,8 +80,22 @@ func TestJSONReport(t *testing.T) {
 	// also as a generic map: the documented top-level keys
 	var raw map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(out, &raw))
-	for _, k := range []string{"config", "machine", "stages", "budget", "sizes", "effects"} {
+	for _, k := range []string{"config", "machine", "stages", "budget", "sizes", "effects", "manifest"} {
 		assert.Contains(t, raw, k)
+	}
+	// the run manifest: seed, cores, one step per stage; go test stamps
+	// no VCS revision
+	mf := r.Manifest
+	require.NotNil(t, mf)
+	require.NotNil(t, mf.Seed)
+	assert.Equal(t, r.Config.Seed, *mf.Seed)
+	assert.Equal(t, runtime.NumCPU(), mf.NumCPU)
+	assert.Equal(t, "unknown", mf.Revision)
+	assert.Empty(t, mf.Inputs)
+	require.Len(t, mf.Steps, len(r.Stages))
+	for i, s := range r.Stages {
+		assert.Equal(t, s.Stage, mf.Steps[i].Name)
+		assert.InDelta(t, s.Wall, mf.Steps[i].Seconds, 1e-6)
 	}
 
 	assert.Equal(t, smallN, r.Config.N)

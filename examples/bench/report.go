@@ -8,6 +8,8 @@ import (
 	"os"
 	"runtime"
 	"slices"
+
+	"github.com/psmeval/psmeval/internal/manifest"
 )
 
 // report is the -json output (one object); writeTable prints the same.
@@ -20,6 +22,10 @@ type report struct {
 	Budget  stageResult `json:"budget"`
 	Sizes   reportSizes `json:"sizes"`
 	Effects []effectRow `json:"effects"`
+	// Manifest records the build (module version, VCS revision: "unknown"
+	// under go run), the flags, the seed, the cores and the wall time of
+	// each stage. bench reads no input file (Inputs is empty).
+	Manifest *manifest.Manifest `json:"manifest"`
 }
 
 type reportConfig struct {

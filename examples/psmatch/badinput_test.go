@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,6 +82,13 @@ func TestBadInputPsmatch(t *testing.T) {
 			}
 		}
 	}
+	bSeparates := func(r [][]string) { // b = 1 only among the treated
+		for i := 1; i < len(r); i++ {
+			if r[i][2] == "1" {
+				r[i][colT] = "1"
+			}
+		}
+	}
 	cases := []struct {
 		name  string
 		edit  func([][]string)
@@ -117,11 +126,19 @@ func TestBadInputPsmatch(t *testing.T) {
 		{name: "non-integer weight without replacement", edit: set(0, colW, "1.5"), flags: []string{"-covariates", "a,b", "-weights", "w", "-outcomes", "y", "-replace=false"},
 			is: psm.ErrBadWeight, row: 0, want: []string{"matching (row 0 of the data)", "ControlWeights[0] = 1.5", "whole-number weights"}},
 		{name: "treatment 2", edit: set(2, colT, "2"),
-			is: psm.ErrNotBinary, column: "treatment", row: 2, want: []string{`column "treatment" row 2: 2`}},
+			is: psm.ErrNotBinary, column: "t", row: 2, want: []string{`column "t" row 2: 2`, "the treatment column must hold 0 or 1"}},
 		{name: "all units treated", edit: allTreated,
 			is: psm.ErrNoVariation, row: -1, want: []string{"60 treated and 0 controls"}},
 		{name: "perfect separation", edit: separated, flags: []string{"-covariates", "a"},
 			is: psm.ErrSeparation, row: -1, want: []string{"complete separation by a"}},
+		{name: "quasi-complete separation suggests -drop-separated", edit: bSeparates,
+			is: psm.ErrSeparation, row: -1, want: []string{"separation by b", "-drop-separated drops the separating covariate"}},
+		{name: "-drop-separated with complete separation", edit: separated, flags: []string{"-covariates", "a", "-drop-separated"},
+			is: psm.ErrSeparation, row: -1, want: []string{"complete separation by a"}},
+		{name: "-r-caliper-se without -caliper", flags: []string{"-covariates", "a", "-outcomes", "y", "-r-caliper-se"},
+			is: errUsage, row: -1, want: []string{"-r-caliper-se needs -caliper > 0"}},
+		{name: "-r-caliper-se without -outcomes", flags: []string{"-covariates", "a", "-caliper", "0.1", "-r-caliper-se"},
+			is: errUsage, row: -1, want: []string{"-r-caliper-se needs -outcomes"}},
 		{name: "k larger than the number of controls", flags: []string{"-covariates", "a,b", "-outcomes", "y", "-neighbors", "1000"},
 			is: psm.ErrTooFewControls, row: -1, want: []string{"matching", "K = 1000 neighbours"}},
 		{name: "caliper that leaves no match", flags: []string{"-covariates", "a,b", "-outcomes", "y", "-caliper", "1e-12"},
@@ -208,7 +225,7 @@ func TestBadInputPsmatchFiles(t *testing.T) {
 	require.NoError(t, err)
 	var got bytes.Buffer
 	require.NoError(t, run(context.Background(), args(pq), &got, &got))
-	require.JSONEq(t, want.String(), got.String(), "Parquet and CSV agree")
+	require.JSONEq(t, stripManifest(t, want.String()), stripManifest(t, got.String()), "Parquet and CSV agree")
 	flipped := append([]byte(nil), good...)
 	for i := len(flipped) - 60; i < len(flipped)-8; i++ { // the footer's metadata
 		flipped[i] ^= 0x5a
@@ -290,4 +307,75 @@ func TestBadInputPsmatchAccepted(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.Bytes(), &res))
 	// every treated unit weighs 0.5: the matched controls weigh as much
 	assert.InDelta(t, 0.5*float64(res.NTreated), res.WeightedControls, 1e-9)
+}
+
+// -drop-separated fits without the separating covariate and the units it
+// predicts perfectly, and leaves those out of the matching; -r-caliper-se
+// changes se_ai only when the caliper drops treated units; -json has the
+// run manifest with the SHA-256 of the data file.
+func TestPsmatchNewOptions(t *testing.T) {
+	rows := biTable()
+	nb := 0
+	for i := 1; i < len(rows); i++ {
+		if rows[i][2] == "1" {
+			rows[i][0] = "1"
+			nb++
+		}
+	}
+	path := biWrite(t, "units.csv", biCSV(rows))
+	var out, errb bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-data", path, "-treatment", "t", "-covariates", "a,b",
+		"-outcomes", "y", "-drop-separated", "-json"}, &out, &errb))
+	var res struct {
+		NTreated         int      `json:"n_treated"`
+		NControl         int      `json:"n_control"`
+		Excluded         *int     `json:"excluded_units"`
+		Dropped          []string `json:"dropped_covariates"`
+		WeightedControls float64  `json:"weighted_controls"`
+		Manifest         struct {
+			Inputs []struct {
+				Path   string `json:"path"`
+				SHA256 string `json:"sha256"`
+			} `json:"inputs"`
+			Flags map[string]string `json:"flags"`
+			Steps []struct{ Name string }
+		} `json:"manifest"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &res))
+	require.NotNil(t, res.Excluded)
+	assert.Equal(t, nb, *res.Excluded, "the units with b = 1")
+	assert.Equal(t, []string{"b"}, res.Dropped)
+	assert.Equal(t, 60-nb, res.NTreated+res.NControl, "the fit leaves them out")
+	// every treated unit left in the fit is matched, the excluded ones are not
+	assert.InDelta(t, float64(res.NTreated), res.WeightedControls, 1e-12)
+	sum := sha256.Sum256([]byte(biCSV(rows)))
+	require.Len(t, res.Manifest.Inputs, 1)
+	assert.Equal(t, hex.EncodeToString(sum[:]), res.Manifest.Inputs[0].SHA256)
+	assert.Equal(t, path, res.Manifest.Inputs[0].Path)
+	assert.Equal(t, "a,b", res.Manifest.Flags["covariates"])
+	assert.Equal(t, "true", res.Manifest.Flags["drop-separated"])
+	assert.Len(t, res.Manifest.Steps, 4) // read, logit, match, checksum
+
+	// -r-caliper-se: R's convention, which counts the dropped treated
+	plain := biWrite(t, "plain.csv", biCSV(biTable()))
+	se := func(extra ...string) (float64, float64) {
+		var out bytes.Buffer
+		args := append([]string{"-data", plain, "-treatment", "t", "-covariates", "a,b", "-outcomes", "y", "-json"}, extra...)
+		require.NoError(t, run(context.Background(), args, &out, &out))
+		var r struct {
+			Outcomes map[string]struct {
+				ATT  float64 `json:"att"`
+				SEAI float64 `json:"se_ai"`
+			} `json:"outcomes"`
+		}
+		require.NoError(t, json.Unmarshal(out.Bytes(), &r))
+		return r.Outcomes["y"].ATT, r.Outcomes["y"].SEAI
+	}
+	att, seM := se("-caliper", "0.01")
+	attR, seR := se("-caliper", "0.01", "-r-caliper-se")
+	assert.Equal(t, att, attR)
+	assert.NotEqual(t, seM, seR, "the caliper drops treated units here")
+	_, se0 := se("-caliper", "10")
+	_, se0R := se("-caliper", "10", "-r-caliper-se")
+	assert.Equal(t, se0, se0R, "nothing dropped: both agree")
 }

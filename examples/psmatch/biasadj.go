@@ -34,8 +34,8 @@ func (c *matchConfig) checkBiasAdjust() error {
 
 // newBiasAdjuster prepares the bias adjustment of matching m with the
 // covariate rows of x (rt: file rows of the treated, rc: of the
-// controls); names are the covariates.
-func newBiasAdjuster(x *mat.Dense, rt, rc []int, m *psm.Matching, names []string) (*psm.BiasAdjustEvaluator, error) {
+// controls); names are the covariates; quirk is -r-caliper-se.
+func newBiasAdjuster(x *mat.Dense, rt, rc []int, m *psm.Matching, names []string, quirk bool) (*psm.BiasAdjustEvaluator, error) {
 	_, p := x.Dims()
 	zt := mat.NewDense(len(rt), p, nil)
 	zc := mat.NewDense(len(rc), p, nil)
@@ -45,7 +45,7 @@ func newBiasAdjuster(x *mat.Dense, rt, rc []int, m *psm.Matching, names []string
 	for k, i := range rc {
 		zc.SetRow(k, x.RawRowView(i))
 	}
-	ev, err := psm.NewBiasAdjustEvaluator(zt, zc, m, &psm.BiasAdjustOptions{Names: names})
+	ev, err := psm.NewBiasAdjustEvaluator(zt, zc, m, &psm.BiasAdjustOptions{Names: names, MatchingCaliperQuirk: quirk})
 	if err != nil {
 		return nil, fmt.Errorf("-bias-adjust%s: %w", fileRow(err, rt, rc), err)
 	}

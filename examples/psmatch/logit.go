@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"text/tabwriter"
+
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/psmeval/psmeval/internal/flatfile"
 	"github.com/psmeval/psmeval/psm"
@@ -44,9 +47,27 @@ func treatmentAndWeights(tab *flatfile.Table, cfg *config) (y, w []float64, err 
 	return y, w, nil
 }
 
+// dropSeparatedHelp is the usage text of -drop-separated.
+const dropSeparatedHelp = "when a covariate predicts the treatment perfectly for some units (quasi-complete separation), " +
+	"drop it and leave those units out of the model and of the matching, as Stata's logit does " +
+	"(psm.FitLogitDropSeparated), instead of stopping; the JSON gains \"dropped_covariates\" and \"excluded_units\""
+
+// propensity is the fitted model with the covariate matrix it was fitted
+// on (without the covariates -drop-separated dropped), the fitted scores
+// of every row and the rows left out (-drop-separated; they are not
+// matched).
+type propensity struct {
+	*psm.Logit
+	x        *mat.Dense
+	names    []string
+	scores   []float64
+	excluded []int
+	dropped  []string
+}
+
 // fitPropensity fits the logit of the treatment on the covariates and
 // fills the counts and the logit section of res.
-func fitPropensity(ctx context.Context, tab *flatfile.Table, cfg *config, res *result) (*psm.Logit, error) {
+func fitPropensity(ctx context.Context, tab *flatfile.Table, cfg *config, res *result) (*propensity, error) {
 	y, w, err := treatmentAndWeights(tab, cfg)
 	if err != nil {
 		return nil, err
@@ -55,10 +76,25 @@ func fitPropensity(ctx context.Context, tab *flatfile.Table, cfg *config, res *r
 	if err != nil {
 		return nil, err
 	}
-	fit, err := psm.FitLogit(ctx, x, y, w, cfg.covariates, &psm.LogitOptions{Workers: cfg.workers, MaxIter: cfg.maxIter})
-	if err != nil {
-		return nil, fmt.Errorf("propensity model: %w", err)
+	lo := &psm.LogitOptions{Workers: cfg.workers, MaxIter: cfg.maxIter}
+	pf := &propensity{x: x, names: cfg.covariates}
+	var fit *psm.Logit
+	if cfg.dropSeparated {
+		lf, err := psm.FitLogitDropSeparated(ctx, x, y, w, cfg.covariates, lo)
+		if err != nil {
+			return nil, propensityError(err, cfg)
+		}
+		fit, pf.x, pf.names, pf.excluded, pf.dropped, pf.scores = lf.Logit, lf.X, lf.Names, lf.Excluded, lf.Dropped, lf.Scores(nil)
+		n := len(lf.Excluded)
+		res.ExcludedUnits = &n
+		res.DroppedCovariates = append([]string{}, lf.Dropped...)
+	} else {
+		if fit, err = psm.FitLogit(ctx, x, y, w, cfg.covariates, lo); err != nil {
+			return nil, propensityError(err, cfg)
+		}
+		pf.scores = fit.Predict(x, nil)
 	}
+	pf.Logit = fit
 	res.NTreated = fit.NTreated
 	res.NControl = fit.N - fit.NTreated
 	res.Logit = &logitJSON{
@@ -67,12 +103,30 @@ func fitPropensity(ctx context.Context, tab *flatfile.Table, cfg *config, res *r
 		Coefficients: namedFloat{fit.Names, fit.Coef},
 		StdErrors:    namedFloat{fit.Names, fit.SE},
 	}
-	return fit, nil
+	return pf, nil
+}
+
+// propensityError names the treatment column by its own name in a bad
+// treatment value (psm says "treatment") and suggests -drop-separated for
+// a separation it can handle.
+func propensityError(err error, cfg *config) error {
+	var le *psm.LogitInputError
+	if errors.As(err, &le) && le.Column == "treatment" {
+		e := *le
+		e.Column = cfg.treatment
+		return fmt.Errorf("propensity model: %w (the treatment column must hold 0 or 1)", &e)
+	}
+	var se *psm.SeparationError
+	if errors.As(err, &se) && !cfg.dropSeparated && !se.Complete {
+		return fmt.Errorf("propensity model: %w; -drop-separated drops the separating covariate and leaves out the units it predicts perfectly, as Stata's logit does", err)
+	}
+	return fmt.Errorf("propensity model: %w", err)
 }
 
 // writeLogitTable prints the coefficient table in the layout of R's
 // summary.glm.
-func writeLogitTable(w io.Writer, fit *psm.Logit, treatment string) error {
+func writeLogitTable(w io.Writer, pf *propensity, treatment string) error {
+	fit := pf.Logit
 	status := fmt.Sprintf("converged in %d iterations", fit.Iterations)
 	if !fit.Converged {
 		status = fmt.Sprintf("NOT converged after %d iterations", fit.Iterations)
@@ -90,6 +144,9 @@ func writeLogitTable(w io.Writer, fit *psm.Logit, treatment string) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(pf.dropped) > 0 || len(pf.excluded) > 0 {
+		fmt.Fprintf(w, "\n-drop-separated: dropped %v; %d units predicted perfectly left out of the model and the matching\n", pf.dropped, len(pf.excluded))
 	}
 	if len(fit.Aliased) > 0 {
 		fmt.Fprintf(w, "\naliased (dropped, as R's NA): %v\n", fit.Aliased)

@@ -25,7 +25,16 @@
 // Matching::Match(..., BiasAdjust = TRUE)) as "att_bias_adjusted" and
 // "se_bias_adjusted" to each outcome (biasadj.go).
 // -rosenbaum 1,1.5,2 adds Rosenbaum bounds on that Gamma grid to every
-// outcome (rosenbaum.go).
+// outcome (rosenbaum.go). With -caliper, se_ai
+// covers the matched treated only; R's se keeps the treated the caliper
+// dropped (in N_1, with effect 0): -r-caliper-se gives R's convention.
+// -drop-separated handles a covariate that predicts the treatment
+// perfectly for some units as Stata's logit does (psm.FitLogitDropSeparated):
+// it is dropped, those units are left out of the model and the matching,
+// and the JSON gains "dropped_covariates" and "excluded_units"; without it
+// the separation error suggests it. The JSON ends with "manifest", the run
+// manifest of internal/manifest (build, flags, SHA-256 of -data, cores,
+// step times).
 // Missing values, non-numeric values and absent columns are errors naming
 // the column and row (0-based data rows; errors of the matching stage name
 // the row too). A CSV file may start with a byte order mark, use CRLF line
@@ -42,9 +51,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 
 	"github.com/psmeval/psmeval/internal/flatfile"
+	"github.com/psmeval/psmeval/internal/manifest"
 )
 
 // config holds the command-line options.
@@ -56,7 +67,9 @@ type config struct {
 	json       bool
 	workers    int
 	maxIter    int
-	match      matchConfig // matching.go
+	// dropSeparated: psm.FitLogitDropSeparated instead of psm.FitLogit
+	dropSeparated bool
+	match         matchConfig // matching.go
 }
 
 // result is the -json output. Sections are filled by their stages; the
@@ -70,6 +83,14 @@ type result struct {
 	// the control weights
 	MatchedControls  *int     `json:"matched_controls,omitempty"`
 	WeightedControls *float64 `json:"weighted_controls,omitempty"`
+	// -drop-separated: the covariates dropped for perfect prediction and
+	// the number of units left out of the model and the matching
+	DroppedCovariates []string `json:"dropped_covariates,omitempty"`
+	ExcludedUnits     *int     `json:"excluded_units,omitempty"`
+	// Manifest records the run: build (module version, VCS revision,
+	// "unknown" under go run), flags, the SHA-256 of -data, cores and the
+	// wall time of each step.
+	Manifest *manifest.Manifest `json:"manifest,omitempty"`
 }
 
 // errUsage marks command-line mistakes (exit status 2).
@@ -108,6 +129,7 @@ func newFlags(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.json, "json", false, "print one JSON object instead of tables")
 	fs.IntVar(&cfg.workers, "workers", 0, "goroutines for the model fit (0 = GOMAXPROCS)")
 	fs.IntVar(&cfg.maxIter, "maxit", 0, "maximum IRLS iterations (0 = 25, as R's glm)")
+	fs.BoolVar(&cfg.dropSeparated, "drop-separated", false, dropSeparatedHelp)
 	addMatchFlags(fs, &cfg.match)
 	return fs
 }
@@ -139,22 +161,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := cfg.checkRosenbaum(); err != nil {
 		return err
 	}
+	man := manifest.New("psmatch", fs)
+	man.SetArgs(args)
+	man.SetFlag("covariates", strings.Join(cfg.covariates, ","))
+	man.SetFlag("outcomes", strings.Join(cfg.match.outcomes, ","))
+	if cfg.match.rosenbaum != nil {
+		g := make([]string, len(cfg.match.rosenbaum))
+		for i, v := range cfg.match.rosenbaum {
+			g[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		man.SetFlag("rosenbaum", strings.Join(g, ","))
+	}
+	done := man.Step("read")
 	tab, err := flatfile.Read(cfg.data, &flatfile.ReadOptions{Columns: cfg.columns()})
 	if err != nil {
 		return err
 	}
+	done()
 	res := &result{}
+	done = man.Step("logit")
 	fit, err := fitPropensity(ctx, tab, &cfg, res)
 	if err != nil {
 		return err
 	}
+	done()
 	var ms *matchSummary
 	if len(cfg.match.outcomes) > 0 {
+		done = man.Step("match")
 		if ms, err = matchOutcomes(tab, fit, &cfg, res); err != nil {
 			return err
 		}
+		done()
 	}
 	if cfg.json {
+		done = man.Step("checksum")
+		if err := man.AddInput(cfg.data); err != nil {
+			return err
+		}
+		done()
+		res.Manifest = man.Finish()
 		enc := json.NewEncoder(stdout)
 		return enc.Encode(res)
 	}

@@ -28,6 +28,7 @@ type matchConfig struct {
 	tieRule      string
 	biasAdjust   bool      // biasadj.go
 	rosenbaum    []float64 // -rosenbaum Gamma grid (rosenbaum.go); nil: none
+	rCaliperSE   bool      // psm.ATTOptions.MatchingCaliperQuirk
 }
 
 // addMatchFlags defines the matching flags on fs.
@@ -41,13 +42,18 @@ func addMatchFlags(fs *flag.FlagSet, c *matchConfig) {
 		return nil
 	})
 	fs.IntVar(&c.neighbors, "neighbors", 1, "number of nearest neighbours k (controls tied with the k-th share its weight)")
-	fs.Float64Var(&c.caliper, "caliper", 0, "caliper in standard deviations of the matching scale over all units (0 = none)")
+	fs.Float64Var(&c.caliper, "caliper", 0, "caliper in standard deviations of the matching scale over all units (0 = none); "+
+		"treated units without a control inside it are dropped, and se_ai covers the matched treated only, "+
+		"whereas R Matching::Match's se keeps the dropped treated (see -r-caliper-se)")
 	fs.BoolVar(&c.replace, "replace", true, "match with replacement (-replace=false: without, treated in file order)")
 	fs.StringVar(&c.on, "on", "prob", "matching scale: prob (the fitted probability) or logit (its log-odds)")
 	fs.Float64Var(&c.tieTolerance, "tie-tolerance", 0, "controls within this of the k-th nearest distance are tied (0 = exact equality)")
 	fs.StringVar(&c.tieRule, "tie-rule", "distance", "scale of -tie-tolerance: distance, or matching (R Matching's distance.tolerance: squared standardized distance)")
 	fs.BoolVar(&c.biasAdjust, "bias-adjust", false, biasAdjustHelp)
 	addRosenbaumFlag(fs, &c.rosenbaum)
+	fs.BoolVar(&c.rCaliperSE, "r-caliper-se", false, "with -caliper, compute se_ai (and se_bias_adjusted) as R Matching::Match's se: "+
+		"the treated dropped by the caliper stay in the count N_1 with an individual effect of 0 (psm.ATTOptions.MatchingCaliperQuirk); "+
+		"default: the Abadie-Imbens se of the matched treated")
 }
 
 // check validates the matching flags.
@@ -63,6 +69,10 @@ func (c *matchConfig) check() error {
 		return fmt.Errorf("%w: -on %q: want prob or logit", errUsage, c.on)
 	case c.tieRule != "distance" && c.tieRule != "matching":
 		return fmt.Errorf("%w: -tie-rule %q: want distance or matching", errUsage, c.tieRule)
+	case c.rCaliperSE && !(c.caliper > 0):
+		return fmt.Errorf("%w: -r-caliper-se needs -caliper > 0 (without a caliper both standard errors agree)", errUsage)
+	case c.rCaliperSE && len(c.outcomes) == 0:
+		return fmt.Errorf("%w: -r-caliper-se needs -outcomes", errUsage)
 	}
 	return c.checkBiasAdjust()
 }
@@ -122,16 +132,27 @@ type matchSummary struct {
 // matchOutcomes matches treated to control units on the fitted
 // propensity score and estimates the ATT of each outcome; it fills the
 // outcome sections of res.
-func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result) (*matchSummary, error) {
+// Units -drop-separated left out of the model get weight 0: they are
+// not matched.
+func matchOutcomes(tab *flatfile.Table, pf *propensity, cfg *config, res *result) (*matchSummary, error) {
 	mc := &cfg.match
-	x, err := tab.Matrix(cfg.covariates)
-	if err != nil {
-		return nil, err
-	}
-	score := fit.Predict(x, nil)
+	x, score := pf.x, pf.scores
 	tr, w, err := treatmentAndWeights(tab, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if len(pf.excluded) > 0 {
+		w0 := make([]float64, len(tr))
+		for i := range w0 {
+			w0[i] = 1
+			if w != nil {
+				w0[i] = w[i]
+			}
+		}
+		for _, i := range pf.excluded {
+			w0[i] = 0
+		}
+		w = w0
 	}
 	// Split into treated and controls (file order), keeping the rows.
 	var st, sc, wt, wc []float64
@@ -158,7 +179,7 @@ func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result
 	sum := &matchSummary{m: m, outcomes: outcomesJSON{names: mc.outcomes}}
 	var ba *psm.BiasAdjustEvaluator
 	if mc.biasAdjust {
-		if ba, err = newBiasAdjuster(x, rt, rc, m, cfg.covariates); err != nil {
+		if ba, err = newBiasAdjuster(x, rt, rc, m, pf.names, mc.rCaliperSE); err != nil {
 			return nil, err
 		}
 	}
@@ -175,7 +196,7 @@ func matchOutcomes(tab *flatfile.Table, fit *psm.Logit, cfg *config, res *result
 		for k, i := range rc {
 			yc[k] = y[i]
 		}
-		r, err := psm.ATT(yt, yc, m, nil)
+		r, err := psm.ATT(yt, yc, m, &psm.ATTOptions{MatchingCaliperQuirk: mc.rCaliperSE})
 		if err != nil {
 			return nil, fmt.Errorf("outcome %q%s: %w", name, fileRow(err, rt, rc), err)
 		}
