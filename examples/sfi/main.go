@@ -68,7 +68,7 @@ func main() {
 	flag.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
 	flag.BoolVar(&c.noFigures, "no-figures", false, "skip the figures")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
-	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-percentile (default; bootstrap-percentile with -refit), otsu-rai-normal, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0)")
+	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-normal (default; bootstrap-percentile with -refit), otsu-rai-percentile, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0)")
 	flag.IntVar(&c.study, "study", 0, "run N replications (seeds -seed, -seed+1, ...) and print how well the estimates recover the synthetic truth; writes no files")
 	flag.Parse()
 	if c.cpuprofile != "" {

@@ -10,7 +10,7 @@ import (
 )
 
 // defaultInterval is the -interval default.
-const defaultInterval = "otsu-rai-percentile"
+const defaultInterval = "otsu-rai-normal"
 
 // intervalOrder lists the -interval methods in the order tables show them.
 var intervalOrder = []string{"bootstrap-percentile", "bootstrap-normal", "abadie-imbens", "otsu-rai-percentile", "otsu-rai-normal"}
