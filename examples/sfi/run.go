@@ -83,8 +83,8 @@ func scenarioOptions(c *config) (synth.Options, error) {
 // sfiConfounding is the unobserved-selection strength of the default
 // scenario (starters' unobserved factor 2 SD above non-starters'), set so
 // that the estimate tells the SFI story: with no true effect, the
-// accumulated estimates are -0.10, -0.44 and +0.07 months at the default
-// scale 0.5 and -0.24, -0.37 and -0.04 at scale 1 (employment without
+// accumulated estimates are -0.26, -0.50 and -0.07 months at the default
+// scale 0.5 and -0.33, -0.52 and -0.03 at scale 1 (employment without
 // benefit, employment, education; the report: -0.2, -0.5, -0.2). The
 // factor acts on wage income more than on education, whose estimate stays
 // near zero. Measured with go run ./examples/sfi [-scale 1].
