@@ -14,11 +14,11 @@ type DiDOptions struct {
 	// to zero (a reference window inside the matched history would
 	// subtract a difference the matching set to about zero and change
 	// nothing).
-	Reference Window
+	Reference PreWindow
 }
 
-func (o *DiDOptions) window() Window {
-	if o == nil || o.Reference == (Window{}) {
+func (o *DiDOptions) window() PreWindow {
+	if o == nil || o.Reference == (PreWindow{}) {
 		return DefaultPreWindow
 	}
 	return o.Reference

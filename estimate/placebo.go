@@ -9,23 +9,24 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// Window is a range of event months From..To, both included.
-type Window struct{ From, To int }
+// PreWindow is a range of event months From..To before the start, both
+// included.
+type PreWindow struct{ From, To int }
 
 // DefaultPreWindow is the default pre-programme window of PlaceboTest and
 // of the reference window of DiD: event months −60..−49, the year before
 // the 48 months of wage history that the SFI design's covariates
 // summarise. It needs Outcome.Pre >= 60 (panel.Design.PreMonths = 60).
-var DefaultPreWindow = Window{From: -60, To: -49}
+var DefaultPreWindow = PreWindow{From: -60, To: -49}
 
 // Len returns the number of months in w (0 when From > To).
-func (w Window) Len() int { return max(0, w.To-w.From+1) }
+func (w PreWindow) Len() int { return max(0, w.To-w.From+1) }
 
-func (w Window) String() string { return fmt.Sprintf("%d..%d", w.From, w.To) }
+func (w PreWindow) String() string { return fmt.Sprintf("%d..%d", w.From, w.To) }
 
 // checkPre checks that w is a non-empty window of months before the start
 // inside −pre..−1; what names the option in the error.
-func (w Window) checkPre(what, outcome string, pre int) error {
+func (w PreWindow) checkPre(what, outcome string, pre int) error {
 	switch {
 	case w.From > w.To:
 		return fmt.Errorf("%w: %s %v is empty (From > To)", ErrInvalid, what, w)
@@ -51,7 +52,7 @@ type PlaceboOptions struct {
 	// difference there is evidence of a persistent unobserved difference
 	// (selection on unobservables) that the matching leaves in the
 	// post-programme months too.
-	Window Window
+	Window PreWindow
 	// Level is the level of the sup-t critical value; 0 means 0.95.
 	Level float64
 	// Tolerance is the relative eigenvalue cut-off of the pseudo-inverse:
@@ -64,7 +65,7 @@ type PlaceboOptions struct {
 type Placebo struct {
 	Outcome, Subgroup, Group string
 	// Window is the window tested.
-	Window Window
+	Window PreWindow
 	// Effect and SE are the monthly effects D_m in the window and their
 	// bootstrap standard errors, month Window.From first.
 	Effect, SE []float64
@@ -119,7 +120,7 @@ func PlaceboTest(res *Result, opts *PlaceboOptions) ([]Placebo, error) {
 		opts = &PlaceboOptions{}
 	}
 	w := opts.Window
-	if w == (Window{}) {
+	if w == (PreWindow{}) {
 		w = DefaultPreWindow
 	}
 	level := opts.Level
@@ -166,7 +167,7 @@ func monthlyDraws(res *Result, se *Series) ([][]float64, error) {
 	return reps, nil
 }
 
-func placebo(se *Series, reps [][]float64, w Window, level, tol float64) Placebo {
+func placebo(se *Series, reps [][]float64, w PreWindow, level, tol float64) Placebo {
 	W := w.Len()
 	j0 := se.Index(w.From)
 	R := len(reps)

@@ -119,6 +119,17 @@ func TestPreMonthsBitIdentical(t *testing.T) {
 	post := methods(t, columns(s, P, H), x, 2)
 	pre := methods(t, columns(s, 0, P-1), x, 2)
 	all := methods(t, s, x, 2)
+	// Rosenbaum bounds read months 0..H at the same place
+	ms, err := MatchUnits(s, x, nil)
+	require.NoError(t, err)
+	for _, kind := range []WindowKind{WindowMonth, WindowEver, WindowSum} {
+		w := Window{Outcome: "y", Kind: kind, From: 1, To: H}
+		a, err := Rosenbaum(s, ms, w, nil)
+		require.NoError(t, err)
+		b, err := Rosenbaum(columns(s, P, H), ms, w, nil)
+		require.NoError(t, err)
+		same(t, b, a, "Rosenbaum kind %d", kind)
+	}
 	for name, res := range all {
 		for i := range res.Series {
 			se, po, pr := &res.Series[i], &post[name].Series[i], &pre[name].Series[i]
@@ -178,8 +189,8 @@ func TestPlaceboDiDDeterministic(t *testing.T) {
 	s2.Outcomes = []Outcome{{Name: "y", H: H, Pre: P, Binary: y2}}
 	s2.Subgroups = []Subgroups{half}
 
-	po := &PlaceboOptions{Window: Window{-6, -3}}
-	do := &DiDOptions{Reference: Window{-6, -3}}
+	po := &PlaceboOptions{Window: PreWindow{-6, -3}}
+	do := &DiDOptions{Reference: PreWindow{-6, -3}}
 	ref := methods(t, s, x, 1)
 	for _, variant := range []struct {
 		name string
@@ -223,7 +234,7 @@ func TestDiDHand(t *testing.T) {
 	for _, month0 := range []bool{false, true} {
 		res, err := Effects(s, tinyMatches(), &EffectOptions{IncludeMonth0: month0})
 		require.NoError(t, err)
-		d, err := DiD(res, &DiDOptions{Reference: Window{-2, -1}})
+		d, err := DiD(res, &DiDOptions{Reference: PreWindow{-2, -1}})
 		require.NoError(t, err)
 		se := d.Series[0]
 		assert.Equal(t, "did-effects", d.Method)
@@ -242,7 +253,7 @@ func TestDiDHand(t *testing.T) {
 			assert.InDelta(t, wantAcc[j], e.Accumulated, tol, "month %d month0 %v", e.Month, month0)
 		}
 		// DiDSample gives the same point estimates
-		ds, err := DiDSample(s, &DiDOptions{Reference: Window{-2, -1}})
+		ds, err := DiDSample(s, &DiDOptions{Reference: PreWindow{-2, -1}})
 		require.NoError(t, err)
 		r2, err := Effects(ds, tinyMatches(), &EffectOptions{IncludeMonth0: month0})
 		require.NoError(t, err)
@@ -261,7 +272,7 @@ func TestDiDHand(t *testing.T) {
 func TestDiDEqualsDiDSample(t *testing.T) {
 	const tol = 1e-12
 	s, x := prepostSample(150, 600, 5, 3, 0.1, 33)
-	do := &DiDOptions{Reference: Window{-5, -2}}
+	do := &DiDOptions{Reference: PreWindow{-5, -2}}
 	ds, err := DiDSample(s, do)
 	require.NoError(t, err)
 	a := methods(t, s, x, 2)
@@ -314,7 +325,7 @@ func TestPlaceboSizePower(t *testing.T) {
 	}
 	ctx := context.Background()
 	const P, H, R = 6, 2, 199
-	po := &PlaceboOptions{Window: Window{-6, -1}}
+	po := &PlaceboOptions{Window: PreWindow{-6, -1}}
 	run := func(shift float64, seed uint64) (Placebo, *Result) {
 		s, x := prepostSample(150, 600, P, H, shift, seed)
 		res, err := OtsuRai(ctx, s, x, &OtsuRaiOptions{Replicates: R, Seed: seed, KeepDraws: true})
@@ -380,7 +391,7 @@ func TestPlaceboSingular(t *testing.T) {
 	}
 	res, err := Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 50, KeepDraws: true})
 	require.NoError(t, err)
-	pl, err := PlaceboTest(res, &PlaceboOptions{Window: Window{-4, -1}})
+	pl, err := PlaceboTest(res, &PlaceboOptions{Window: PreWindow{-4, -1}})
 	require.NoError(t, err)
 	p := pl[0]
 	assert.Equal(t, 3, p.DF)
@@ -388,7 +399,7 @@ func TestPlaceboSingular(t *testing.T) {
 	assert.False(t, math.IsNaN(p.WaldP))
 	assert.False(t, math.IsNaN(p.SupTP))
 	// a window of that month alone: Σ = 0, nothing to test
-	pl, err = PlaceboTest(res, &PlaceboOptions{Window: Window{-3, -3}})
+	pl, err = PlaceboTest(res, &PlaceboOptions{Window: PreWindow{-3, -3}})
 	require.NoError(t, err)
 	assert.Equal(t, 0, pl[0].DF)
 	assert.True(t, math.IsNaN(pl[0].Wald) && math.IsNaN(pl[0].WaldP) && math.IsNaN(pl[0].SupTP))
@@ -402,14 +413,14 @@ func TestPrePostBadOptions(t *testing.T) {
 	require.NoError(t, err)
 	for _, c := range []struct {
 		name string
-		w    Window
+		w    PreWindow
 		msg  string
 	}{
-		{"default beyond Pre", Window{}, `placebo window -60..-49 lies beyond the 4 pre-programme months of outcome "y"`},
-		{"overlaps the start", Window{-2, 0}, "placebo window -2..0 overlaps the start"},
-		{"after the start", Window{1, 2}, "overlaps the start"},
-		{"beyond Pre", Window{-5, -1}, "lies beyond the 4 pre-programme months"},
-		{"empty", Window{-1, -3}, "placebo window -1..-3 is empty"},
+		{"default beyond Pre", PreWindow{}, `placebo window -60..-49 lies beyond the 4 pre-programme months of outcome "y"`},
+		{"overlaps the start", PreWindow{-2, 0}, "placebo window -2..0 overlaps the start"},
+		{"after the start", PreWindow{1, 2}, "overlaps the start"},
+		{"beyond Pre", PreWindow{-5, -1}, "lies beyond the 4 pre-programme months"},
+		{"empty", PreWindow{-1, -3}, "placebo window -1..-3 is empty"},
 	} {
 		_, err := PlaceboTest(res, &PlaceboOptions{Window: c.w})
 		require.ErrorIs(t, err, ErrInvalid, c.name)
@@ -420,12 +431,12 @@ func TestPrePostBadOptions(t *testing.T) {
 		_, err = DiDSample(s, &DiDOptions{Reference: c.w})
 		require.ErrorIs(t, err, ErrInvalid, c.name)
 	}
-	_, err = PlaceboTest(noDraws, &PlaceboOptions{Window: Window{-4, -1}})
+	_, err = PlaceboTest(noDraws, &PlaceboOptions{Window: PreWindow{-4, -1}})
 	require.ErrorIs(t, err, ErrInvalid)
 	assert.Contains(t, err.Error(), "KeepDraws")
-	_, err = DiD(noDraws, &DiDOptions{Reference: Window{-4, -1}})
+	_, err = DiD(noDraws, &DiDOptions{Reference: PreWindow{-4, -1}})
 	require.ErrorIs(t, err, ErrInvalid)
-	_, err = PlaceboTest(res, &PlaceboOptions{Window: Window{-4, -1}, Level: 2})
+	_, err = PlaceboTest(res, &PlaceboOptions{Window: PreWindow{-4, -1}, Level: 2})
 	require.ErrorIs(t, err, ErrInvalid)
 	_, err = PlaceboTest(nil, nil)
 	require.ErrorIs(t, err, ErrInvalid)
