@@ -176,8 +176,14 @@ type Options struct {
 	// it moved), but the starters' features are no longer those the
 	// selection weights were fitted to (fewer wage months when
 	// Confounding > 0), so the profiles depart from the report's figures.
-	// TrueATT stays exact: it re-simulates each person with the same U and
-	// the same draws.
+	// Matching on that history then balances part of U (the history is a
+	// proxy of the trait), and the part it leaves is constant over months
+	// on the log-odds scale only: where the untreated probabilities of the
+	// matched groups change over event time (benefit at start, the
+	// business cycle), the gap in probabilities does too, and DiD on the
+	// probability scale keeps a bias that grows with UnobservedEffect
+	// (docs/credibility.md gives measurements). TrueATT stays exact: it
+	// re-simulates each person with the same U and the same draws.
 	UnobservedPersistent bool
 	// ControlFraction keeps each person whose first spell does not start
 	// in the SFI window (1 Feb – 31 Jul 2012) with this probability;
