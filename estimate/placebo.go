@@ -111,7 +111,9 @@ type Placebo struct {
 //
 // Errors (ErrInvalid): a window that is empty, overlaps the start
 // (b >= 0) or lies beyond −Pre of an outcome, a Result without
-// replicates (Draws), a bad Level. Cost: O(R·W² + W³) per series.
+// replicates (Draws), a bad Level. A series with fewer than 2 valid
+// replicates (a subgroup without weight in the others) gets NaN
+// statistics. Cost: O(R·W² + W³) per series.
 func PlaceboTest(res *Result, opts *PlaceboOptions) ([]Placebo, error) {
 	if res == nil {
 		return nil, fmt.Errorf("%w: PlaceboTest needs a Result (got nil)", ErrInvalid)
@@ -156,7 +158,7 @@ func PlaceboTest(res *Result, opts *PlaceboOptions) ([]Placebo, error) {
 // monthly then accumulated), or an error when res kept none.
 func monthlyDraws(res *Result, se *Series) ([][]float64, error) {
 	W := 2 * len(se.Effects)
-	if se.Draws == nil || se.Valid < 2 || len(se.Draws) != se.Valid*W {
+	if se.Draws == nil || len(se.Draws) != se.Valid*W {
 		return nil, fmt.Errorf("%w: the series of outcome %q has no replicates (method %q): run Bootstrap or OtsuRai with KeepDraws",
 			ErrInvalid, se.Outcome, res.Method)
 	}
@@ -175,6 +177,14 @@ func placebo(se *Series, reps [][]float64, w PreWindow, level, tol float64) Plac
 		Effect: make([]float64, W), SE: make([]float64, W), Replicates: R}
 	for k := range W {
 		p.Effect[k] = se.Effects[j0+k].ATT
+	}
+	if R < 2 { // a subgroup without weight in most replicates
+		nan := math.NaN()
+		for k := range W {
+			p.SE[k] = nan
+		}
+		p.Wald, p.WaldP, p.SupT, p.SupTCrit, p.SupTP = nan, nan, nan, nan, nan
+		return p
 	}
 	mean := make([]float64, W)
 	for _, r := range reps {

@@ -403,6 +403,17 @@ func TestPlaceboSingular(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, pl[0].DF)
 	assert.True(t, math.IsNaN(pl[0].Wald) && math.IsNaN(pl[0].WaldP) && math.IsNaN(pl[0].SupTP))
+	// a series with one valid replicate (a subgroup without weight in the
+	// others) gets NaN statistics, not an error
+	se := &res.Series[1]
+	se.Valid, se.Draws = 1, se.Draws[:2*len(se.Effects)]
+	pl, err = PlaceboTest(res, &PlaceboOptions{Window: PreWindow{-4, -1}})
+	require.NoError(t, err)
+	assert.True(t, math.IsNaN(pl[1].WaldP) && math.IsNaN(pl[1].SupTP) && math.IsNaN(pl[1].SE[0]))
+	assert.False(t, math.IsNaN(pl[0].WaldP))
+	d, err := DiD(res, &DiDOptions{Reference: PreWindow{-4, -1}})
+	require.NoError(t, err)
+	assert.True(t, math.IsNaN(d.Series[1].Monthly[4].SE))
 }
 
 func TestPrePostBadOptions(t *testing.T) {
