@@ -104,6 +104,20 @@ func methods(t *testing.T, s *Sample, x []float64, workers int) map[string]*Resu
 	z := mat.NewDense(s.N(), 1, append([]float64(nil), x...))
 	out["bias-adjusted"], err = BiasAdjusted(s, pm, z, nil)
 	require.NoError(t, err)
+	// Abadie–Imbens (2016) on a fitted logit score
+	d := make([]float64, s.N())
+	for u, tr := range s.Treated {
+		if tr {
+			d[u] = 1
+		}
+	}
+	fit, err := psm.FitLogit(ctx, z, d, nil, nil, nil)
+	require.NoError(t, err)
+	tsc, csc = SplitScores(s, fit.Predict(z, nil))
+	pm2, err := psm.Match(tsc, csc, nil)
+	require.NoError(t, err)
+	out["abadie-imbens-2016"], err = AbadieImbens(s, pm2, &AbadieImbensOptions{EstimatedScore: &EstimatedScore{X: z, Fit: fit}})
+	require.NoError(t, err)
 	return out
 }
 
