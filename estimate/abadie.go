@@ -131,19 +131,19 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 		seM := make([][]float64, G)
 		seA := make([][]float64, G)
 		for g := range seM {
-			seM[g] = make([]float64, o.H+1)
-			seA[g] = make([]float64, o.H+1)
+			seM[g] = make([]float64, o.width())
+			seA[g] = make([]float64, o.width())
 		}
 		clear(aT)
 		clear(aU)
 		for _, j := range used {
 			aC[j] = 0
 		}
-		for mo := 0; mo <= o.H; mo++ {
+		for mo := 0; mo < o.width(); mo++ {
 			if adjs != nil {
 				for u := range yU {
 					yU[u] = o.at(u, mo)
-					if mo > 0 || opts.IncludeMonth0 {
+					if accumulates(mo-o.Pre, opts.IncludeMonth0) {
 						aU[u] += yU[u]
 					}
 				}
@@ -154,7 +154,7 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 			for _, j := range used {
 				yC[j] = o.at(int(co[j]), mo)
 			}
-			if mo > 0 || opts.IncludeMonth0 {
+			if accumulates(mo-o.Pre, opts.IncludeMonth0) {
 				for i := range aT {
 					aT[i] += yT[i]
 				}
@@ -169,25 +169,25 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 				}
 				r, err := evs[g].ATT(yT, yC)
 				if err != nil {
-					return nil, fmt.Errorf("estimate: outcome %q month %d: %w", o.Name, mo, err)
+					return nil, fmt.Errorf("estimate: outcome %q month %d: %w", o.Name, mo-o.Pre, err)
 				}
 				seM[g][mo] = r.SE
 				if adjs != nil && adjs[g] != nil {
 					a, err := adjs[g].Adjust(yU, r)
 					if err != nil {
-						return nil, fmt.Errorf("estimate: outcome %q month %d: %w", o.Name, mo, err)
+						return nil, fmt.Errorf("estimate: outcome %q month %d: %w", o.Name, mo-o.Pre, err)
 					}
 					seM[g][mo] = a.SE
 				}
 				r, err = evs[g].ATT(aT, aC)
 				if err != nil {
-					return nil, fmt.Errorf("estimate: outcome %q accumulated month %d: %w", o.Name, mo, err)
+					return nil, fmt.Errorf("estimate: outcome %q accumulated month %d: %w", o.Name, mo-o.Pre, err)
 				}
 				seA[g][mo] = r.SE
 				if adjs != nil && adjs[g] != nil {
 					a, err := adjs[g].Adjust(aU, r)
 					if err != nil {
-						return nil, fmt.Errorf("estimate: outcome %q accumulated month %d: %w", o.Name, mo, err)
+						return nil, fmt.Errorf("estimate: outcome %q accumulated month %d: %w", o.Name, mo-o.Pre, err)
 					}
 					seA[g][mo] = a.SE
 				}

@@ -133,21 +133,21 @@ func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOp
 		seM := make([][]float64, G)
 		seA := make([][]float64, G)
 		for g := range seM {
-			seM[g] = make([]float64, o.H+1)
-			seA[g] = make([]float64, o.H+1)
+			seM[g] = make([]float64, o.width())
+			seA[g] = make([]float64, o.width())
 		}
 		clear(aT)
 		for _, j := range used {
 			aC[j] = 0
 		}
-		for mo := 0; mo <= o.H; mo++ {
+		for mo := 0; mo < o.width(); mo++ {
 			for i, u := range tr {
 				yT[i] = o.at(int(u), mo)
 			}
 			for _, j := range used {
 				yC[j] = o.at(int(co[j]), mo)
 			}
-			if mo > 0 || opts.IncludeMonth0 {
+			if accumulates(mo-o.Pre, opts.IncludeMonth0) {
 				for i := range aT {
 					aT[i] += yT[i]
 				}
@@ -165,13 +165,13 @@ func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOp
 				}
 				r, err := evs[g].ATT(yT, yC)
 				if err != nil {
-					return nil, fmt.Errorf("estimate: outcome %q month %d: %w", o.Name, mo, err)
+					return nil, fmt.Errorf("estimate: outcome %q month %d: %w", o.Name, mo-o.Pre, err)
 				}
 				e.ATT, e.ControlMean = r.ATT, e.TreatedMean-r.ATT
 				seM[g][mo] = r.SE
 				r, err = evs[g].ATT(aT, aC)
 				if err != nil {
-					return nil, fmt.Errorf("estimate: outcome %q accumulated month %d: %w", o.Name, mo, err)
+					return nil, fmt.Errorf("estimate: outcome %q accumulated month %d: %w", o.Name, mo-o.Pre, err)
 				}
 				seA[g][mo] = r.SE
 			}

@@ -194,7 +194,7 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 // effects) into the series (outcome-major, then group).
 func fillFromReplicates(res *Result, s *Sample, out []float64, R, G int, l *layout, keep bool) {
 	for k := range s.Outcomes {
-		H1 := s.Outcomes[k].H + 1
+		H1, pre := s.Outcomes[k].width(), s.Outcomes[k].Pre
 		for g := 0; g < G; g++ {
 			se := &res.Series[k*G+g]
 			var reps [][]float64
@@ -206,7 +206,7 @@ func fillFromReplicates(res *Result, s *Sample, out []float64, R, G int, l *layo
 				row := make([]float64, 2*H1)
 				copy(row, src)
 				copy(row[H1:], src)
-				cumsum(row[H1:], res.IncludeMonth0)
+				cumsum(row[H1:], pre, res.IncludeMonth0)
 				reps = append(reps, row)
 			}
 			summarize(se, reps, res.Level)

@@ -55,6 +55,21 @@
 // Sample and reports Gamma*, the Gamma at which significance is lost
 // (docs/rosenbaum.md).
 //
+// # Before the start: placebo tests and difference-in-differences
+//
+// An outcome with Pre > 0 (panel.Design.PreMonths) carries event months
+// −Pre..−1 before the start; every method estimates them with the same
+// match sets and replicates as months 0..H (their accumulated effects are
+// 0, and their sup-t band is a band of its own, Series.PreBandCrit), so
+// adding them changes no number after the start. PlaceboTest tests that
+// the effects in a pre-programme window are jointly zero (Wald with the
+// replicates' covariance, and sup-t); DiD subtracts the mean effect over
+// a reference window from every month (conditional difference-in-
+// differences matching, Heckman, Ichimura and Todd 1997), with intervals
+// from the same replicates; DiDSample gives the differenced outcomes for
+// the analytic methods. Both windows default to months −60..−49,
+// before the history windows of the SFI design's covariates.
+//
 // # Typical use
 //
 //	s, _ := estimate.FromPanel(p, "sex", "match_group")   // or build a Sample

@@ -59,13 +59,13 @@ func (m *Matches) validate(s *Sample) error {
 	return nil
 }
 
-// Effects computes, for every outcome, event month and subgroup, the
+// Effects computes, for every outcome, event month (−Pre..H) and subgroup, the
 // treated mean, the weighted mean of the matched controls, the ATT and the
 // accumulated effect (see the package doc for the formulas), from match
 // sets computed once on the whole sample. A NaN or infinite outcome of a
 // treated unit or a matched control inside the horizon is an
 // *OutcomeError (values beyond the horizon are never read). Cost:
-// O((treated + match-set entries) · Σ(H+1) · (1 + subgroup attributes)).
+// O((treated + match-set entries) · Σ(Pre+H+1) · (1 + subgroup attributes)).
 func Effects(s *Sample, m *Matches, opts *EffectOptions) (*Result, error) {
 	if s == nil || m == nil {
 		return nil, fmt.Errorf("%w: Effects needs a Sample and Matches (got nil)", ErrInvalid)
@@ -156,11 +156,12 @@ func effectsOf(s *Sample, m *Matches) ([]Series, error) {
 			se := Series{
 				Outcome: o.Name, Subgroup: gi.names[g].attr, Group: gi.names[g].level,
 				NTreated: nt[g], NUnmatched: nun[g], NControls: len(distinct[g]), WeightedControls: wc[g],
-				Effects: make([]Effect, o.H+1), BandCrit: [2]float64{math.NaN(), math.NaN()},
+				Pre: o.Pre, Effects: make([]Effect, o.width()), BandCrit: [2]float64{math.NaN(), math.NaN()},
+				PreBandCrit: math.NaN(),
 			}
-			for mo := 0; mo <= o.H; mo++ {
+			for mo := 0; mo < o.width(); mo++ {
 				j := int(g)*l.cols + l.off[k] + mo
-				e := Effect{Month: mo, TreatedMean: math.NaN(), ControlMean: math.NaN(), ATT: math.NaN()}
+				e := Effect{Month: mo - o.Pre, TreatedMean: math.NaN(), ControlMean: math.NaN(), ATT: math.NaN()}
 				if nt[g] > 0 {
 					e.TreatedMean = tsum[j] / float64(nt[g])
 					e.ControlMean = csum[j] / float64(nt[g])
@@ -174,25 +175,31 @@ func effectsOf(s *Sample, m *Matches) ([]Series, error) {
 	return out, nil
 }
 
+// accumulates reports whether event month m enters the accumulated
+// effects: months 1..H, and month 0 when month0 is set. Months before the
+// start never do (their accumulated effect is 0).
+func accumulates(m int, month0 bool) bool { return m > 0 || month0 && m == 0 }
+
 // accumulate fills Accumulated as the running sum of ATT.
 func accumulate(e []Effect, month0 bool) {
 	acc := 0.0
-	for m := range e {
-		if m > 0 || month0 {
-			acc += e[m].ATT
+	for j := range e {
+		if accumulates(e[j].Month, month0) {
+			acc += e[j].ATT
 		}
-		e[m].Accumulated = acc
+		e[j].Accumulated = acc
 	}
 }
 
-// cumsum turns a monthly row into accumulated effects in place.
-func cumsum(v []float64, month0 bool) {
+// cumsum turns a monthly row of months −pre.. into accumulated effects in
+// place.
+func cumsum(v []float64, pre int, month0 bool) {
 	acc := 0.0
-	for m := range v {
-		if m > 0 || month0 {
-			acc += v[m]
+	for j := range v {
+		if accumulates(j-pre, month0) {
+			acc += v[j]
 		}
-		v[m] = acc
+		v[j] = acc
 	}
 }
 

@@ -43,8 +43,9 @@ func zQuantile(p float64) float64 { return distuv.UnitNormal.Quantile(p) }
 //	Normal_m      = θ̂_m ± z_{1−α/2} SE_m
 //	Band_m        = θ̂_m ± c SE_m, c = Q7(level) of max_m |θ*_m − θ̂_m| / SE_m
 //
-// the maximum over the months with SE_m > 0 of the block (monthly or
-// accumulated); months with SE_m = 0 get a degenerate band.
+// the maximum over the months with SE_m > 0 of the block (monthly
+// effects before the start, monthly effects from month 0 on, accumulated
+// effects); months with SE_m = 0 get a degenerate band.
 func summarize(se *Series, reps [][]float64, level float64) {
 	H1 := len(se.Effects)
 	se.Valid = len(reps)
@@ -92,19 +93,33 @@ func summarize(se *Series, reps [][]float64, level float64) {
 		b.Normal = Interval{point[c] - z*sd[c], point[c] + z*sd[c]}
 	}
 	t := make([]float64, R)
-	for blk := 0; blk < 2; blk++ {
+	pre := se.Pre
+	se.PreBandCrit = math.NaN()
+	// blocks of columns [lo, hi) with a band of their own
+	blocks := [][2]int{{pre, H1}, {H1, 2 * H1}, {0, pre}}
+	for blk, bc := range blocks {
+		lo, hi := bc[0], bc[1]
+		if lo == hi {
+			continue
+		}
+		setCrit := func(c float64) {
+			if blk < 2 {
+				se.BandCrit[blk] = c
+			} else {
+				se.PreBandCrit = c
+			}
+		}
 		if R < 2 {
-			se.BandCrit[blk] = math.NaN()
-			for m := 0; m < H1; m++ {
-				bounds(blk*H1 + m).Band = Interval{math.NaN(), math.NaN()}
+			setCrit(math.NaN())
+			for c := lo; c < hi; c++ {
+				bounds(c).Band = Interval{math.NaN(), math.NaN()}
 			}
 			continue
 		}
 		any := false
 		for b, r := range reps {
 			mx := 0.0
-			for m := 0; m < H1; m++ {
-				c := blk*H1 + m
+			for c := lo; c < hi; c++ {
 				if sd[c] > 0 {
 					any = true
 					if v := math.Abs(r[c]-point[c]) / sd[c]; v > mx {
@@ -119,9 +134,8 @@ func summarize(se *Series, reps [][]float64, level float64) {
 			slices.Sort(t)
 			crit = Quantile7(level, t)
 		}
-		se.BandCrit[blk] = crit
-		for m := 0; m < H1; m++ {
-			c := blk*H1 + m
+		setCrit(crit)
+		for c := lo; c < hi; c++ {
 			bounds(c).Band = Interval{point[c] - crit*sd[c], point[c] + crit*sd[c]}
 		}
 	}
@@ -136,6 +150,7 @@ func normalOnly(se *Series, seM, seA []float64, level float64) {
 	se.Monthly = make([]Bounds, H1)
 	se.Accumulated = make([]Bounds, H1)
 	se.BandCrit = [2]float64{math.NaN(), math.NaN()}
+	se.PreBandCrit = math.NaN()
 	for m, e := range se.Effects {
 		se.Monthly[m] = Bounds{SE: seM[m], Percentile: nan, Band: nan,
 			Normal: Interval{e.ATT - z*seM[m], e.ATT + z*seM[m]}}

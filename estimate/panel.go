@@ -8,15 +8,15 @@ import (
 )
 
 // FromPanel returns the Sample of a panel: its units, their person ids
-// (the resampling unit), every outcome up to its common horizon HCommon
-// (the months observed for every unit; the matrix is shared, not
-// copied), and one subgroup attribute per name in subgroups, looked up
+// (the resampling unit), every outcome from month −Pre
+// (panel.Design.PreMonths) up to its common horizon HCommon (the months
+// observed for every unit; the matrix is shared, not copied), and one subgroup attribute per name in subgroups, looked up
 // among the panel's descriptor columns, then its covariates (levels: the
 // distinct values, see SubgroupsOf).
 func FromPanel(p *panel.Panel, subgroups ...string) (*Sample, error) {
 	s := &Sample{Treated: p.Treated, Person: p.ID}
 	for _, o := range p.Outcomes {
-		s.Outcomes = append(s.Outcomes, Outcome{Name: o.Name, H: o.HCommon, Stride: o.H + 1, Binary: o.Y})
+		s.Outcomes = append(s.Outcomes, Outcome{Name: o.Name, H: o.HCommon, Pre: o.Pre, Stride: o.Pre + o.H + 1, Binary: o.Y})
 	}
 	// descriptors first, as the documentation says
 	var descs, covs []string

@@ -32,15 +32,25 @@ type Series struct {
 	// NTreated: every match set sums to 1).
 	NTreated, NUnmatched, NControls int
 	WeightedControls                float64
-	// Effects holds the point estimates for event months 0..H.
+	// Pre is the number of event months before the start (Outcome.Pre):
+	// Effects, Monthly, Accumulated, Truth and TruthAccumulated hold
+	// months −Pre..H, month m at index Pre+m (see Index). With Pre = 0
+	// index and month coincide.
+	Pre int
+	// Effects holds the point estimates for event months −Pre..H.
 	Effects []Effect
 	// Monthly and Accumulated hold the intervals for ATT and Accumulated
 	// per event month; nil for Method "effects".
 	Monthly, Accumulated []Bounds
 	// BandCrit holds the critical values of the simultaneous bands over
-	// event months (sup-t), for the monthly and the accumulated effects;
-	// NaN when the method has none.
+	// event months (sup-t), for the monthly effects of months 0..H and
+	// for the accumulated effects; NaN when the method has none.
 	BandCrit [2]float64
+	// PreBandCrit is the critical value of the simultaneous band over
+	// the monthly effects of the months before the start, −Pre..−1, a
+	// band of its own so that adding pre-programme months changes no
+	// band after the start; NaN when Pre = 0 or the method has none.
+	PreBandCrit float64
 	// Valid is the number of replicates in which the group had a
 	// positive weight (replicates where it had none are left out).
 	Valid int
@@ -48,9 +58,14 @@ type Series struct {
 	// population when set with SetTruth (nil otherwise).
 	Truth, TruthAccumulated []float64
 	// Draws holds the replicate estimates when requested (KeepDraws):
-	// Valid rows of 2(H+1) values, monthly effects then accumulated.
+	// Valid rows of 2(Pre+H+1) values, the monthly effects of months
+	// −Pre..H then the accumulated ones.
 	Draws []float64
 }
+
+// Index returns the index of event month m (−Pre <= m <= H) in Effects,
+// Monthly, Accumulated, Truth and TruthAccumulated: Pre+m.
+func (se *Series) Index(m int) int { return se.Pre + m }
 
 // Effect is the point estimate for one event month.
 type Effect struct {
@@ -59,7 +74,8 @@ type Effect struct {
 	// and of their matched controls; ATT is their difference.
 	TreatedMean, ControlMean, ATT float64
 	// Accumulated is the running sum of ATT up to this month (from month 1
-	// unless IncludeMonth0; 0 at month 0 then).
+	// unless IncludeMonth0; 0 at month 0 then, and 0 in the months before
+	// the start).
 	Accumulated float64
 }
 

@@ -421,7 +421,7 @@ func Rosenbaum(s *Sample, m *Matches, w Window, opts *RosenbaumOptions) (*Rosenb
 	value := func(u int) (float64, error) {
 		v := 0.0
 		for mo := from; mo <= to; mo++ {
-			x := o.at(u, mo)
+			x := o.at(u, o.Pre+mo)
 			if notFinite(x) {
 				return 0, &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: mo, Value: x}
 			}

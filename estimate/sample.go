@@ -40,16 +40,21 @@ type Sample struct {
 }
 
 // Outcome is one outcome in event time: unit u's value in event month m
-// is Y[u*Stride+m], m = 0..H, or, for a 0/1 outcome stored compactly,
-// Binary[u*Stride+m]. Exactly one of Y and Binary is set.
+// is Y[u*Stride+Pre+m], m = −Pre..H, or, for a 0/1 outcome stored
+// compactly, Binary[u*Stride+Pre+m]. Exactly one of Y and Binary is set.
+// With Pre = 0 (the default) months are 0..H at Y[u*Stride+m].
 type Outcome struct {
 	Name string
 	// H is the last event month estimated (months 0..H).
 	H int
-	// Stride is the row length of Y; 0 means H+1. A larger stride lets a
-	// matrix with a longer horizon be used up to H without a copy.
+	// Pre is the number of event months before the start, −Pre..−1,
+	// estimated with the same match sets as months 0..H (pre-programme
+	// curves, placebo tests, difference-in-differences). Default 0.
+	Pre int
+	// Stride is the row length of Y; 0 means Pre+H+1. A larger stride lets
+	// a matrix with a longer horizon be used up to H without a copy.
 	Stride int
-	// Y is units × Stride, row-major. Values in months 0..H must not be
+	// Y is units × Stride, row-major. Values in months −Pre..H must not be
 	// NaN or infinite for any unit that enters an estimate (an
 	// *OutcomeError); values beyond H are not read and may be NaN.
 	Y []float64
@@ -64,9 +69,10 @@ const missing = panel.Missing
 
 var nan = math.NaN()
 
-// at returns unit u's value in event month m (NaN when missing).
-func (o *Outcome) at(u, m int) float64 {
-	i := u*o.stride() + m
+// at returns unit u's value in column j of its row, event month j−Pre
+// (NaN when missing).
+func (o *Outcome) at(u, j int) float64 {
+	i := u*o.stride() + j
 	if o.Binary != nil {
 		if v := o.Binary[i]; v != missing {
 			return float64(v)
@@ -86,10 +92,13 @@ func (o *Outcome) len() int {
 
 func (o *Outcome) stride() int {
 	if o.Stride == 0 {
-		return o.H + 1
+		return o.width()
 	}
 	return o.Stride
 }
+
+// width is the number of estimated months, Pre+H+1.
+func (o *Outcome) width() int { return o.Pre + o.H + 1 }
 
 // Subgroups is a unit attribute that splits the treated into subgroups.
 type Subgroups struct {
@@ -258,8 +267,14 @@ func (s *Sample) validate() error {
 		if o.H < 0 {
 			return fmt.Errorf("%w: outcome %q: horizon H = %d < 0", ErrInvalid, o.Name, o.H)
 		}
-		if o.Stride != 0 && o.Stride < o.H+1 {
-			return fmt.Errorf("%w: outcome %q: Stride %d < H+1 = %d", ErrInvalid, o.Name, o.Stride, o.H+1)
+		if o.Pre < 0 {
+			return fmt.Errorf("%w: outcome %q: Pre = %d < 0", ErrInvalid, o.Name, o.Pre)
+		}
+		if o.Stride != 0 && o.Stride < o.width() {
+			if o.Pre == 0 {
+				return fmt.Errorf("%w: outcome %q: Stride %d < H+1 = %d", ErrInvalid, o.Name, o.Stride, o.H+1)
+			}
+			return fmt.Errorf("%w: outcome %q: Stride %d < Pre+H+1 = %d", ErrInvalid, o.Name, o.Stride, o.width())
 		}
 		if (o.Y == nil) == (o.Binary == nil) {
 			return fmt.Errorf("%w: outcome %q: set exactly one of Y and Binary", ErrInvalid, o.Name)
@@ -288,11 +303,11 @@ func (s *Sample) validate() error {
 }
 
 // checkUnit returns an *OutcomeError if unit u has a NaN or infinite
-// outcome in months 0..H of any outcome.
+// outcome in months −Pre..H of any outcome.
 func (s *Sample) checkUnit(u int) error {
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
-		lo, hi := u*o.stride(), u*o.stride()+o.H+1
+		lo, hi := u*o.stride(), u*o.stride()+o.width()
 		m := -1
 		v := nan
 		if o.Binary != nil {
@@ -301,7 +316,7 @@ func (s *Sample) checkUnit(u int) error {
 			v = o.Y[lo+m]
 		}
 		if m >= 0 {
-			return &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: m, Value: v}
+			return &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: m - o.Pre, Value: v}
 		}
 	}
 	return nil
@@ -322,7 +337,7 @@ func (s *Sample) checkAll() error {
 }
 
 // layout describes the concatenated columns of all outcomes: outcome k
-// has months 0..H_k in columns off[k]..off[k]+H_k.
+// has months −Pre_k..H_k in columns off[k]..off[k]+Pre_k+H_k.
 type layout struct {
 	off  []int
 	cols int
@@ -331,7 +346,7 @@ type layout struct {
 func (s *Sample) layout() layout {
 	l := layout{off: make([]int, len(s.Outcomes)+1)}
 	for k := range s.Outcomes {
-		l.off[k+1] = l.off[k] + s.Outcomes[k].H + 1
+		l.off[k+1] = l.off[k] + s.Outcomes[k].width()
 	}
 	l.cols = l.off[len(s.Outcomes)]
 	return l
@@ -341,10 +356,10 @@ func (s *Sample) layout() layout {
 func (s *Sample) addRow(dst []float64, u int, a float64, l *layout) {
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
-		st := o.stride()
-		d := dst[l.off[k] : l.off[k]+o.H+1]
+		st, w := o.stride(), o.width()
+		d := dst[l.off[k] : l.off[k]+w]
 		if o.Binary != nil {
-			for m, v := range o.Binary[u*st : u*st+o.H+1] {
+			for m, v := range o.Binary[u*st : u*st+w] {
 				if v == missing {
 					d[m] += a * nan
 				} else {
@@ -353,7 +368,7 @@ func (s *Sample) addRow(dst []float64, u int, a float64, l *layout) {
 			}
 			continue
 		}
-		for m, v := range o.Y[u*st : u*st+o.H+1] {
+		for m, v := range o.Y[u*st : u*st+w] {
 			d[m] += a * v
 		}
 	}

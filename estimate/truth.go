@@ -9,28 +9,36 @@ import (
 )
 
 // SetTruth records the true monthly ATT curve of a synthetic population
-// beside the estimates of se: Truth[m] = att[m] and TruthAccumulated its
-// running sum by the rule of includeMonth0 (Result.IncludeMonth0). Months
-// beyond att are NaN.
+// beside the estimates of se: att[m] is the effect in event month m =
+// 0, 1, ...; Truth[Index(m)] = att[m] and TruthAccumulated its running sum
+// by the rule of includeMonth0 (Result.IncludeMonth0). Months beyond att
+// are NaN. Months before the start (se.Pre > 0) get 0: a programme has no
+// effect before it starts (no anticipation), which is what a placebo test
+// of those months tests.
 func (se *Series) SetTruth(att []float64, includeMonth0 bool) {
 	H1 := len(se.Effects)
 	se.Truth = make([]float64, H1)
 	se.TruthAccumulated = make([]float64, H1)
 	acc := 0.0
-	for m := 0; m < H1; m++ {
-		if m >= len(att) {
-			se.Truth[m], se.TruthAccumulated[m] = math.NaN(), math.NaN()
+	for j := 0; j < H1; j++ {
+		m := j - se.Pre
+		if m < 0 {
 			continue
 		}
-		se.Truth[m] = att[m]
-		if m > 0 || includeMonth0 {
+		if m >= len(att) {
+			se.Truth[j], se.TruthAccumulated[j] = math.NaN(), math.NaN()
+			continue
+		}
+		se.Truth[j] = att[m]
+		if accumulates(m, includeMonth0) {
 			acc += att[m]
 		}
-		se.TruthAccumulated[m] = acc
+		se.TruthAccumulated[j] = acc
 	}
 }
 
-// WriteCSV writes r as a tidy table, one row per series, event month and
+// WriteCSV writes r as a tidy table, one row per series, event month
+// (−Pre..H) and
 // measure ("monthly" or "accumulated"): outcome, subgroup, group, month,
 // measure, n_treated, n_controls, treated_mean, control_mean, estimate,
 // truth, se, pct_lo, pct_hi, norm_lo, norm_hi, band_lo, band_hi. Missing
@@ -74,7 +82,7 @@ func (r *Result) WriteCSV(w io.Writer) error {
 				if b != nil {
 					bb = *b
 				}
-				row := []string{se.Outcome, se.Subgroup, se.Group, strconv.Itoa(m), meas,
+				row := []string{se.Outcome, se.Subgroup, se.Group, strconv.Itoa(e.Month), meas,
 					strconv.Itoa(se.NTreated), strconv.Itoa(se.NControls), tm, cm, f(est), f(truth), f(bb.SE),
 					f(bb.Percentile.Lo), f(bb.Percentile.Hi), f(bb.Normal.Lo), f(bb.Normal.Hi), f(bb.Band.Lo), f(bb.Band.Hi)}
 				if err := cw.Write(row); err != nil {

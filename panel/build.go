@@ -376,8 +376,8 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 	}
 	p.Outcomes = make([]EventOutcome, len(bs.outs))
 	for k, eo := range bs.outs {
-		p.Outcomes[k] = EventOutcome{Name: eo.o.Name, H: eo.h, HCommon: eo.hCommon, LastMonth: eo.o.LastMonth(),
-			Y: make([]uint8, nU*(eo.h+1))}
+		p.Outcomes[k] = EventOutcome{Name: eo.o.Name, H: eo.h, HCommon: eo.hCommon, Pre: eo.pre, LastMonth: eo.o.LastMonth(),
+			Y: make([]uint8, nU*(eo.pre+eo.h+1))}
 	}
 	L := len(g.Levels)
 	W := bs.b.windows
@@ -401,7 +401,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		prefault(xs[k0*nx : k1*nx])
 		prefault(ds[k0*nd : k1*nd])
 		for o, eo := range bs.outs {
-			prefault(p.Outcomes[o].Y[k0*(eo.h+1) : k1*(eo.h+1)])
+			prefault(p.Outcomes[o].Y[k0*(eo.pre+eo.h+1) : k1*(eo.pre+eo.h+1)])
 		}
 		for k := k0; k < k1; k++ {
 			if k < nT {
@@ -433,8 +433,8 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 				fillRow(&bs.descs, u, ds[k*nd:(k+1)*nd])
 			}
 			for o, eo := range bs.outs {
-				h1 := eo.h + 1
-				fillEvent(eo.o, u.Person, u.Cohort, p.Outcomes[o].Y[k*h1:(k+1)*h1])
+				h1 := eo.pre + eo.h + 1
+				fillEvent(eo.o, u.Person, u.Cohort, eo.pre, p.Outcomes[o].Y[k*h1:(k+1)*h1])
 			}
 		}
 		return nil

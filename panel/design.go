@@ -52,6 +52,14 @@ type Design struct {
 	// month(WindowEnd), observed for every cohort (SFI: 21 months for
 	// employment, 14 for education).
 	FullHorizon bool
+	// PreMonths is P, the number of event months before the start that
+	// each outcome's event-time matrix carries: months −P..H, for
+	// pre-programme curves, placebo tests and difference-in-differences.
+	// Every cohort must be observed back to month −P: an outcome whose
+	// data start after month(WindowStart) − P is a *DesignError (option
+	// "PreMonths", naming the outcome; errors.Is ErrHorizon). Default 0:
+	// months 0..H only. Must be >= 0. Cost: P bytes per unit and outcome.
+	PreMonths int
 
 	// DrawsPerControl is the number of simulated starts drawn for each
 	// potential control. Default (0): 1.
@@ -115,6 +123,9 @@ func (d *Design) normalized(r *Register) (Design, error) {
 	}
 	if c.MergeGapDays < 0 {
 		return c, designErr("MergeGapDays", "must be >= 0, is %d", c.MergeGapDays)
+	}
+	if c.PreMonths < 0 {
+		return c, designErr("PreMonths", "must be >= 0, is %d", c.PreMonths)
 	}
 	if c.DrawsPerControl < 0 {
 		return c, designErr("DrawsPerControl", "must be >= 0 (0 means 1), is %d", c.DrawsPerControl)

@@ -30,8 +30,9 @@ func Horizon(o *Outcome, windowEnd Day) (int, error) {
 // eventOutcome describes one outcome of the panel.
 type eventOutcome struct {
 	o       *Outcome
-	h       int // columns 0..h
+	h       int // months 0..h
 	hCommon int
+	pre     int // months −pre..−1 before them
 }
 
 // bindOutcomes resolves the design's outcomes and their horizons.
@@ -47,20 +48,26 @@ func bindOutcomes(r *Register, d *Design) ([]eventOutcome, error) {
 			return nil, &DesignError{Option: "Outcomes", Err: ErrHorizon,
 				Msg: fmt.Sprintf("outcome %q is observed from %v, after the first start month %v", name, o.FirstMonth, first)}
 		}
+		if first := MonthOf(d.WindowStart) - Month(d.PreMonths); d.PreMonths > 0 && o.FirstMonth > first {
+			return nil, &DesignError{Option: "PreMonths", Err: ErrHorizon,
+				Msg: fmt.Sprintf("outcome %q is observed from %v, after %v, %d months before the first start month %v",
+					name, o.FirstMonth, first, d.PreMonths, MonthOf(d.WindowStart))}
+		}
 		h := hc
 		if d.FullHorizon {
 			h = int(o.LastMonth() - MonthOf(d.WindowStart))
 		}
-		out[k] = eventOutcome{o: o, h: h, hCommon: hc}
+		out[k] = eventOutcome{o: o, h: h, hCommon: hc, pre: d.PreMonths}
 	}
 	return out, nil
 }
 
-// fillEvent writes unit (person i, cohort c) event row y (len h+1):
-// y[m] = indicator in month c+m, NaN after the cut-off.
-func fillEvent(o *Outcome, i int, c Month, y []uint8) {
+// fillEvent writes unit (person i, cohort c) event row y (len pre+h+1):
+// y[pre+m] = indicator in month c+m, m = −pre..h, Missing after the
+// cut-off. bindOutcomes has checked that month c−pre is observed.
+func fillEvent(o *Outcome, i int, c Month, pre int, y []uint8) {
 	words := o.Bits[i*o.Words() : (i+1)*o.Words()]
-	k0 := int(c - o.FirstMonth)
+	k0 := int(c-o.FirstMonth) - pre
 	for m := range y {
 		k := k0 + m
 		if k >= o.Months {

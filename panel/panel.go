@@ -63,9 +63,11 @@ type Panel struct {
 // EventOutcome.Y (At returns NaN for it).
 const Missing uint8 = 255
 
-// EventOutcome is one outcome in event time: Y[u*(H+1)+m] is unit u's
-// indicator (0 or 1) in calendar month Cohort[u]+m, m = 0..H, and Missing
-// when that month is after the outcome's data cut-off. Register outcomes
+// EventOutcome is one outcome in event time: Y[u*(Pre+H+1)+Pre+m] is unit
+// u's indicator (0 or 1) in calendar month Cohort[u]+m, m = −Pre..H, and
+// Missing when that month is after the outcome's data cut-off (months
+// before the start are always observed: Build checks it). With Pre = 0
+// (the default) this is Y[u*(H+1)+m], m = 0..H. Register outcomes
 // are monthly indicators, so one byte per unit-month holds them: at the
 // SFI size (3.3 million units, 4 outcomes × 22 months) that is 290 MB
 // where float64 would take 2.3 GB.
@@ -73,28 +75,35 @@ type EventOutcome struct {
 	Name string
 	// H is the last event month in Y (see Design.FullHorizon).
 	H int
+	// Pre is the number of event months before the start in Y
+	// (Design.PreMonths): the first month is −Pre.
+	Pre int
 	// HCommon is the last event month observed for every unit:
 	// LastMonth − month of Design.WindowEnd. It equals H unless
 	// Design.FullHorizon is set; Y has no NaN in months 0..HCommon.
 	HCommon int
 	// LastMonth is the outcome's data cut-off (Outcome.LastMonth).
 	LastMonth Month
-	// Y is units × (H+1), row-major: 0, 1 or Missing.
+	// Y is units × (Pre+H+1), row-major: 0, 1 or Missing.
 	Y []uint8
 }
 
-// At returns unit u's value at event month m: 0, 1, or NaN when missing.
+// At returns unit u's value at event month m (−Pre <= m <= H): 0, 1, or
+// NaN when missing.
 func (e *EventOutcome) At(u, m int) float64 {
-	v := e.Y[u*(e.H+1)+m]
+	v := e.Y[u*(e.Pre+e.H+1)+e.Pre+m]
 	if v == Missing {
 		return nanValue
 	}
 	return float64(v)
 }
 
-// Row returns unit u's event-time row (a view; Missing marks months after
-// the cut-off).
-func (e *EventOutcome) Row(u int) []uint8 { return e.Y[u*(e.H+1) : (u+1)*(e.H+1)] }
+// Row returns unit u's event-time row, months −Pre..H (a view; Missing
+// marks months after the cut-off).
+func (e *EventOutcome) Row(u int) []uint8 {
+	w := e.Pre + e.H + 1
+	return e.Y[u*w : (u+1)*w]
+}
 
 // Counts records the sizes at every step of Build, for reporting the
 // sample flow.

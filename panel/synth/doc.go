@@ -64,6 +64,11 @@
 // Options.UnobservedShape); it does not act on the status grid. With
 // Confounding > 0, an estimator that conditions on observables is biased
 // downwards (the SFI authors' explanation of their negative estimate).
+// With Options.UnobservedPersistent, U is a stable trait instead: it
+// lowers those odds by the same amount in every month from January 2007,
+// before the start as after it, so a pre-programme placebo test sees the
+// difference and conditional difference-in-differences removes it (see
+// the option for what it moves besides the outcomes).
 //
 // # The truth
 //

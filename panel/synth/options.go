@@ -150,8 +150,41 @@ type Options struct {
 	// calendar month, index 0 = January 2012; beyond its end the last
 	// value applies; months before 2012 have weight 0. nil means the
 	// default DefaultUnobservedShape (0 until July 2012, rising linearly
-	// to 1 in January 2013, then 1).
+	// to 1 in January 2013, then 1). Ignored when UnobservedPersistent is
+	// set.
 	UnobservedShape []float64
+	// UnobservedPersistent makes U a stable trait: it lowers the log-odds
+	// of the monthly probabilities of wage income and of education by
+	// UnobservedEffect per SD in every month, January 2007 to the end of
+	// the data, before and after any start, instead of by
+	// UnobservedShape from 2012 on. Default false (the default shape).
+	//
+	// What the scenario means. The untreated outcomes of starters and
+	// non-starters then differ, given everything the selection sees, by a
+	// shift of the log-odds that is the same in every month, before the
+	// start as after it: a pre-programme placebo test can see it, and
+	// conditional difference-in-differences removes it up to the
+	// non-linearity of the logit (on the probability scale the shift is
+	// about β·p(1−p) per month, so it is constant only where the
+	// untreated probability p is; parallel trends holds exactly on the
+	// log-odds scale of each person-month, approximately for the
+	// probabilities). Unlike the default, U now also moves the wage
+	// history that the selection uses (months with wage income in the 48
+	// months before the start and in the month before it): the features
+	// of a window starter are drawn given its U, so selection is still on
+	// observables only (acceptance depends on U only through the features
+	// it moved), but the starters' features are no longer those the
+	// selection weights were fitted to (fewer wage months when
+	// Confounding > 0), so the profiles depart from the report's figures.
+	// Matching on that history then balances part of U (the history is a
+	// proxy of the trait), and the part it leaves is constant over months
+	// on the log-odds scale only: where the untreated probabilities of the
+	// matched groups change over event time (benefit at start, the
+	// business cycle), the gap in probabilities does too, and DiD on the
+	// probability scale keeps a bias that grows with UnobservedEffect
+	// (docs/credibility.md gives measurements). TrueATT stays exact: it
+	// re-simulates each person with the same U and the same draws.
+	UnobservedPersistent bool
 	// ControlFraction keeps each person whose first spell does not start
 	// in the SFI window (1 Feb – 31 Jul 2012) with this probability;
 	// persons starting in the window are kept by WindowFraction. The kept

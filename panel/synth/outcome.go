@@ -44,6 +44,7 @@ func (s *sim) monthlyP(draw bool) {
 	e := s.e
 	beta := s.o.UnobservedEffect * s.u
 	shape := s.o.UnobservedShape
+	persistent := s.o.UnobservedPersistent
 	// U's odds factor by distinct shape weight (usually few).
 	var kLast, wLast float64 = 1, 0
 	for t := 0; t < empMonths; t++ {
@@ -104,11 +105,14 @@ func (s *sim) monthlyP(draw bool) {
 				pd = 0.01
 			}
 		}
-		if t >= month2012 && beta != 0 {
-			j := t - month2012
-			wt := shape[len(shape)-1]
-			if j < len(shape) {
-				wt = shape[j]
+		if beta != 0 && (persistent || t >= month2012) {
+			wt := 1.0 // persistent: every month
+			if !persistent {
+				j := t - month2012
+				wt = shape[len(shape)-1]
+				if j < len(shape) {
+					wt = shape[j]
+				}
 			}
 			if wt != wLast {
 				kLast, wLast = math.Exp(-beta*wt), wt
