@@ -27,12 +27,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
 
+	"github.com/psmeval/psmeval/internal/interrupt"
 	"github.com/psmeval/psmeval/internal/manifest"
 	"github.com/psmeval/psmeval/panel/synth"
 )
@@ -78,15 +78,15 @@ func main() {
 	_ = fs.Parse(os.Args[1:])
 	c.flags = fs
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interrupt.Context(context.Background())
 	defer stop()
-	var logw io.Writer = os.Stderr
+	stderr := interrupt.NewLineWriter(os.Stderr)
+	var logw io.Writer = stderr
 	if c.quiet {
 		logw = io.Discard
 	}
-	if err := run(ctx, &c, os.Stdout, logw); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+	if code := interrupt.Exit(ctx, stderr, "bench", run(ctx, &c, os.Stdout, logw), 1); code != 0 {
+		os.Exit(code)
 	}
 }
 

@@ -25,10 +25,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"time"
+
+	"github.com/psmeval/psmeval/internal/interrupt"
 )
 
 // config holds the command-line options.
@@ -85,9 +86,10 @@ func main() {
 	if c.workers <= 0 {
 		c.workers = runtime.GOMAXPROCS(0)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interrupt.Context(context.Background())
 	defer stop()
-	var logw io.Writer = os.Stderr
+	stderr := interrupt.NewLineWriter(os.Stderr)
+	var logw io.Writer = stderr
 	if c.quiet {
 		logw = io.Discard
 	}
@@ -98,10 +100,9 @@ func main() {
 			return err
 		}
 	}
-	if err := run(ctx, &c, os.Stdout, logw); err != nil {
-		fmt.Fprintln(os.Stderr, "sfi:", err)
+	if code := interrupt.Exit(ctx, stderr, "sfi", run(ctx, &c, os.Stdout, logw), 1); code != 0 {
 		pprof.StopCPUProfile()
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
 
