@@ -44,6 +44,17 @@ type ReadOptions struct {
 	// even when every value is a number. Nil (the default): a column is
 	// numeric when every non-missing value is a number.
 	Categorical []string
+	// MaxGapMonths bounds the stretch of months without any row inside
+	// an outcome's observed months in long outcomes: a month separated
+	// from the outcome's other months by a longer stretch is an error
+	// naming its row, because one stray row (2099-01) would otherwise
+	// stretch the observed months and so the horizon. Zero means
+	// DefaultMaxGapMonths (24); negative means no check.
+	MaxGapMonths int
+	// MaxGapWeeks is the same for the weeks of a long status table whose
+	// grid is inferred (Weeks = 0); spells must lie in the status grid.
+	// Zero means DefaultMaxGapWeeks (104); negative means no check.
+	MaxGapWeeks int
 	// ChunkRows is the number of rows per Arrow record: arrow/csv
 	// WithChunk and the Parquet BatchSize. Zero means 8192.
 	ChunkRows int

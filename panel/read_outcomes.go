@@ -59,6 +59,8 @@ type outcomeLongAcc struct {
 	lo, hi []Month // its first and last non-NULL month
 	// nulls[k][m] is the first row with a NULL for outcome k in month m
 	nulls []map[Month]int
+	// hist[k] counts outcome k's non-NULL rows per month
+	hist []unitHist
 }
 
 // month returns the offset of m, growing the range if needed.
@@ -130,6 +132,7 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 	a.has = make([]bool, K)
 	a.lo, a.hi = make([]Month, K), make([]Month, K)
 	a.nulls = make([]map[Month]int, K)
+	a.hist = make([]unitHist, K)
 	for k := range a.nulls {
 		a.nulls[k] = map[Month]int{}
 	}
@@ -177,6 +180,7 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 				case 1:
 					a.vals[k].set(int(p), off)
 				}
+				a.hist[k].add(int(m), row0+i)
 				if !a.has[k] {
 					a.has[k], a.lo[k], a.hi[k] = true, m, m
 				} else if m < a.lo[k] {
@@ -195,6 +199,10 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 		if !a.has[k] {
 			return dataErr(name, nm, -1, "outcome has no observed month (every value is missing)")
 		}
+		if g, ok := a.hist[k].isolated(gapLimit(l.opts.MaxGapMonths, DefaultMaxGapMonths)); ok {
+			return dataErr(name, ColMonth, g.row, "month %v of outcome %s %s", Month(g.unit), nm,
+				g.describe("months", func(u int) string { return Month(u).String() }, "MaxGapMonths", gapLimit(l.opts.MaxGapMonths, DefaultMaxGapMonths)))
+		}
 		bad := -1
 		var badM Month
 		for m, row := range a.nulls[k] {
@@ -203,7 +211,9 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 			}
 		}
 		if bad >= 0 {
-			return dataErr(name, nm, bad, "missing value in month %v, inside the outcome's observed months %v..%v (missing is allowed only before the first or after the last observed month)", badM, a.lo[k], a.hi[k])
+			h := &a.hist[k]
+			return dataErr(name, nm, bad, "missing value in month %v, inside the outcome's observed months %v..%v (missing is allowed only before the first or after the last observed month; the first observed month is from row %d, the last from row %d)",
+				badM, a.lo[k], a.hi[k], h.first[int(a.lo[k])-h.origin], h.first[int(a.hi[k])-h.origin])
 		}
 		span := int(a.hi[k]-a.lo[k]) + 1
 		moved := a.vals[k].moved(a.n, span, -int(a.lo[k]-a.origin))
