@@ -12,6 +12,8 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/psmeval/psmeval/internal/textlimit"
 )
 
 // ReadOptions configures ReadDir and Loader. The zero value (or a nil
@@ -55,6 +57,16 @@ type ReadOptions struct {
 	// grid is inferred (Weeks = 0); spells must lie in the status grid.
 	// Zero means DefaultMaxGapWeeks (104); negative means no check.
 	MaxGapWeeks int
+	// MaxHeaderBytes, MaxRecordBytes and MaxFieldBytes bound the CSV
+	// header, each record and each field in bytes (after gzip
+	// decompression), so that a damaged file (a line without its end, a
+	// file of NUL bytes) fails after reading a few MiB instead of being
+	// buffered whole; a NUL byte is always an error. Zero means 4 MiB,
+	// 4 MiB and 64 KiB (textlimit's defaults: a wide status header of a
+	// century of weeks is 57 KiB); negative means no bound.
+	MaxHeaderBytes int
+	MaxRecordBytes int
+	MaxFieldBytes  int
 	// ChunkRows is the number of rows per Arrow record: arrow/csv
 	// WithChunk and the Parquet BatchSize. Zero means 8192.
 	ChunkRows int
@@ -202,7 +214,8 @@ func (l *Loader) Read(t Table, src io.Reader, f Format, name string) error {
 	var err error
 	switch f {
 	case FormatCSV:
-		rr, err = NewCSVRecordReader(src, name, l.opts.ChunkRows)
+		rr, err = newCSVRecordReader(src, name, l.opts.ChunkRows, textlimit.Limits{
+			HeaderBytes: l.opts.MaxHeaderBytes, RecordBytes: l.opts.MaxRecordBytes, FieldBytes: l.opts.MaxFieldBytes})
 	case FormatParquet:
 		rr, err = NewParquetRecordReader(l.ctx, src, name, l.opts.ChunkRows)
 	default:
