@@ -52,6 +52,9 @@ type config struct {
 	// studyDefaultOnly makes a study compute the -interval method only
 	// (and Abadie-Imbens), not every method (tests).
 	studyDefaultOnly bool
+	// noMemoryCheck runs even when the memory estimate exceeds what is
+	// available (memory.go)
+	noMemoryCheck bool
 }
 
 func main() {
@@ -71,6 +74,7 @@ func main() {
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-percentile (default; bootstrap-percentile with -refit), otsu-rai-normal, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0)")
 	flag.IntVar(&c.study, "study", 0, "run N replications (seeds -seed, -seed+1, ...) and print how well the estimates recover the synthetic truth; writes no files")
+	flag.BoolVar(&c.noMemoryCheck, "no-memory-check", false, "run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable)")
 	flag.Parse()
 	if c.cpuprofile != "" {
 		f, err := os.Create(c.cpuprofile)

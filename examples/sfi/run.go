@@ -122,7 +122,13 @@ func run(ctx context.Context, c *config, stdout, logw io.Writer) error {
 		return err
 	}
 	a := &analysis{cfg: c, watch: &stopwatch{log: logw}}
+	if err := checkMemory(c, nil); c.data == "" && err != nil {
+		return err
+	}
 	if err := a.load(ctx, logw); err != nil {
+		return err
+	}
+	if err := checkMemory(c, a.reg); err != nil {
 		return err
 	}
 	if err := a.buildPanel(ctx, logw); err != nil {
