@@ -79,6 +79,10 @@ type ReadOptions struct {
 // documentation. The result has been checked with Validate; data errors
 // are *DataError values naming the file, column and 0-based data row.
 //
+// When dir holds ChecksumFile (WriteDir writes it), every file it lists
+// must exist and have the SHA-256 recorded there, or ReadDir returns a
+// *DataError naming the file before reading any table.
+//
 // Reading streams: memory is the Register itself (one byte per person and
 // week, one bit per person and outcome month) plus one chunk of rows.
 func ReadDir(dir string, opts *ReadOptions) (*Register, error) {
@@ -90,6 +94,13 @@ func ReadDir(dir string, opts *ReadOptions) (*Register, error) {
 func ReadDirContext(ctx context.Context, dir string, opts *ReadOptions) (*Register, error) {
 	l := NewLoader(opts)
 	l.ctx = ctx
+	sums, err := readChecksums(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyChecksums(dir, sums); err != nil {
+		return nil, err
+	}
 	for _, t := range Tables {
 		path, f, err := findTableFile(dir, t, l.opts.Format)
 		if err != nil {
