@@ -88,17 +88,20 @@ func (t *Reader) Read(p []byte) (int, error) {
 		return 0, t.err
 	}
 	n, err := t.r.Read(p)
+	// On a NUL byte or a limit the bytes before it are returned and the
+	// error on the next call, so that the caller sees the records before
+	// the bad one and the error comes with the right record.
 	for i, b := range p[:n] {
 		switch b {
 		case 0:
 			t.err = &Error{t.records, "", fmt.Sprintf("NUL byte at byte %d: not CSV text", t.off+int64(i))}
-			return 0, t.err
+			return t.pass(i)
 		case '"':
 			t.quoted = !t.quoted
 		case '\n':
 			if !t.quoted {
 				if t.check() != nil {
-					return 0, t.err
+					return t.pass(i)
 				}
 				t.records++
 				t.rec, t.fld = 0, 0
@@ -107,7 +110,7 @@ func (t *Reader) Read(p []byte) (int, error) {
 		case ',':
 			if !t.quoted {
 				if t.check() != nil {
-					return 0, t.err
+					return t.pass(i)
 				}
 				t.rec++
 				t.fld = 0
@@ -124,6 +127,15 @@ func (t *Reader) Read(p []byte) (int, error) {
 	}
 	t.off += int64(n)
 	return n, err
+}
+
+// pass returns the first i bytes of a read that found an error at i.
+func (t *Reader) pass(i int) (int, error) {
+	t.off += int64(i)
+	if i == 0 {
+		return 0, t.err
+	}
+	return i, nil
 }
 
 // check sets t.err if the current record or field is over its limit.
