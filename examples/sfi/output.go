@@ -131,6 +131,7 @@ type summary struct {
 	Logit    map[string]any `json:"logit"`
 	Interval string         `json:"interval"`
 	Timings  []step         `json:"timings"`
+	Notes    []string       `json:"notes,omitempty"` // panel.Panel.Notes
 }
 
 func (a *analysis) writeSummary(w io.Writer) error {
@@ -177,6 +178,7 @@ func (a *analysis) writeSummary(w io.Writer) error {
 		},
 		Interval: a.intervalKind(),
 		Timings:  a.watch.steps,
+		Notes:    p.Notes,
 	}
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
