@@ -52,4 +52,3 @@ func TestRefusesTooBig(t *testing.T) {
 		})
 	}
 }
-
