@@ -55,6 +55,8 @@ type config struct {
 	// noMemoryCheck runs even when the memory estimate exceeds what is
 	// available (memory.go)
 	noMemoryCheck bool
+	// inputs are the SHA-256 of the -data files at the start (inputs.go)
+	inputs map[string]string
 }
 
 func main() {
@@ -89,6 +91,11 @@ func main() {
 	}
 	if c.workers <= 0 {
 		c.workers = runtime.GOMAXPROCS(0)
+	}
+	var err error
+	if c.inputs, err = inputChecksums(c.data); err != nil {
+		fmt.Fprintln(os.Stderr, "sfi: -data:", err)
+		os.Exit(1)
 	}
 	ctx, stop := interrupt.Context(context.Background())
 	defer stop()

@@ -132,6 +132,8 @@ type summary struct {
 	Interval string         `json:"interval"`
 	Timings  []step         `json:"timings"`
 	Notes    []string       `json:"notes,omitempty"` // panel.Panel.Notes
+	// Inputs are the SHA-256 of the -data files when the run started.
+	Inputs map[string]string `json:"input_sha256,omitempty"`
 }
 
 func (a *analysis) writeSummary(w io.Writer) error {
@@ -179,6 +181,7 @@ func (a *analysis) writeSummary(w io.Writer) error {
 		Interval: a.intervalKind(),
 		Timings:  a.watch.steps,
 		Notes:    p.Notes,
+		Inputs:   c.inputs,
 	}
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
