@@ -24,8 +24,8 @@ func TestSignalEveryStage(t *testing.T) {
 		t.Run(stage+" "+sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			res := sigtest.Run(t, bin, []string{"-n", "150000", "-replicates", "199", "-workers", "2",
-				"-write", filepath.Join(dir, "flat.csv")}, stage, sig, 60*time.Second)
-			sigtest.CheckInterrupted(t, res, "bench", sig, 5*time.Second)
+				"-write", filepath.Join(dir, "flat.csv")}, stage, sig, 3*time.Minute)
+			sigtest.CheckInterrupted(t, res, "bench", sig, 20*time.Second)
 			sigtest.CheckDir(t, dir, nil)
 		})
 	}

@@ -24,14 +24,14 @@ func TestRefusesTooBig(t *testing.T) {
 		c     config
 	}{
 		{"generated", 256 << 20, config{scale: 3, bootstrap: 0, workers: 2, scenario: "sfi", confounding: -1, noFigures: true}},
-		{"read", 1 << 20, config{scale: 1, data: filepath.Join("..", "..", "testdata", "example", "parquet"), bootstrap: 0, workers: 2,
+		{"read", 4 << 20, config{scale: 1, data: filepath.Join("..", "..", "testdata", "example", "parquet"), bootstrap: 0, workers: 2,
 			scenario: "sfi", confounding: -1, noFigures: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.c
 			c.out = filepath.Join(t.TempDir(), "out")
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			logw := &strings.Builder{}
 			old := debug.SetMemoryLimit(tc.limit)

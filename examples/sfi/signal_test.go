@@ -50,8 +50,8 @@ func TestSignalEveryStage(t *testing.T) {
 		t.Run(stage+" "+sig.String(), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			res := sigtest.Run(t, bin, []string{"-scale", "0.02", "-seed", "3", "-bootstrap", "199", "-workers", "2", "-out", out},
-				stage, sig, 60*time.Second)
-			sigtest.CheckInterrupted(t, res, "sfi", sig, 5*time.Second)
+				stage, sig, 3*time.Minute)
+			sigtest.CheckInterrupted(t, res, "sfi", sig, 20*time.Second)
 			complete := sfiOutputs
 			if stage != "write tables" {
 				complete = nil // nothing may be written before the writing starts
