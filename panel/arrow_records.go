@@ -17,11 +17,12 @@ import (
 // values NULL. fn is called at least once, possibly with zero rows. r is
 // not validated.
 //
-// Long status holds the cells whose level is not "", plus the first and
-// last week of person 0 so that the grid's extent survives; long outcomes
-// hold the (person, month) pairs with at least one 1, plus person 0's
-// rows in each outcome's first and last month so that every outcome's
-// observed months survive.
+// Long status holds the cells whose level is not "", plus every week of
+// person 0, so that the grid's extent survives and no stretch of weeks
+// is without rows (the reader refuses long gaps, ReadOptions.MaxGapWeeks);
+// long outcomes hold the (person, month) pairs with at least one 1, plus
+// every month of person 0, so that every outcome's observed months
+// survive without gaps.
 func TableRecords(r *Register, t Table, layout Layout, chunk int, fn func(arrow.Record) error) error {
 	if chunk <= 0 {
 		chunk = defaultChunkRows
@@ -238,7 +239,7 @@ func statusLongRecords(r *Register, chunk int, fn func(arrow.Record) error) erro
 		row := g.Codes[p*g.Weeks : (p+1)*g.Weeks]
 		for w, c := range row {
 			lv := g.Levels[c]
-			if lv == "" && !(p == 0 && (w == 0 || w == g.Weeks-1)) {
+			if lv == "" && p != 0 {
 				continue
 			}
 			ib.Append(r.IDs[p])
@@ -261,7 +262,6 @@ func outcomesLongRecords(r *Register, chunk int, fn func(arrow.Record) error) er
 		return fmt.Errorf("panel: the register has no outcomes to write")
 	}
 	lo, hi := r.Outcomes[0].FirstMonth, r.Outcomes[0].LastMonth()
-	marks := map[Month]bool{}
 	for k := range r.Outcomes {
 		o := &r.Outcomes[k]
 		switch o.Name {
@@ -270,7 +270,6 @@ func outcomesLongRecords(r *Register, chunk int, fn func(arrow.Record) error) er
 		}
 		fields = append(fields, arrow.Field{Name: o.Name, Type: arrow.PrimitiveTypes.Int8, Nullable: true})
 		lo, hi = min(lo, o.FirstMonth), max(hi, o.LastMonth())
-		marks[o.FirstMonth], marks[o.LastMonth()] = true, true
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))
 	defer b.Release()
@@ -283,7 +282,7 @@ func outcomesLongRecords(r *Register, chunk int, fn func(arrow.Record) error) er
 	ck := chunker{b: b, fn: fn, chunk: chunk}
 	for p := 0; p < r.N(); p++ {
 		for m := lo; m <= hi; m++ {
-			any1 := p == 0 && marks[m]
+			any1 := p == 0
 			for k := 0; k < len(r.Outcomes) && !any1; k++ {
 				v, ok := r.Outcomes[k].Get(p, m)
 				any1 = ok && v

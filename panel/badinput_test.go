@@ -190,7 +190,7 @@ func TestBadInputFilesToPanel(t *testing.T) {
 		}, true, biWant{is: ErrInvalid, table: "status.csv", row: 299, msg: "malformed CSV at line 301: wrong number of fields"}},
 		{"CSV with a NUL byte", func(t *testing.T, f map[string]string) {
 			f["persons.csv"] = biReplace(t, f["persons.csv"], "103,1985", "10\x003,1985")
-		}, true, biWant{is: ErrInvalid, table: "persons.csv", column: "id", row: 2, msg: "is not an integer"}},
+		}, true, biWant{is: ErrInvalid, table: "persons.csv", row: 2, msg: "NUL byte"}},
 		{"binary garbage instead of CSV", func(t *testing.T, f map[string]string) {
 			f["spells.csv"] = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 		}, true, biWant{is: ErrInvalid, table: "spells.csv", column: "id", row: -1, msg: "missing column (spells need id, start, end"}},

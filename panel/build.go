@@ -364,7 +364,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		Person: make([]int32, nU), ID: make([]int64, nU), Draw: make([]int32, nU),
 		Treated: make([]bool, nU), StartDay: make([]Day, nU), StartWeek: make([]int32, nU),
 		Cohort: make([]Month, nU), CovNames: bs.covs.names, DescNames: bs.descs.names,
-		Counts: bs.counts,
+		Counts: bs.counts, Notes: bs.b.notes,
 	}
 	nx, nd := len(bs.covs.names), len(bs.descs.names)
 	var xs, ds []float64

@@ -388,6 +388,8 @@ type binder struct {
 	// range of possible start weeks and cohorts (from the window).
 	firstStartWeek, lastStartWeek int
 	firstCohort, lastCohort       Month
+	// notes are remarks on the design for Panel.Notes
+	notes []string
 }
 
 func newBinder(r *Register, d *Design, si *spellIndex) *binder {
@@ -414,7 +416,10 @@ func (b *binder) windowIndex(w int) int {
 	return i
 }
 
-// statusSet returns a code look-up table for the named status levels.
+// statusSet returns a code look-up table for the named status levels. A
+// level the register lacks (an extract without any week of it) matches
+// no week, with a note: a rule "not in it at start" holds for everyone
+// and a count of weeks in it is zero.
 func (b *binder) statusSet(levels []string) (*[256]bool, error) {
 	if len(levels) == 0 {
 		return nil, fmt.Errorf("no status levels given")
@@ -423,11 +428,20 @@ func (b *binder) statusSet(levels []string) (*[256]bool, error) {
 	for _, l := range levels {
 		c := b.r.Status.Code(l)
 		if c < 0 {
-			return nil, fmt.Errorf("unknown status level %q (levels %s)", l, strings.Join(b.r.Status.Levels, ","))
+			b.note(fmt.Sprintf("status level %q is not in the register (levels %s): it matches no week, so rules and covariates over it treat every person alike",
+				l, strings.Join(b.r.Status.Levels, ",")))
+			continue
 		}
 		lut[c] = true
 	}
 	return &lut, nil
+}
+
+// note records a note for Panel.Notes, once.
+func (b *binder) note(s string) {
+	if !slices.Contains(b.notes, s) {
+		b.notes = append(b.notes, s)
+	}
 }
 
 // history fills hist (len(windows) × L) with the cumulative code counts

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,9 +51,6 @@ func TestBuildErrors(t *testing.T) {
 			ErrDesign, "Covariates[1] edu", `no reference level "phd"`},
 		{"dummies of a numeric", func(r *Register, d *Design) { d.Covariates[1] = Dummies("income", "") },
 			ErrDesign, "Covariates[1] income", "numeric"},
-		{"unknown status level", func(r *Register, d *Design) {
-			d.Covariates[2] = WeeksIn("w_", []LevelGroup{{Name: "x", Levels: []string{"cash", "dole"}}}, 4)
-		}, ErrDesign, "Covariates[2] WeeksIn(w_)", `unknown status level "dole"`},
 		{"week window before the grid", func(r *Register, d *Design) {
 			d.Covariates[2] = WeeksIn("w_", []LevelGroup{tinyCash}, 4, 9) // first start week 8
 		}, ErrDesign, "Covariates[2]", "window of 9 weeks before the start week 8 (2012-01-30) reaches before the status grid starts (2011-12-05)"},
@@ -60,21 +58,13 @@ func TestBuildErrors(t *testing.T) {
 			ErrDesign, "Covariates[3] MonthsWith(income)", `unknown outcome "income"`},
 		{"months before the data", func(r *Register, d *Design) { d.Covariates[3] = MonthsWith("wage", 6) },
 			ErrDesign, "Covariates[3]", "the 6 months before the first cohort 2012-02 start at 2011-08"},
-		{"status at start, unknown level", func(r *Register, d *Design) {
-			d.Covariates[4] = StatusAtStart("s", LevelGroup{Name: "x", Levels: []string{"nope"}})
-		}, ErrDesign, "Covariates[4]", `unknown status level "nope"`},
 		{"nil CovFunc", func(r *Register, d *Design) { d.Covariates[7] = CovFunc("f", nil) }, ErrDesign, "Covariates[7] f", "nil function"},
 		{"unknown descriptor attribute", func(r *Register, d *Design) { d.Descriptors[0] = Dummies("band", "") },
 			ErrDesign, "Descriptors[0] band", `unknown attribute "band"`},
 		{"subgroup code of a numeric", func(r *Register, d *Design) { d.Descriptors[2] = AttrCode("income") },
 			ErrDesign, "Descriptors[2] income", "numeric"},
-		{"status group, unknown level", func(r *Register, d *Design) {
-			d.Descriptors[3] = StatusGroupAtStart("b", LevelGroup{Name: "x", Levels: []string{"dole"}})
-		}, ErrDesign, "Descriptors[3] b", `level group "x": unknown status level "dole"`},
 		{"unknown rule attribute", func(r *Register, d *Design) { d.Eligibility[1] = AttrIn("dream", "yes") },
 			ErrDesign, "Eligibility[1]", `unknown attribute "dream"`},
-		{"rule level", func(r *Register, d *Design) { d.Eligibility[2] = StatusNotIn("efterloen") },
-			ErrDesign, "Eligibility[2]", `unknown status level "efterloen"`},
 		{"age rule without birth", func(r *Register, d *Design) { r.Birth = nil; d.Covariates = d.Covariates[:6] },
 			ErrDesign, "Eligibility[0] age 16-64 at 2012-01-01", "needs Register.Birth"},
 		{"age covariate without birth", func(r *Register, d *Design) { r.Birth = nil; d.Eligibility = d.Eligibility[1:] },
@@ -183,5 +173,51 @@ func TestCodeScanStart(t *testing.T) {
 		} else {
 			require.Greater(t, k, first-8, "scan stopped too early")
 		}
+	}
+}
+
+// TestAbsentStatusLevels: rules and covariates naming a status level the
+// register lacks build, with a note naming the level: the rule "not in it
+// at start" drops nobody and covariates over only that level are zero.
+func TestAbsentStatusLevels(t *testing.T) {
+	cases := []struct {
+		name, level string
+		modify      func(d *Design)
+		check       func(t *testing.T, p *Panel)
+	}{
+		{"weeks in a group with an absent level", "dole", func(d *Design) {
+			d.Covariates[2] = WeeksIn("w_", []LevelGroup{{Name: "x", Levels: []string{"cash", "dole"}}}, 4)
+		}, nil},
+		{"status at start, absent level", "nope", func(d *Design) {
+			d.Covariates[4] = StatusAtStart("s", LevelGroup{Name: "x", Levels: []string{"nope"}})
+		}, func(t *testing.T, p *Panel) {
+			for j, n := range p.CovNames {
+				if strings.HasPrefix(n, "s") && strings.Contains(n, "x") {
+					for u := 0; u < p.N(); u++ {
+						require.Zero(t, p.X.At(u, j), "%s unit %d", n, u)
+					}
+				}
+			}
+		}},
+		{"status group, absent level", "dole", func(d *Design) {
+			d.Descriptors[3] = StatusGroupAtStart("b", LevelGroup{Name: "x", Levels: []string{"dole"}})
+		}, nil},
+		{"rule over an absent level", "efterloen", func(d *Design) { d.Eligibility[2] = StatusNotIn("efterloen") },
+			func(t *testing.T, p *Panel) {
+				assert.Zero(t, p.Counts.Dropped[2].Treated+p.Counts.Dropped[2].Controls, "the rule holds for everyone")
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, d := tinyRegister(t), tinyDesign(t)
+			c.modify(d)
+			p, err := Build(context.Background(), r, d)
+			require.NoError(t, err)
+			require.Len(t, p.Notes, 1)
+			assert.Contains(t, p.Notes[0], `status level "`+c.level+`" is not in the register`)
+			if c.check != nil {
+				c.check(t, p)
+			}
+		})
 	}
 }

@@ -57,6 +57,10 @@ type Panel struct {
 
 	// Counts records the sizes at every step of the build.
 	Counts Counts
+	// Notes are remarks on how the design met the register, such as a
+	// status level named by a rule or covariate that the register lacks
+	// (it matches no week). Nil when there are none.
+	Notes []string
 }
 
 // Missing marks an event month after an outcome's data cut-off in

@@ -12,6 +12,8 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/psmeval/psmeval/internal/textlimit"
 )
 
 // ReadOptions configures ReadDir and Loader. The zero value (or a nil
@@ -44,6 +46,27 @@ type ReadOptions struct {
 	// even when every value is a number. Nil (the default): a column is
 	// numeric when every non-missing value is a number.
 	Categorical []string
+	// MaxGapMonths bounds the stretch of months without any row inside
+	// an outcome's observed months in long outcomes: a month separated
+	// from the outcome's other months by a longer stretch is an error
+	// naming its row, because one stray row (2099-01) would otherwise
+	// stretch the observed months and so the horizon. Zero means
+	// DefaultMaxGapMonths (24); negative means no check.
+	MaxGapMonths int
+	// MaxGapWeeks is the same for the weeks of a long status table whose
+	// grid is inferred (Weeks = 0); spells must lie in the status grid.
+	// Zero means DefaultMaxGapWeeks (104); negative means no check.
+	MaxGapWeeks int
+	// MaxHeaderBytes, MaxRecordBytes and MaxFieldBytes bound the CSV
+	// header, each record and each field in bytes (after gzip
+	// decompression), so that a damaged file (a line without its end, a
+	// file of NUL bytes) fails after reading a few MiB instead of being
+	// buffered whole; a NUL byte is always an error. Zero means 4 MiB,
+	// 4 MiB and 64 KiB (textlimit's defaults: a wide status header of a
+	// century of weeks is 57 KiB); negative means no bound.
+	MaxHeaderBytes int
+	MaxRecordBytes int
+	MaxFieldBytes  int
 	// ChunkRows is the number of rows per Arrow record: arrow/csv
 	// WithChunk and the Parquet BatchSize. Zero means 8192.
 	ChunkRows int
@@ -56,6 +79,10 @@ type ReadOptions struct {
 // documentation. The result has been checked with Validate; data errors
 // are *DataError values naming the file, column and 0-based data row.
 //
+// When dir holds ChecksumFile (WriteDir writes it), every file it lists
+// must exist and have the SHA-256 recorded there, or ReadDir returns a
+// *DataError naming the file before reading any table.
+//
 // Reading streams: memory is the Register itself (one byte per person and
 // week, one bit per person and outcome month) plus one chunk of rows.
 func ReadDir(dir string, opts *ReadOptions) (*Register, error) {
@@ -67,6 +94,13 @@ func ReadDir(dir string, opts *ReadOptions) (*Register, error) {
 func ReadDirContext(ctx context.Context, dir string, opts *ReadOptions) (*Register, error) {
 	l := NewLoader(opts)
 	l.ctx = ctx
+	sums, err := readChecksums(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyChecksums(dir, sums); err != nil {
+		return nil, err
+	}
 	for _, t := range Tables {
 		path, f, err := findTableFile(dir, t, l.opts.Format)
 		if err != nil {
@@ -191,7 +225,8 @@ func (l *Loader) Read(t Table, src io.Reader, f Format, name string) error {
 	var err error
 	switch f {
 	case FormatCSV:
-		rr, err = NewCSVRecordReader(src, name, l.opts.ChunkRows)
+		rr, err = newCSVRecordReader(src, name, l.opts.ChunkRows, textlimit.Limits{
+			HeaderBytes: l.opts.MaxHeaderBytes, RecordBytes: l.opts.MaxRecordBytes, FieldBytes: l.opts.MaxFieldBytes})
 	case FormatParquet:
 		rr, err = NewParquetRecordReader(l.ctx, src, name, l.opts.ChunkRows)
 	default:

@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	arrowcsv "github.com/apache/arrow/go/v15/arrow/csv"
+
+	"github.com/psmeval/psmeval/internal/textlimit"
 )
 
 // defaultChunkRows is the number of rows per Arrow record when
@@ -28,8 +30,16 @@ const defaultChunkRows = 8192
 // a malformed row the 0-based data row.
 //
 // Reading is done by arrow/csv with WithChunk(chunk); memory is one chunk
-// at a time. The caller must Release the reader.
+// at a time. The header, each record and each field are bounded by the
+// defaults of ReadOptions.MaxHeaderBytes, MaxRecordBytes and
+// MaxFieldBytes (4 MiB, 4 MiB, 64 KiB), and a NUL byte is an error, so a
+// file without line ends fails after a few MiB. The caller must Release
+// the reader.
 func NewCSVRecordReader(src io.Reader, name string, chunk int) (array.RecordReader, error) {
+	return newCSVRecordReader(src, name, chunk, textlimit.Limits{})
+}
+
+func newCSVRecordReader(src io.Reader, name string, chunk int, limits textlimit.Limits) (array.RecordReader, error) {
 	if chunk <= 0 {
 		chunk = defaultChunkRows
 	}
@@ -44,13 +54,18 @@ func NewCSVRecordReader(src io.Reader, name string, chunk int) (array.RecordRead
 	if bom, _ := br.Peek(3); len(bom) == 3 && bom[0] == 0xEF && bom[1] == 0xBB && bom[2] == 0xBF {
 		_, _ = br.Discard(3)
 	}
+	lr := bufio.NewReaderSize(textlimit.NewReader(br, limits), 1<<16)
 	// Read the header line(s): a header may, in principle, hold a quoted
 	// newline, so read until the quotes balance.
 	var head bytes.Buffer
 	for {
-		line, err := br.ReadBytes('\n')
+		line, err := lr.ReadBytes('\n')
 		head.Write(line)
 		if err != nil {
+			var le *textlimit.Error
+			if errors.As(err, &le) {
+				return nil, dataErr(name, "", -1, "%s", limitMsg(le))
+			}
 			if err != io.EOF {
 				return nil, dataErr(name, "", -1, "reading the header: %v", err)
 			}
@@ -81,7 +96,7 @@ func NewCSVRecordReader(src io.Reader, name string, chunk int) (array.RecordRead
 		fields[i] = arrow.Field{Name: n, Type: arrow.BinaryTypes.String}
 	}
 	schema := arrow.NewSchema(fields, nil)
-	r := arrowcsv.NewReader(io.MultiReader(bytes.NewReader(head.Bytes()), br), schema,
+	r := arrowcsv.NewReader(io.MultiReader(bytes.NewReader(head.Bytes()), lr), schema,
 		arrowcsv.WithHeader(true), arrowcsv.WithChunk(chunk))
 	return &csvRecords{Reader: r, name: name, schema: schema}, nil
 }
@@ -125,7 +140,10 @@ func (c *csvRecords) setErr() {
 		return
 	}
 	var pe *csv.ParseError
+	var le *textlimit.Error
 	switch {
+	case errors.As(err, &le):
+		c.err = dataErr(c.name, "", le.Record-1, "%s", limitMsg(le))
 	case errors.As(err, &pe):
 		msg := pe.Err.Error()
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
@@ -153,4 +171,13 @@ var _ array.RecordReader = (*csvRecords)(nil)
 // errorf wraps a non-data error with the table name.
 func errorf(name string, format string, args ...any) error {
 	return fmt.Errorf("panel: %s: "+format, append([]any{name}, args...)...)
+}
+
+// limitMsg is the message of a CSV limit error, naming the option that
+// raises the limit.
+func limitMsg(e *textlimit.Error) string {
+	if o := e.Option(); o != "" {
+		return e.Msg + "; raise ReadOptions." + o + " if the data are right"
+	}
+	return e.Msg
 }

@@ -47,6 +47,7 @@ func ExampleReadDir() {
 	// person 101, week of 2007-02-05: "651"
 	// outcome employed observed 2007-01 to 2007-04
 	// outcome education observed 2007-01 to 2007-03
+	// checksums.sha256
 	// outcomes.parquet
 	// persons.parquet
 	// spells.parquet

@@ -53,39 +53,46 @@ type outcomeLongAcc struct {
 	start  bool
 	origin Month
 	span   int
-	seen   bitRows
-	vals   []bitRows
-	has    []bool  // outcome k has a non-NULL value
-	lo, hi []Month // its first and last non-NULL month
+	// dataLo and dataHi are the first and last month of any row
+	dataLo, dataHi Month
+	seen           bitRows
+	vals           []bitRows
+	has            []bool  // outcome k has a non-NULL value
+	lo, hi         []Month // its first and last non-NULL month
 	// nulls[k][m] is the first row with a NULL for outcome k in month m
 	nulls []map[Month]int
+	// hist[k] counts outcome k's non-NULL rows per month
+	hist []unitHist
 }
 
-// month returns the offset of m, growing the range if needed.
+// month returns the offset of m, growing the range if needed. The months
+// of all rows may span at most maxMonthSpan months (the wide reader
+// checks the same); the buffer holds them plus some slack.
 func (a *outcomeLongAcc) month(m Month, loc colLoc, i int) (int, error) {
 	if !a.start {
 		a.start, a.origin, a.span = true, m, 64
+		a.dataLo, a.dataHi = m, m
 		a.seen = newBitRows(a.n, a.span)
 		for k := range a.vals {
 			a.vals[k] = newBitRows(a.n, a.span)
 		}
 	}
+	a.dataLo, a.dataHi = min(a.dataLo, m), max(a.dataHi, m)
 	k := int(m - a.origin)
 	if k >= 0 && k < a.span {
 		return k, nil
 	}
-	newOrigin, newSpan, shift := a.origin, a.span, 0
-	slack := max(a.span/2, 12)
+	if int(a.dataHi-a.dataLo) >= maxMonthSpan {
+		return 0, loc.err(i, "month %v makes the outcome months span more than %d months (%v..%v); check the dates", m, maxMonthSpan, a.dataLo, a.dataHi)
+	}
+	slack := Month(min(max(int(a.dataHi-a.dataLo)/2, 12), maxMonthSpan))
+	newOrigin, newEnd := a.dataLo, a.dataHi
 	if k < 0 {
-		shift = -k + slack
-		newOrigin -= Month(shift)
-		newSpan += shift
+		newOrigin -= slack
 	} else {
-		newSpan = k + 1 + slack
+		newEnd += slack
 	}
-	if newSpan > maxMonthSpan {
-		return 0, loc.err(i, "month %v makes the outcome months span more than %d months; check the dates", m, maxMonthSpan)
-	}
+	newSpan, shift := int(newEnd-newOrigin)+1, int(a.origin-newOrigin)
 	a.seen = a.seen.moved(a.n, newSpan, shift)
 	for j := range a.vals {
 		a.vals[j] = a.vals[j].moved(a.n, newSpan, shift)
@@ -130,6 +137,7 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 	a.has = make([]bool, K)
 	a.lo, a.hi = make([]Month, K), make([]Month, K)
 	a.nulls = make([]map[Month]int, K)
+	a.hist = make([]unitHist, K)
 	for k := range a.nulls {
 		a.nulls[k] = map[Month]int{}
 	}
@@ -177,6 +185,7 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 				case 1:
 					a.vals[k].set(int(p), off)
 				}
+				a.hist[k].add(int(m), row0+i)
 				if !a.has[k] {
 					a.has[k], a.lo[k], a.hi[k] = true, m, m
 				} else if m < a.lo[k] {
@@ -195,6 +204,10 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 		if !a.has[k] {
 			return dataErr(name, nm, -1, "outcome has no observed month (every value is missing)")
 		}
+		if g, ok := a.hist[k].isolated(gapLimit(l.opts.MaxGapMonths, DefaultMaxGapMonths)); ok {
+			return dataErr(name, ColMonth, g.row, "month %v of outcome %s %s", Month(g.unit), nm,
+				g.describe("months", func(u int) string { return Month(u).String() }, "MaxGapMonths", gapLimit(l.opts.MaxGapMonths, DefaultMaxGapMonths)))
+		}
 		bad := -1
 		var badM Month
 		for m, row := range a.nulls[k] {
@@ -203,7 +216,9 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 			}
 		}
 		if bad >= 0 {
-			return dataErr(name, nm, bad, "missing value in month %v, inside the outcome's observed months %v..%v (missing is allowed only before the first or after the last observed month)", badM, a.lo[k], a.hi[k])
+			h := &a.hist[k]
+			return dataErr(name, nm, bad, "missing value in month %v, inside the outcome's observed months %v..%v (missing is allowed only before the first or after the last observed month; the first observed month is from row %d, the last from row %d)",
+				badM, a.lo[k], a.hi[k], h.first[int(a.lo[k])-h.origin], h.first[int(a.hi[k])-h.origin])
 		}
 		span := int(a.hi[k]-a.lo[k]) + 1
 		moved := a.vals[k].moved(a.n, span, -int(a.lo[k]-a.origin))
@@ -244,6 +259,22 @@ func (l *Loader) readOutcomesWide(rr array.RecordReader, name string, cols map[s
 	targets := make([]target, len(rr.Schema().Fields()))
 	for i := range targets {
 		targets[i].o = -1
+	}
+	// the months of all outcomes share the long layout's month column, so
+	// together they must fit in the long reader's span
+	var lo, hi ocol
+	for _, nm := range order {
+		for _, c := range groups[nm] {
+			if lo.col == 0 || c.m < lo.m {
+				lo = c
+			}
+			if hi.col == 0 || c.m > hi.m {
+				hi = c
+			}
+		}
+	}
+	if int(hi.m-lo.m) >= maxMonthSpan {
+		return dataErr(name, rr.Schema().Field(hi.col).Name, -1, "the outcome months span %v..%v, more than %d months; check the column names", lo.m, hi.m, maxMonthSpan)
 	}
 	base := len(l.reg.Outcomes)
 	for oi, nm := range order {

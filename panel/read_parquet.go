@@ -143,7 +143,7 @@ func (p *parquetRecords) Record() arrow.Record {
 func (p *parquetRecords) Next() (ok bool) {
 	defer func() {
 		if x := recover(); x != nil {
-			p.err = dataErr(p.name, "", p.rows, "corrupt Parquet file: %v", x)
+			p.err = p.corrupt(p.rg-1, fmt.Sprint(x))
 			ok = false
 		}
 	}()
@@ -158,7 +158,7 @@ func (p *parquetRecords) Next() (ok bool) {
 				// without an error; compare with the row group's count.
 				want := p.pf.MetaData().RowGroup(p.rg - 1).NumRows()
 				if got := int64(p.rows - p.rgStart); got != want {
-					p.err = dataErr(p.name, "", p.rows, "corrupt Parquet row group %d: read %d rows, the file says %d", p.rg-1, got, want)
+					p.err = p.corrupt(p.rg-1, fmt.Sprintf("read %d rows, the file says %d", got, want))
 					return false
 				}
 			}
@@ -168,7 +168,7 @@ func (p *parquetRecords) Next() (ok bool) {
 			p.rgStart = p.rows
 			cur, err := p.fr.GetRecordReader(p.ctx, nil, []int{p.rg})
 			if err != nil {
-				p.err = dataErr(p.name, "", p.rows, "corrupt Parquet row group %d: %v", p.rg, err)
+				p.err = p.corrupt(p.rg, err.Error())
 				return false
 			}
 			p.cur = cur
@@ -182,7 +182,7 @@ func (p *parquetRecords) Next() (ok bool) {
 		p.cur.Release()
 		p.cur = nil
 		if err != nil && !errors.Is(err, io.EOF) {
-			p.err = dataErr(p.name, "", p.rows, "corrupt Parquet data: %v", err)
+			p.err = p.corrupt(p.rg-1, err.Error())
 			return false
 		}
 	}
@@ -190,6 +190,44 @@ func (p *parquetRecords) Next() (ok bool) {
 }
 
 func (p *parquetRecords) Err() error { return p.err }
+
+// corrupt is the error of damaged data in row group rg: it names the
+// first column of the row group that cannot be read on its own (none
+// when every column reads alone) and the row group with its rows.
+func (p *parquetRecords) corrupt(rg int, cause string) error {
+	if rg < 0 || rg >= p.nrg {
+		return dataErr(p.name, "", -1, "corrupt Parquet file: %s", cause)
+	}
+	col := ""
+	for i := range p.schema.Fields() {
+		if !p.columnReads(rg, i) {
+			col = p.schema.Field(i).Name
+			break
+		}
+	}
+	first := 0
+	for g := 0; g < rg; g++ {
+		first += int(p.pf.MetaData().RowGroup(g).NumRows())
+	}
+	n := int(p.pf.MetaData().RowGroup(rg).NumRows())
+	return dataErr(p.name, col, -1, "corrupt Parquet data in row group %d (data rows %d..%d): %s", rg, first, first+n-1, cause)
+}
+
+// columnReads reports whether column i of row group rg decodes without
+// an error or a panic, to the row group's number of rows.
+func (p *parquetRecords) columnReads(rg, i int) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	arr, err := p.fr.RowGroup(rg).Column(i).Read(p.ctx)
+	if err != nil {
+		return false
+	}
+	defer arr.Release()
+	return int64(arr.Len()) == p.pf.MetaData().RowGroup(rg).NumRows()
+}
 
 func (p *parquetRecords) Retain() { p.refs++ }
 

@@ -381,8 +381,9 @@ func (l *Loader) readStatusLong(rr array.RecordReader, name string, cols map[str
 		days  []Day
 		codes []byte
 		err   error
+		hist  unitHist
 	)
-	return l.forEachRecord(rr, name, func(rec arrow.Record, row0 int) error {
+	err = l.forEachRecord(rr, name, func(rec arrow.Record, row0 int) error {
 		if ids, err = readInt64s(ids, rec.Column(cols[ColID]), colLoc{name, ColID, row0}); err != nil {
 			return err
 		}
@@ -407,9 +408,32 @@ func (l *Loader) readStatusLong(rr array.RecordReader, name string, cols map[str
 			}
 			g.codes[k] = codes[i]
 			g.mark(w)
+			if !g.fixed {
+				hist.add(floorDiv7(days[i]), row0+i)
+			}
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	limit := gapLimit(l.opts.MaxGapWeeks, DefaultMaxGapWeeks)
+	if gr, ok := hist.isolated(limit); ok {
+		onGrid := func(u int) string { return (g.first + Day(7*(u-floorDiv7(g.first)))).String() }
+		return dataErr(name, ColWeek, gr.row, "week %v %s (or fix the grid with ReadOptions.FirstWeek and Weeks)",
+			onGrid(gr.unit), gr.describe("weeks", onGrid, "MaxGapWeeks", limit))
+	}
+	return nil
+}
+
+// floorDiv7 is the number of the 7-day period holding d (periods start on
+// the weekday of day 0, rounding down for days before 1970).
+func floorDiv7(d Day) int {
+	q := int(d) / 7
+	if int(d)%7 < 0 {
+		q--
+	}
+	return q
 }
 
 func (l *Loader) readStatusWide(rr array.RecordReader, name string, cols map[string]int, g *statusAcc) error {

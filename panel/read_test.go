@@ -211,7 +211,7 @@ func TestRoundTrip(t *testing.T) {
 						require.NoError(t, WriteDir(dir, want, &opts))
 						ents, err := os.ReadDir(dir)
 						require.NoError(t, err)
-						require.Len(t, ents, 4, "no temporary files left behind")
+						require.Len(t, ents, 5, "four tables and checksums.sha256, no temporary files left behind")
 					})
 				}
 			}

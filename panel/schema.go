@@ -216,7 +216,10 @@ func wideOutcomeColumn(name string) (outcome string, m Month, ok bool) {
 	if !ok || len(name)-k-1 != 7 {
 		return "", 0, false
 	}
-	return name[:k], m, true
+	// header names are trimmed, so the outcome name is too: a long
+	// table's header could not hold it otherwise
+	outcome = strings.TrimSpace(name[:k])
+	return outcome, m, outcome != ""
 }
 
 // wideOutcomeName is the column name of outcome name in month m.

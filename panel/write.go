@@ -3,6 +3,7 @@ package panel
 import (
 	"bufio"
 	"compress/gzip"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,10 @@ func (o *WriteOptions) fileName(t Table) string {
 // another name (persons.csv when writing persons.parquet, say), since
 // ReadDir would find both.
 //
+// Last it writes ChecksumFile, the SHA-256 of every file written, which
+// ReadDir verifies: any change to a file after it was written is an
+// error naming the file.
+//
 // ReadDir(dir) gives back r exactly when r's status levels and
 // categorical levels are sorted and all used, and no categorical level
 // looks like a number (in CSV, such a column is read as numeric unless
@@ -120,14 +125,17 @@ func WriteDir(dir string, r *Register, opts *WriteOptions) error {
 			tables = append(tables, t)
 		}
 	}
+	sums := map[string][]byte{}
 	for _, t := range tables {
+		h := sha256.New()
 		if err := writeFileAtomic(filepath.Join(dir, o.fileName(t)), !o.NoSync, func(w io.Writer) error {
-			return writeTable(w, r, t, &o)
+			return writeTable(io.MultiWriter(w, h), r, t, &o)
 		}); err != nil {
 			return err
 		}
+		sums[o.fileName(t)] = h.Sum(nil)
 	}
-	return nil
+	return writeChecksums(dir, sums, !o.NoSync)
 }
 
 // WriteTable writes table t of r to w in the format and layout of opts

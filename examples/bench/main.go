@@ -27,12 +27,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
 
+	"github.com/psmeval/psmeval/internal/interrupt"
 	"github.com/psmeval/psmeval/internal/manifest"
 	"github.com/psmeval/psmeval/panel/synth"
 )
@@ -53,6 +53,9 @@ type config struct {
 	cpuprofile string
 	memprofile string
 	flags      *flag.FlagSet // for the run manifest (nil: no flags recorded)
+	// noMemoryCheck runs even when the memory estimate exceeds what is
+	// available (memory.go)
+	noMemoryCheck bool
 }
 
 func defaultConfig() config {
@@ -75,18 +78,19 @@ func main() {
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the run (without generation) to this file")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a heap profile (allocations) at the end to this file")
+	fs.BoolVar(&c.noMemoryCheck, "no-memory-check", false, "run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable)")
 	_ = fs.Parse(os.Args[1:])
 	c.flags = fs
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interrupt.Context(context.Background())
 	defer stop()
-	var logw io.Writer = os.Stderr
+	stderr := interrupt.NewLineWriter(os.Stderr)
+	var logw io.Writer = stderr
 	if c.quiet {
 		logw = io.Discard
 	}
-	if err := run(ctx, &c, os.Stdout, logw); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+	if code := interrupt.Exit(ctx, stderr, "bench", run(ctx, &c, os.Stdout, logw), 1); code != 0 {
+		os.Exit(code)
 	}
 }
 
@@ -116,6 +120,9 @@ func runPipeline(ctx context.Context, c *config, stdout, logw io.Writer) (*pipel
 		s := m.stages[len(m.stages)-1]
 		fmt.Fprintf(logw, "%s: %.2fs wall, %.2fs CPU, peak %.0f MB\n", name, s.Wall, s.CPU, s.PeakRSS)
 		return nil
+	}
+	if err := p.checkMemory(); err != nil {
+		return nil, err
 	}
 	if err := step(stageGenerate, p.generate); err != nil {
 		return nil, err

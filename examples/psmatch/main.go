@@ -50,11 +50,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 
 	"github.com/psmeval/psmeval/internal/flatfile"
+	"github.com/psmeval/psmeval/internal/interrupt"
 	"github.com/psmeval/psmeval/internal/manifest"
 )
 
@@ -97,17 +97,19 @@ type result struct {
 var errUsage = errors.New("usage")
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interrupt.Context(context.Background())
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "psmatch:", err)
-		if errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	stderr := interrupt.NewLineWriter(os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	code := 1
+	if errors.Is(err, errUsage) {
+		code = 2
+	}
+	if code = interrupt.Exit(ctx, stderr, "psmatch", err, code); code != 0 {
+		os.Exit(code)
 	}
 }
 

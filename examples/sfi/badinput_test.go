@@ -113,9 +113,9 @@ func nanF() float64 { var z float64; return z / z }
 // (reported on the log writer): it returns context.Canceled, writes no
 // output file, and leaves no goroutine behind.
 func TestSFICancelMidRun(t *testing.T) {
-	steps := []string{"persons", "build panel", "controls", "fit logit", "replicates"}
+	steps := []string{"persons", "build panel", "controls", "fit logit", "replicates", "true effects", "write tables"}
 	if testing.Short() {
-		steps = []string{"controls", "replicates"}
+		steps = []string{"controls", "replicates", "true effects", "write tables"}
 	}
 	for _, step := range steps {
 		t.Run(step, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
@@ -11,8 +12,9 @@ import (
 
 // figures draws the three monthly figures (SFI Fig. 5.1-5.3), the three
 // accumulated-effect figures, the propensity overlap before and after
-// matching and a love plot, each as SVG and PNG (800x600 px).
-func (a *analysis) figures(dir string) error {
+// matching and a love plot, each as SVG and PNG (800x600 px). It stops
+// with ctx's error before the next file once ctx is done.
+func (a *analysis) figures(ctx context.Context, dir string) error {
 	type fig struct {
 		name string
 		d    eplot.Drawer
@@ -73,6 +75,9 @@ func (a *analysis) figures(dir string) error {
 			h = eplot.Pixels(max(600, 16*len(names)+120))
 		}
 		for _, ext := range []string{".svg", ".png"} {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if err := eplot.Save(f.d, filepath.Join(dir, f.name+ext), eplot.Pixels(800), h); err != nil {
 				return err
 			}

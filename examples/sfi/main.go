@@ -25,10 +25,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"time"
+
+	"github.com/psmeval/psmeval/internal/interrupt"
 )
 
 // config holds the command-line options.
@@ -51,6 +52,11 @@ type config struct {
 	// studyDefaultOnly makes a study compute the -interval method only
 	// (and Abadie-Imbens), not every method (tests).
 	studyDefaultOnly bool
+	// noMemoryCheck runs even when the memory estimate exceeds what is
+	// available (memory.go)
+	noMemoryCheck bool
+	// inputs are the SHA-256 of the -data files at the start (inputs.go)
+	inputs map[string]string
 }
 
 func main() {
@@ -70,6 +76,7 @@ func main() {
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-normal (default; bootstrap-percentile with -refit), otsu-rai-percentile, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0)")
 	flag.IntVar(&c.study, "study", 0, "run N replications (seeds -seed, -seed+1, ...) and print how well the estimates recover the synthetic truth; writes no files")
+	flag.BoolVar(&c.noMemoryCheck, "no-memory-check", false, "run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable)")
 	flag.Parse()
 	if c.cpuprofile != "" {
 		f, err := os.Create(c.cpuprofile)
@@ -85,9 +92,15 @@ func main() {
 	if c.workers <= 0 {
 		c.workers = runtime.GOMAXPROCS(0)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	var err error
+	if c.inputs, err = inputChecksums(c.data); err != nil {
+		fmt.Fprintln(os.Stderr, "sfi: -data:", err)
+		os.Exit(1)
+	}
+	ctx, stop := interrupt.Context(context.Background())
 	defer stop()
-	var logw io.Writer = os.Stderr
+	stderr := interrupt.NewLineWriter(os.Stderr)
+	var logw io.Writer = stderr
 	if c.quiet {
 		logw = io.Discard
 	}
@@ -98,10 +111,9 @@ func main() {
 			return err
 		}
 	}
-	if err := run(ctx, &c, os.Stdout, logw); err != nil {
-		fmt.Fprintln(os.Stderr, "sfi:", err)
+	if code := interrupt.Exit(ctx, stderr, "sfi", run(ctx, &c, os.Stdout, logw), 1); code != 0 {
 		pprof.StopCPUProfile()
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
 

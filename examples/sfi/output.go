@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -16,13 +17,18 @@ import (
 
 // write writes every output file to the output directory; each file is
 // written to a temporary file and renamed, so an interrupted run never
-// leaves a truncated table.
-func (a *analysis) write() error {
+// leaves a truncated table or a temporary file: when ctx is done it
+// stops before the next file (or inside the current one, removing its
+// temporary file), and the directory holds complete files only.
+func (a *analysis) write(ctx context.Context) error {
 	dir := a.cfg.out
+	done := a.watch.start("write tables and figures to " + dir)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	done := a.watch.start("write tables and figures to " + dir)
 	files := []struct {
 		name string
 		fn   func(io.Writer) error
@@ -32,17 +38,17 @@ func (a *analysis) write() error {
 		{"accumulated.csv", a.writeAccumulated},
 	}
 	for _, f := range files {
-		if err := atomicfile.Write(filepath.Join(dir, f.name), f.fn); err != nil {
+		if err := atomicfile.WriteContext(ctx, filepath.Join(dir, f.name), f.fn); err != nil {
 			return fmt.Errorf("writing %s: %w", f.name, err)
 		}
 	}
 	if !a.cfg.noFigures {
-		if err := a.figures(dir); err != nil {
+		if err := a.figures(ctx, dir); err != nil {
 			return err
 		}
 	}
 	done()
-	return atomicfile.Write(filepath.Join(dir, "summary.json"), a.writeSummary)
+	return atomicfile.WriteContext(ctx, filepath.Join(dir, "summary.json"), a.writeSummary)
 }
 
 func num(v float64) string {
@@ -125,6 +131,9 @@ type summary struct {
 	Logit    map[string]any `json:"logit"`
 	Interval string         `json:"interval"`
 	Timings  []step         `json:"timings"`
+	Notes    []string       `json:"notes,omitempty"` // panel.Panel.Notes
+	// Inputs are the SHA-256 of the -data files when the run started.
+	Inputs map[string]string `json:"input_sha256,omitempty"`
 }
 
 func (a *analysis) writeSummary(w io.Writer) error {
@@ -171,6 +180,8 @@ func (a *analysis) writeSummary(w io.Writer) error {
 		},
 		Interval: a.intervalKind(),
 		Timings:  a.watch.steps,
+		Notes:    p.Notes,
+		Inputs:   c.inputs,
 	}
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")

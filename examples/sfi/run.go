@@ -122,7 +122,13 @@ func run(ctx context.Context, c *config, stdout, logw io.Writer) error {
 		return err
 	}
 	a := &analysis{cfg: c, watch: &stopwatch{log: logw}}
+	if err := checkMemory(c, nil); c.data == "" && err != nil {
+		return err
+	}
 	if err := a.load(ctx, logw); err != nil {
+		return err
+	}
+	if err := checkMemory(c, a.reg); err != nil {
 		return err
 	}
 	if err := a.buildPanel(ctx, logw); err != nil {
@@ -134,8 +140,11 @@ func run(ctx context.Context, c *config, stdout, logw io.Writer) error {
 	if err := a.estimate(ctx, logw); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	report(stdout, a)
-	return a.write()
+	return a.write(ctx)
 }
 
 func progress(logw io.Writer, what string) func(done, total int) {
@@ -361,9 +370,11 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 	}
 	if a.pop != nil {
 		a.truthNever = map[string]truthCurves{}
-		if err := a.setTruth(); err != nil {
+		done := a.watch.start("true effects of the synthetic population")
+		if err := a.setTruth(ctx); err != nil {
 			return err
 		}
+		done()
 	}
 	return nil
 }
@@ -500,9 +511,12 @@ func (a *analysis) refit(ctx context.Context, w []float64) ([]float64, error) {
 // with Y(0) the outcome had they not started in the window (the design's
 // estimand: they may start later, as controls may). For the whole-sample
 // series it also keeps the effect against never starting (truthNever).
-func (a *analysis) setTruth() error {
+func (a *analysis) setTruth(ctx context.Context) error {
 	p := a.panel
 	for i := range a.effects.Series {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		se := &a.effects.Series[i]
 		var persons []int32
 		var cohorts []panel.Month

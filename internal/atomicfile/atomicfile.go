@@ -9,6 +9,7 @@ package atomicfile
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,14 @@ const DefaultPerm os.FileMode = 0o644
 // Cost: one temporary file, one fsync of the file and one of the
 // directory; the data pass through a 64 KiB buffer.
 func Write(path string, write func(io.Writer) error) (err error) {
+	return WriteContext(context.Background(), path, write)
+}
+
+// WriteContext is Write that stops when ctx is done: the writer passed to
+// write fails every call with ctx's error once ctx is done, and ctx is
+// checked again before the rename, so a cancelled write leaves no
+// temporary file and path as it was.
+func WriteContext(ctx context.Context, path string, write func(io.Writer) error) (err error) {
 	if write == nil {
 		return fmt.Errorf("atomicfile: %s: nil write function", path)
 	}
@@ -68,7 +77,10 @@ func Write(path string, write func(io.Writer) error) (err error) {
 		}
 	}()
 
-	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("atomicfile: writing %s: %w", path, err)
+	}
+	bw := bufio.NewWriterSize(ctxWriter{ctx, f}, 64<<10)
 	if err := write(bw); err != nil {
 		return fmt.Errorf("atomicfile: writing %s: %w", path, err)
 	}
@@ -91,6 +103,9 @@ func Write(path string, write func(io.Writer) error) (err error) {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("atomicfile: closing %s: %w", path, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("atomicfile: writing %s: %w", path, err)
+	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("atomicfile: %s: %w", path, err)
 	}
@@ -109,4 +124,17 @@ func syncDir(dir string) {
 	}
 	_ = d.Sync()
 	_ = d.Close()
+}
+
+// ctxWriter fails writes once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -206,4 +207,48 @@ func ExampleWrite() {
 	// month,effect
 	// 0,0.01
 	// atomicfile: writing table.csv: disk full
+}
+
+// TestWriteContextCancelled: a context cancelled before, during or after
+// the caller's write leaves the target as it was and no temporary file.
+func TestWriteContextCancelled(t *testing.T) {
+	for _, when := range []string{"before", "during", "after"} {
+		t.Run(when, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "out.csv")
+			if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			if when == "before" {
+				cancel()
+			}
+			err := WriteContext(ctx, path, func(w io.Writer) error {
+				for i := 0; i < 1<<12; i++ {
+					if i == 10 && when == "during" {
+						cancel()
+					}
+					if _, err := w.Write(make([]byte, 1<<10)); err != nil {
+						return err
+					}
+				}
+				if when == "after" {
+					cancel()
+				}
+				return nil
+			})
+			cancel()
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			b, _ := os.ReadFile(path)
+			if string(b) != "old\n" {
+				t.Errorf("target changed: %d bytes", len(b))
+			}
+			ents, _ := os.ReadDir(dir)
+			if len(ents) != 1 {
+				t.Errorf("directory holds %d entries, want the target only", len(ents))
+			}
+		})
+	}
 }

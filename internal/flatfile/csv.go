@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/psmeval/psmeval/internal/textlimit"
 )
 
 // ReadCSV reads a CSV table with a header row from r; name is used in
@@ -21,7 +23,7 @@ func ReadCSV(r io.Reader, name string, opts *ReadOptions) (*Table, error) {
 	if opts == nil {
 		opts = &ReadOptions{}
 	}
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(textlimit.NewReader(r, opts.Limits))
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -65,6 +67,14 @@ func ReadCSV(r io.Reader, name string, opts *ReadOptions) (*Table, error) {
 }
 
 func csvErr(name string, err error) error {
+	var le *textlimit.Error
+	if errors.As(err, &le) {
+		msg := le.Msg
+		if le.Limit != "" {
+			msg += "; raise ReadOptions.Limits if the data are right"
+		}
+		return &Error{File: name, Row: le.Record - 1, Err: ErrShape, Msg: msg}
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		// csv line numbers are 1-based and count the header.

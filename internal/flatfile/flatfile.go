@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/psmeval/psmeval/internal/textlimit"
+
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -38,6 +40,11 @@ type ReadOptions struct {
 	// AllowMissing stores missing values (empty, NA, NULL, NaN, Parquet
 	// null) as NaN instead of returning an error. Default false.
 	AllowMissing bool
+	// Limits bound the CSV header, each record and each field in bytes
+	// (zero fields: 4 MiB, 4 MiB, 64 KiB; negative: no bound), so that a
+	// line without its end fails after a few MiB instead of being read
+	// whole; a NUL byte is always an error.
+	Limits textlimit.Limits
 }
 
 // NewTable returns a table with the given columns; it panics if the

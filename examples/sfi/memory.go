@@ -1,0 +1,44 @@
+package main
+
+import (
+	"math"
+
+	"github.com/psmeval/psmeval/internal/memguard"
+	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/synth"
+)
+
+// sfiCovariates is about the number of covariate columns of the SFI
+// design (74 on the synthetic register), for the memory estimate.
+const sfiCovariates = 80
+
+// sfiEventMonths is the event months of the three reported outcomes
+// (0..21, 0..21, 0..14).
+const sfiEventMonths = 22 + 22 + 15
+
+// checkMemory refuses a run whose memory estimate (panel.MemoryEstimate,
+// one control draw per person) exceeds what the process may use, unless
+// -no-memory-check: before generation from -scale when reg is nil, and
+// after reading from the register's size.
+func checkMemory(c *config, reg *panel.Register) error {
+	if c.noMemoryCheck {
+		return nil
+	}
+	s := panel.Size{
+		Persons:       int(math.Round(synth.SFIPersons * c.scale)),
+		Weeks:         synth.GridWeeks,
+		OutcomeMonths: 88 * 4,
+		Covariates:    sfiCovariates,
+		EventMonths:   sfiEventMonths,
+	}
+	if reg != nil {
+		s.Persons, s.Weeks, s.OutcomeMonths = reg.N(), reg.Status.Weeks, 0
+		for _, o := range reg.Outcomes {
+			s.OutcomeMonths += o.Months
+		}
+	}
+	s.Units = s.Persons
+	need, detail := panel.MemoryEstimate(s)
+	return memguard.Check(need, detail,
+		"use a smaller -scale, or split the register into shards (regions or birth cohorts) and combine their effects; -no-memory-check runs anyway")
+}
