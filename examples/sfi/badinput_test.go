@@ -80,6 +80,7 @@ func TestBadInputSFI(t *testing.T) {
 			f := filepath.Join(t.TempDir(), "file")
 			require.NoError(t, os.WriteFile(f, nil, 0o644))
 			c.out = f
+			c.scale = 0.01 // enough treated for the logit to exist, so that the run reaches the output
 		}, nil, "", "not a directory"},
 	}
 	for _, tc := range cases {
