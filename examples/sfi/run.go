@@ -220,8 +220,8 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	p := a.panel
 	a.y = p.TreatedIndicator()
 	done := a.watch.start("fit logit propensity model")
-	// Exact matching on the benefit group at start: the model is fitted
-	// on the units of the groups that hold both treated and controls (no
+	// Exact matching within strata (matchStrata): the model is fitted on
+	// the units of the strata that hold both treated and controls (no
 	// other unit can be matched). As Stata's logit does, drop a covariate
 	// that predicts the treatment perfectly and the units it predicts,
 	// say so, and fit again.
@@ -241,7 +241,7 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(fit.Dropped) > 0 {
+	if len(fit.Dropped) > 0 || len(fit.Excluded) > 0 {
 		nt := 0
 		for _, u := range fit.Excluded {
 			if u < p.NTreated() {
