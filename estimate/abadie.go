@@ -148,20 +148,7 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 					}
 				}
 			}
-			for i, u := range tr {
-				yT[i] = o.at(int(u), mo)
-			}
-			for _, j := range used {
-				yC[j] = o.at(int(co[j]), mo)
-			}
-			if accumulates(mo-o.Pre, opts.IncludeMonth0) {
-				for i := range aT {
-					aT[i] += yT[i]
-				}
-				for _, j := range used {
-					aC[j] += yC[j]
-				}
-			}
+			matchedMonth(o, mo, tr, co, used, accumulates(mo-o.Pre, opts.IncludeMonth0), yT, yC, aT, aC)
 			for g := 0; g < G; g++ {
 				seM[g][mo], seA[g][mo] = math.NaN(), math.NaN()
 				if subs[g].NMatched == 0 {
@@ -281,4 +268,26 @@ func groupMatchings(s *Sample, m *psm.Matching, tr []int32) []*psm.Matching {
 		}
 	}
 	return subs
+}
+
+// matchedMonth reads event-month column mo of o for the treated units tr
+// into yT and for the matched controls (indices used into co) into yC,
+// and with acc adds them to the running sums aT and aC: the per-month
+// step that Abadie-Imbens and the bias-adjusted estimator share.
+func matchedMonth[I int | int32](o *Outcome, mo int, tr, co []int32, used []I, acc bool, yT, yC, aT, aC []float64) {
+	for i, u := range tr {
+		yT[i] = o.at(int(u), mo)
+	}
+	for _, j := range used {
+		yC[j] = o.at(int(co[j]), mo)
+	}
+	if !acc {
+		return
+	}
+	for i := range aT {
+		aT[i] += yT[i]
+	}
+	for _, j := range used {
+		aC[j] += yC[j]
+	}
 }

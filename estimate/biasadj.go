@@ -141,20 +141,7 @@ func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOp
 			aC[j] = 0
 		}
 		for mo := 0; mo < o.width(); mo++ {
-			for i, u := range tr {
-				yT[i] = o.at(int(u), mo)
-			}
-			for _, j := range used {
-				yC[j] = o.at(int(co[j]), mo)
-			}
-			if accumulates(mo-o.Pre, opts.IncludeMonth0) {
-				for i := range aT {
-					aT[i] += yT[i]
-				}
-				for _, j := range used {
-					aC[j] += yC[j]
-				}
-			}
+			matchedMonth(o, mo, tr, co, used, accumulates(mo-o.Pre, opts.IncludeMonth0), yT, yC, aT, aC)
 			for g := 0; g < G; g++ {
 				se := &res.Series[k*G+g]
 				e := &se.Effects[mo]
