@@ -1,3 +1,5 @@
+//go:build amd64 && !noasm
+
 #include "textflag.h"
 
 // func lgRank4FMA(dst *float64, m, m4 int, w *[4]float64, u0, u1, u2, u3 *float64)

@@ -1,4 +1,8 @@
-//go:build !amd64
+//go:build !amd64 || noasm
+
+// The pure-Go kernels: on other architectures, and on amd64 with the
+// noasm build tag (go test -tags noasm ./psm tests this path against the
+// same R references).
 
 package psm
 
