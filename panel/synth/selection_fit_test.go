@@ -330,9 +330,8 @@ func dayN(s *sim, n int) panel.Day { return panel.Day(s.r.IntN(n)) }
 // within 4 standard errors plus 0.3 points), and with -update refits
 // them on 1.5 million population and 187,500 later-starter candidates in
 // fitRounds fixed-point rounds and rewrites selection_weights.go (needed
-// after any change to the population or selection model; about 6
-// minutes on one core). Slow: runs only with PSMEVAL_SYNTH_FIT=1 or
-// -update.
+// after any change to the population or selection model; 6-25
+// minutes). The check takes about 5 s and runs in the test suite.
 //
 //	go test ./panel/synth -run TestFitSelection -update -v
 func TestFitSelection(t *testing.T) {
@@ -340,8 +339,8 @@ func TestFitSelection(t *testing.T) {
 	if *update {
 		n = 1_500_000
 	}
-	if os.Getenv("PSMEVAL_SYNTH_FIT") == "" && !*update {
-		t.Skip("set PSMEVAL_SYNTH_FIT=1 to check the fit (slow)")
+	if testing.Short() && !*update {
+		t.Skip("draws 200,000 candidates")
 	}
 	sw, margins, a1, a2, nu, ls := fitSelection(t.Logf, n, 20150301+uint64(n), *update)
 	t.Logf("effective sample size %d; later starters among the accepted %.1f%%; largest margin gap %.3f points", nu, 100*ls, maxGap(margins))

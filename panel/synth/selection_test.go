@@ -2,7 +2,6 @@ package synth
 
 import (
 	"math"
-	"os"
 	"testing"
 
 	"github.com/psmeval/psmeval/panel"
@@ -107,11 +106,10 @@ func stratifiedGapOf(t *testing.T, p *Population, k, lo, hi int, later bool) (ga
 // Selection is on the observable features only: after exact
 // stratification on them the untreated outcomes of the treated equal the
 // controls' (within sampling error) without unobserved confounding, and
-// are lower with it. Slow (two populations at Scale 1); set
-// PSMEVAL_SYNTH_SLOW=1.
+// are lower with it. Two populations at Scale 1 (about 10 s).
 func TestSelectionOnObservables(t *testing.T) {
-	if testing.Short() || os.Getenv("PSMEVAL_SYNTH_SLOW") == "" {
-		t.Skip("set PSMEVAL_SYNTH_SLOW=1 to run")
+	if testing.Short() {
+		t.Skip("generates two populations")
 	}
 	for _, c := range []float64{0, 2} {
 		p := gen(t, Options{Scale: 1, Seed: 3, ControlFraction: 0.25, Confounding: c})
@@ -130,16 +128,13 @@ func TestSelectionOnObservables(t *testing.T) {
 // drawn from that same pool (see starterDraw), so without unobserved
 // confounding exact stratification on the features at start recovers the
 // untreated outcomes of the treated over months 1..21 with all of them
-// as controls. (Before window starters were drawn from the population
-// law only, the gap for employment without benefit was about +2 points,
-// the bias of examples/sfi's observables scenario.) With never-starters
-// only as controls the gap is not zero by construction (about a fifth of
-// the window starters are later-starter candidates, whose employment
-// after the window is lower given the features): logged, not asserted.
-// Slow (a population at Scale 1); set PSMEVAL_SYNTH_SLOW=1.
+// as controls. With never-starters only as controls the gap is not zero
+// by construction (about a fifth of the window starters are later-starter
+// candidates, whose employment after the window is lower given the
+// features): logged, not asserted. A population at Scale 1 (about 6 s).
 func TestLaterStartersInPool(t *testing.T) {
-	if testing.Short() || os.Getenv("PSMEVAL_SYNTH_SLOW") == "" {
-		t.Skip("set PSMEVAL_SYNTH_SLOW=1 to run")
+	if testing.Short() {
+		t.Skip("generates a population")
 	}
 	p := gen(t, Options{Scale: 1, Seed: 5, ControlFraction: 0.25})
 	for _, k := range []int{0, 1, 2} {

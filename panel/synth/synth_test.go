@@ -355,13 +355,12 @@ func TestProfileSmall(t *testing.T) {
 // TestProfileScale1 generates the SFI-size population and prints the
 // treated-at-start, population and spell profiles next to the report's
 // figures (docs/method.md §4); every row must be within its tolerance
-// (2 percentage points, 1 year for ages). Set PSMEVAL_SYNTH_SCALE1=1 to
-// run it (about half a minute and 2 GB):
+// (2 percentage points, 1 year for ages). About 15 s and 2 GB:
 //
-//	PSMEVAL_SYNTH_SCALE1=1 go test ./panel/synth -run TestProfileScale1 -v
+//	go test ./panel/synth -run TestProfileScale1 -v
 func TestProfileScale1(t *testing.T) {
-	if testing.Short() || os.Getenv("PSMEVAL_SYNTH_SCALE1") == "" {
-		t.Skip("set PSMEVAL_SYNTH_SCALE1=1 (and not -short) to run at Scale 1")
+	if testing.Short() {
+		t.Skip("generates the SFI-size population")
 	}
 	p := gen(t, Options{Scale: 1, Seed: 1})
 	tr, pop, err := p.Profiles()
