@@ -2,6 +2,7 @@ package synth
 
 import (
 	"math"
+	"slices"
 
 	"github.com/psmeval/psmeval/panel"
 )
@@ -64,12 +65,14 @@ const (
 // featureNames name the selection features (for tests and the fit).
 var featureNames = [nFeat]string{"benefit", "activation", "age", "sex", "origin", "education", "match_group", "support", "wage", "wage_prev"}
 
-// featureTargets are the report's margins of each feature (percent).
+// featureTargets are the report's margins of each feature (percent), in
+// fresh slices the caller may change.
 func featureTargets() [nFeat][]float64 {
 	men := tgtTreatedMenPct
 	return [nFeat][]float64{
-		tgtTreatedBenefit, tgtTreatedAct, tgtTreatedAge, {100 - men, men}, tgtTreatedOrigin,
-		tgtTreatedEdu, tgtTreatedMatch, tgtTreatedSupport, tgtTreatedWage,
+		slices.Clone(tgtTreatedBenefit), slices.Clone(tgtTreatedAct), slices.Clone(tgtTreatedAge),
+		{100 - men, men}, slices.Clone(tgtTreatedOrigin), slices.Clone(tgtTreatedEdu),
+		slices.Clone(tgtTreatedMatch), slices.Clone(tgtTreatedSupport), slices.Clone(tgtTreatedWage),
 		{100 - tgtTreatedWagePrev, tgtTreatedWagePrev},
 	}
 }
