@@ -62,9 +62,7 @@ func TestBalanceAgainstMatchIt(t *testing.T) {
 					key = row.Name + "_caliper"
 				}
 				r, ok := ref.Balance[key]
-				if !ok {
-					continue
-				}
+				require.True(t, ok, "caliper %v: no R reference for %s", cal, key)
 				if r.Before != nil {
 					checkBalanceStats(t, r.Before, row.Before, key+" before")
 				}

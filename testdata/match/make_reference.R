@@ -157,7 +157,7 @@ wt <- numeric(nrow(cont))
 agg <- tapply(m$weights, m$index.control, sum)
 wt[as.integer(names(agg))] <- agg
 wt[unique(m$index.treated)] <- 1
-for (v in c("x1", "x3")) {
+for (v in c("x1", "x2", "x3")) {
   after <- MatchIt:::bal1var(cont[[v]], cont$tr, ww = wt, s.weights = rep(1, n),
                              s.d.denom = "treated", standardize = TRUE,
                              compute.pair.dist = FALSE)
