@@ -718,15 +718,14 @@ func TestFuzzRegressionCaliperOverflow(t *testing.T) {
 }
 
 // TestFuzzRegressionTieRMatchingRowOrder: with TieRule = TieRMatching the
-// mean and sd used to standardize the scores were summed in input order
-// (Index.sx), so the last bit of the mean, and with it a tie decision,
-// depended on the order of the control rows. Treated {0.15, 0.7},
-// controls {0.45, 0.25, 0.35, 0.05}, K = 1, tolerance 0: the set of
-// treated 0 was {0.25, 0.05} (indices 1, 3), and {0.05} only with the
-// last two controls swapped. (The first case, with 0.1+0.2, was reported
-// by the fuzzer but agrees in both orders on the pre-fix code.) Expected:
-// the same set for any row order (house rule: same bits for any input
-// row order).
+// mean and sd that standardise the scores must not depend on the order of
+// the control rows (summed in input order, the last bit of the mean, and
+// with it a tie decision, would). Treated {0.15, 0.7}, controls {0.45,
+// 0.25, 0.35, 0.05}, K = 1, tolerance 0: summed in input order the set of
+// treated 0 is {0.25, 0.05} (indices 1, 3), and {0.05} only with the last
+// two controls swapped. A second case, with 0.1+0.2, came from the fuzzer.
+// Expected: the same set for any row order (house rule: same bits for any
+// input row order).
 func TestFuzzRegressionTieRMatchingRowOrder(t *testing.T) {
 	for _, c := range []struct {
 		tr, a []float64

@@ -201,7 +201,7 @@ type Options struct {
 	// (about 6,487·Scale·WindowFraction) and of the others (about
 	// (3.3e6 − 6,487)·Scale·ControlFraction) independently, e.g. fewer
 	// treated than in proportion to the population. 0 means 1 (keep
-	// all, the behaviour before the option existed); must be in (0, 1].
+	// all); must be in (0, 1].
 	WindowFraction float64
 	// Progress, when not nil, is called from the generating goroutines
 	// with the number of persons done and the total (not in order, and
