@@ -1,40 +1,31 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/psmeval/psmeval/internal/manifest"
 )
 
-// inputChecksums returns the SHA-256 of every regular file in dir (the
-// -data register), by file name, for summary.json: the record of exactly
-// which data a run read. Nil for no dir.
-func inputChecksums(dir string) (map[string]string, error) {
+// addInputs records every regular file in dir (the -data register) in
+// the run manifest with its size and SHA-256, in file-name order: the
+// record in summary.json of exactly which data a run read. Nothing for
+// no dir.
+func addInputs(m *manifest.Manifest, dir string) error {
 	if dir == "" {
-		return nil, nil
+		return nil
 	}
-	ents, err := os.ReadDir(dir)
+	ents, err := os.ReadDir(dir) // sorted by name
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sums := map[string]string{}
 	for _, e := range ents {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
+		if err := m.AddInput(filepath.Join(dir, e.Name())); err != nil {
+			return err
 		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		sums[e.Name()] = hex.EncodeToString(h.Sum(nil))
 	}
-	return sums, nil
+	return nil
 }

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/psmeval/psmeval/internal/interrupt"
+	"github.com/psmeval/psmeval/internal/manifest"
 )
 
 // config holds the command-line options.
@@ -55,8 +56,10 @@ type config struct {
 	// noMemoryCheck runs even when the memory estimate exceeds what is
 	// available (memory.go)
 	noMemoryCheck bool
-	// inputs are the SHA-256 of the -data files at the start (inputs.go)
-	inputs map[string]string
+	// man is the run manifest written to summary.json: build, flags,
+	// seed, the SHA-256 of the -data files at the start (inputs.go),
+	// cores and step timings; run makes one when nil.
+	man *manifest.Manifest
 }
 
 func main() {
@@ -92,8 +95,9 @@ func main() {
 	if c.workers <= 0 {
 		c.workers = runtime.GOMAXPROCS(0)
 	}
-	var err error
-	if c.inputs, err = inputChecksums(c.data); err != nil {
+	c.man = manifest.New("sfi", flag.CommandLine)
+	c.man.SetSeed(c.seed)
+	if err := addInputs(c.man, c.data); err != nil {
 		fmt.Fprintln(os.Stderr, "sfi: -data:", err)
 		os.Exit(1)
 	}
@@ -117,16 +121,11 @@ func main() {
 	}
 }
 
-// stopwatch records the wall time of each step for summary.json.
+// stopwatch prints each step to log when it starts and ends, and records
+// its wall time in the run manifest (summary.json) when man is not nil.
 type stopwatch struct {
-	t0    time.Time
-	steps []step
-	log   io.Writer
-}
-
-type step struct {
-	Name    string  `json:"step"`
-	Seconds float64 `json:"seconds"`
+	log io.Writer
+	man *manifest.Manifest
 }
 
 func (s *stopwatch) start(name string) func() {
@@ -134,7 +133,9 @@ func (s *stopwatch) start(name string) func() {
 	t := time.Now()
 	return func() {
 		d := time.Since(t)
-		s.steps = append(s.steps, step{name, d.Seconds()})
+		if s.man != nil {
+			s.man.AddStep(name, d)
+		}
 		fmt.Fprintf(s.log, "%s: %.2fs\n", name, d.Seconds())
 	}
 }

@@ -9,9 +9,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/psmeval/psmeval/internal/manifest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -71,12 +74,27 @@ func TestOutputs(t *testing.T) {
 	}
 
 	var sum struct {
-		Horizons map[string]int `json:"horizons"`
-		Sizes    map[string]any `json:"sizes"`
+		Horizons map[string]int    `json:"horizons"`
+		Sizes    map[string]any    `json:"sizes"`
+		Manifest manifest.Manifest `json:"manifest"`
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &sum))
+	// the run manifest: seed, cores, a timed step for each stage
+	man := sum.Manifest
+	assert.Equal(t, "sfi", man.Command)
+	require.NotNil(t, man.Seed)
+	assert.Equal(t, uint64(7), *man.Seed, "runSmall's seed")
+	assert.Positive(t, man.NumCPU)
+	assert.Positive(t, man.Seconds)
+	var steps []string
+	for _, st := range man.Steps {
+		steps = append(steps, st.Name)
+	}
+	for _, want := range []string{"build panel", "fit logit", "match", "monthly and accumulated effects"} {
+		assert.True(t, slices.ContainsFunc(steps, func(s string) bool { return strings.HasPrefix(s, want) }), "no step %q in %v", want, steps)
+	}
 	// docs/method.md §2: Apr 2014 - Jul 2012 = 21 months, Sep 2013 - Jul 2012 = 14
 	assert.Equal(t, map[string]int{"employed_no_benefit": 21, "employed": 21, "education": 14}, sum.Horizons)
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/internal/atomicfile"
+	"github.com/psmeval/psmeval/internal/manifest"
 )
 
 // write writes every output file to the output directory; each file is
@@ -130,10 +131,11 @@ type summary struct {
 	Horizons map[string]int `json:"horizons"`
 	Logit    map[string]any `json:"logit"`
 	Interval string         `json:"interval"`
-	Timings  []step         `json:"timings"`
 	Notes    []string       `json:"notes,omitempty"` // panel.Panel.Notes
-	// Inputs are the SHA-256 of the -data files when the run started.
-	Inputs map[string]string `json:"input_sha256,omitempty"`
+	// Manifest records how the run was made: build (module version, VCS
+	// revision), flags, seed, the size and SHA-256 of every -data file
+	// when the run started, cores, and the wall time of each step.
+	Manifest *manifest.Manifest `json:"manifest"`
 }
 
 func (a *analysis) writeSummary(w io.Writer) error {
@@ -179,9 +181,8 @@ func (a *analysis) writeSummary(w io.Writer) error {
 			"units_predicted_perfectly": len(a.excluded), "units_outside_common_strata": a.outsideStrata(),
 		},
 		Interval: a.intervalKind(),
-		Timings:  a.watch.steps,
 		Notes:    p.Notes,
-		Inputs:   c.inputs,
+		Manifest: c.man.Finish(),
 	}
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")

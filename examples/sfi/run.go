@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/psmeval/psmeval/estimate"
+	"github.com/psmeval/psmeval/internal/manifest"
 	"github.com/psmeval/psmeval/panel"
 	"github.com/psmeval/psmeval/panel/synth"
 	"github.com/psmeval/psmeval/psm"
@@ -121,7 +122,11 @@ func run(ctx context.Context, c *config, stdout, logw io.Writer) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	a := &analysis{cfg: c, watch: &stopwatch{log: logw}}
+	if c.man == nil {
+		c.man = manifest.New("sfi", nil)
+		c.man.SetSeed(c.seed)
+	}
+	a := &analysis{cfg: c, watch: &stopwatch{log: logw, man: c.man}}
 	if err := checkMemory(c, nil); c.data == "" && err != nil {
 		return err
 	}
