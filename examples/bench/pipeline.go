@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/panel"
 	"github.com/psmeval/psmeval/panel/synth"
+	"github.com/psmeval/psmeval/progress"
 	"github.com/psmeval/psmeval/psm"
 )
 
@@ -103,34 +103,10 @@ func newPipeline(c *config, logw io.Writer) (*pipeline, error) {
 	return &pipeline{cfg: c, logw: logw, opts: o}, nil
 }
 
-// progress returns a callback printing "what: NN%" on logw every 10%.
-func progress(logw io.Writer, what string) func(done, total int) {
-	if logw == io.Discard {
-		return nil
-	}
-	var mu sync.Mutex
-	last := -1
-	return func(done, total int) {
-		if total <= 0 {
-			return
-		}
-		pct := 100 * done / total
-		mu.Lock()
-		defer mu.Unlock()
-		if pct/10 > last/10 || (done == total && last != 100) {
-			last = pct
-			fmt.Fprintf(logw, "\r  %s: %3d%%", what, pct)
-			if done == total {
-				fmt.Fprintln(logw)
-			}
-		}
-	}
-}
-
 // generate draws the synthetic population.
 func (p *pipeline) generate(ctx context.Context) error {
 	o := p.opts
-	o.Progress = progress(p.logw, "persons")
+	o.Progress = progress.New(p.logw, "persons")
 	pop, err := synth.Generate(ctx, &o)
 	if err != nil {
 		return err
@@ -147,7 +123,7 @@ func (p *pipeline) buildPanel(ctx context.Context) error {
 		var f func(int, int)
 		pf = func(s string, k, n int) {
 			if s != stage {
-				stage, f = s, progress(p.logw, s)
+				stage, f = s, progress.New(p.logw, s)
 			}
 			f(k, n)
 		}
@@ -242,7 +218,7 @@ func (p *pipeline) bootstrap(ctx context.Context) error {
 		Seed:       p.cfg.seed,
 		Workers:    p.cfg.workers,
 		Match:      rule,
-		Progress:   progress(p.logw, "replicates"),
+		Progress:   progress.New(p.logw, "replicates"),
 	})
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
@@ -18,6 +17,7 @@ import (
 	"github.com/psmeval/psmeval/internal/manifest"
 	"github.com/psmeval/psmeval/panel"
 	"github.com/psmeval/psmeval/panel/synth"
+	"github.com/psmeval/psmeval/progress"
 	"github.com/psmeval/psmeval/psm"
 )
 
@@ -152,26 +152,6 @@ func run(ctx context.Context, c *config, stdout, logw io.Writer) error {
 	return a.write(ctx)
 }
 
-func progress(logw io.Writer, what string) func(done, total int) {
-	var mu sync.Mutex
-	last := -1
-	return func(done, total int) {
-		if total <= 0 {
-			return
-		}
-		pct := 100 * done / total
-		mu.Lock()
-		defer mu.Unlock()
-		if pct/10 > last/10 || done == total {
-			last = pct
-			fmt.Fprintf(logw, "\r  %s: %3d%%", what, pct)
-			if done == total {
-				fmt.Fprintln(logw)
-			}
-		}
-	}
-}
-
 func (a *analysis) load(ctx context.Context, logw io.Writer) error {
 	c := a.cfg
 	if c.data != "" {
@@ -188,7 +168,7 @@ func (a *analysis) load(ctx context.Context, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o.Progress = progress(logw, "persons")
+	o.Progress = progress.New(logw, "persons")
 	done := a.watch.start(fmt.Sprintf("generate synthetic population (scale %g, scenario %s)", c.scale, c.scenario))
 	pop, err := synth.Generate(ctx, &o)
 	if err != nil {
@@ -205,7 +185,7 @@ func (a *analysis) buildPanel(ctx context.Context, logw io.Writer) error {
 	var pf func(int, int)
 	d, err := sfiDesign(a.reg, a.cfg.seed, a.cfg.workers, func(s string, k, n int) {
 		if s != stage {
-			stage, pf = s, progress(logw, s)
+			stage, pf = s, progress.New(logw, s)
 		}
 		pf(k, n)
 	})
@@ -338,7 +318,7 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 			Replicates: a.cfg.bootstrap,
 			Seed:       a.cfg.seed,
 			Workers:    a.cfg.workers,
-			Progress:   progress(logw, "replicates"),
+			Progress:   progress.New(logw, "replicates"),
 		}
 		name := "bootstrap, fixed scores"
 		if a.cfg.refit {
@@ -363,7 +343,7 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 		done := a.watch.start(fmt.Sprintf("Otsu-Rai weighted bootstrap (%d replicates)", a.cfg.bootstrap))
 		or, err := estimate.OtsuRai(ctx, a.sample, a.scores, &estimate.OtsuRaiOptions{
 			Replicates: a.cfg.bootstrap, Seed: a.cfg.seed, Workers: a.cfg.workers,
-			Match: estimate.MatchRule{Strata: a.strata}, Progress: progress(logw, "replicates")})
+			Match: estimate.MatchRule{Strata: a.strata}, Progress: progress.New(logw, "replicates")})
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,8 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"github.com/psmeval/psmeval/progress"
 )
 
 // Signals are the signals Context catches.
@@ -114,6 +116,11 @@ func (l *LineWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// IsTerminal reports whether W is a terminal (progress.Terminal), so that
+// progress printed through a LineWriter on os.Stderr is a bar there and
+// plain lines in a log.
+func (l *LineWriter) IsTerminal() bool { return progress.Terminal(l.W) }
 
 // EndLine writes a newline if the last write left a line unfinished.
 func (l *LineWriter) EndLine() {
