@@ -27,8 +27,9 @@
 // closed-form truth, so it simulates directly.)
 //
 // Per dataset the propensity score is the fitted logit of D on (1, x1,
-// x2) (IRLS with frequency weights, in this program), matched with one
-// nearest neighbour with replacement on the score, ties averaged. Methods:
+// x2) (psm.FitLogit, with frequency weights in the re-fitted bootstrap),
+// matched with one nearest neighbour with replacement on the score, ties
+// averaged. Methods:
 //
 //   - bootstrap, re-fitted: Bootstrap with Refit re-estimating the logit
 //     with the replicate's weights (warm start) and re-matching;
@@ -58,6 +59,7 @@ import (
 
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/psm"
+	"gonum.org/v1/gonum/mat"
 )
 
 func tau(m int) float64 { return -0.06 + 0.01*float64(m) }
@@ -66,14 +68,14 @@ func logistic(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 
 type dataset struct {
 	s *estimate.Sample
-	x [][3]float64 // design rows (1, x1, x2)
-	d []float64    // treatment 0/1
+	x *mat.Dense // covariates (x1, x2); the logit adds the intercept
+	d []float64  // treatment 0/1
 }
 
 func simulate(seed uint64, k, n, H int) *dataset {
 	r := rand.New(rand.NewPCG(seed, uint64(k)))
 	ds := &dataset{s: &estimate.Sample{Treated: make([]bool, n), Person: make([]int64, n)},
-		x: make([][3]float64, n), d: make([]float64, n)}
+		x: mat.NewDense(n, 2, nil), d: make([]float64, n)}
 	y := make([]float64, n*(H+1))
 	const rho = 0.6
 	for u := 0; u < n; u++ {
@@ -82,7 +84,8 @@ func simulate(seed uint64, k, n, H int) *dataset {
 		if r.Float64() < 0.4 {
 			x2 = 1
 		}
-		ds.x[u] = [3]float64{1, x1, x2}
+		ds.x.Set(u, 0, x1)
+		ds.x.Set(u, 1, x2)
 		ds.s.Person[u] = int64(u)
 		if r.Float64() < logistic(-1.6+0.8*x1+0.6*x2) {
 			ds.s.Treated[u] = true
@@ -106,85 +109,18 @@ func simulate(seed uint64, k, n, H int) *dataset {
 
 func phi(v float64) float64 { return 0.5 * math.Erfc(-v/math.Sqrt2) }
 
-// fitLogit fits logit(P(D=1)) = x'β by IRLS (Newton) with frequency
-// weights w (nil = 1), starting from start (nil = 0); returns β.
-func fitLogit(x [][3]float64, d, w []float64, start []float64) ([]float64, error) {
-	beta := make([]float64, 3)
-	copy(beta, start)
-	for it := 0; it < 50; it++ {
-		var g [3]float64
-		var h [3][3]float64
-		for u, xr := range x {
-			wu := 1.0
-			if w != nil {
-				wu = w[u]
-			}
-			if wu == 0 {
-				continue
-			}
-			p := logistic(xr[0]*beta[0] + xr[1]*beta[1] + xr[2]*beta[2])
-			for a := 0; a < 3; a++ {
-				g[a] += wu * (d[u] - p) * xr[a]
-				for b := 0; b < 3; b++ {
-					h[a][b] += wu * p * (1 - p) * xr[a] * xr[b]
-				}
-			}
-		}
-		step, ok := solve3(h, g)
-		if !ok {
-			return nil, fmt.Errorf("logit: singular information matrix")
-		}
-		mx := 0.0
-		for a := range beta {
-			beta[a] += step[a]
-			mx = math.Max(mx, math.Abs(step[a]))
-		}
-		if mx < 1e-10 {
-			return beta, nil
-		}
+// fitLogit fits logit(P(D=1)) = β0 + β1 x1 + β2 x2 with frequency
+// weights w (nil = 1), starting from start (nil = 0), by the library's
+// IRLS (psm.FitLogit, = R glm), and returns the fitted probabilities.
+func fitLogit(ctx context.Context, ds *dataset, w, start []float64) (scores, coef []float64, err error) {
+	fit, err := psm.FitLogit(ctx, ds.x, ds.d, w, []string{"x1", "x2"}, &psm.LogitOptions{Start: start, Workers: 1})
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, fmt.Errorf("logit: no convergence")
-}
-
-func solve3(a [3][3]float64, b [3]float64) ([3]float64, bool) {
-	// Gaussian elimination with partial pivoting
-	for c := 0; c < 3; c++ {
-		p := c
-		for r := c + 1; r < 3; r++ {
-			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
-				p = r
-			}
-		}
-		if math.Abs(a[p][c]) < 1e-300 {
-			return b, false
-		}
-		a[c], a[p] = a[p], a[c]
-		b[c], b[p] = b[p], b[c]
-		for r := c + 1; r < 3; r++ {
-			f := a[r][c] / a[c][c]
-			for k := c; k < 3; k++ {
-				a[r][k] -= f * a[c][k]
-			}
-			b[r] -= f * b[c]
-		}
+	if !fit.Converged {
+		return nil, nil, fmt.Errorf("logit: no convergence in %d iterations", fit.Iterations)
 	}
-	var x [3]float64
-	for r := 2; r >= 0; r-- {
-		s := b[r]
-		for k := r + 1; k < 3; k++ {
-			s -= a[r][k] * x[k]
-		}
-		x[r] = s / a[r][r]
-	}
-	return x, true
-}
-
-func scoresOf(x [][3]float64, beta []float64) []float64 {
-	out := make([]float64, len(x))
-	for u, xr := range x {
-		out[u] = logistic(xr[0]*beta[0] + xr[1]*beta[1] + xr[2]*beta[2])
-	}
-	return out
+	return fit.Predict(ds.x, nil), fit.Coef, nil
 }
 
 // tally counts coverage per method and target.
@@ -311,18 +247,14 @@ func main() {
 
 func runOne(t *tally, seed uint64, k, n, H, reps int, months []int) error {
 	ds := simulate(seed, k, n, H)
-	beta, err := fitLogit(ds.x, ds.d, nil, nil)
+	ctx := context.Background()
+	scores, beta, err := fitLogit(ctx, ds, nil, nil)
 	if err != nil {
 		return fmt.Errorf("dataset %d: %w", k, err)
 	}
-	scores := scoresOf(ds.x, beta)
-	ctx := context.Background()
-	refit := func(_ context.Context, w []float64) ([]float64, error) {
-		b, err := fitLogit(ds.x, ds.d, w, beta) // warm start at the full-sample fit
-		if err != nil {
-			return nil, err
-		}
-		return scoresOf(ds.x, b), nil
+	refit := func(ctx context.Context, w []float64) ([]float64, error) {
+		sc, _, err := fitLogit(ctx, ds, w, beta) // warm start at the full-sample fit
+		return sc, err
 	}
 	bseed := seed*1_000_003 + uint64(k)
 	results := map[string]*estimate.Result{}
