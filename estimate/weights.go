@@ -4,11 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"math/bits"
 	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/psmeval/psmeval/internal/rng"
 )
 
 // Scheme is how a bootstrap replicate draws person counts.
@@ -39,20 +40,11 @@ func (s Scheme) String() string {
 	return fmt.Sprintf("Scheme(%d)", int(s))
 }
 
-// splitmix64 is the SplitMix64 finaliser (Steele, Lea & Flood 2014): a
-// bijective 64-bit mixer.
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
 // replicateKey derives the key of replicate b's random stream from the
 // seed. Replicate b's draws depend on (seed, b) only, never on which
 // worker runs it.
 func replicateKey(seed uint64, b int) uint64 {
-	return splitmix64(seed ^ splitmix64(uint64(b)+0x5bd1e995))
+	return rng.SplitMix64(seed ^ rng.SplitMix64(uint64(b)+0x5bd1e995))
 }
 
 // Stream ids of the per-replicate PCG generators.
@@ -82,7 +74,7 @@ var poisson1CDF = func() []float64 {
 // into a count by inversion. Counter-based: no state, any order.
 func poissonCount(key uint64, id int64) float64 {
 	var g rand.PCG
-	g.Seed(key, splitmix64(uint64(id)^0x3c6ef372fe94f82b))
+	g.Seed(key, rng.SplitMix64(uint64(id)^0x3c6ef372fe94f82b))
 	u := float64(g.Uint64() >> 11) // uniform on [0, 2^53)
 	for k, c := range poisson1CDF {
 		if u < c {
@@ -245,25 +237,11 @@ func (k *counts) fill(b int32) {
 		return
 	}
 	var g rand.PCG
-	g.Seed(k.key^0x6a09e667f3bcc909, splitmix64(k.strm+uint64(b)))
+	g.Seed(k.key^0x6a09e667f3bcc909, rng.SplitMix64(k.strm+uint64(b)))
 	sb := uint64(hi - lo)
 	for range m {
-		k.inc(uint64(lo) + uint64n(&g, sb))
+		k.inc(uint64(lo) + rng.Uint64N(&g, sb))
 	}
-}
-
-// uint64n returns a uniform integer in [0, n) from g by Lemire's
-// multiply-and-reject method (as math/rand/v2's Uint64N), without the
-// allocation of a rand.Rand.
-func uint64n(g *rand.PCG, n uint64) uint64 {
-	hi, lo := bits.Mul64(g.Uint64(), n)
-	if lo < n {
-		thresh := -n % n
-		for lo < thresh {
-			hi, lo = bits.Mul64(g.Uint64(), n)
-		}
-	}
-	return hi
 }
 
 func (k *counts) inc(i uint64) {

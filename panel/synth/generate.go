@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/psmeval/psmeval/internal/rng"
 	"github.com/psmeval/psmeval/panel"
 )
 
@@ -176,7 +177,7 @@ func Generate(ctx context.Context, opt *Options) (*Population, error) {
 // spellsGen from the same stream.
 func (s *sim) simulate(k int) {
 	s.class(k)
-	s.pcB.Seed(s.o.Seed, splitmix64(uint64(k)<<2|streamOutcomes))
+	s.pcB.Seed(s.o.Seed, rng.SplitMix64(uint64(k)<<2|streamOutcomes))
 	s.u = s.r.NormFloat64()
 	s.attempts = 0
 	s.candStart = NoStart

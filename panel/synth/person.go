@@ -5,17 +5,9 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/psmeval/psmeval/internal/rng"
 	"github.com/psmeval/psmeval/panel"
 )
-
-// splitmix64 is the SplitMix64 finalizer, used to turn (person, part)
-// into well-spread PCG stream ids.
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
 
 // Parts of a person's random streams.
 const (
@@ -160,7 +152,7 @@ var yearFirst = func() []panel.Day {
 // stream, so that stream A and every other person are unchanged).
 func (s *sim) class(k int) {
 	s.k = k
-	s.pcg.Seed(s.o.Seed, splitmix64(uint64(k)<<2|streamPerson))
+	s.pcg.Seed(s.o.Seed, rng.SplitMix64(uint64(k)<<2|streamPerson))
 	r := s.r
 	s.starter = r.Float64() < s.t.starterP
 	mi := pick(s.t.startMon, r.Float64())
@@ -185,7 +177,7 @@ func (s *sim) class(k int) {
 // stream (Seed, part streamWindow). It uses s.pcB, which simulate
 // re-seeds for the outcomes after class.
 func (s *sim) windowU(k int) float64 {
-	s.pcB.Seed(s.o.Seed, splitmix64(uint64(k)<<2|streamWindow))
+	s.pcB.Seed(s.o.Seed, rng.SplitMix64(uint64(k)<<2|streamWindow))
 	return s.rB.Float64()
 }
 

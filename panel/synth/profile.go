@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psmeval/psmeval/internal/rng"
 	"github.com/psmeval/psmeval/panel"
 )
 
@@ -442,7 +443,7 @@ func (p *Population) Profiles() (treated, population *Profile, err error) {
 			if d >= windowFirst && d <= windowLast {
 				k = keepIn
 			}
-			if k >= 1 || float64(splitmix64(uint64(p.gen[i])^0x5eed)>>11)/(1<<53) < k {
+			if k >= 1 || float64(rng.SplitMix64(uint64(p.gen[i])^0x5eed)>>11)/(1<<53) < k {
 				pop = append(pop, int32(i))
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/psmeval/psmeval/internal/rng"
 	"github.com/psmeval/psmeval/panel"
 	"github.com/stretchr/testify/require"
 )
@@ -82,8 +83,8 @@ func drawCandidates(seed uint64, nPop, nLater int, sw *selWeights) *fitSample {
 	s.sel = sw
 	fs := &fitSample{}
 	day := func(k uint64) panel.Day {
-		s.pcg.Seed(seed, splitmix64(k<<2|streamPerson))
-		s.pcB.Seed(seed, splitmix64(k<<2|streamOutcomes))
+		s.pcg.Seed(seed, rng.SplitMix64(k<<2|streamPerson))
+		s.pcB.Seed(seed, rng.SplitMix64(k<<2|streamOutcomes))
 		mi := 1 + pick(cumulative(startVolume[1:7]), s.r.Float64())
 		return startMonthFirst[mi] + dayN(s, startMonthLen[mi])
 	}
