@@ -41,12 +41,11 @@ func Terminal(w io.Writer) bool {
 // lines "  what: NN%" at every tenth elsewhere; the line is ended when
 // done reaches total. Calls with total <= 0 print nothing. It is safe for
 // concurrent use (the library calls it from its workers) and prints each
-// step at most once even when calls arrive out of order. New returns nil
-// for w == nil or io.Discard (the library's options treat nil as no
-// progress).
+// step at most once even when calls arrive out of order. For w == nil or
+// io.Discard it returns a callback that does nothing.
 func New(w io.Writer, what string) func(done, total int) {
 	if w == nil || w == io.Discard {
-		return nil
+		return func(int, int) {}
 	}
 	p := &printer{w: w, what: what, term: Terminal(w), last: -1}
 	return p.update
