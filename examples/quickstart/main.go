@@ -25,6 +25,8 @@ func main() {
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
+	// README: the library snippet is the text from here to "README end"
+	// (TestREADMESnippet keeps the two the same).
 	reg := must(panel.ReadDir(dir, nil))
 	day := panel.DayFromDate
 	p := must(panel.Build(context.Background(), reg, &panel.Design{
@@ -40,6 +42,7 @@ func main() {
 	treated, controls := estimate.SplitScores(s, fit.Predict(p.X, nil))
 	m := must(psm.Match(treated, controls, nil)) // 1 neighbour, with replacement, ties averaged
 	res := must(estimate.AbadieImbens(s, m, nil))
+	// README end
 	fmt.Fprintf(out, "%d treated, %d eligible controls, %d distinct matched controls\n", p.NTreated(), p.N()-p.NTreated(), m.NDistinctControls)
 	for _, se := range res.Series {
 		H := len(se.Effects) - 1
