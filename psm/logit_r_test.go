@@ -1,6 +1,7 @@
 package psm
 
 import (
+	"context"
 	"encoding/csv"
 	"math"
 	"os"
@@ -75,7 +76,7 @@ func lgRefFitOf(t testing.TB, dataset string) lgRefFit {
 // weights w, every other column a covariate in file order.
 func lgDataset(t testing.TB, name string) (x *mat.Dense, y, w []float64, names []string) {
 	t.Helper()
-	tab, err := flatfile.Read(filepath.Join("..", "testdata", "logit", name+".csv"), nil)
+	tab, err := flatfile.Read(context.Background(), filepath.Join("..", "testdata", "logit", name+".csv"), nil)
 	require.NoError(t, err)
 	for j, n := range tab.Names {
 		switch n {

@@ -158,7 +158,7 @@ func TestTable(t *testing.T) {
 // covariates and the outcome months, with the panel's values.
 func TestFlatFile(t *testing.T) {
 	_, p, path := smallRun(t)
-	tab, err := flatfile.Read(path, nil)
+	tab, err := flatfile.Read(context.Background(), path, nil)
 	require.NoError(t, err)
 	want := []string{"id", "treatment"}
 	want = append(want, p.xNames...)
@@ -200,7 +200,7 @@ func TestFlatFile(t *testing.T) {
 	for _, ext := range []string{".parquet", ".csv.gz"} {
 		other := filepath.Join(t.TempDir(), "bench"+ext)
 		require.NoError(t, p.writeFlat(context.Background(), other))
-		got, err := flatfile.Read(other, nil)
+		got, err := flatfile.Read(context.Background(), other, nil)
 		require.NoError(t, err, ext)
 		assert.Equal(t, tab.Names, got.Names, ext)
 		assert.Equal(t, tab.Cols, got.Cols, ext)

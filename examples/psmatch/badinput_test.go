@@ -217,7 +217,7 @@ func TestBadInputPsmatchFiles(t *testing.T) {
 	require.NoError(t, run(context.Background(), args(plain), &want, &want))
 
 	// the same table as Parquet, then damaged
-	tab, err := flatfile.Read(plain, nil)
+	tab, err := flatfile.Read(context.Background(), plain, nil)
 	require.NoError(t, err)
 	pq := filepath.Join(t.TempDir(), "units.parquet")
 	require.NoError(t, flatfile.Write(pq, tab))
@@ -274,7 +274,7 @@ func TestBadInputPsmatchFiles(t *testing.T) {
 	require.NoError(t, json.Unmarshal(got.Bytes(), &gotJ))
 	assert.Equal(t, wantJ["logit"], gotJ["logit"])
 	assert.Equal(t, wantJ["outcomes"].(map[string]any)["y"], gotJ["outcomes"].(map[string]any)["y"])
-	tab, err = flatfile.Read(variant, nil)
+	tab, err = flatfile.Read(context.Background(), variant, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"t", "a", "b", "c", "s", "w", "y", "z, the\nsecond outcome"}, tab.Names)
 }

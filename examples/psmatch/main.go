@@ -40,6 +40,11 @@
 // the row too). A CSV file may start with a byte order mark, use CRLF line
 // ends and quote fields (commas, quotes and newlines inside quotes); "Inf"
 // reads as +Inf, which the model refuses (row and column named).
+//
+// Each step (read, fit logit, match and estimate, checksum) prints a line
+// on stderr when it starts (-quiet: none). SIGINT or SIGTERM stops any
+// step within about a second: exit status 130 or 143 and "psmatch:
+// interrupted" on a line of its own, with nothing printed on stdout.
 package main
 
 import (
@@ -69,6 +74,7 @@ type config struct {
 	maxIter    int
 	// dropSeparated: psm.FitLogitDropSeparated instead of psm.FitLogit
 	dropSeparated bool
+	quiet         bool        // no step lines on stderr
 	match         matchConfig // matching.go
 }
 
@@ -132,6 +138,7 @@ func newFlags(cfg *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&cfg.workers, "workers", 0, "goroutines for the model fit (0 = GOMAXPROCS)")
 	fs.IntVar(&cfg.maxIter, "maxit", 0, "maximum IRLS iterations (0 = 25, as R's glm)")
 	fs.BoolVar(&cfg.dropSeparated, "drop-separated", false, dropSeparatedHelp)
+	fs.BoolVar(&cfg.quiet, "quiet", false, "no step lines on stderr")
 	addMatchFlags(fs, &cfg.match)
 	return fs
 }
@@ -174,14 +181,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		man.SetFlag("rosenbaum", strings.Join(g, ","))
 	}
-	done := man.Step("read")
-	tab, err := flatfile.Read(cfg.data, &flatfile.ReadOptions{Columns: cfg.columns()})
+	logw := stderr
+	if cfg.quiet {
+		logw = io.Discard
+	}
+	// step prints the step's name on logw (the lines a log of a long run
+	// shows) and times it in the manifest.
+	step := func(name, what string) func() {
+		fmt.Fprintf(logw, "psmatch: %s\n", what)
+		return man.Step(name)
+	}
+	done := step("read", "read "+cfg.data)
+	tab, err := flatfile.Read(ctx, cfg.data, &flatfile.ReadOptions{Columns: cfg.columns()})
 	if err != nil {
 		return err
 	}
 	done()
 	res := &result{}
-	done = man.Step("logit")
+	done = step("logit", "fit logit")
 	fit, err := fitPropensity(ctx, tab, &cfg, res)
 	if err != nil {
 		return err
@@ -189,15 +206,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	done()
 	var ms *matchSummary
 	if len(cfg.match.outcomes) > 0 {
-		done = man.Step("match")
-		if ms, err = matchOutcomes(tab, fit, &cfg, res); err != nil {
+		done = step("match", "match and estimate")
+		if ms, err = matchOutcomes(ctx, tab, fit, &cfg, res); err != nil {
 			return err
 		}
 		done()
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if cfg.json {
-		done = man.Step("checksum")
-		if err := man.AddInput(cfg.data); err != nil {
+		done = step("checksum", "checksum of "+cfg.data)
+		if err := man.AddInput(ctx, cfg.data); err != nil {
 			return err
 		}
 		done()

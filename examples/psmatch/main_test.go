@@ -124,7 +124,7 @@ func TestPsmatchJSONMatchesR(t *testing.T) {
 }
 
 func TestPsmatchParquetSameAsCSV(t *testing.T) {
-	tab, err := flatfile.Read(filepath.Join(testdata, "continuous.csv"), nil)
+	tab, err := flatfile.Read(context.Background(), filepath.Join(testdata, "continuous.csv"), nil)
 	require.NoError(t, err)
 	pq := filepath.Join(t.TempDir(), "continuous.parquet")
 	require.NoError(t, flatfile.Write(pq, tab))

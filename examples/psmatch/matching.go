@@ -5,6 +5,7 @@ package main
 // with Abadie–Imbens and naive standard errors (psm.ATT).
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -134,7 +135,7 @@ type matchSummary struct {
 // outcome sections of res.
 // Units -drop-separated left out of the model get weight 0: they are
 // not matched.
-func matchOutcomes(tab *flatfile.Table, pf *propensity, cfg *config, res *result) (*matchSummary, error) {
+func matchOutcomes(ctx context.Context, tab *flatfile.Table, pf *propensity, cfg *config, res *result) (*matchSummary, error) {
 	mc := &cfg.match
 	x, score := pf.x, pf.scores
 	tr, w, err := treatmentAndWeights(tab, cfg)
@@ -184,6 +185,9 @@ func matchOutcomes(tab *flatfile.Table, pf *propensity, cfg *config, res *result
 		}
 	}
 	for _, name := range mc.outcomes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		y, err := tab.Column(name)
 		if err != nil {
 			return nil, err

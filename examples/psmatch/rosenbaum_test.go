@@ -35,7 +35,7 @@ type rosenbaumOut struct {
 // fitted scores differ from R's in the last digits only).
 func TestPsmatchRosenbaum(t *testing.T) {
 	data := filepath.Join("..", "..", "testdata", "match", "cont.csv")
-	tab, err := flatfile.Read(data, nil)
+	tab, err := flatfile.Read(context.Background(), data, nil)
 	require.NoError(t, err)
 	col := func(n string) []float64 {
 		v, err := tab.Column(n)

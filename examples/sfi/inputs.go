@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 
@@ -11,7 +12,7 @@ import (
 // the run manifest with its size and SHA-256, in file-name order: the
 // record in summary.json of exactly which data a run read. Nothing for
 // no dir.
-func addInputs(m *manifest.Manifest, dir string) error {
+func addInputs(ctx context.Context, m *manifest.Manifest, dir string) error {
 	if dir == "" {
 		return nil
 	}
@@ -23,7 +24,7 @@ func addInputs(m *manifest.Manifest, dir string) error {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		if err := m.AddInput(filepath.Join(dir, e.Name())); err != nil {
+		if err := m.AddInput(ctx, filepath.Join(dir, e.Name())); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,14 +20,14 @@ func TestAddInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := manifest.New("sfi", nil)
-	if err := addInputs(m, dir); err != nil {
+	if err := addInputs(context.Background(), m, dir); err != nil {
 		t.Fatal(err)
 	}
 	want := "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 	if len(m.Inputs) != 1 || m.Inputs[0].SHA256 != want || m.Inputs[0].Bytes != 3 || filepath.Base(m.Inputs[0].Path) != "persons.csv" {
 		t.Errorf("got %+v, want persons.csv, 3 bytes, %s", m.Inputs, want)
 	}
-	if err := addInputs(m, filepath.Join(dir, "missing")); err == nil {
+	if err := addInputs(context.Background(), m, filepath.Join(dir, "missing")); err == nil {
 		t.Error("a missing -data directory: no error")
 	}
 }

@@ -95,15 +95,14 @@ func main() {
 	if c.workers <= 0 {
 		c.workers = runtime.GOMAXPROCS(0)
 	}
-	c.man = manifest.New("sfi", flag.CommandLine)
-	c.man.SetSeed(c.seed)
-	if err := addInputs(c.man, c.data); err != nil {
-		fmt.Fprintln(os.Stderr, "sfi: -data:", err)
-		os.Exit(1)
-	}
 	ctx, stop := interrupt.Context(context.Background())
 	defer stop()
 	stderr := interrupt.NewLineWriter(os.Stderr)
+	c.man = manifest.New("sfi", flag.CommandLine)
+	c.man.SetSeed(c.seed)
+	if err := addInputs(ctx, c.man, c.data); err != nil {
+		os.Exit(interrupt.Exit(ctx, stderr, "sfi", fmt.Errorf("-data: %w", err), 1))
+	}
 	var logw io.Writer = stderr
 	if c.quiet {
 		logw = io.Discard

@@ -3,6 +3,7 @@ package flatfile
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -19,7 +20,9 @@ import (
 // error messages (e.g. the file name). Values are parsed with
 // strconv.ParseFloat (correctly rounded); "true"/"false" in any case read
 // as 1/0; "", "NA", "NULL" and "NaN" are missing values. opts may be nil.
-func ReadCSV(r io.Reader, name string, opts *ReadOptions) (*Table, error) {
+// It returns ctx.Err() soon after ctx is done (checked every checkRows
+// rows).
+func ReadCSV(ctx context.Context, r io.Reader, name string, opts *ReadOptions) (*Table, error) {
 	if opts == nil {
 		opts = &ReadOptions{}
 	}
@@ -42,6 +45,11 @@ func ReadCSV(r io.Reader, name string, opts *ReadOptions) (*Table, error) {
 	}
 	cols := make([][]float64, len(idx))
 	for row := 0; ; row++ {
+		if row%checkRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
@@ -113,7 +121,10 @@ func parseValue(s string, allowMissing bool) (float64, error) {
 	return v, nil
 }
 
-func readCSVFile(path string, opts *ReadOptions) (*Table, error) {
+// checkRows is how often (in rows) the CSV reader checks its context.
+const checkRows = 1 << 14
+
+func readCSVFile(ctx context.Context, path string, opts *ReadOptions) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("flatfile: %w", err)
@@ -125,9 +136,9 @@ func readCSVFile(path string, opts *ReadOptions) (*Table, error) {
 			return nil, &Error{File: path, Row: -1, Err: ErrShape, Msg: err.Error()}
 		}
 		defer gz.Close()
-		return ReadCSV(gz, path, opts)
+		return ReadCSV(ctx, gz, path, opts)
 	}
-	return ReadCSV(f, path, opts)
+	return ReadCSV(ctx, f, path, opts)
 }
 
 // WriteCSV writes t as CSV with a header row. Numbers use the shortest

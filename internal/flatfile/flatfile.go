@@ -15,6 +15,7 @@
 package flatfile
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -142,8 +143,9 @@ func FormatOf(path string) (Format, error) {
 }
 
 // Read reads a CSV or Parquet file, chosen by its extension (see
-// FormatOf). opts may be nil.
-func Read(path string, opts *ReadOptions) (*Table, error) {
+// FormatOf). opts may be nil. It returns ctx.Err() soon after ctx is
+// done.
+func Read(ctx context.Context, path string, opts *ReadOptions) (*Table, error) {
 	f, err := FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -152,9 +154,9 @@ func Read(path string, opts *ReadOptions) (*Table, error) {
 		opts = &ReadOptions{}
 	}
 	if f == CSV {
-		return readCSVFile(path, opts)
+		return readCSVFile(ctx, path, opts)
 	}
-	return readParquetFile(path, opts)
+	return readParquetFile(ctx, path, opts)
 }
 
 // Write writes t as CSV or Parquet, chosen by the extension of path (see

@@ -2,6 +2,7 @@ package flatfile
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math"
 	"os"
@@ -19,7 +20,7 @@ import (
 
 func TestReadCSV(t *testing.T) {
 	in := "\"y\",\"a\",\"b\",flag\n1,0.5,-3,TRUE\n0,1e-3,7,false\n1,2.25,0,true\n"
-	tab, err := ReadCSV(strings.NewReader(in), "t.csv", nil)
+	tab, err := ReadCSV(context.Background(), strings.NewReader(in), "t.csv", nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"y", "a", "b", "flag"}, tab.Names)
 	assert.Equal(t, 3, tab.Rows())
@@ -27,7 +28,7 @@ func TestReadCSV(t *testing.T) {
 	assert.Equal(t, []float64{1, 0, 1}, tab.Cols[3])
 
 	// Selected columns come back in the requested order.
-	tab, err = ReadCSV(strings.NewReader(in), "t.csv", &ReadOptions{Columns: []string{"b", "y"}})
+	tab, err = ReadCSV(context.Background(), strings.NewReader(in), "t.csv", &ReadOptions{Columns: []string{"b", "y"}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"b", "y"}, tab.Names)
 	assert.Equal(t, []float64{-3, 7, 0}, tab.Cols[0])
@@ -57,7 +58,7 @@ func TestReadCSVErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ReadCSV(strings.NewReader(c.in), "t.csv", c.opts)
+			_, err := ReadCSV(context.Background(), strings.NewReader(c.in), "t.csv", c.opts)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, c.sentinel)
 			var fe *Error
@@ -73,7 +74,7 @@ func TestReadCSVErrors(t *testing.T) {
 }
 
 func TestReadCSVAllowMissing(t *testing.T) {
-	tab, err := ReadCSV(strings.NewReader("a,b\n1,NA\n,2\n"), "t", &ReadOptions{AllowMissing: true})
+	tab, err := ReadCSV(context.Background(), strings.NewReader("a,b\n1,NA\n,2\n"), "t", &ReadOptions{AllowMissing: true})
 	require.NoError(t, err)
 	assert.Equal(t, 1.0, tab.Cols[0][0])
 	assert.True(t, math.IsNaN(tab.Cols[0][1]))
@@ -96,7 +97,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name)
 			require.NoError(t, Write(path, want))
-			got, err := Read(path, nil)
+			got, err := Read(context.Background(), path, nil)
 			require.NoError(t, err)
 			assert.Equal(t, want.Names, got.Names)
 			require.Len(t, got.Cols, len(want.Cols))
@@ -106,7 +107,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 					assert.Equal(t, math.Float64bits(want.Cols[j][i]), math.Float64bits(got.Cols[j][i]), "col %d row %d", j, i)
 				}
 			}
-			got, err = Read(path, &ReadOptions{Columns: []string{"tiny", "y", "tiny"}})
+			got, err = Read(context.Background(), path, &ReadOptions{Columns: []string{"tiny", "y", "tiny"}})
 			require.NoError(t, err)
 			assert.Equal(t, []string{"tiny", "y", "tiny"}, got.Names)
 			assert.Equal(t, want.Cols[0], got.Cols[1])
@@ -123,7 +124,7 @@ func TestWriteCSVNaN(t *testing.T) {
 }
 
 func TestFormatOf(t *testing.T) {
-	_, err := Read("data.xlsx", nil)
+	_, err := Read(context.Background(), "data.xlsx", nil)
 	assert.ErrorIs(t, err, ErrFormat)
 	f, err := FormatOf("x/y.Parquet")
 	require.NoError(t, err)
@@ -164,7 +165,7 @@ func TestReadParquetTypes(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "types.parquet")
 	writeArrowParquet(t, path, false)
-	tab, err := Read(path, &ReadOptions{Columns: []string{"f64", "i64", "i32", "f32", "flag"}})
+	tab, err := Read(context.Background(), path, &ReadOptions{Columns: []string{"f64", "i64", "i32", "f32", "flag"}})
 	require.NoError(t, err)
 	assert.Equal(t, []float64{1.25, 2, 3}, tab.Cols[0])
 	assert.Equal(t, []float64{1, -2, 3}, tab.Cols[1])
@@ -172,24 +173,24 @@ func TestReadParquetTypes(t *testing.T) {
 	assert.Equal(t, []float64{0.5, 1.5, 2.5}, tab.Cols[3])
 	assert.Equal(t, []float64{1, 0, 1}, tab.Cols[4])
 
-	_, err = Read(path, &ReadOptions{Columns: []string{"i64", "s"}})
+	_, err = Read(context.Background(), path, &ReadOptions{Columns: []string{"i64", "s"}})
 	assert.ErrorIs(t, err, ErrNotNumeric)
 	var fe *Error
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "s", fe.Column)
 
-	_, err = Read(path, &ReadOptions{Columns: []string{"nope"}})
+	_, err = Read(context.Background(), path, &ReadOptions{Columns: []string{"nope"}})
 	assert.ErrorIs(t, err, ErrMissingColumn)
 	assert.Contains(t, err.Error(), `"nope"`)
 
 	nullPath := filepath.Join(dir, "null.parquet")
 	writeArrowParquet(t, nullPath, true)
-	_, err = Read(nullPath, &ReadOptions{Columns: []string{"f64"}})
+	_, err = Read(context.Background(), nullPath, &ReadOptions{Columns: []string{"f64"}})
 	assert.ErrorIs(t, err, ErrMissingValue)
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "f64", fe.Column)
 	assert.Equal(t, 1, fe.Row)
-	tab, err = Read(nullPath, &ReadOptions{Columns: []string{"f64"}, AllowMissing: true})
+	tab, err = Read(context.Background(), nullPath, &ReadOptions{Columns: []string{"f64"}, AllowMissing: true})
 	require.NoError(t, err)
 	assert.True(t, math.IsNaN(tab.Cols[0][1]))
 }
@@ -202,7 +203,7 @@ func TestReadParquetRowAcrossBatches(t *testing.T) {
 	c[bad] = math.NaN()
 	path := filepath.Join(t.TempDir(), "big.parquet")
 	require.NoError(t, Write(path, NewTable([]string{"v"}, [][]float64{c})))
-	_, err := Read(path, nil)
+	_, err := Read(context.Background(), path, nil)
 	var fe *Error
 	require.ErrorAs(t, err, &fe)
 	assert.True(t, errors.Is(err, ErrMissingValue))

@@ -27,26 +27,27 @@ func newBufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 1<<
 // columns of any integer or floating type and bool columns are converted
 // to float64; other types are errors wrapping ErrNotNumeric; nulls are
 // errors wrapping ErrMissingValue unless opts.AllowMissing. opts may be
-// nil.
-func ReadParquet(r parquet.ReaderAtSeeker, name string, opts *ReadOptions) (*Table, error) {
+// nil. It returns ctx.Err() soon after ctx is done (checked per record
+// batch).
+func ReadParquet(ctx context.Context, r parquet.ReaderAtSeeker, name string, opts *ReadOptions) (*Table, error) {
 	pf, err := file.NewParquetReader(r)
 	if err != nil {
 		return nil, &Error{File: name, Row: -1, Err: ErrShape, Msg: err.Error()}
 	}
 	defer pf.Close()
-	return readParquet(pf, name, opts)
+	return readParquet(ctx, pf, name, opts)
 }
 
-func readParquetFile(path string, opts *ReadOptions) (*Table, error) {
+func readParquetFile(ctx context.Context, path string, opts *ReadOptions) (*Table, error) {
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		return nil, &Error{File: path, Row: -1, Err: ErrShape, Msg: err.Error()}
 	}
 	defer pf.Close()
-	return readParquet(pf, path, opts)
+	return readParquet(ctx, pf, path, opts)
 }
 
-func readParquet(pf *file.Reader, name string, opts *ReadOptions) (*Table, error) {
+func readParquet(ctx context.Context, pf *file.Reader, name string, opts *ReadOptions) (*Table, error) {
 	if opts == nil {
 		opts = &ReadOptions{}
 	}
@@ -69,7 +70,7 @@ func readParquet(pf *file.Reader, name string, opts *ReadOptions) (*Table, error
 	if err != nil {
 		return nil, &Error{File: name, Row: -1, Err: ErrShape, Msg: err.Error()}
 	}
-	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
+	rr, err := fr.GetRecordReader(ctx, leaves, nil)
 	if err != nil {
 		return nil, &Error{File: name, Row: -1, Err: ErrShape, Msg: err.Error()}
 	}
@@ -81,6 +82,9 @@ func readParquet(pf *file.Reader, name string, opts *ReadOptions) (*Table, error
 	}
 	row0 := 0
 	for rr.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		rec := rr.Record()
 		for k := range leaves {
 			col := rec.Column(k)
@@ -96,6 +100,9 @@ func readParquet(pf *file.Reader, name string, opts *ReadOptions) (*Table, error
 			cols[k] = c
 		}
 		row0 += int(rec.NumRows())
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
 		return nil, &Error{File: name, Row: -1, Err: ErrShape, Msg: err.Error()}

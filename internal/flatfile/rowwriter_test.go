@@ -3,6 +3,7 @@ package flatfile
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"math"
 	"os"
@@ -50,7 +51,7 @@ func TestRowWriterMatchesWrite(t *testing.T) {
 			rows, table := filepath.Join(dir, "rows"+ext), filepath.Join(dir, "table"+ext)
 			writeRows(t, rows, tab)
 			require.NoError(t, Write(table, tab))
-			got, err := Read(rows, &ReadOptions{AllowMissing: true})
+			got, err := Read(context.Background(), rows, &ReadOptions{AllowMissing: true})
 			require.NoError(t, err, ext)
 			assert.Equal(t, tab.Names, got.Names)
 			require.Equal(t, tab.Rows(), got.Rows(), ext)
@@ -98,7 +99,7 @@ func TestRowWriterErrors(t *testing.T) {
 	w, err = Create(p, []string{"a"})
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
-	got, err := Read(p, nil)
+	got, err := Read(context.Background(), p, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, got.Names)
 	assert.Equal(t, 0, got.Rows())
@@ -129,7 +130,7 @@ func TestRowWriterAtomic(t *testing.T) {
 		require.NoError(t, w.Write([]float64{1, 2}))
 		require.NoError(t, w.Close())
 		w.Abort() // no-op after Close
-		got, err := Read(path, nil)
+		got, err := Read(context.Background(), path, nil)
 		require.NoError(t, err)
 		require.Equal(t, []string{"a", "b"}, got.Names, ext)
 		require.Error(t, w.Close(), "second Close")

@@ -4,7 +4,7 @@
 // input files, the machine's core count and the wall time of each step.
 //
 //	m := manifest.New("psmatch", fs) // after fs.Parse
-//	if err := m.AddInput(path); err != nil { ... }
+//	if err := m.AddInput(ctx, path); err != nil { ... }
 //	done := m.Step("logit")
 //	... ; done()
 //	report.Manifest = m.Finish()
@@ -19,6 +19,7 @@
 package manifest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
@@ -144,20 +145,36 @@ func (m *Manifest) SetArgs(args []string) { m.Args = append([]string{}, args...)
 func (m *Manifest) SetSeed(seed uint64) { m.Seed = &seed }
 
 // AddInput records the file at path with its size and SHA-256 (reading
-// the whole file once).
-func (m *Manifest) AddInput(path string) error {
+// the whole file once). It returns ctx.Err() soon after ctx is done.
+func (m *Manifest) AddInput(ctx context.Context, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, ctxReader{ctx, f})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("manifest: reading %s: %w", path, err)
 	}
 	m.Inputs = append(m.Inputs, Input{Path: path, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))})
 	return nil
+}
+
+// ctxReader reads from r until ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // Step starts timing a step named name; calling the returned function

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -27,8 +28,8 @@ func TestManifest(t *testing.T) {
 	// the SHA-256 of "abc" (FIPS 180-2, appendix B.1)
 	p := filepath.Join(t.TempDir(), "in.txt")
 	require.NoError(t, os.WriteFile(p, []byte("abc"), 0o644))
-	require.NoError(t, m.AddInput(p))
-	assert.Error(t, m.AddInput(filepath.Join(t.TempDir(), "absent")))
+	require.NoError(t, m.AddInput(context.Background(), p))
+	assert.Error(t, m.AddInput(context.Background(), filepath.Join(t.TempDir(), "absent")))
 	done := m.Step("sleep")
 	time.Sleep(2 * time.Millisecond)
 	done()
