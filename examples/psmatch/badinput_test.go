@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -214,7 +215,7 @@ func TestBadInputPsmatchFiles(t *testing.T) {
 	}
 	plain := biWrite(t, "units.csv", biCSV(biTable()))
 	var want bytes.Buffer
-	require.NoError(t, run(context.Background(), args(plain), &want, &want))
+	require.NoError(t, run(context.Background(), args(plain), &want, io.Discard))
 
 	// the same table as Parquet, then damaged
 	tab, err := flatfile.Read(context.Background(), plain, nil)
@@ -224,7 +225,7 @@ func TestBadInputPsmatchFiles(t *testing.T) {
 	good, err := os.ReadFile(pq)
 	require.NoError(t, err)
 	var got bytes.Buffer
-	require.NoError(t, run(context.Background(), args(pq), &got, &got))
+	require.NoError(t, run(context.Background(), args(pq), &got, io.Discard))
 	require.JSONEq(t, stripManifest(t, want.String()), stripManifest(t, got.String()), "Parquet and CSV agree")
 	flipped := append([]byte(nil), good...)
 	for i := len(flipped) - 60; i < len(flipped)-8; i++ { // the footer's metadata
@@ -268,7 +269,7 @@ func TestBadInputPsmatchFiles(t *testing.T) {
 	text = strings.Replace(text, ",z\r\n", ",\"z, the\r\nsecond outcome\"\r\n", 1)
 	variant := biWrite(t, "units.csv", text)
 	got.Reset() // (-outcomes splits at commas, so the renamed z is not asked for)
-	require.NoError(t, run(context.Background(), []string{"-data", variant, "-treatment", "t", "-covariates", "a,b", "-outcomes", "y", "-json"}, &got, &got))
+	require.NoError(t, run(context.Background(), []string{"-data", variant, "-treatment", "t", "-covariates", "a,b", "-outcomes", "y", "-json"}, &got, io.Discard))
 	var wantJ, gotJ map[string]any
 	require.NoError(t, json.Unmarshal(want.Bytes(), &wantJ))
 	require.NoError(t, json.Unmarshal(got.Bytes(), &gotJ))
@@ -361,7 +362,7 @@ func TestPsmatchNewOptions(t *testing.T) {
 	se := func(extra ...string) (float64, float64) {
 		var out bytes.Buffer
 		args := append([]string{"-data", plain, "-treatment", "t", "-covariates", "a,b", "-outcomes", "y", "-json"}, extra...)
-		require.NoError(t, run(context.Background(), args, &out, &out))
+		require.NoError(t, run(context.Background(), args, &out, io.Discard))
 		var r struct {
 			Outcomes map[string]struct {
 				ATT  float64 `json:"att"`
