@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Thresholds of the diagnostics: a value beyond one is flagged (see
@@ -31,6 +33,12 @@ const (
 	// covariate within one start cohort after matching; 0.1 is the usual
 	// threshold for a whole sample (Austin 2009), applied here per cohort.
 	MaxCohortSMD = 0.1
+	// CohortSMDNoise: a cohort's |SMD| is flagged only beyond this many
+	// times its sampling noise under balance, sqrt(2/n) for n matched
+	// treated (the SD of a standardized difference of two means of n), so
+	// that the largest of many comparisons in small cohorts is not
+	// flagged by chance alone.
+	CohortSMDNoise = 4
 )
 
 // Diagnostics summarises a matched sample with the checks a reviewer of a
@@ -39,23 +47,28 @@ type Diagnostics struct {
 	// Treated counts the treated units with positive weight; Matched
 	// those with a match set; Trimmed, Caliper and NoControls those
 	// unmatched for each reason (MatchStatus).
-	Treated, Matched, Trimmed, Caliper, NoControls int
+	Treated    int `json:"treated"`
+	Matched    int `json:"matched"`
+	Trimmed    int `json:"trimmed"`
+	Caliper    int `json:"outside_caliper"`
+	NoControls int `json:"no_controls"`
 	// UnmatchedShare is (Treated − Matched) / Treated.
-	UnmatchedShare float64
+	UnmatchedShare float64 `json:"unmatched_share"`
 	// Controls counts the distinct controls used (ControlWeight > 0);
 	// ControlWeight is Σ_j w_j (the weighted number of matched treated).
-	Controls      int
-	ControlWeight float64
+	Controls      int     `json:"controls"`
+	ControlWeight float64 `json:"control_weight"`
 	// ESS is the effective sample size of the matched controls,
 	// (Σ_j w_j)² / Σ_j w_j² (Kish), and ESSShare = ESS / Matched.
-	ESS, ESSShare float64
+	ESS      float64 `json:"ess"`
+	ESSShare float64 `json:"ess_share"`
 	// MaxShare is the largest share max_j w_j / Σ_j w_j of one control
 	// in the control weight, and MaxShareControl that control (input
 	// index; −1 when no control is used).
-	MaxShare        float64
-	MaxShareControl int
+	MaxShare        float64 `json:"max_control_share"`
+	MaxShareControl int     `json:"max_share_control"`
 	// Flags lists, in words, every threshold crossed (empty: none).
-	Flags []string
+	Flags []string `json:"flags"`
 }
 
 // Diagnose computes the Diagnostics of m. Cost O(treated + controls used).
@@ -117,6 +130,26 @@ func (m *Matching) treatedWeight(i int) float64 {
 	return m.tw[i]
 }
 
+// colBinary reports whether every value of column v of x is 0 or 1.
+func colBinary(x mat.Matrix, v int) bool {
+	r, _ := x.Dims()
+	if d, ok := x.(*mat.Dense); ok {
+		raw := d.RawMatrix()
+		for i := 0; i < r; i++ {
+			if u := raw.Data[i*raw.Stride+v]; u != 0 && u != 1 {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < r; i++ {
+		if u := x.At(i, v); u != 0 && u != 1 {
+			return false
+		}
+	}
+	return true
+}
+
 // isBinary reports whether every value of x is 0 or 1.
 func isBinary(x []float64) bool {
 	for _, v := range x {
@@ -144,14 +177,16 @@ func ratio(a, b float64) float64 {
 // among 3.3 million in the SFI design).
 type Preference struct {
 	// P is the treated share used.
-	P float64
+	P float64 `json:"treated_share"`
 	// Treated and Control are the deciles (0, 10, ..., 100 %; R quantile
 	// type 7) of F in each group.
-	Treated, Control [11]float64
+	Treated [11]float64 `json:"deciles_treated"`
+	Control [11]float64 `json:"deciles_control"`
 	// EquipoiseTreated and EquipoiseControl are the shares of each group
 	// with F in [0.3, 0.7]; Equipoise says whether both reach MinEquipoise.
-	EquipoiseTreated, EquipoiseControl float64
-	Equipoise                          bool
+	EquipoiseTreated float64 `json:"equipoise_treated"`
+	EquipoiseControl float64 `json:"equipoise_control"`
+	Equipoise        bool    `json:"equipoise"`
 }
 
 // PreferenceScores computes the preference-score distribution of the
@@ -216,61 +251,64 @@ func shareIn(x []float64, lo, hi float64) float64 {
 // CohortBalance is the balance of each covariate within each start cohort
 // after matching.
 type CohortBalance struct {
-	// Cohorts are the cohort codes in ascending order; SMD[c][v] is the
-	// standardized mean difference of covariate v in cohort Cohorts[c]
-	// (NaN when a group of the cohort has no weight).
+	// Cohorts are the cohort codes in ascending order, N[c] the matched
+	// treated weight of cohort Cohorts[c], and SMD[c][v] the standardized
+	// mean difference of covariate v in it.
 	Cohorts []int32
+	N       []float64
 	SMD     [][]float64
 	// Worst is the largest |SMD| over cohorts and covariates, at cohort
 	// WorstCohort and covariate WorstVar (index into the names given).
 	Worst       float64
 	WorstCohort int32
 	WorstVar    int
-	// Flagged says whether Worst exceeds MaxCohortSMD.
-	Flagged bool
+	// Flagged says whether some cohort's |SMD| exceeds both MaxCohortSMD
+	// and CohortSMDNoise·sqrt(2/N[c]); the largest such is FlagSMD, of
+	// covariate FlagVar in cohort FlagCohort, whose limit is FlagLimit.
+	Flagged    bool
+	FlagSMD    float64
+	FlagCohort int32
+	FlagVar    int
+	FlagLimit  float64
 }
 
-// BalanceByCohort computes the balance of the covariate columns (one per
-// name; treated[v] and control[v] in the order of m's treated and
-// controls) within each cohort: the treated of cohort c (tCohort) with
-// their MatchedWeight against the controls of cohort c (cCohort; for the
-// SFI design the cohort of the simulated start) with their ControlWeight.
-// SMD = (weighted mean treated − weighted mean control) / sd, sd the
-// standard deviation of the covariate over all treated before matching,
-// with their frequency weights, as Balance computes it (MatchIt's: the
-// weighted variance with divisor 1 − Σu² of the normalised weights u, or
-// p(1−p) when every value is 0 or 1), the same for every cohort. A
-// covariate constant among the treated (sd 0) gets SMD ±Inf or NaN and
-// is left out of Worst. Cost O((treated +
-// controls used) × covariates).
-func BalanceByCohort(names []string, treated, control [][]float64, tCohort, cCohort []int32, m *Matching) (*CohortBalance, error) {
-	if len(treated) != len(names) || len(control) != len(names) {
-		return nil, optionError("treated", "%d treated and %d control columns for %d names", len(treated), len(control), len(names))
-	}
+// BalanceByCohort computes the balance of the covariates (columns of
+// treated and control, one per name; rows in the order of m's treated
+// and controls, as Balance takes them) within each start cohort of the
+// treated (cohort, one code per treated unit): the matched treated of
+// cohort c with their MatchedWeight against the controls of their match
+// sets, each with MatchedWeight[i]·(its weight in the set of i) (the
+// subgroup's own ControlWeight). SMD = (weighted mean treated − weighted
+// mean control) / sd, sd the standard deviation of the covariate over all
+// treated before matching, with their frequency weights, as Balance
+// computes it (MatchIt's: the weighted variance with divisor 1 − Σu² of
+// the normalised weights u, or p(1−p) when every value is 0 or 1), the
+// same for every cohort. A covariate constant among the treated (sd 0)
+// gets SMD ±Inf or NaN and is left out of Worst. It needs the match sets
+// (not MatchOptions.SkipSets). Cost O((treated + set entries) ×
+// covariates).
+func BalanceByCohort(names []string, treated, control mat.Matrix, cohort []int32, m *Matching) (*CohortBalance, error) {
 	nt, nc := len(m.Status), len(m.ControlWeight)
-	if len(tCohort) != nt || len(cCohort) != nc {
-		return nil, optionError("tCohort", "%d treated and %d control cohorts for %d treated and %d controls", len(tCohort), len(cCohort), nt, nc)
+	if r, c := treated.Dims(); r != nt || c != len(names) {
+		return nil, optionError("treated", "%d×%d for %d treated units and %d names", r, c, nt, len(names))
 	}
-	for v := range names {
-		if len(treated[v]) != nt || len(control[v]) != nc {
-			return nil, optionError("treated", "covariate %s: %d treated and %d control values for %d and %d units", names[v], len(treated[v]), len(control[v]), nt, nc)
-		}
+	if r, c := control.Dims(); r != nc || c != len(names) {
+		return nil, optionError("control", "%d×%d for %d controls and %d names", r, c, nc, len(names))
+	}
+	if len(cohort) != nt {
+		return nil, optionError("cohort", "%d cohorts for %d treated units", len(cohort), nt)
+	}
+	if m.Start == nil {
+		return nil, optionError("SkipSets", "the matching was made without its match sets")
 	}
 	var codes []int32
 	for i, st := range m.Status {
 		if st == StatusMatched {
-			codes = append(codes, tCohort[i])
+			codes = append(codes, cohort[i])
 		}
 	}
 	slices.Sort(codes)
 	codes = slices.Compact(codes)
-	at := func(c int32) int {
-		k, ok := slices.BinarySearch(codes, c)
-		if !ok {
-			return -1
-		}
-		return k
-	}
 	V, C := len(names), len(codes)
 	sumT, sumC := make([]float64, C*V), make([]float64, C*V)
 	wT, wC := make([]float64, C), make([]float64, C)
@@ -278,21 +316,18 @@ func BalanceByCohort(names []string, treated, control [][]float64, tCohort, cCoh
 		if st != StatusMatched {
 			continue
 		}
-		k, w := at(tCohort[i]), m.MatchedWeight[i]
+		k, _ := slices.BinarySearch(codes, cohort[i])
+		w := m.MatchedWeight[i]
 		wT[k] += w
 		for v := range V {
-			sumT[k*V+v] += w * treated[v][i]
+			sumT[k*V+v] += w * treated.At(i, v)
 		}
-	}
-	for _, j := range m.MatchedControls {
-		k := at(cCohort[j])
-		if k < 0 {
-			continue // a control of a cohort without matched treated
-		}
-		w := m.ControlWeight[j]
-		wC[k] += w
-		for v := range V {
-			sumC[k*V+v] += w * control[v][j]
+		for e := m.Start[i]; e < m.Start[i+1]; e++ {
+			j, wj := int(m.Control[e]), w*m.Weight[e]
+			wC[k] += wj
+			for v := range V {
+				sumC[k*V+v] += wj * control.At(j, v)
+			}
 		}
 	}
 	tb := make([]float64, nt) // the treated's weights before matching
@@ -302,20 +337,32 @@ func BalanceByCohort(names []string, treated, control [][]float64, tCohort, cCoh
 		}
 	}
 	sd := make([]float64, V)
+	xt := make([]float64, nt)
 	for v := range V {
-		sd[v] = math.Sqrt(wvar(treated[v], tb, isBinary(treated[v]) && isBinary(control[v])))
+		for i := range xt {
+			xt[i] = treated.At(i, v)
+		}
+		sd[v] = math.Sqrt(wvar(xt, tb, isBinary(xt) && colBinary(control, v)))
 	}
-	cb := &CohortBalance{Cohorts: codes, SMD: make([][]float64, C), WorstVar: -1}
+	cb := &CohortBalance{Cohorts: codes, N: wT, SMD: make([][]float64, C), WorstVar: -1, FlagVar: -1}
 	for k := range C {
 		row := make([]float64, V)
+		lim := math.Max(MaxCohortSMD, CohortSMDNoise*math.Sqrt(2/wT[k]))
 		for v := range V {
 			row[v] = (sumT[k*V+v]/wT[k] - sumC[k*V+v]/wC[k]) / sd[v]
-			if a := math.Abs(row[v]); !math.IsInf(a, 0) && a > cb.Worst {
+			a := math.Abs(row[v])
+			if math.IsInf(a, 0) || math.IsNaN(a) {
+				continue
+			}
+			if a > cb.Worst {
 				cb.Worst, cb.WorstCohort, cb.WorstVar = a, codes[k], v
+			}
+			if a > lim && a > cb.FlagSMD {
+				cb.Flagged = true
+				cb.FlagSMD, cb.FlagCohort, cb.FlagVar, cb.FlagLimit = a, codes[k], v, lim
 			}
 		}
 		cb.SMD[k] = row
 	}
-	cb.Flagged = cb.Worst > MaxCohortSMD
 	return cb, nil
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -83,8 +85,8 @@ func TestPreferenceScores(t *testing.T) {
 }
 
 // With one cohort, BalanceByCohort's SMD is Balance's (SMDTreated,
-// checked against MatchIt); with two cohorts each cohort's SMD is the
-// weighted mean difference of its own units, computed here by hand.
+// checked against MatchIt); with two cohorts each cohort's SMD is that of
+// its treated against their own match sets, computed here by hand.
 func TestBalanceByCohort(t *testing.T) {
 	d := readMatchData(t, "cont.csv")
 	names := []string{"x1", "x2", "x3"}
@@ -97,7 +99,8 @@ func TestBalanceByCohort(t *testing.T) {
 	m, err := Match(pt, pc, nil)
 	require.NoError(t, err)
 	one := func(n int) []int32 { return make([]int32, n) }
-	cb, err := BalanceByCohort(names, tcols, ccols, one(len(pt)), one(len(pc)), m)
+	tm, cm := colsMatrix(tcols), colsMatrix(ccols)
+	cb, err := BalanceByCohort(names, tm, cm, one(len(pt)), m)
 	require.NoError(t, err)
 	tab, err := BalanceColumns(names, tcols, ccols, m, nil)
 	require.NoError(t, err)
@@ -109,15 +112,12 @@ func TestBalanceByCohort(t *testing.T) {
 	}
 	assert.InDelta(t, worst, cb.Worst, 1e-12)
 
-	// two cohorts by parity of the unit index
-	tc, cc := make([]int32, len(pt)), make([]int32, len(pc))
+	// two cohorts by parity of the treated unit's index
+	tc := make([]int32, len(pt))
 	for i := range tc {
 		tc[i] = int32(i % 2)
 	}
-	for j := range cc {
-		cc[j] = int32(j % 2)
-	}
-	cb, err = BalanceByCohort(names, tcols, ccols, tc, cc, m)
+	cb, err = BalanceByCohort(names, tm, cm, tc, m)
 	require.NoError(t, err)
 	require.Equal(t, []int32{0, 1}, cb.Cohorts)
 	for k := int32(0); k < 2; k++ {
@@ -129,10 +129,13 @@ func TestBalanceByCohort(t *testing.T) {
 					wt++
 				}
 			}
-			for j := range pc {
-				if cc[j] == k {
-					sc += m.ControlWeight[j] * ccols[v][j]
-					wc += m.ControlWeight[j]
+			for i := range pt {
+				if tc[i] != k {
+					continue
+				}
+				for e := m.Start[i]; e < m.Start[i+1]; e++ {
+					sc += m.Weight[e] * ccols[v][m.Control[e]]
+					wc += m.Weight[e]
 				}
 			}
 			sd := sdOf(tcols[v])
@@ -147,8 +150,32 @@ func TestBalanceByCohort(t *testing.T) {
 			assert.InDelta(t, (st/wt-sc/wc)/sd, cb.SMD[k][v], 1e-12, "cohort %d %s", k, names[v])
 		}
 	}
-	_, err = BalanceByCohort(names, tcols, ccols, tc[1:], cc, m)
+	// the flag: some |SMD| above max(MaxCohortSMD, CohortSMDNoise·sqrt(2/n))
+	flag := false
+	for k := range cb.Cohorts {
+		lim := math.Max(MaxCohortSMD, CohortSMDNoise*math.Sqrt(2/cb.N[k]))
+		for _, v := range cb.SMD[k] {
+			flag = flag || math.Abs(v) > lim
+		}
+	}
+	assert.Equal(t, flag, cb.Flagged)
+	_, err = BalanceByCohort(names, tm, cm, tc[1:], m)
 	assert.Error(t, err)
+	shifted := mat.DenseCopyOf(cm)
+	for e := 0; e < m.Start[len(pt)]; e++ {
+		shifted.Set(int(m.Control[e]), 0, shifted.At(int(m.Control[e]), 0)+5) // x1 of every used control
+	}
+	cb, err = BalanceByCohort(names, tm, shifted, one(len(pt)), m)
+	require.NoError(t, err)
+	assert.True(t, cb.Flagged)
+	assert.Equal(t, 0, cb.FlagVar)
+	small := make([]int32, len(pt))
+	for i := range small {
+		small[i] = int32(i) // every treated its own cohort: n = 1, limit 4·sqrt(2)
+	}
+	cb, err = BalanceByCohort(names, tm, cm, small, m)
+	require.NoError(t, err)
+	assert.False(t, cb.Flagged, "|SMD| %v in a cohort of one", cb.Worst)
 }
 
 func sdOf(x []float64) float64 {
@@ -161,4 +188,13 @@ func sdOf(x []float64) float64 {
 		ss += (v - mean) * (v - mean)
 	}
 	return math.Sqrt(ss / float64(len(x)-1))
+}
+
+// colsMatrix is the n×len(cols) matrix with the given columns.
+func colsMatrix(cols [][]float64) *mat.Dense {
+	x := mat.NewDense(len(cols[0]), len(cols), nil)
+	for j, c := range cols {
+		x.SetCol(j, c)
+	}
+	return x
 }

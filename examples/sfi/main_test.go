@@ -74,13 +74,30 @@ func TestOutputs(t *testing.T) {
 	}
 
 	var sum struct {
-		Horizons map[string]int    `json:"horizons"`
-		Sizes    map[string]any    `json:"sizes"`
-		Manifest manifest.Manifest `json:"manifest"`
+		Horizons    map[string]int    `json:"horizons"`
+		Sizes       map[string]any    `json:"sizes"`
+		Manifest    manifest.Manifest `json:"manifest"`
+		Diagnostics diagnostics       `json:"diagnostics"`
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &sum))
+	// the diagnostics: attrition from the starters to the matched, in
+	// step with the sizes; the checks with their thresholds and flags
+	dg := sum.Diagnostics
+	require.NotEmpty(t, dg.Attrition)
+	last := dg.Attrition[len(dg.Attrition)-1]
+	assert.Equal(t, sum.Sizes["matched_treated"], float64(last.Treated))
+	assert.Equal(t, sum.Sizes["weighted_matched_controls"], last.Controls)
+	for k := 1; k < len(dg.Attrition); k++ {
+		assert.LessOrEqual(t, dg.Attrition[k].Treated, dg.Attrition[k-1].Treated, dg.Attrition[k].Step)
+	}
+	assert.Equal(t, last.Treated, dg.Matching.Matched)
+	assert.Positive(t, dg.Matching.ESS)
+	assert.NotNil(t, dg.Preference)
+	assert.Positive(t, dg.Cohorts.Cohorts)
+	assert.NotNil(t, dg.Flags)
+	assert.Len(t, dg.Thresholds, 5)
 	// the run manifest: seed, cores, a timed step for each stage
 	man := sum.Manifest
 	assert.Equal(t, "sfi", man.Command)

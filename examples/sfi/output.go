@@ -132,6 +132,9 @@ type summary struct {
 	Logit    map[string]any `json:"logit"`
 	Interval string         `json:"interval"`
 	Notes    []string       `json:"notes,omitempty"` // panel.Panel.Notes
+	// Diagnostics are the checks of the matched sample with their
+	// thresholds and flags (diagnostics.go).
+	Diagnostics *diagnostics `json:"diagnostics"`
 	// Manifest records how the run was made: build (module version, VCS
 	// revision), flags, seed, the size and SHA-256 of every -data file
 	// when the run started, cores, and the wall time of each step.
@@ -180,9 +183,10 @@ func (a *analysis) writeSummary(w io.Writer) error {
 			"aliased": a.logit.Aliased, "separated": a.separated, "deviance": a.logit.Deviance,
 			"units_predicted_perfectly": len(a.excluded), "units_outside_common_strata": a.outsideStrata(),
 		},
-		Interval: a.intervalKind(),
-		Notes:    p.Notes,
-		Manifest: c.man.Finish(),
+		Interval:    a.intervalKind(),
+		Notes:       p.Notes,
+		Diagnostics: a.diag,
+		Manifest:    c.man.Finish(),
 	}
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")

@@ -98,6 +98,7 @@ func report(w io.Writer, a *analysis) {
 	}
 	fmt.Fprintf(w, "\nmatching: %d treated matched to %d distinct controls (weighted %.0f)\n\n",
 		a.matching.NMatched, a.matching.NDistinctControls, a.matching.WeightedControls)
+	a.diag.write(w)
 
 	fmt.Fprintln(w, "Table 5.1  Treated and matched controls at start (percent unless noted)")
 	fmt.Fprintf(w, "%-44s %8s %8s   %8s %8s %7s\n", "", "report", "", "this run", "", "")

@@ -59,6 +59,7 @@ type analysis struct {
 	truthNever map[string]truthCurves
 	balance    *psm.BalanceTable
 	descBal    *psm.BalanceTable
+	diag       *diagnostics // checks of the matched sample (diagnostics.go)
 	watch      *stopwatch
 }
 
@@ -286,6 +287,9 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	}
 	a.descBal, err = psm.BalanceColumns(rows, tcols, ccols, m, nil)
 	if err != nil {
+		return err
+	}
+	if err := a.diagnose(); err != nil {
 		return err
 	}
 	done()
