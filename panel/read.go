@@ -10,8 +10,9 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/psmeval/psmeval/internal/textlimit"
 )
@@ -19,6 +20,11 @@ import (
 // ReadOptions configures ReadDir and Loader. The zero value (or a nil
 // pointer) gives the defaults stated on each field.
 type ReadOptions struct {
+	// Allocator provides the memory of the Arrow records read from
+	// Parquet files; nil means memory.DefaultAllocator (Go's heap). Pass
+	// a memory.CheckedAllocator to find leaks, or an allocator of your own
+	// to account for the reader's memory.
+	Allocator memory.Allocator
 	// Format restricts ReadDir to files of one format. Zero (FormatAuto)
 	// accepts .csv, .csv.gz and .parquet, and it is an error for a table
 	// to have files in two formats.
@@ -228,7 +234,7 @@ func (l *Loader) Read(t Table, src io.Reader, f Format, name string) error {
 		rr, err = newCSVRecordReader(src, name, l.opts.ChunkRows, textlimit.Limits{
 			HeaderBytes: l.opts.MaxHeaderBytes, RecordBytes: l.opts.MaxRecordBytes, FieldBytes: l.opts.MaxFieldBytes})
 	case FormatParquet:
-		rr, err = NewParquetRecordReader(l.ctx, src, name, l.opts.ChunkRows)
+		rr, err = NewParquetRecordReader(l.ctx, l.opts.Allocator, src, name, l.opts.ChunkRows)
 	default:
 		return fmt.Errorf("panel: %s: unknown format %v", name, f)
 	}

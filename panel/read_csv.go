@@ -10,9 +10,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	arrowcsv "github.com/apache/arrow/go/v15/arrow/csv"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	arrowcsv "github.com/apache/arrow-go/v18/arrow/csv"
 
 	"github.com/psmeval/psmeval/internal/textlimit"
 )

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -225,7 +225,7 @@ func TestReadErrors(t *testing.T) {
 
 // TestReadCorruptParquet: truncated and damaged Parquet files give
 // errors naming the file, never panics. Damage is a 20-byte run of
-// flipped bits slid over each file; Parquet in arrow-go v15 has no page
+// flipped bits slid over each file; Parquet in arrow-go v18 has no page
 // checksums, so when no error is reported the data must be unchanged.
 func TestReadCorruptParquet(t *testing.T) {
 	tables := []string{"persons", "status", "outcomes", "spells"}

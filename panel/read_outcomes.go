@@ -4,8 +4,8 @@ import (
 	"math/bits"
 	"sort"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // maxMonthSpan bounds the months an outcome table may span (100 years).

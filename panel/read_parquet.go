@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/memory"
-	"github.com/apache/arrow/go/v15/parquet"
-	"github.com/apache/arrow/go/v15/parquet/file"
-	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // NewParquetRecordReader returns a streaming reader of a Parquet file as
@@ -20,12 +20,16 @@ import (
 // parquet/pqarrow's record reader one row group at a time. Text columns
 // are read as dictionaries (cheap for status codes). Only flat schemas are
 // accepted. A corrupt or truncated file gives a *DataError naming the
-// table (name). ctx cancels reading between records. The caller must
-// Release the reader.
+// table (name). ctx cancels reading between records. The records' memory
+// comes from mem (nil: memory.DefaultAllocator), as in arrow-go's own
+// readers. The caller must Release the reader.
 //
 // If src is not an io.ReaderAt and io.Seeker (an *os.File, a
 // *bytes.Reader) it is read into memory first.
-func NewParquetRecordReader(ctx context.Context, src io.Reader, name string, batch int) (rr array.RecordReader, err error) {
+func NewParquetRecordReader(ctx context.Context, mem memory.Allocator, src io.Reader, name string, batch int) (rr array.RecordReader, err error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
 	if batch <= 0 {
 		batch = defaultChunkRows
 	}
@@ -66,7 +70,7 @@ func NewParquetRecordReader(ctx context.Context, src io.Reader, name string, bat
 			props.SetReadDict(i, true)
 		}
 	}
-	fr, err := pqarrow.NewFileReader(pf, props, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(pf, props, mem)
 	if err != nil {
 		pf.Close()
 		return nil, dataErr(name, "", -1, "unreadable Parquet schema: %v", err)
@@ -133,12 +137,17 @@ type parquetRecords struct {
 
 func (p *parquetRecords) Schema() *arrow.Schema { return p.schema }
 
-func (p *parquetRecords) Record() arrow.Record {
+// RecordBatch returns the current batch (nil before Next or after the
+// end).
+func (p *parquetRecords) RecordBatch() arrow.RecordBatch {
 	if p.cur == nil {
 		return nil
 	}
-	return p.cur.Record()
+	return p.cur.RecordBatch()
 }
+
+// Record is RecordBatch (arrow-go's deprecated name).
+func (p *parquetRecords) Record() arrow.RecordBatch { return p.RecordBatch() }
 
 func (p *parquetRecords) Next() (ok bool) {
 	defer func() {

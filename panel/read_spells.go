@@ -3,8 +3,8 @@ package panel
 import (
 	"math"
 
-	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // readSpells reads the spells table: id, start, end (dates, end >= start)
