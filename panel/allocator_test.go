@@ -13,7 +13,10 @@ type countingAllocator struct {
 	n int
 }
 
-func (c *countingAllocator) Allocate(size int) []byte { c.n++; return c.CheckedAllocator.Allocate(size) }
+func (c *countingAllocator) Allocate(size int) []byte {
+	c.n++
+	return c.CheckedAllocator.Allocate(size)
+}
 
 // ReadOptions.Allocator provides the Parquet reader's memory: it serves
 // allocations while the bundled example register is read, and none are
