@@ -228,8 +228,10 @@ func readMonths(dst []Month, arr arrow.Array, loc colLoc) ([]Month, error) {
 }
 
 // readFloats converts a numeric column; NULL, NaN and missing-value text
-// become NaN. Infinite values are errors.
-func readFloats(dst []float64, arr arrow.Array, loc colLoc) ([]float64, error) {
+// become NaN. Infinite values are errors. A boolean column reads as 1/0
+// when bools is set (an indicator attribute) and is a type error
+// otherwise (a quantity such as hours).
+func readFloats(dst []float64, arr arrow.Array, loc colLoc, bools bool) ([]float64, error) {
 	n := arr.Len()
 	dst = dst[:0]
 	switch a := arr.(type) {
@@ -250,6 +252,9 @@ func readFloats(dst []float64, arr arrow.Array, loc colLoc) ([]float64, error) {
 			dst = append(dst, v)
 		}
 	case *array.Boolean:
+		if !bools {
+			return nil, loc.typeErr(arr, "a numeric type")
+		}
 		for i := 0; i < n; i++ {
 			v := math.NaN()
 			if a.IsValid(i) {
@@ -335,7 +340,7 @@ func readFlags(dst []int8, arr arrow.Array, loc colLoc) ([]int8, error) {
 		}
 		return dst, nil
 	case *array.Float64, *array.Float32:
-		fs, err := readFloats(nil, arr, loc)
+		fs, err := readFloats(nil, arr, loc, false)
 		if err != nil {
 			return nil, err
 		}

@@ -347,6 +347,15 @@ func TestBadInputWrongArrowTypes(t *testing.T) {
 					b.Field(3).(*array.Date32Builder).Append(3)
 				})
 		}, biWant{is: ErrInvalid, table: "t", column: "hours", row: -2, msg: "type date32"}},
+		{"boolean hours", TableSpells, func() array.RecordReader {
+			return record([]arrow.Field{id, {Name: "start", Type: arrow.BinaryTypes.String}, {Name: "end", Type: arrow.BinaryTypes.String}, {Name: "hours", Type: arrow.FixedWidthTypes.Boolean}},
+				func(b *array.RecordBuilder) {
+					b.Field(0).(*array.Int64Builder).Append(1)
+					b.Field(1).(*array.StringBuilder).Append("2012-01-02")
+					b.Field(2).(*array.StringBuilder).Append("2012-01-03")
+					b.Field(3).(*array.BooleanBuilder).Append(true)
+				})
+		}, biWant{is: ErrInvalid, table: "t", column: "hours", row: -2, msg: "type bool"}},
 		{"NaN hours read as unknown, Inf refused", TableSpells, func() array.RecordReader {
 			return record([]arrow.Field{id, {Name: "start", Type: arrow.BinaryTypes.String}, {Name: "end", Type: arrow.BinaryTypes.String}, {Name: "hours", Type: arrow.PrimitiveTypes.Float64}},
 				func(b *array.RecordBuilder) {

@@ -179,7 +179,7 @@ func (l *Loader) readPersons(rr array.RecordReader, name string) error {
 			if !a.numeric && !a.forceCat {
 				return loc.typeErr(arr, "the same type in every chunk")
 			}
-			fbuf, err = readFloats(fbuf, arr, loc)
+			fbuf, err = readFloats(fbuf, arr, loc, true)
 			if err != nil {
 				return err
 			}

@@ -52,7 +52,7 @@ func (l *Loader) readSpells(rr array.RecordReader, name string) error {
 		}
 		hloc := colLoc{name, ColHours, row0}
 		if hasHours {
-			if hours, err = readFloats(hours, rec.Column(hoursCol), hloc); err != nil {
+			if hours, err = readFloats(hours, rec.Column(hoursCol), hloc, false); err != nil {
 				return err
 			}
 		}

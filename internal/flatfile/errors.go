@@ -3,6 +3,7 @@ package flatfile
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors; test with errors.Is on an *Error.
@@ -27,17 +28,21 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := "flatfile:"
+	s := "flatfile: "
+	var where []string
 	if e.File != "" {
-		s += " " + e.File
+		where = append(where, e.File)
 	}
 	if e.Column != "" {
-		s += fmt.Sprintf(" column %q", e.Column)
+		where = append(where, fmt.Sprintf("column %q", e.Column))
 	}
 	if e.Row >= 0 {
-		s += fmt.Sprintf(" row %d", e.Row)
+		where = append(where, fmt.Sprintf("row %d", e.Row))
 	}
-	s += ": " + e.Err.Error()
+	if len(where) > 0 {
+		s += strings.Join(where, " ") + ": "
+	}
+	s += e.Err.Error()
 	if e.Msg != "" {
 		s += ": " + e.Msg
 	}

@@ -30,6 +30,9 @@ import (
 type Table struct {
 	Names []string
 	Cols  [][]float64
+	// File is the file the table was read from ("" for one made by
+	// NewTable); errors about the table name it.
+	File string
 }
 
 // ReadOptions select what to read. The zero value reads every column and
@@ -85,7 +88,7 @@ func (t *Table) Index(name string) int {
 func (t *Table) Column(name string) ([]float64, error) {
 	j := t.Index(name)
 	if j < 0 {
-		return nil, &Error{Column: name, Row: -1, Err: ErrMissingColumn, Msg: "no such column (have " + strings.Join(t.Names, ", ") + ")"}
+		return nil, &Error{File: t.File, Column: name, Row: -1, Err: ErrMissingColumn, Msg: "no such column (have " + strings.Join(t.Names, ", ") + ")"}
 	}
 	return t.Cols[j], nil
 }
@@ -104,7 +107,7 @@ func (t *Table) Matrix(names []string) (*mat.Dense, error) {
 	}
 	n, p := t.Rows(), len(names)
 	if n == 0 || p == 0 {
-		return nil, &Error{Row: -1, Err: ErrEmpty, Msg: fmt.Sprintf("cannot make a %d×%d matrix", n, p)}
+		return nil, &Error{File: t.File, Row: -1, Err: ErrEmpty, Msg: fmt.Sprintf("cannot make a %d×%d matrix", n, p)}
 	}
 	data := make([]float64, n*p)
 	for i := 0; i < n; i++ {
@@ -153,10 +156,17 @@ func Read(ctx context.Context, path string, opts *ReadOptions) (*Table, error) {
 	if opts == nil {
 		opts = &ReadOptions{}
 	}
+	var t *Table
 	if f == CSV {
-		return readCSVFile(ctx, path, opts)
+		t, err = readCSVFile(ctx, path, opts)
+	} else {
+		t, err = readParquetFile(ctx, path, opts)
 	}
-	return readParquetFile(ctx, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	t.File = path
+	return t, nil
 }
 
 // Write writes t as CSV or Parquet, chosen by the extension of path (see

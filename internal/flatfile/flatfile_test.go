@@ -209,3 +209,20 @@ func TestReadParquetRowAcrossBatches(t *testing.T) {
 	assert.True(t, errors.Is(err, ErrMissingValue))
 	assert.Equal(t, bad, fe.Row)
 }
+
+// Errors about a table read from a file name the file; one made in
+// memory says where without an empty place ("flatfile: missing column").
+func TestTableErrorsNameTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "u.csv")
+	require.NoError(t, Write(path, NewTable([]string{"a"}, [][]float64{{1, 2}})))
+	tab, err := Read(context.Background(), path, nil)
+	require.NoError(t, err)
+	_, err = tab.Column("b")
+	require.ErrorIs(t, err, ErrMissingColumn)
+	assert.Contains(t, err.Error(), path)
+	_, err = tab.Matrix(nil)
+	require.ErrorIs(t, err, ErrEmpty)
+	assert.Equal(t, "flatfile: "+path+": empty table: cannot make a 2×0 matrix", err.Error())
+	_, err = NewTable(nil, nil).Matrix([]string{})
+	assert.Equal(t, "flatfile: empty table: cannot make a 0×0 matrix", err.Error())
+}
