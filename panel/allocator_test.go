@@ -1,6 +1,7 @@
 package panel
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -23,7 +24,7 @@ func (c *countingAllocator) Allocate(size int) []byte {
 // left outstanding once ReadDir returns.
 func TestReadDirAllocator(t *testing.T) {
 	mem := &countingAllocator{CheckedAllocator: memory.NewCheckedAllocator(memory.NewGoAllocator())}
-	if _, err := ReadDir(filepath.Join("..", "testdata", "example", "parquet"), &ReadOptions{Allocator: mem}); err != nil {
+	if _, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "example", "parquet"), &ReadOptions{Allocator: mem}); err != nil {
 		t.Fatal(err)
 	}
 	if mem.n == 0 {

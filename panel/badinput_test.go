@@ -206,7 +206,7 @@ func TestBadInputFilesToPanel(t *testing.T) {
 			var r *Register
 			var p *Panel
 			var err error
-			require.NotPanics(t, func() { r, err = ReadDir(dir, nil) })
+			require.NotPanics(t, func() { r, err = ReadDir(context.Background(), dir, nil) })
 			if c.wantRead {
 				assert.Nil(t, r)
 				biCheck(t, err, c.want)
@@ -229,7 +229,7 @@ func TestBadInputTextVariantsGiveSamePanel(t *testing.T) {
 		for name, s := range files {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644))
 		}
-		r, err := ReadDir(dir, nil)
+		r, err := ReadDir(context.Background(), dir, nil)
 		require.NoError(t, err)
 		p, err := Build(context.Background(), r, tinyDesign(t))
 		require.NoError(t, err)
@@ -266,7 +266,7 @@ func TestBadInputTextVariantsGiveSamePanel(t *testing.T) {
 	for name, s := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644))
 	}
-	r, err := ReadDir(dir, nil)
+	r, err := ReadDir(context.Background(), dir, nil)
 	require.NoError(t, err)
 	note := r.Attrs[len(r.Attrs)-1]
 	require.Equal(t, "note", note.Name)

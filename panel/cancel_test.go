@@ -55,7 +55,7 @@ func TestReadDirCancelMidRun(t *testing.T) {
 		require.NoError(t, WriteDir(dir, r, &WriteOptions{Format: f, NoSync: true, RowGroupRows: 50}))
 		// count the polls of an uncancelled read
 		counter := &pollCounter{Context: context.Background()}
-		got, err := ReadDirContext(counter, dir, &ReadOptions{ChunkRows: 16})
+		got, err := ReadDir(counter, dir, &ReadOptions{ChunkRows: 16})
 		require.NoError(t, err)
 		ioRequireSameRegister(t, r, got)
 		n := counter.n
@@ -67,7 +67,7 @@ func TestReadDirCancelMidRun(t *testing.T) {
 		for _, k := range polls {
 			t.Run(fmt.Sprintf("%v/poll %d of %d", f, k, n), func(t *testing.T) {
 				defer leakcheck.Check(t)()
-				reg, err := ReadDirContext(leakcheck.CancelAfter(context.Background(), k), dir, &ReadOptions{ChunkRows: 16})
+				reg, err := ReadDir(leakcheck.CancelAfter(context.Background(), k), dir, &ReadOptions{ChunkRows: 16})
 				require.ErrorIs(t, err, context.Canceled)
 				assert.Nil(t, reg)
 			})

@@ -1,6 +1,7 @@
 package panel
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -16,7 +17,7 @@ import (
 // itself) makes ReadDir fail with an error naming that file or the
 // checksum file, instead of reading a silently different register.
 func TestWriteDirEveryByteChecked(t *testing.T) {
-	reg, err := ReadDir(filepath.Join("..", "testdata", "panel", "tiny_long"), nil)
+	reg, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "panel", "tiny_long"), nil)
 	require.NoError(t, err)
 	step := 1 // every byte; a sample in -short
 	if testing.Short() {
@@ -25,7 +26,7 @@ func TestWriteDirEveryByteChecked(t *testing.T) {
 	for _, f := range []Format{FormatParquet, FormatCSV} {
 		dir := t.TempDir()
 		require.NoError(t, WriteDir(dir, reg, &WriteOptions{Format: f, NoSync: true}))
-		_, err := ReadDir(dir, nil)
+		_, err := ReadDir(context.Background(), dir, nil)
 		require.NoError(t, err)
 		ents, err := os.ReadDir(dir)
 		require.NoError(t, err)
@@ -40,7 +41,7 @@ func TestWriteDirEveryByteChecked(t *testing.T) {
 				x := []byte{0x01, 0x80, 0xff}[i%3]
 				_, err := fh.WriteAt([]byte{orig[i] ^ x}, int64(i))
 				require.NoError(t, err)
-				_, err = ReadDir(dir, nil)
+				_, err = ReadDir(context.Background(), dir, nil)
 				_, _ = fh.WriteAt(orig[i:i+1], int64(i))
 				tried++
 				// the damaged file, or the checksum file (for a damaged
@@ -67,15 +68,15 @@ func TestWriteDirEveryByteChecked(t *testing.T) {
 // directory lacks is an error; without the checksum file, a directory is
 // read unverified.
 func TestChecksumListedFileMissing(t *testing.T) {
-	reg, err := ReadDir(filepath.Join("..", "testdata", "panel", "tiny_long"), nil)
+	reg, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "panel", "tiny_long"), nil)
 	require.NoError(t, err)
 	dir := t.TempDir()
 	require.NoError(t, WriteDir(dir, reg, &WriteOptions{NoSync: true}))
 	require.NoError(t, os.Remove(filepath.Join(dir, "spells.parquet")))
-	_, err = ReadDir(dir, nil)
+	_, err = ReadDir(context.Background(), dir, nil)
 	require.Error(t, err)
 	require.True(t, strings.Contains(err.Error(), "lists spells.parquet, which is missing"), "%v", err)
 	require.NoError(t, os.Remove(filepath.Join(dir, ChecksumFile)))
-	_, err = ReadDir(dir, nil)
+	_, err = ReadDir(context.Background(), dir, nil)
 	require.NoError(t, err)
 }

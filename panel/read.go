@@ -90,14 +90,9 @@ type ReadOptions struct {
 // *DataError naming the file before reading any table.
 //
 // Reading streams: memory is the Register itself (one byte per person and
-// week, one bit per person and outcome month) plus one chunk of rows.
-func ReadDir(dir string, opts *ReadOptions) (*Register, error) {
-	return ReadDirContext(context.Background(), dir, opts)
-}
-
-// ReadDirContext is ReadDir with a context that cancels reading between
-// chunks.
-func ReadDirContext(ctx context.Context, dir string, opts *ReadOptions) (*Register, error) {
+// week, one bit per person and outcome month) plus one chunk of rows. ctx
+// cancels reading between chunks (ReadDir then returns ctx.Err()).
+func ReadDir(ctx context.Context, dir string, opts *ReadOptions) (*Register, error) {
 	l := NewLoader(opts)
 	l.ctx = ctx
 	sums, err := readChecksums(dir)

@@ -1,6 +1,7 @@
 package panel
 
 import (
+	"context"
 	"fmt"
 	"testing"
 )
@@ -49,7 +50,7 @@ func BenchmarkReadStatusWide(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				got, err := ReadDir(dir, nil)
+				got, err := ReadDir(context.Background(), dir, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -95,7 +95,7 @@ func TestPathsGiveIdenticalPanels(t *testing.T) {
 			if *updateIO {
 				require.NoError(t, WriteDir(dir, mem, &c.opts))
 			}
-			reg, err := ReadDir(dir, nil)
+			reg, err := ReadDir(context.Background(), dir, nil)
 			require.NoError(t, err)
 			ioRequireSameRegisterData(t, mem, reg) // else: go test ./panel -run TestPathsGiveIdenticalPanels -update
 			got, err := Build(context.Background(), reg, tinyDesign(t))

@@ -3,6 +3,7 @@ package panel
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -205,7 +206,7 @@ func TestReadErrors(t *testing.T) {
 			dir := ioWriteFiles(t, files)
 			var reg *Register
 			var err error
-			require.NotPanics(t, func() { reg, err = ReadDir(dir, c.opts) })
+			require.NotPanics(t, func() { reg, err = ReadDir(context.Background(), dir, c.opts) })
 			require.Error(t, err)
 			require.Nil(t, reg)
 			require.ErrorIs(t, err, ErrInvalid, "%v", err)
@@ -263,7 +264,7 @@ func TestReadCorruptParquet(t *testing.T) {
 				dir := ioWriteFiles(t, files)
 				var err error
 				var got *Register
-				require.NotPanics(t, func() { got, err = ReadDir(dir, nil) })
+				require.NotPanics(t, func() { got, err = ReadDir(context.Background(), dir, nil) })
 				if err == nil && strings.HasPrefix(name, "flip") {
 					ioRequireSameRegister(t, want, got)
 					return
@@ -345,14 +346,14 @@ func TestReadDirAmbiguous(t *testing.T) {
 	files := ioTinyFiles(t)
 	files["persons.csv.gz"] = ioGzip(string(files["persons.csv"]))
 	dir := ioWriteFiles(t, files)
-	_, err := ReadDir(dir, nil)
+	_, err := ReadDir(context.Background(), dir, nil)
 	require.ErrorContains(t, err, "table persons is in more than one file")
-	_, err = ReadDir(dir, &ReadOptions{Format: FormatParquet})
+	_, err = ReadDir(context.Background(), dir, &ReadOptions{Format: FormatParquet})
 	require.ErrorIs(t, err, os.ErrNotExist)
 
 	files = ioTinyFiles(t)
 	delete(files, "status.csv")
-	_, err = ReadDir(ioWriteFiles(t, files), nil)
+	_, err = ReadDir(context.Background(), ioWriteFiles(t, files), nil)
 	require.ErrorIs(t, err, os.ErrNotExist)
 	require.ErrorContains(t, err, "no status table")
 
@@ -360,7 +361,7 @@ func TestReadDirAmbiguous(t *testing.T) {
 	files = ioTinyFiles(t)
 	delete(files, "outcomes.csv")
 	delete(files, "spells.csv")
-	r, err := ReadDir(ioWriteFiles(t, files), nil)
+	r, err := ReadDir(context.Background(), ioWriteFiles(t, files), nil)
 	require.NoError(t, err)
 	require.Nil(t, r.Outcomes)
 	require.Nil(t, r.Spells)

@@ -1,6 +1,7 @@
 package panel_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
@@ -12,7 +13,7 @@ import (
 // Read a register directory (here the hand-made CSV files with wide
 // status and outcomes), write it as Parquet and read that back.
 func ExampleReadDir() {
-	reg, err := panel.ReadDir("../testdata/panel/tiny_wide", nil)
+	reg, err := panel.ReadDir(context.Background(), "../testdata/panel/tiny_wide", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func ExampleReadDir() {
 	for _, f := range files {
 		fmt.Println(filepath.Base(f))
 	}
-	back, err := panel.ReadDir(dir, nil)
+	back, err := panel.ReadDir(context.Background(), dir, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func ExampleDataError() {
 	defer os.RemoveAll(dir)
 	os.WriteFile(filepath.Join(dir, "persons.csv"), []byte("id,sex\n1,F\n2,M\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "status.csv"), []byte("id,week,code\n1,2012-01-02,111\n2,2012-01-09,\n3,2012-01-02,130\n"), 0o644)
-	_, err = panel.ReadDir(dir, nil)
+	_, err = panel.ReadDir(context.Background(), dir, nil)
 	fmt.Println(err)
 	// Output:
 	// panel: status.csv column "id" row 2: person id 3 is not in the persons table

@@ -3,6 +3,7 @@ package panel
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +23,7 @@ import (
 // the number of outcome rows before the extra ones.
 func gapDir(t *testing.T, persons int, extraOutcomes, extraStatus, extraSpells []string) (string, int) {
 	t.Helper()
-	reg, err := ReadDir(filepath.Join("..", "testdata", "example", "parquet"), nil)
+	reg, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "example", "parquet"), nil)
 	require.NoError(t, err)
 	dir := t.TempDir()
 	src := filepath.Join("..", "testdata", "example", "csv")
@@ -133,13 +134,13 @@ func TestStrayOutcomeMonth(t *testing.T) {
 	for _, row := range []string{"7,2099-01,1,NA,NA,NA", "7,2099-01,1,1,0,0", "7,1950-01,NA,NA,NA,1"} {
 		t.Run(row, func(t *testing.T) {
 			dir, n := gapDir(t, 60, []string{row}, nil, nil)
-			_, err := ReadDir(dir, nil)
+			_, err := ReadDir(context.Background(), dir, nil)
 			requireDataError(t, err, "outcomes.csv", ColMonth, n, "raise ReadOptions.MaxGapMonths")
 			assert.Contains(t, err.Error(), row[2:9])
 		})
 	}
 	dir, _ := gapDir(t, 60, []string{"7,2099-01,1,NA,NA,NA"}, nil, nil)
-	reg, err := ReadDir(dir, &ReadOptions{MaxGapMonths: -1})
+	reg, err := ReadDir(context.Background(), dir, &ReadOptions{MaxGapMonths: -1})
 	require.NoError(t, err)
 	assert.Equal(t, MonthFromDate(2099, 1), reg.Outcomes[0].LastMonth(), "the declared gap is read as data")
 }
@@ -149,7 +150,7 @@ func TestStrayOutcomeMonth(t *testing.T) {
 // rows that set the first and last observed month.
 func TestOutcomeMissingNamesRange(t *testing.T) {
 	dir, n := gapDir(t, 60, []string{"7,2015-06,1,1,1,1"}, nil, nil)
-	_, err := ReadDir(dir, nil)
+	_, err := ReadDir(context.Background(), dir, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), fmt.Sprintf("the last from row %d", n))
 }
@@ -161,9 +162,9 @@ func TestStrayStatusWeek(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "status.csv"))
 	require.NoError(t, err)
 	n := bytes.Count(b, []byte("\n")) - 2
-	_, err = ReadDir(dir, nil)
+	_, err = ReadDir(context.Background(), dir, nil)
 	requireDataError(t, err, "status.csv", ColWeek, n, "raise ReadOptions.MaxGapWeeks")
-	_, err = ReadDir(dir, &ReadOptions{MaxGapWeeks: -1})
+	_, err = ReadDir(context.Background(), dir, &ReadOptions{MaxGapWeeks: -1})
 	assert.NoError(t, err, "a declared gap is read")
 }
 
@@ -175,6 +176,6 @@ func TestStraySpell(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "spells.csv"))
 	require.NoError(t, err)
 	n := bytes.Count(b, []byte("\n")) - 2
-	_, err = ReadDir(dir, nil)
+	_, err = ReadDir(context.Background(), dir, nil)
 	requireDataError(t, err, "spells.csv", ColStart, n, "2099-01-05")
 }

@@ -2,6 +2,7 @@ package panel
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"path/filepath"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 // column chunk (the second half of the chunk overwritten) is an error
 // naming the column and the row group with its rows, not "row 0".
 func TestCorruptPageNamesColumn(t *testing.T) {
-	reg, err := ReadDir(filepath.Join("..", "testdata", "panel", "tiny_long"), nil)
+	reg, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "panel", "tiny_long"), nil)
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, WriteTable(&b, reg, TableSpells, &WriteOptions{Format: FormatParquet, RowGroupRows: 2}))

@@ -155,11 +155,11 @@ func TestTinyParquetFiles(t *testing.T) {
 	} {
 		dir := filepath.Join(ioTestdata, c.dir)
 		if *updateIO {
-			src, err := ReadDir(filepath.Join(ioTestdata, "tiny_long"), nil)
+			src, err := ReadDir(context.Background(), filepath.Join(ioTestdata, "tiny_long"), nil)
 			require.NoError(t, err)
 			require.NoError(t, WriteDir(dir, src, &c.opts))
 		}
-		got, err := ReadDir(dir, nil)
+		got, err := ReadDir(context.Background(), dir, nil)
 		require.NoError(t, err, "run go test ./panel -run TestTinyParquetFiles -update")
 		ioRequireSameRegister(t, ioTinyRegister(), got)
 	}
@@ -171,16 +171,16 @@ func TestReadPathsAgree(t *testing.T) {
 	want := ioTinyRegister()
 	for _, dir := range []string{"tiny_long", "tiny_wide", "tiny_parquet", "tiny_parquet_long"} {
 		t.Run(dir, func(t *testing.T) {
-			got, err := ReadDir(filepath.Join(ioTestdata, dir), nil)
+			got, err := ReadDir(context.Background(), filepath.Join(ioTestdata, dir), nil)
 			require.NoError(t, err)
 			ioRequireSameRegister(t, want, got)
 		})
 	}
 	// small chunks: values straddle record boundaries
-	got, err := ReadDir(filepath.Join(ioTestdata, "tiny_long"), &ReadOptions{ChunkRows: 2})
+	got, err := ReadDir(context.Background(), filepath.Join(ioTestdata, "tiny_long"), &ReadOptions{ChunkRows: 2})
 	require.NoError(t, err)
 	ioRequireSameRegister(t, want, got)
-	got, err = ReadDir(filepath.Join(ioTestdata, "tiny_parquet"), &ReadOptions{ChunkRows: 3})
+	got, err = ReadDir(context.Background(), filepath.Join(ioTestdata, "tiny_parquet"), &ReadOptions{ChunkRows: 3})
 	require.NoError(t, err)
 	ioRequireSameRegister(t, want, got)
 }
@@ -204,7 +204,7 @@ func TestRoundTrip(t *testing.T) {
 					t.Run(name, func(t *testing.T) {
 						dir := t.TempDir()
 						require.NoError(t, WriteDir(dir, want, &opts))
-						got, err := ReadDir(dir, nil)
+						got, err := ReadDir(context.Background(), dir, nil)
 						require.NoError(t, err)
 						ioRequireSameRegister(t, want, got)
 						// writing again over the same files works (atomic replace)
@@ -228,7 +228,7 @@ func TestRoundTripNoEmptyLevel(t *testing.T) {
 	for _, l := range []Layout{LayoutLong, LayoutWide} {
 		dir := t.TempDir()
 		require.NoError(t, WriteDir(dir, r, &WriteOptions{Format: FormatCSV, StatusLayout: l}))
-		got, err := ReadDir(dir, nil)
+		got, err := ReadDir(context.Background(), dir, nil)
 		require.NoError(t, err)
 		ioRequireSameRegister(t, r, got)
 		assert.Nil(t, got.Outcomes)
@@ -252,7 +252,7 @@ func TestRoundTripLarger(t *testing.T) {
 	} {
 		dir := t.TempDir()
 		require.NoError(t, WriteDir(dir, r, &opts))
-		got, err := ReadDir(dir, &ReadOptions{ChunkRows: n / 6})
+		got, err := ReadDir(context.Background(), dir, &ReadOptions{ChunkRows: n / 6})
 		require.NoError(t, err, "%+v", opts)
 		ioRequireSameRegister(t, r, got)
 	}
@@ -280,7 +280,7 @@ func TestShuffledRowsSameRegister(t *testing.T) {
 		out := lines[0] + "\n" + strings.Join(body, "\n") + "\n"
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte(out), 0o644))
 	}
-	got, err := ReadDir(dir, nil)
+	got, err := ReadDir(context.Background(), dir, nil)
 	require.NoError(t, err)
 	ioRequireSameRegister(t, ioTinyRegister(), got)
 }
@@ -329,7 +329,7 @@ func TestCSVTextVariants(t *testing.T) {
 				ext, b := v(table, src)
 				require.NoError(t, os.WriteFile(filepath.Join(dir, table+ext), b, 0o644))
 			}
-			got, err := ReadDir(dir, nil)
+			got, err := ReadDir(context.Background(), dir, nil)
 			require.NoError(t, err)
 			w := want
 			if name == "quoted" {
@@ -484,7 +484,7 @@ func TestReadOptions(t *testing.T) {
 	dir := filepath.Join(ioTestdata, "tiny_long")
 	// fixed grid one week wider at each end; weeks without data are ""
 	first := ioDay("2006-12-25")
-	got, err := ReadDir(dir, &ReadOptions{FirstWeek: first, Weeks: 8})
+	got, err := ReadDir(context.Background(), dir, &ReadOptions{FirstWeek: first, Weeks: 8})
 	require.NoError(t, err)
 	want := ioTinyRegister()
 	require.Equal(t, first, got.Status.FirstWeek)
@@ -496,25 +496,25 @@ func TestReadOptions(t *testing.T) {
 	}
 	// fixed level order
 	lv := []string{"651", "130", "111", "", "999"}
-	got, err = ReadDir(dir, &ReadOptions{StatusLevels: lv})
+	got, err = ReadDir(context.Background(), dir, &ReadOptions{StatusLevels: lv})
 	require.NoError(t, err)
 	require.Equal(t, lv, got.Status.Levels)
 	for k, c := range want.Status.Codes {
 		require.Equal(t, want.Status.Levels[c], lv[got.Status.Codes[k]])
 	}
 	// numeric column forced categorical
-	got, err = ReadDir(dir, &ReadOptions{Categorical: []string{"educ_years"}})
+	got, err = ReadDir(context.Background(), dir, &ReadOptions{Categorical: []string{"educ_years"}})
 	require.NoError(t, err)
 	a := got.Attrs[2]
 	require.True(t, a.IsCategorical())
 	require.Equal(t, []string{"10", "12", "15", "9.5"}, a.Levels)
 	require.Equal(t, []uint16{1, 3, MissingCode, 2, 0}, a.Codes)
 	// forced layouts and format
-	_, err = ReadDir(filepath.Join(ioTestdata, "tiny_wide"), &ReadOptions{StatusLayout: LayoutWide, OutcomesLayout: LayoutWide, Format: FormatCSV})
+	_, err = ReadDir(context.Background(), filepath.Join(ioTestdata, "tiny_wide"), &ReadOptions{StatusLayout: LayoutWide, OutcomesLayout: LayoutWide, Format: FormatCSV})
 	require.NoError(t, err)
-	_, err = ReadDir(filepath.Join(ioTestdata, "tiny_wide"), &ReadOptions{StatusLayout: LayoutLong})
+	_, err = ReadDir(context.Background(), filepath.Join(ioTestdata, "tiny_wide"), &ReadOptions{StatusLayout: LayoutLong})
 	require.ErrorIs(t, err, ErrInvalid)
-	_, err = ReadDir(filepath.Join(ioTestdata, "tiny_wide"), &ReadOptions{Format: FormatParquet})
+	_, err = ReadDir(context.Background(), filepath.Join(ioTestdata, "tiny_wide"), &ReadOptions{Format: FormatParquet})
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
@@ -624,7 +624,7 @@ func TestReadDirCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, dir := range []string{"tiny_long", "tiny_parquet"} {
-		_, err := ReadDirContext(ctx, filepath.Join(ioTestdata, dir), nil)
+		_, err := ReadDir(ctx, filepath.Join(ioTestdata, dir), nil)
 		require.ErrorIs(t, err, context.Canceled, dir)
 	}
 }

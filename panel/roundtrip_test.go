@@ -1,6 +1,7 @@
 package panel
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ func TestRoundTripWide(t *testing.T) {
 			for f, s := range files {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte(s), 0o644))
 			}
-			r, err := ReadDir(dir, nil)
+			r, err := ReadDir(context.Background(), dir, nil)
 			if c.refuse != "" {
 				require.Error(t, err)
 				assert.ErrorIs(t, err, ErrInvalid)
@@ -101,7 +102,7 @@ func TestRoundTripWide(t *testing.T) {
 			for _, f := range []Format{FormatParquet, FormatCSV} {
 				out := filepath.Join(t.TempDir(), "w")
 				require.NoError(t, WriteDir(out, r, &WriteOptions{Format: f, NoSync: true}))
-				r2, err := ReadDir(out, nil)
+				r2, err := ReadDir(context.Background(), out, nil)
 				require.NoError(t, err, "reading back the %v written from a register that was read", f)
 				assert.Equal(t, r.Status, r2.Status)
 				assert.Equal(t, r.Outcomes, r2.Outcomes)

@@ -90,8 +90,8 @@ func (o *WriteOptions) fileName(t Table) string {
 // ReadDir verifies: any change to a file after it was written is an
 // error naming the file.
 //
-// ReadDir(dir) gives back r exactly when r's status levels and
-// categorical levels are sorted and all used, and no categorical level
+// ReadDir(ctx, dir, nil) gives back r exactly when r's status levels
+// and categorical levels are sorted and all used, and no categorical level
 // looks like a number (in CSV, such a column is read as numeric unless
 // listed in ReadOptions.Categorical). r is validated first.
 func WriteDir(dir string, r *Register, opts *WriteOptions) error {

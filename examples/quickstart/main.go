@@ -27,7 +27,7 @@ func main() {
 	}
 	// README: the library snippet is the text from here to "README end"
 	// (TestREADMESnippet keeps the two the same).
-	reg := must(panel.ReadDir(dir, nil))
+	reg := must(panel.ReadDir(context.Background(), dir, nil))
 	day := panel.DayFromDate
 	p := must(panel.Build(context.Background(), reg, &panel.Design{
 		WindowStart: day(2012, 2, 1), WindowEnd: day(2012, 7, 31), // the SFI window

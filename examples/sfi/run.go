@@ -157,7 +157,7 @@ func (a *analysis) load(ctx context.Context, logw io.Writer) error {
 	c := a.cfg
 	if c.data != "" {
 		done := a.watch.start("read register " + c.data)
-		r, err := panel.ReadDirContext(ctx, c.data, nil)
+		r, err := panel.ReadDir(ctx, c.data, nil)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"context"
 	"testing"
 
 	"github.com/psmeval/psmeval/panel"
@@ -19,7 +20,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	for _, wo := range []panel.WriteOptions{{Format: panel.FormatParquet}, {Format: panel.FormatCSV, Gzip: true}} {
 		dir := t.TempDir()
 		require.NoError(t, panel.WriteDir(dir, &p.Register, &wo))
-		got, err := panel.ReadDir(dir, &panel.ReadOptions{StatusLevels: StatusLevels(), Categorical: []string{"municipality"}})
+		got, err := panel.ReadDir(context.Background(), dir, &panel.ReadOptions{StatusLevels: StatusLevels(), Categorical: []string{"municipality"}})
 		require.NoError(t, err, "%v", wo.Format)
 		want := p.Register
 		require.Equal(t, want.IDs, got.IDs)
