@@ -60,7 +60,10 @@ type analysis struct {
 	balance    *psm.BalanceTable
 	descBal    *psm.BalanceTable
 	diag       *diagnostics // checks of the matched sample (diagnostics.go)
-	watch      *stopwatch
+	// ai2016 and biasAdj are the Abadie-Imbens intervals adjusted for the
+	// estimated score and the bias-corrected estimator (a study only).
+	ai2016, biasAdj *estimate.Result
+	watch           *stopwatch
 }
 
 func scenarioOptions(c *config) (synth.Options, error) {
@@ -311,9 +314,14 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	all := a.cfg.study > 0 && !a.cfg.studyDefaultOnly
+	if all { // the analytic methods only a study compares (study.go)
+		if err := a.studyAnalytic(); err != nil {
+			return err
+		}
+	}
 	done()
 	// The replicates of the -interval method (a study runs both kinds).
-	all := a.cfg.study > 0 && !a.cfg.studyDefaultOnly
 	boot := a.cfg.bootstrap > 0 && (all || strings.HasPrefix(a.cfg.interval, "bootstrap"))
 	otsuRai := a.cfg.bootstrap > 0 && (all || strings.HasPrefix(a.cfg.interval, "otsu-rai"))
 	if boot {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"sync/atomic"
 
 	"github.com/psmeval/psmeval/estimate"
@@ -13,15 +14,60 @@ import (
 // studyMonths are the event months whose coverage the study reports.
 var studyMonths = [4]int{0, 3, 6, 12}
 
+// studyMethods are the interval methods a study compares: the -interval
+// methods and two analytic ones only the study computes. With -refit the
+// bootstrap rows are those of the re-fitted bootstrap.
+var studyMethods = append(append([]string{}, intervalOrder...), "abadie-imbens-2016", "bias-corrected")
+
+// studyMethod returns the result holding a study method's intervals and
+// which interval of its bounds.
+func studyMethod(key string) (func(a *analysis) *estimate.Result, func(estimate.Bounds) estimate.Interval) {
+	switch key {
+	case "abadie-imbens-2016":
+		return func(a *analysis) *estimate.Result { return a.ai2016 }, normal
+	case "bias-corrected":
+		return func(a *analysis) *estimate.Result { return a.biasAdj }, normal
+	}
+	m := intervalMethods[key]
+	return m.result, m.interval
+}
+
+// studyAnalytic computes the analytic methods only a study compares: the
+// Abadie-Imbens (2016) variance for the estimated score (psm's
+// ScoreAdjuster on the logit's covariates; strata and the units left out
+// of the logit make it an approximation here) and the bias-corrected
+// estimator (Abadie-Imbens 2011, regression on the logit's covariates).
+func (a *analysis) studyAnalytic() error {
+	var err error
+	a.ai2016, err = estimate.AbadieImbens(a.sample, a.matching, &estimate.AbadieImbensOptions{
+		EstimatedScore: &estimate.EstimatedScore{X: a.x, Fit: a.logit}})
+	if err != nil {
+		return fmt.Errorf("abadie-imbens-2016: %w", err)
+	}
+	a.biasAdj, err = estimate.BiasAdjusted(a.sample, a.matching, a.x, nil)
+	if err != nil {
+		return fmt.Errorf("bias-corrected: %w", err)
+	}
+	return nil
+}
+
 func percentile(b estimate.Bounds) estimate.Interval { return b.Percentile }
 func normal(b estimate.Bounds) estimate.Interval     { return b.Normal }
 
-// coverage counts intervals covering the truth.
+// coverage counts intervals covering the truth (an interval a method
+// could not compute, NaN, does not cover).
 type coverage struct {
-	acc, accN int    // accumulated effect at the horizon
-	mon, monN int    // monthly, months 0..H pooled
-	at        [4]int // at studyMonths (n = replications)
-	width     float64
+	acc, accN int     // accumulated effect at the horizon
+	mon, monN int     // monthly, months 0..H pooled
+	at        [4]int  // at studyMonths (n = replications)
+	width     float64 // summed over the widthN months with a finite interval
+	widthN    int
+	// band counts the replications whose simultaneous band covers the
+	// truth in every month 0..H at once; bandN those with a band.
+	band, bandN int
+	// accErr sums the method's accumulated estimate minus the truth (the
+	// bias-corrected estimator has its own estimate).
+	accErr float64
 }
 
 // truthStats accumulates, for one outcome over the replications of a
@@ -50,11 +96,11 @@ func (t *truthStats) add(a *analysis, outcome string) error {
 	t.errNever += se.Effects[H].Accumulated - a.truthNever[outcome].accumulated[H]
 	t.truth += se.TruthAccumulated[H]
 	if t.cover == nil {
-		t.cover = make([]coverage, len(intervalOrder))
+		t.cover = make([]coverage, len(studyMethods))
 	}
-	for k, key := range intervalOrder {
-		me := intervalMethods[key]
-		res := me.result(a)
+	for k, key := range studyMethods {
+		result, interval := studyMethod(key)
+		res := result(a)
 		if res == nil {
 			continue
 		}
@@ -63,16 +109,30 @@ func (t *truthStats) add(a *analysis, outcome string) error {
 			continue
 		}
 		c := &t.cover[k]
-		iv := me.interval(ms.Accumulated[H])
+		iv := interval(ms.Accumulated[H])
 		c.accN++
+		c.accErr += ms.Effects[H].Accumulated - se.TruthAccumulated[H]
 		if iv.Contains(se.TruthAccumulated[H]) {
 			c.acc++
 		}
+		if b := ms.Monthly[0].Band; !math.IsNaN(b.Lo) {
+			c.bandN++
+			in := true
+			for m := 0; m <= H; m++ {
+				in = in && ms.Monthly[m].Band.Contains(se.Truth[m])
+			}
+			if in {
+				c.band++
+			}
+		}
 		for m := 0; m <= H; m++ {
-			iv := me.interval(ms.Monthly[m])
+			iv := interval(ms.Monthly[m])
 			in := iv.Contains(se.Truth[m])
 			c.monN++
-			c.width += iv.Hi - iv.Lo
+			if w := iv.Hi - iv.Lo; !math.IsNaN(w) {
+				c.width += w
+				c.widthN++
+			}
 			if in {
 				c.mon++
 			}
@@ -94,6 +154,17 @@ func (t *truthStats) mcSE() float64 {
 	}
 	mean := t.err / n
 	return math.Sqrt((t.err2/n - mean*mean) * n / (n - 1) / n)
+}
+
+// widthCell is the mean width of the finite monthly intervals in
+// percentage points, with the share of months whose interval could not be
+// computed (NaN) when there are any.
+func widthCell(cv coverage) string {
+	s := fmt.Sprintf("%.2f", 100*cv.width/float64(max(cv.widthN, 1)))
+	if cv.widthN < cv.monN {
+		s += fmt.Sprintf(" (%.0f %% NaN)", pct(cv.monN-cv.widthN, cv.monN))
+	}
+	return s
 }
 
 func pct(k, n int) float64 { return 100 * float64(k) / float64(max(n, 1)) }
@@ -226,14 +297,24 @@ func printStudy(w io.Writer, c *config, stats []*truthStats, failed []string) {
 	}
 	fmt.Fprintf(w, "\nCoverage of nominal 95 %% intervals (percent; monthly pooled over months 0..H; Monte Carlo SE about %.1f points at 95 %% for one month)\n\n",
 		100*math.Sqrt(0.95*0.05/float64(max(c.study, 1))))
-	fmt.Fprintf(w, "| outcome | method | accumulated | monthly | month 0 | 3 | 6 | 12 | mean monthly width (pp) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "| outcome | method | accumulated | monthly | month 0 | 3 | 6 | 12 | sup-t band | mean monthly width (pp; share not computed) | mean accumulated error |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for k, t := range stats {
-		for j, key := range intervalOrder {
+		for j, key := range studyMethods {
 			cv := t.cover[j]
-			fmt.Fprintf(w, "| %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f | %.0f | %.2f |\n", outcomeInfo[k].short, key,
+			if cv.accN == 0 {
+				continue // not computed in this study (-interval with a short study)
+			}
+			if c.refit && strings.HasPrefix(key, "bootstrap") {
+				key = strings.Replace(key, "bootstrap", "bootstrap-refit", 1)
+			}
+			band := "-"
+			if cv.bandN > 0 {
+				band = fmt.Sprintf("%.0f", pct(cv.band, cv.bandN))
+			}
+			fmt.Fprintf(w, "| %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f | %.0f | %s | %s | %+.3f |\n", outcomeInfo[k].short, key,
 				pct(cv.acc, cv.accN), pct(cv.mon, cv.monN),
 				pct(cv.at[0], cv.accN), pct(cv.at[1], cv.accN), pct(cv.at[2], cv.accN), pct(cv.at[3], cv.accN),
-				100*cv.width/float64(max(cv.monN, 1)))
+				band, widthCell(cv), cv.accErr/float64(cv.accN))
 		}
 	}
 }
