@@ -180,7 +180,7 @@ func zError(err error, tr, co []int32, se Series) error {
 	if se.Subgroup != "" {
 		group = se.Subgroup + " = " + se.Group
 	}
-	var me *psm.MatchInputError
+	var me *psm.InputError
 	if errors.As(err, &me) && me.Index >= 0 && (me.Field == "zTreated" || me.Field == "zControl") {
 		u := tr
 		if me.Field == "zControl" {

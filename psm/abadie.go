@@ -207,7 +207,7 @@ func (e *ATTEvaluator) ATT(yTreated, yControl []float64) (ATTResult, error) {
 	}
 	for i, ok := range m.Matched {
 		if ok && (math.IsNaN(yTreated[i]) || math.IsInf(yTreated[i], 0)) {
-			return ATTResult{}, &MatchInputError{Field: "yTreated", Index: i, Value: yTreated[i],
+			return ATTResult{}, &InputError{Field: "yTreated", Index: i, Value: yTreated[i],
 				Msg: "outcome of a matched treated unit is not finite", Err: ErrBadValue}
 		}
 	}
@@ -283,7 +283,7 @@ type setStats struct {
 }
 
 func badControl(j int32, v float64) error {
-	return &MatchInputError{Field: "yControl", Index: int(j), Value: v,
+	return &InputError{Field: "yControl", Index: int(j), Value: v,
 		Msg: "outcome of a matched control is not finite", Err: ErrBadValue}
 }
 

@@ -110,7 +110,7 @@ func TestATTErrors(t *testing.T) {
 	_, err = ATT([]float64{1, 2}, []float64{0, 1, 2}, m, nil)
 	assert.Contains(t, err.Error(), "yControl")
 	_, err = ATT([]float64{1, math.NaN()}, []float64{0, 1, 2, 3}, m, nil)
-	var ie *MatchInputError
+	var ie *InputError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "yTreated", ie.Field)
 	assert.Equal(t, 1, ie.Index)

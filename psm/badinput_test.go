@@ -16,7 +16,7 @@ import (
 // TestFitLogitSeparation, TestMatchErrors, TestATTErrors and
 // TestBalanceHand (internal/badinput lists which test covers which item
 // of the issue). Each case asserts the sentinel, the typed error with its
-// column/row (*LogitInputError) or argument/unit (*MatchInputError), and
+// column/row or argument/unit (*InputError), and
 // a piece of the message.
 func TestBadInputPSM(t *testing.T) {
 	ctx := context.Background()
@@ -36,6 +36,9 @@ func TestBadInputPSM(t *testing.T) {
 			}
 			return err
 		}
+	}
+	fit2 := func(x *mat.Dense, y []float64, o *LogitOptions) func() error {
+		return func() error { _, err := FitLogit(ctx, x, y, nil, nil, o); return err }
 	}
 	match := func(tr, co []float64, o *MatchOptions) func() error {
 		return func() error {
@@ -89,17 +92,20 @@ func TestBadInputPSM(t *testing.T) {
 		name   string
 		call   func() error
 		is     error
-		column string // *LogitInputError column ("" = not checked)
-		field  string // *MatchInputError field ("" = not checked)
+		column string // *InputError column ("" = not checked)
+		field  string // *InputError field ("" = not checked)
 		row    int    // its row / index
 		msg    string
 	}{
 		// FitLogit: mismatched lengths, NaN weights, all treated
-		{"FitLogit nil x", fit(nil, y, nil, nil), ErrLogitArgs, "", "", 0, "x is nil"},
-		{"FitLogit y shorter than x", fit(x, y[:49], nil, nil), ErrLogitArgs, "", "", 0, "y has length 49, want 50 (rows of x)"},
-		{"FitLogit w longer than x", fit(x, y, ones(51, 1), nil), ErrLogitArgs, "", "", 0, "w has length 51, want 50 (rows of x)"},
-		{"FitLogit too few names", fit(x, y, nil, []string{"a"}), ErrLogitArgs, "", "", 0, "names has length 1, want 2 (columns of x)"},
-		{"FitLogit NaN weight", fit(x, y, nanW, nil), ErrNonFinite, "weight", "", 3, `column "weight" row 3: NaN`},
+		{"FitLogit nil x", fit(nil, y, nil, nil), ErrBadOption, "", "", 0, "x is nil"},
+		{"FitLogit y shorter than x", fit(x, y[:49], nil, nil), ErrBadOption, "", "", 0, "y: length 49, want 50 (rows of x)"},
+		{"FitLogit w longer than x", fit(x, y, ones(51, 1), nil), ErrBadOption, "", "", 0, "w: length 51, want 50 (rows of x)"},
+		{"FitLogit too few names", fit(x, y, nil, []string{"a"}), ErrBadOption, "", "", 0, "names: length 1, want 2 (columns of x)"},
+		{"FitLogit duplicate names", fit(x, y, nil, []string{"a", "a"}), ErrBadOption, "", "", 0, `columns 0 and 1 are both named "a"`},
+		{"FitLogit a column named as the intercept", fit(x, y, nil, []string{"a", InterceptName}), ErrBadOption, "", "", 0, `column 1 is named "(Intercept)"`},
+		{"FitLogit negative Workers", fit2(x, y, &LogitOptions{Workers: -1}), ErrBadOption, "", "", 0, "Workers: -1"},
+		{"FitLogit NaN weight", fit(x, y, nanW, nil), ErrBadValue, "weight", "", 3, `column "weight" row 3: NaN`},
 		{"FitLogit all units treated", fit(x, ones(50, 1), nil, nil), ErrNoVariation, "", "", 0, "50 treated and 0 controls"},
 		{"FitLogit all weights zero", fit(x, y, ones(50, 0), nil), ErrNoVariation, "", "", 0, "0 treated and 0 controls among 0 units with positive weight"},
 
@@ -216,13 +222,13 @@ func TestBadInputPSM(t *testing.T) {
 			require.ErrorIs(t, err, c.is, "%v", err)
 			assert.Contains(t, err.Error(), c.msg)
 			if c.column != "" {
-				var le *LogitInputError
+				var le *InputError
 				require.ErrorAs(t, err, &le)
-				assert.Equal(t, c.column, le.Column)
-				assert.Equal(t, c.row, le.Row)
+				assert.Equal(t, c.column, le.Field)
+				assert.Equal(t, c.row, le.Index)
 			}
 			if c.field != "" {
-				var me *MatchInputError
+				var me *InputError
 				require.ErrorAs(t, err, &me)
 				assert.Equal(t, c.field, me.Field)
 				assert.Equal(t, c.row, me.Index)

@@ -348,10 +348,10 @@ func balance(names []string, ts, cs []colSrc, rt, rc int, m *Matching, o Balance
 	for v, name := range names {
 		c := &cols[v]
 		if i := c.cnt.bad[0]; i >= 0 {
-			return nil, &MatchInputError{Field: name, Index: i, Value: c.xt[i], Msg: "treated value is not finite", Err: ErrBadValue}
+			return nil, &InputError{Field: name, Index: i, Value: c.xt[i], Msg: "treated value is not finite", Err: ErrBadValue}
 		}
 		if i := c.cnt.bad[1]; i >= 0 {
-			return nil, &MatchInputError{Field: name, Index: i, Value: cs[v].at(i), Msg: "control value is not finite", Err: ErrBadValue}
+			return nil, &InputError{Field: name, Index: i, Value: cs[v].at(i), Msg: "control value is not finite", Err: ErrBadValue}
 		}
 	}
 	return tab, nil

@@ -398,7 +398,7 @@ func TestBalanceNotFinite(t *testing.T) {
 			_, err1 := BalanceColumns(s.names, tc, cc, s.m, o)
 			_, err2 := Balance(s.names, td, cd, s.m, o)
 			for _, err := range []error{err1, err2} {
-				var ie *MatchInputError
+				var ie *InputError
 				require.ErrorAs(t, err, &ie, c.name)
 				assert.ErrorIs(t, err, ErrBadValue, c.name)
 				assert.Equal(t, c.field, ie.Field, c.name)

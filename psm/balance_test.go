@@ -129,7 +129,7 @@ func TestBalanceHand(t *testing.T) {
 	assert.True(t, math.IsNaN(d.After.VarRatio))
 
 	_, err = BalanceColumns([]string{"x"}, [][]float64{{0, math.NaN(), 2}}, [][]float64{{0, 0, 1, 3}}, m, nil)
-	var ie *MatchInputError
+	var ie *InputError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "x", ie.Field)
 	assert.Equal(t, 1, ie.Index)

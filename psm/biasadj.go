@@ -160,7 +160,7 @@ type BiasAdjustEvaluator struct {
 // NewBiasAdjustEvaluator prepares BiasAdjustedATT for matching m and
 // covariates zTreated (one row per treated unit) and zControl (one row
 // per control). Errors: wrong dimensions, a NaN or infinite covariate of
-// a matched unit (*MatchInputError naming zTreated or zControl, the row
+// a matched unit (*InputError naming zTreated or zControl, the row
 // and the covariate), fewer matched treated than covariates.
 func NewBiasAdjustEvaluator(zTreated, zControl mat.Matrix, m *Matching, opts *BiasAdjustOptions) (*BiasAdjustEvaluator, error) {
 	var o BiasAdjustOptions
@@ -279,7 +279,7 @@ func (e *BiasAdjustEvaluator) checkRow(field string, z mat.Matrix, i int) error 
 			if field == "zControl" {
 				what = "control"
 			}
-			return &MatchInputError{Field: field, Index: i, Value: v,
+			return &InputError{Field: field, Index: i, Value: v,
 				Msg: fmt.Sprintf("covariate %s of a matched %s is not finite", e.colName(k), what), Err: ErrBadValue}
 		}
 	}

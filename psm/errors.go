@@ -6,17 +6,15 @@ import (
 	"strings"
 )
 
-// Sentinel errors of the propensity model. Errors returned by FitLogit
-// wrap one of these (test with errors.Is); input errors are
-// *LogitInputError values naming the column and row, separation is a
-// *SeparationError naming the separating columns.
+// Sentinel errors of the propensity model (the shared ones, ErrBadValue,
+// ErrBadWeight and ErrBadOption, are with those of matching in
+// match_errors.go). Errors returned by FitLogit wrap one of these or of
+// those (test with errors.Is); input errors are *InputError values naming
+// the column (Field) and row (Index); separation is a *SeparationError
+// naming the separating columns.
 var (
-	// ErrNonFinite: a covariate, treatment or weight is NaN or infinite.
-	ErrNonFinite = errors.New("psm: non-finite value")
 	// ErrNotBinary: a treatment value is neither 0 nor 1.
 	ErrNotBinary = errors.New("psm: treatment value is not 0 or 1")
-	// ErrNegativeWeight: a frequency weight is negative.
-	ErrNegativeWeight = errors.New("psm: negative frequency weight")
 	// ErrNoVariation: among units with positive weight the treatment is
 	// all 0 or all 1 (or there are no such units).
 	ErrNoVariation = errors.New("psm: treatment is all 0 or all 1")
@@ -27,27 +25,7 @@ var (
 	// ErrNotConverged: IRLS did not meet the convergence criterion within
 	// MaxIter iterations, or produced non-finite coefficients.
 	ErrNotConverged = errors.New("psm: logit did not converge")
-	// ErrLogitArgs: FitLogit got slices of the wrong length or an invalid
-	// option value.
-	ErrLogitArgs = errors.New("psm: invalid FitLogit argument")
 )
-
-// LogitInputError reports a bad input value to FitLogit and where it is:
-// Column is a covariate name, "treatment" or "weight"; Row is the 0-based
-// row (unit) of x, y and w.
-type LogitInputError struct {
-	Column string
-	Row    int
-	Value  float64
-	Err    error // ErrNonFinite, ErrNotBinary or ErrNegativeWeight
-}
-
-func (e *LogitInputError) Error() string {
-	return fmt.Sprintf("%v: column %q row %d: %v", e.Err, e.Column, e.Row, e.Value)
-}
-
-// Unwrap returns the sentinel.
-func (e *LogitInputError) Unwrap() error { return e.Err }
 
 // SeparationError reports complete or quasi-complete separation. Columns
 // names the covariates that separate (alone, found by the single-column

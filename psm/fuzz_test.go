@@ -500,13 +500,13 @@ func fzMatch(t *testing.T, treated, control []float64, o *MatchOptions) *Matchin
 		if !errors.Is(err, wantErr) {
 			t.Fatalf("Match(%v, %v, %+v): error %v, want %v", treated, control, *o, err, wantErr)
 		}
-		var me *MatchInputError
+		var me *InputError
 		if !errors.As(err, &me) || me.Field != field || me.Index != idx {
-			t.Fatalf("Match(%v, %v, %+v): error %v, want a *MatchInputError naming %s[%d]", treated, control, *o, err, field, idx)
+			t.Fatalf("Match(%v, %v, %+v): error %v, want a *InputError naming %s[%d]", treated, control, *o, err, field, idx)
 		}
 		return nil
 	}
-	var me *MatchInputError
+	var me *InputError
 	if err != nil && o.TieRule == TieRMatching && (fzHuge(treated) || fzHuge(control)) &&
 		errors.Is(err, ErrBadScore) && errors.As(err, &me) && me.Field == "TieRule" {
 		return nil // scores too large for R's standardization
@@ -646,7 +646,7 @@ func FuzzMatch(f *testing.F) {
 // controls on both sides then never takes either side and Match loops
 // forever. Expected: an error (the score scale overflows) or a finite
 // result; the treated unit with score 0 matched to the control with
-// score 0. Fixed: Match returns a *MatchInputError naming TieRule
+// score 0. Fixed: Match returns a *InputError naming TieRule
 // (ErrBadScore), as sum(w x^2) of R's standardization overflows.
 func TestFuzzRegressionTieRMatchingOverflow(t *testing.T) {
 	treated := []float64{math.MaxFloat64, math.MaxFloat64, 0}
@@ -662,9 +662,9 @@ func TestFuzzRegressionTieRMatchingOverflow(t *testing.T) {
 	}()
 	select {
 	case r := <-done:
-		var me *MatchInputError
+		var me *InputError
 		if r.err != nil && (!errors.Is(r.err, ErrBadScore) || !errors.As(r.err, &me) || me.Field != "TieRule") {
-			t.Fatalf("error %v, want a *MatchInputError naming TieRule (ErrBadScore)", r.err)
+			t.Fatalf("error %v, want a *InputError naming TieRule (ErrBadScore)", r.err)
 		}
 		if r.err == nil {
 			js, _ := fzSet(r.m, 2)
@@ -711,9 +711,9 @@ func TestFuzzRegressionCaliperOverflow(t *testing.T) {
 		}
 	}
 	_, err := Match([]float64{0, 1}, []float64{1, 1, 1, 1}, &MatchOptions{K: 1, Caliper: 5e-324})
-	var me *MatchInputError
+	var me *InputError
 	if !errors.Is(err, ErrBadOption) || !errors.As(err, &me) || me.Field != "Caliper" {
-		t.Fatalf("Caliper 5e-324: error %v, want a *MatchInputError naming Caliper", err)
+		t.Fatalf("Caliper 5e-324: error %v, want a *InputError naming Caliper", err)
 	}
 }
 

@@ -43,7 +43,7 @@ func NewIndex(control []float64, opts *MatchOptions) (*Index, error) {
 	}
 	n := len(control)
 	if n == 0 {
-		return nil, &MatchInputError{Field: "control", Index: -1, Msg: "no control units", Err: ErrEmptyGroup}
+		return nil, &InputError{Field: "control", Index: -1, Msg: "no control units", Err: ErrEmptyGroup}
 	}
 	if n > math.MaxInt32-1 {
 		return nil, optionError("control", "%d controls; at most %d supported", n, math.MaxInt32-1)

@@ -306,10 +306,10 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		}
 	}
 	if csum == 0 {
-		return &MatchInputError{Field: "ControlWeights", Index: -1, Msg: "all control weights are 0", Err: ErrEmptyGroup}
+		return &InputError{Field: "ControlWeights", Index: -1, Msg: "all control weights are 0", Err: ErrEmptyGroup}
 	}
 	if csum < float64(o.K) {
-		return &MatchInputError{Field: "K", Index: -1,
+		return &InputError{Field: "K", Index: -1,
 			Msg: fmt.Sprintf("K = %d neighbours but the controls weigh %g in total", o.K, csum), Err: ErrTooFewControls}
 	}
 	var tsum float64
@@ -321,7 +321,7 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		tsum += w
 	}
 	if tsum == 0 {
-		return &MatchInputError{Field: "TreatedWeights", Index: -1, Msg: "all treated weights are 0", Err: ErrEmptyGroup}
+		return &InputError{Field: "TreatedWeights", Index: -1, Msg: "all treated weights are 0", Err: ErrEmptyGroup}
 	}
 
 	m.Matched = growB(m.Matched, T)
@@ -583,11 +583,11 @@ func transformInto(dst []float64, field string, s []float64, d Distance) ([]floa
 	dst = growF(dst, len(s))
 	for i, v := range s {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return dst, &MatchInputError{Field: field, Index: i, Value: v, Msg: "score is not finite", Err: ErrBadScore}
+			return dst, &InputError{Field: field, Index: i, Value: v, Msg: "score is not finite", Err: ErrBadScore}
 		}
 		if d == LogitDistance {
 			if !(v > 0 && v < 1) {
-				return dst, &MatchInputError{Field: field, Index: i, Value: v,
+				return dst, &InputError{Field: field, Index: i, Value: v,
 					Msg: "LogitDistance needs a score in (0, 1)", Err: ErrBadScore}
 			}
 			v = math.Log(v / (1 - v)) // R qlogis
@@ -603,7 +603,7 @@ func transformInto(dst []float64, field string, s []float64, d Distance) ([]floa
 // checkOptions validates the per-call options and fills defaults.
 func (ix *Index) checkOptions(o *MatchOptions, T int) error {
 	if T == 0 {
-		return &MatchInputError{Field: "treated", Index: -1, Msg: "no treated units", Err: ErrEmptyGroup}
+		return &InputError{Field: "treated", Index: -1, Msg: "no treated units", Err: ErrEmptyGroup}
 	}
 	if o.K < 0 {
 		return optionError("K", "K = %d; want >= 1 (0 means 1)", o.K)

@@ -142,12 +142,12 @@ type Logit struct {
 // reports as ErrNotConverged instead. Aliasing uses AliasTol (see there).
 // AIC uses the exact log-likelihood; R rounds non-integer weights in it.
 //
-// Errors: a *LogitInputError (ErrNonFinite, ErrNotBinary,
-// ErrNegativeWeight) naming the column and row of the first bad value;
+// Errors: an *InputError (ErrBadValue, ErrNotBinary, ErrBadWeight)
+// naming the column (Field) and row (Index) of the first bad value;
 // ErrNoVariation when all units with positive weight are treated or all
 // are controls; a *SeparationError when a single covariate separates the
 // groups (found before fitting) or when IRLS diverges along some
-// covariates; ErrNotConverged when MaxIter is reached; ErrLogitArgs for
+// covariates; ErrNotConverged when MaxIter is reached; ErrBadOption for
 // wrong lengths or options; ctx.Err() when ctx is cancelled (checked
 // between blocks of rows). On ErrSeparation found by divergence and on
 // ErrNotConverged the returned *Logit holds the last iterate for
@@ -157,7 +157,7 @@ func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 		opts = &LogitOptions{}
 	}
 	if x == nil {
-		return nil, fmt.Errorf("%w: x is nil", ErrLogitArgs)
+		return nil, fmt.Errorf("%w: x is nil", ErrBadOption)
 	}
 	n, p := x.Dims()
 	raw := x.RawMatrix()
@@ -212,7 +212,7 @@ func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 		case sc.badCol == p+1:
 			col = "weight"
 		}
-		return nil, &LogitInputError{Column: col, Row: sc.badRow, Value: sc.badVal, Err: sc.badErr}
+		return nil, &InputError{Field: col, Index: sc.badRow, Value: sc.badVal, Err: sc.badErr, Column: true}
 	}
 	if sc.n1 == 0 || sc.n1 == sc.nPos {
 		return nil, fmt.Errorf("%w: %d treated and %d controls among %d units with positive weight",
@@ -355,34 +355,47 @@ func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 }
 
 func lgCheckArgs(pr *lgProblem, names []string, opts *LogitOptions) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrLogitArgs}, args...)...)
+	bad := func(field, format string, args ...any) error {
+		return &InputError{Field: field, Index: -1, Msg: fmt.Sprintf(format, args...), Err: ErrBadOption}
 	}
 	switch {
 	case pr.n == 0:
-		return bad("x has no rows")
+		return bad("x", "no rows")
 	case len(pr.y) != pr.n:
-		return bad("y has length %d, want %d (rows of x)", len(pr.y), pr.n)
+		return bad("y", "length %d, want %d (rows of x)", len(pr.y), pr.n)
 	case pr.w != nil && len(pr.w) != pr.n:
-		return bad("w has length %d, want %d (rows of x)", len(pr.w), pr.n)
+		return bad("w", "length %d, want %d (rows of x)", len(pr.w), pr.n)
 	case names != nil && len(names) != pr.p:
-		return bad("names has length %d, want %d (columns of x)", len(names), pr.p)
+		return bad("names", "length %d, want %d (columns of x)", len(names), pr.p)
 	case opts.Start != nil && len(opts.Start) != pr.q:
-		return bad("Start has length %d, want %d (intercept and covariates)", len(opts.Start), pr.q)
+		return bad("Start", "length %d, want %d (intercept and covariates)", len(opts.Start), pr.q)
 	case !(opts.Epsilon >= 0) || math.IsInf(opts.Epsilon, 1):
-		return bad("Epsilon = %v, want >= 0", opts.Epsilon)
+		return bad("Epsilon", "%v, want >= 0", opts.Epsilon)
 	case opts.MaxIter < 0:
-		return bad("MaxIter = %d, want >= 0", opts.MaxIter)
+		return bad("MaxIter", "%d, want >= 0", opts.MaxIter)
+	case opts.Workers < 0:
+		return bad("Workers", "%d, want >= 0 (0: GOMAXPROCS)", opts.Workers)
 	case !(opts.L2 >= 0) || math.IsInf(opts.L2, 1):
-		return bad("L2 = %v, want a finite value >= 0", opts.L2)
+		return bad("L2", "%v, want a finite value >= 0", opts.L2)
 	case !(opts.AliasTol >= 0) || opts.AliasTol >= 1:
-		return bad("AliasTol = %v, want 0 <= AliasTol < 1", opts.AliasTol)
+		return bad("AliasTol", "%v, want 0 <= AliasTol < 1", opts.AliasTol)
 	case pr.q == 0:
-		return bad("no intercept and no covariates")
+		return bad("NoIntercept", "no intercept and no covariates")
 	}
 	for _, v := range opts.Start {
 		if math.IsInf(v, 0) {
-			return bad("Start has an infinite value")
+			return bad("Start", "an infinite value")
+		}
+	}
+	seen := make(map[string]int, len(names))
+	for j, nm := range names {
+		if k, dup := seen[nm]; dup {
+			return bad("names", "columns %d and %d are both named %q (the coefficients could not be told apart)", k, j, nm)
+		}
+		if !pr.icpt || nm != InterceptName {
+			seen[nm] = j
+		} else {
+			return bad("names", "column %d is named %q, the intercept's name", j, nm)
 		}
 	}
 	return nil

@@ -80,7 +80,7 @@ func (f *LogitFit) Scores(dst []float64) []float64 {
 // drops columns, and O(n) per round for the unit exclusions.
 func FitLogitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
 	if x == nil {
-		return nil, fmt.Errorf("%w: x is nil", ErrLogitArgs)
+		return nil, fmt.Errorf("%w: x is nil", ErrBadOption)
 	}
 	if names == nil { // FitLogit's default names, so that columns can be named
 		_, p := x.Dims()

@@ -157,7 +157,7 @@ func TestFitLogitDropSeparated(t *testing.T) {
 
 	// other errors pass through
 	_, err = FitLogitDropSeparated(ctx, nil, y, nil, nil, nil)
-	require.ErrorIs(t, err, ErrLogitArgs)
+	require.ErrorIs(t, err, ErrBadOption)
 }
 
 // TestFitLogitDropSeparatedCombination: no single covariate separates,

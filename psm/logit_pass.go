@@ -126,20 +126,20 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 			if bad {
 				for j, v := range row {
 					if math.IsNaN(v) || math.IsInf(v, 0) {
-						s.badRow, s.badCol, s.badVal, s.badErr = i, j, v, ErrNonFinite
+						s.badRow, s.badCol, s.badVal, s.badErr = i, j, v, ErrBadValue
 						return
 					}
 				}
 			}
 			switch {
 			case math.IsNaN(yi) || math.IsInf(yi, 0):
-				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrNonFinite
+				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrBadValue
 			case yi != 0 && yi != 1:
 				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrNotBinary
 			case math.IsNaN(wi) || math.IsInf(wi, 0):
-				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrNonFinite
+				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadValue
 			case wi < 0:
-				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrNegativeWeight
+				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadWeight
 			}
 			if s.badErr != nil {
 				return

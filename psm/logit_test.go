@@ -53,14 +53,14 @@ func TestFitLogitInputErrors(t *testing.T) {
 		column   string
 		row      int
 	}{
-		{"NaN covariate", func(x *mat.Dense, y, w []float64) { x.Set(7, 1, math.NaN()) }, ErrNonFinite, "b", 7},
-		{"Inf covariate", func(x *mat.Dense, y, w []float64) { x.Set(3, 0, math.Inf(-1)); x.Set(9, 1, math.NaN()) }, ErrNonFinite, "a", 3},
-		{"NaN treatment", func(x *mat.Dense, y, w []float64) { y[11] = math.NaN() }, ErrNonFinite, "treatment", 11},
+		{"NaN covariate", func(x *mat.Dense, y, w []float64) { x.Set(7, 1, math.NaN()) }, ErrBadValue, "b", 7},
+		{"Inf covariate", func(x *mat.Dense, y, w []float64) { x.Set(3, 0, math.Inf(-1)); x.Set(9, 1, math.NaN()) }, ErrBadValue, "a", 3},
+		{"NaN treatment", func(x *mat.Dense, y, w []float64) { y[11] = math.NaN() }, ErrBadValue, "treatment", 11},
 		{"treatment 2", func(x *mat.Dense, y, w []float64) { y[4] = 2 }, ErrNotBinary, "treatment", 4},
 		{"treatment 0.5", func(x *mat.Dense, y, w []float64) { y[0] = 0.5 }, ErrNotBinary, "treatment", 0},
-		{"negative weight", func(x *mat.Dense, y, w []float64) { w[20] = -1 }, ErrNegativeWeight, "weight", 20},
-		{"Inf weight", func(x *mat.Dense, y, w []float64) { w[21] = math.Inf(1) }, ErrNonFinite, "weight", 21},
-		{"bad value in a zero-weight row", func(x *mat.Dense, y, w []float64) { w[5] = 0; x.Set(5, 0, math.NaN()) }, ErrNonFinite, "a", 5},
+		{"negative weight", func(x *mat.Dense, y, w []float64) { w[20] = -1 }, ErrBadWeight, "weight", 20},
+		{"Inf weight", func(x *mat.Dense, y, w []float64) { w[21] = math.Inf(1) }, ErrBadValue, "weight", 21},
+		{"bad value in a zero-weight row", func(x *mat.Dense, y, w []float64) { w[5] = 0; x.Set(5, 0, math.NaN()) }, ErrBadValue, "a", 5},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -68,10 +68,10 @@ func TestFitLogitInputErrors(t *testing.T) {
 			fit, err := FitLogit(context.Background(), xc, yc, w, names, nil)
 			assert.Nil(t, fit)
 			require.ErrorIs(t, err, c.sentinel)
-			var ie *LogitInputError
+			var ie *InputError
 			require.ErrorAs(t, err, &ie)
-			assert.Equal(t, c.column, ie.Column)
-			assert.Equal(t, c.row, ie.Row)
+			assert.Equal(t, c.column, ie.Field)
+			assert.Equal(t, c.row, ie.Index)
 			assert.Contains(t, err.Error(), c.column)
 		})
 	}
@@ -117,7 +117,7 @@ func TestFitLogitArgs(t *testing.T) {
 		"alias tol 1":  func() error { _, err := FitLogit(ctx, x, y, nil, nil, &LogitOptions{AliasTol: 1}); return err },
 		"negative max": func() error { _, err := FitLogit(ctx, x, y, nil, nil, &LogitOptions{MaxIter: -1}); return err },
 	} {
-		assert.ErrorIs(t, call(), ErrLogitArgs, name)
+		assert.ErrorIs(t, call(), ErrBadOption, name)
 	}
 }
 

@@ -38,7 +38,7 @@ const (
 	// a power of two), so the result is the same for any row order; they
 	// may differ from R's data-order sums in the last bits. Scores so
 	// large that sum(w x^2) or a squared standardized distance overflows
-	// (|x| above about 1e146) are rejected with a *MatchInputError naming
+	// (|x| above about 1e146) are rejected with a *InputError naming
 	// TieRule (ErrBadScore); use TieDistance for them.
 	TieRMatching
 )

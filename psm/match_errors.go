@@ -6,10 +6,15 @@ import (
 	"math"
 )
 
-// Sentinel errors of matching, balance and the Abadie–Imbens estimator.
-// Errors returned by Match, NewIndex, (*Index).Match, ATT and Balance wrap
-// one of these (test with errors.Is); input errors are *MatchInputError
-// values that also name the argument or option and the unit.
+// Sentinel errors of matching, balance, the estimators and (the last
+// three) the logit. Errors returned by Match, NewIndex, (*Index).Match,
+// ATT, Balance and FitLogit wrap one of these or of errors.go's (test with
+// errors.Is); input errors are *InputError values that also name the
+// argument, option or column and the unit.
+//
+// Panics are for programmer mistakes only (an internal invariant broken,
+// NewTable-style constructors given mismatched lengths); every problem in
+// the data or the options is an error.
 var (
 	// ErrEmptyGroup: no treated or no control units (or all weights zero).
 	ErrEmptyGroup = errors.New("psm: empty treated or control group")
@@ -24,26 +29,34 @@ var (
 	// ErrBadWeight: a frequency weight is negative, NaN or infinite (or not
 	// an integer when matching without replacement).
 	ErrBadWeight = errors.New("psm: invalid frequency weight")
-	// ErrBadValue: an outcome or balance variable is NaN or infinite.
+	// ErrBadValue: a covariate, outcome or balance variable is NaN or
+	// infinite.
 	ErrBadValue = errors.New("psm: invalid value")
 	// ErrBadOption: an option has an invalid value or a slice has the wrong length.
 	ErrBadOption = errors.New("psm: invalid option")
 )
 
-// MatchInputError reports bad input to matching, balance or ATT. Field
-// names the argument or option ("treated", "control", "ControlWeights",
-// "K", "Caliper", "yControl", ...); Index is the unit (row) in that
+// InputError reports bad input to the logit, matching, balance or the
+// estimators. Field names the argument, option or covariate column
+// ("treated", "control", "ControlWeights", "K", "Caliper", "yControl",
+// "treatment", "weight", a covariate name, ...); Index is the unit (row) in that
 // argument, or -1 when the error is not about one unit.
-type MatchInputError struct {
+type InputError struct {
 	Field string
 	Index int
 	Value float64
 	Msg   string
 	Err   error // one of the sentinels above
+	// Column says that Field is a column of the logit's data (a
+	// covariate, "treatment" or "weight") and Index its row: the message
+	// then reads `column "a" row 9: +Inf`.
+	Column bool
 }
 
-func (e *MatchInputError) Error() string {
+func (e *InputError) Error() string {
 	switch {
+	case e.Column:
+		return fmt.Sprintf("%v: column %q row %d: %v", e.Err, e.Field, e.Index, e.Value)
 	case e.Index >= 0 && e.Msg != "":
 		return fmt.Sprintf("%v: %s[%d] = %v: %s", e.Err, e.Field, e.Index, e.Value, e.Msg)
 	case e.Index >= 0:
@@ -53,14 +66,14 @@ func (e *MatchInputError) Error() string {
 	}
 }
 
-func (e *MatchInputError) Unwrap() error { return e.Err }
+func (e *InputError) Unwrap() error { return e.Err }
 
 func optionError(field, format string, args ...any) error {
-	return &MatchInputError{Field: field, Index: -1, Msg: fmt.Sprintf(format, args...), Err: ErrBadOption}
+	return &InputError{Field: field, Index: -1, Msg: fmt.Sprintf(format, args...), Err: ErrBadOption}
 }
 
 func lengthError(field string, got, want int, of string) error {
-	return &MatchInputError{Field: field, Index: -1,
+	return &InputError{Field: field, Index: -1,
 		Msg: fmt.Sprintf("length %d, want %d (one per %s unit)", got, want, of), Err: ErrBadOption}
 }
 
@@ -86,10 +99,10 @@ func checkWeights(field string, w []float64, n int, of string, integer bool) err
 // a valid weight.
 func weightError(field string, i int, v float64, integer bool) error {
 	if !(v >= 0) || math.IsInf(v, 1) {
-		return &MatchInputError{Field: field, Index: i, Value: v, Msg: "want a finite weight >= 0", Err: ErrBadWeight}
+		return &InputError{Field: field, Index: i, Value: v, Msg: "want a finite weight >= 0", Err: ErrBadWeight}
 	}
 	if integer && v != math.Trunc(v) {
-		return &MatchInputError{Field: field, Index: i, Value: v,
+		return &InputError{Field: field, Index: i, Value: v,
 			Msg: "matching without replacement needs whole-number weights (copies)", Err: ErrBadWeight}
 	}
 	return nil

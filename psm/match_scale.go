@@ -86,7 +86,7 @@ func (ix *Index) scaleStats(sr *searcher, bw *blockWeights, o *MatchOptions, xt,
 	}
 	W := sw.val()
 	if W > math.MaxFloat64 {
-		return &MatchInputError{Field: "ControlWeights", Index: -1,
+		return &InputError{Field: "ControlWeights", Index: -1,
 			Msg: "the total frequency weight of treated and control units overflows", Err: ErrBadWeight}
 	}
 	meanY := s1.val() / W
@@ -130,7 +130,7 @@ func (ix *Index) scaleStats(sr *searcher, bw *blockWeights, o *MatchOptions, xt,
 		const ccc = 1.4901161193847656e-08 // sqrt(.Machine$double.eps)
 		sx2 := math.Ldexp(s2.val(), 2*e)   // sum w x^2
 		if math.IsInf(sx2, 0) || math.IsNaN(sx2) {
-			return &MatchInputError{Field: "TieRule", Index: -1, Err: ErrBadScore,
+			return &InputError{Field: "TieRule", Index: -1, Err: ErrBadScore,
 				Msg: fmt.Sprintf("TieRMatching: the sum of squared scores overflows (largest |score| %g; at most about 1e154 is supported); use TieDistance", math.Max(math.Abs(lo), math.Abs(hi)))}
 		}
 		mean := math.Ldexp(meanY, e)
@@ -144,7 +144,7 @@ func (ix *Index) scaleStats(sr *searcher, bw *blockWeights, o *MatchOptions, xt,
 		}
 		// the largest standardized distance must be finite
 		if dz := (hi-mean)/sig - (lo-mean)/sig; !(dz*dz <= math.MaxFloat64) {
-			return &MatchInputError{Field: "TieRule", Index: -1, Err: ErrBadScore,
+			return &InputError{Field: "TieRule", Index: -1, Err: ErrBadScore,
 				Msg: fmt.Sprintf("TieRMatching: standardized distances overflow (scores %g to %g, sd %g); use TieDistance", lo, hi, sig)}
 		}
 		sr.mu, sr.sig = mean, sig

@@ -192,7 +192,7 @@ func TestMatchNoReplacement(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNoMatch)
 	// Non-integer weights are rejected, naming the option.
 	_, err = Match([]float64{0.5}, []float64{0.1}, &MatchOptions{NoReplacement: true, ControlWeights: []float64{0.5}})
-	var ie *MatchInputError
+	var ie *InputError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "ControlWeights", ie.Field)
 }
@@ -236,7 +236,7 @@ func TestMatchErrors(t *testing.T) {
 			assert.ErrorIs(t, err, c.is)
 			assert.Contains(t, err.Error(), c.message)
 			if c.field != "" {
-				var ie *MatchInputError
+				var ie *InputError
 				require.ErrorAs(t, err, &ie)
 				assert.Equal(t, c.field, ie.Field)
 				assert.Equal(t, c.index, ie.Index)

@@ -136,7 +136,7 @@ type ScoreAdjuster struct {
 // O(N log N) for sorting the scores plus O(N (L + K) q) for the
 // neighbour sets; memory 2 N q floats.
 //
-// Errors (*MatchInputError, ErrBadOption): nil x or fit, a fit without
+// Errors (*InputError, ErrBadOption): nil x or fit, a fit without
 // Cov, lengths that do not agree, K < 0 or L = 1 or L < 0, a group with
 // fewer than L + 1 units or fewer than K units, a non-finite score.
 func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjustOptions) (*ScoreAdjuster, error) {
@@ -195,7 +195,7 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 	var groups [2][]int32
 	for i, t := range treated {
 		if !(score[i] >= 0 && score[i] <= 1) {
-			return nil, &MatchInputError{Field: "x", Index: i, Value: score[i], Msg: "the logit's score of this row is not finite", Err: ErrBadScore}
+			return nil, &InputError{Field: "x", Index: i, Value: score[i], Msg: "the logit's score of this row is not finite", Err: ErrBadScore}
 		}
 		w := 0
 		if t {
@@ -383,7 +383,7 @@ func (a *ScoreAdjuster) Adjust(y []float64, r ATTResult) (ScoreAdjustResult, err
 			continue
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return ScoreAdjustResult{}, &MatchInputError{Field: "y", Index: j, Value: v, Msg: "outcome is not finite", Err: ErrBadValue}
+			return ScoreAdjustResult{}, &InputError{Field: "y", Index: j, Value: v, Msg: "outcome is not finite", Err: ErrBadValue}
 		}
 		g, h := a.g[j*q:(j+1)*q], a.h[j*q:(j+1)*q]
 		for k := range c {

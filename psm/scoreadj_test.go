@@ -365,7 +365,7 @@ func sortByDist(js []int, p []float64, t float64) {
 	})
 }
 
-// Bad input to NewScoreAdjuster and Adjust is an *MatchInputError
+// Bad input to NewScoreAdjuster and Adjust is an *InputError
 // naming the argument.
 func TestScoreAdjustBadInput(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
@@ -392,7 +392,7 @@ func TestScoreAdjustBadInput(t *testing.T) {
 		{"x", mat.NewDense(len(tr), 1, nil), tr, nil},
 	} {
 		_, err := NewScoreAdjuster(tc.x, tc.tr, fit, tc.o)
-		var me *MatchInputError
+		var me *InputError
 		require.ErrorAs(t, err, &me, tc.field)
 		assert.Equal(t, tc.field, me.Field)
 		assert.ErrorIs(t, err, ErrBadOption)

@@ -96,7 +96,7 @@ func TestBadInputPsmatch(t *testing.T) {
 		text  func(string) string // edit of the CSV text, after edit
 		flags []string            // replace the default -covariates a,b
 		// expected: sentinel, *flatfile.Error column/row or
-		// *psm.LogitInputError column/row ("" = not checked), message parts
+		// *psm.InputError column/row ("" = not checked), message parts
 		is     error
 		column string
 		row    int
@@ -113,7 +113,7 @@ func TestBadInputPsmatch(t *testing.T) {
 		{name: "NaN in a covariate", edit: set(7, colA, "NaN"),
 			is: flatfile.ErrMissingValue, column: "a", row: 7, want: []string{"row 7"}},
 		{name: "Inf in a covariate", edit: set(9, colA, "Inf"),
-			is: psm.ErrNonFinite, column: "a", row: 9, want: []string{"propensity model", `column "a" row 9: +Inf`}},
+			is: psm.ErrBadValue, column: "a", row: 9, want: []string{"propensity model", `column "a" row 9: +Inf`}},
 		{name: "out-of-range number in a covariate", edit: set(9, colA, "1e999"),
 			is: flatfile.ErrNotNumeric, column: "a", row: 9, want: []string{`"1e999" is out of the float64 range`}},
 		{name: "NA in an outcome", edit: set(3, colY, "NA"), flags: []string{"-covariates", "a,b", "-outcomes", "y"},
@@ -123,7 +123,7 @@ func TestBadInputPsmatch(t *testing.T) {
 		{name: "NULL weight", edit: set(5, colW, ""), flags: []string{"-covariates", "a,b", "-weights", "w"},
 			is: flatfile.ErrMissingValue, column: "w", row: 5, want: []string{`column "w" row 5`}},
 		{name: "negative weight", edit: set(5, colW, "-1"), flags: []string{"-covariates", "a,b", "-weights", "w"},
-			is: psm.ErrNegativeWeight, column: "weight", row: 5, want: []string{`column "weight" row 5: -1`}},
+			is: psm.ErrBadWeight, column: "weight", row: 5, want: []string{`column "weight" row 5: -1`}},
 		{name: "non-integer weight without replacement", edit: set(0, colW, "1.5"), flags: []string{"-covariates", "a,b", "-weights", "w", "-outcomes", "y", "-replace=false"},
 			is: psm.ErrBadWeight, row: 0, want: []string{"matching (row 0 of the data)", "ControlWeights[0] = 1.5", "whole-number weights"}},
 		{name: "treatment 2", edit: set(2, colT, "2"),
@@ -188,18 +188,17 @@ func TestBadInputPsmatch(t *testing.T) {
 				assert.Contains(t, err.Error(), w)
 			}
 			var fe *flatfile.Error
-			var le *psm.LogitInputError
+			var le *psm.InputError
 			switch {
 			case errors.As(err, &fe):
 				assert.Equal(t, c.row, fe.Row, "%v", err)
 				if c.column != "" {
 					assert.Equal(t, c.column, fe.Column, "%v", err)
 				}
-			case errors.As(err, &le):
-				assert.Equal(t, c.row, le.Row, "%v", err)
-				assert.Equal(t, c.column, le.Column, "%v", err)
-			default:
-				assert.Empty(t, c.column, "expected a typed error naming column %q: %T %v", c.column, err, err)
+			case c.column != "": // a covariate, treatment or weight column of the logit
+				require.True(t, errors.As(err, &le), "expected an *psm.InputError naming column %q: %T %v", c.column, err, err)
+				assert.Equal(t, c.row, le.Index, "%v", err)
+				assert.Equal(t, c.column, le.Field, "%v", err)
 			}
 		})
 	}

@@ -110,10 +110,10 @@ func fitPropensity(ctx context.Context, tab *flatfile.Table, cfg *config, res *r
 // treatment value (psm says "treatment") and suggests -drop-separated for
 // a separation it can handle.
 func propensityError(err error, cfg *config) error {
-	var le *psm.LogitInputError
-	if errors.As(err, &le) && le.Column == "treatment" {
+	var le *psm.InputError
+	if errors.As(err, &le) && le.Field == "treatment" {
 		e := *le
-		e.Column = cfg.treatment
+		e.Field = cfg.treatment
 		return fmt.Errorf("propensity model: %w (the treatment column must hold 0 or 1)", &e)
 	}
 	var se *psm.SeparationError

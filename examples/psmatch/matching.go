@@ -227,11 +227,11 @@ func matchOutcomes(ctx context.Context, tab *flatfile.Table, pf *propensity, cfg
 	return sum, nil
 }
 
-// fileRow names the file row of the unit a *psm.MatchInputError is about
+// fileRow names the file row of the unit a *psm.InputError is about
 // (its index counts treated or controls only): " (row r of the data)",
 // or "" when the error is not about one unit.
 func fileRow(err error, rt, rc []int) string {
-	var me *psm.MatchInputError
+	var me *psm.InputError
 	if !errors.As(err, &me) || me.Index < 0 {
 		return ""
 	}
