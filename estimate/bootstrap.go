@@ -111,6 +111,8 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 	if err != nil {
 		return nil, err
 	}
+	o := *opts // prepare sets the caliper width in the copy
+	opts = &o
 	if err := prepare(s, scores, &opts.Match); err != nil {
 		return nil, err
 	}
@@ -223,7 +225,8 @@ func fillFromReplicates(res *Result, s *Sample, out []float64, R, G int, l *layo
 // matches forms the match sets of all treated units (in index order)
 // under the counter cnt (unit counts for the point estimate).
 // prepare validates the sample, the matching rule and the scores of an
-// inference method.
+// inference method, and sets the rule's caliper width from the scores
+// (rule must be the method's own copy).
 func prepare(s *Sample, scores []float64, rule *MatchRule) error {
 	if err := s.validate(); err != nil {
 		return err
@@ -231,7 +234,11 @@ func prepare(s *Sample, scores []float64, rule *MatchRule) error {
 	if err := rule.validate(s); err != nil {
 		return err
 	}
-	return checkScores(s, scores)
+	if err := checkScores(s, scores); err != nil {
+		return err
+	}
+	rule.setWidth(scores)
+	return nil
 }
 
 // pointEstimate matches every treated unit once with unit counts and
@@ -294,6 +301,11 @@ func MatchUnits(s *Sample, scores []float64, rule *MatchRule) (*Matches, error) 
 	}
 	if err := checkScores(s, scores); err != nil {
 		return nil, err
+	}
+	if rule != nil {
+		r := *rule
+		r.setWidth(scores)
+		rule = &r
 	}
 	pr := newPersons(s)
 	ix := &index{}

@@ -51,7 +51,7 @@ func bruteReplicate(s *Sample, x []float64, rule *MatchRule, tw, cw []float64) [
 				continue
 			}
 			d := math.Abs(x[v] - x[u])
-			if rule.Caliper > 0 && d > rule.Caliper {
+			if rule.Caliper > 0 && d > rule.width {
 				continue
 			}
 			cs = append(cs, cand{d, cw[v], v})
@@ -114,14 +114,15 @@ func TestReplicateEqualsBruteForce(t *testing.T) {
 	rules := map[string]MatchRule{
 		"k1":        {},
 		"k3":        {K: 3},
-		"caliper":   {Caliper: 0.01},
-		"caliperK3": {K: 3, Caliper: 0.004},
+		"caliper":   {Caliper: 0.04}, // standard deviations of the scores
+		"caliperK3": {K: 3, Caliper: 0.016},
 		"trim":      {Trim: true},
 		"tolerance": {K: 2, TieTolerance: 0.02},
 		"strata":    {K: 2, Strata: strata},
 	}
 	for _, scores := range [][]float64{x, xr} {
 		for name, rule := range rules {
+			rule.setWidth(scores) // as Bootstrap's prepare does
 			for _, scheme := range []Scheme{Multinomial, Poisson} {
 				opts := &BootstrapOptions{Scheme: scheme, Match: rule, Seed: 5}
 				pr := newPersons(s)

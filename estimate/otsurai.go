@@ -93,6 +93,8 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 	if J == 0 {
 		J = 10
 	}
+	o := *opts // prepare sets the caliper width in the copy
+	opts = &o
 	if err := prepare(s, scores, &opts.Match); err != nil {
 		return nil, err
 	}

@@ -68,9 +68,9 @@ func MatchesFromPSM(s *Sample, m *psm.Matching) (*Matches, error) {
 
 // RuleFromPSM returns the MatchRule and the scores on the matching scale
 // that reproduce psm.Match(treated, control, o) for Bootstrap and OtsuRai:
-// LogitDistance becomes logit scores, the caliper (psm: in standard
-// deviations of the score on the distance scale over all units, divisor
-// N) becomes an absolute width, and the strata are put in unit order.
+// LogitDistance becomes logit scores (on which MatchRule's caliper, in
+// standard deviations as psm's, is then measured) and the strata are put
+// in unit order.
 // Matching without replacement and TieRMatching are not supported by the
 // re-matching of replicates.
 func RuleFromPSM(s *Sample, scores []float64, o *psm.MatchOptions) (MatchRule, []float64, error) {
@@ -99,19 +99,7 @@ func RuleFromPSM(s *Sample, scores []float64, o *psm.MatchOptions) (MatchRule, [
 			x[u] = math.Log(p / (1 - p))
 		}
 	}
-	r := MatchRule{K: o.K, TieTolerance: o.TieTolerance, Trim: o.Trim}
-	if o.Caliper > 0 {
-		mean := 0.0
-		for _, v := range x {
-			mean += v
-		}
-		mean /= float64(len(x))
-		ss := 0.0
-		for _, v := range x {
-			ss += (v - mean) * (v - mean)
-		}
-		r.Caliper = o.Caliper * math.Sqrt(ss/float64(len(x)))
-	}
+	r := MatchRule{K: o.K, Caliper: o.Caliper, TieTolerance: o.TieTolerance, Trim: o.Trim}
 	if o.TreatedStrata != nil || o.ControlStrata != nil {
 		tr, co := s.split()
 		if len(o.TreatedStrata) != len(tr) || len(o.ControlStrata) != len(co) {

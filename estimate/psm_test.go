@@ -97,6 +97,7 @@ func TestAgreesWithPSMMatch(t *testing.T) {
 			}
 			pr := newPersons(s)
 			ix := &index{}
+			rule.setWidth(sx) // as Bootstrap's prepare does
 			buildIndex(ix, s, pr, sx, rule.Strata, nil, nil)
 			l := s.layout()
 			gi := s.groups()

@@ -25,12 +25,16 @@ import (
 type MatchRule struct {
 	// K is the number of neighbours; 0 means 1.
 	K int
-	// Caliper is the largest admissible |score distance|, in score units;
-	// 0 means none. A treated unit with fewer than K controls (by weight)
-	// within the caliper is unmatched and left out of the estimate, as in
-	// psm.Match and R Matching::Match. psm's caliper is in standard
-	// deviations of the score: pass psm's Caliper × that SD here; the
-	// bootstrap keeps this width fixed across replicates.
+	// Caliper is the largest admissible |score distance| in standard
+	// deviations of the scores (as psm.MatchOptions.Caliper and R
+	// Matching::Match's caliper): the width is Caliper × sd, sd the
+	// population standard deviation (divisor N) of the scores given to the
+	// estimator over all units of the sample, on the scale they are given
+	// on. The width is computed once from the full-sample scores and kept
+	// fixed in every replicate (also when the replicates re-fit the
+	// scores). 0 means none. A treated unit with fewer than K controls
+	// (by weight) within the caliper is unmatched and left out of the
+	// estimate, as in psm.Match.
 	Caliper float64
 	// TieTolerance: controls whose distance is within this of the K-th
 	// nearest are ties; 0 means exact equality.
@@ -43,6 +47,27 @@ type MatchRule struct {
 	// (exact matching, e.g. on the cohort month); nil means one stratum.
 	// Indexed by unit.
 	Strata []int32
+
+	// width is Caliper × sd of the scores (setWidth), the bound find uses.
+	width float64
+}
+
+// setWidth sets r.width from the full-sample scores: Caliper times their
+// population standard deviation (mean and sum of squares in unit order).
+func (r *MatchRule) setWidth(scores []float64) {
+	if r == nil || r.Caliper <= 0 {
+		return
+	}
+	mean := 0.0
+	for _, v := range scores {
+		mean += v
+	}
+	mean /= float64(len(scores))
+	ss := 0.0
+	for _, v := range scores {
+		ss += (v - mean) * (v - mean)
+	}
+	r.width = r.Caliper * math.Sqrt(ss/float64(len(scores)))
 }
 
 func (r *MatchRule) k() float64 {
@@ -327,7 +352,7 @@ func (ix *index) find(t float64, a, b int, rule *MatchRule, cnt counter, excl in
 	tol := 0.0
 	if rule != nil {
 		if rule.Caliper > 0 {
-			cal = rule.Caliper
+			cal = rule.width
 		}
 		tol = rule.TieTolerance
 	}
