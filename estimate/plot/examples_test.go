@@ -149,10 +149,10 @@ func TestRenderExamples(t *testing.T) {
 	save(f, "accumulated")
 
 	tr, co, wt := sfiLikeScores(1, 6487, 60000)
-	f, err = Overlap(tr, co, wt)
+	f, err = Overlap(tr, co, wt, nil)
 	require.NoError(t, err)
 	save(f, "overlap")
-	f, err = Overlap(tr, co, nil)
+	f, err = Overlap(tr, co, nil, nil)
 	require.NoError(t, err)
 	save(f, "overlap_before_only")
 
@@ -193,7 +193,7 @@ func TestRenderExamples(t *testing.T) {
 			wt[i] = 1
 		}
 	}
-	f, err = Overlap(tr, co, wt)
+	f, err = Overlap(tr, co, wt, nil)
 	require.NoError(t, err)
 	save(f, "overlap_sfi_scale")
 

@@ -28,7 +28,7 @@ const (
 	ScaleLogit
 )
 
-// OverlapOptions configures OverlapWith. The zero value is the default.
+// OverlapOptions configures Overlap. The zero value is the default.
 type OverlapOptions struct {
 	// Scale of the score axis; the zero value is ScaleAuto.
 	Scale ScoreScale
@@ -37,12 +37,7 @@ type OverlapOptions struct {
 	Bins int
 }
 
-// Overlap is OverlapWith with the default options.
-func Overlap(treated, control []float64, controlWeights []float64) (*Figure, error) {
-	return OverlapWith(treated, control, controlWeights, OverlapOptions{})
-}
-
-// OverlapWith draws the distribution of the propensity score among the
+// Overlap draws the distribution of the propensity score among the
 // treated and the controls as density histograms (area 1 per group, on
 // common equal-width bins over the range of all scores): the upper panel
 // before matching (all controls, unweighted); with controlWeights, a
@@ -51,13 +46,17 @@ func Overlap(treated, control []float64, controlWeights []float64) (*Figure, err
 // are unweighted in both panels; they are drawn filled, the controls as
 // a dashed outline on top.
 //
-// Cost O(n) in the number of scores.
+// opts may be nil (the defaults). Cost O(n) in the number of scores.
 //
 // Errors (an *ArgError) for empty groups, scores that are not finite or
 // lie outside [0, 1] (or are 0 or 1 on the logit scale), controlWeights of
 // the wrong length, negative or not finite, or summing to zero, and bad
 // options.
-func OverlapWith(treated, control []float64, controlWeights []float64, o OverlapOptions) (*Figure, error) {
+func Overlap(treated, control []float64, controlWeights []float64, opts *OverlapOptions) (*Figure, error) {
+	var o OverlapOptions
+	if opts != nil {
+		o = *opts
+	}
 	if len(treated) == 0 {
 		return nil, argErr("treated", "is empty")
 	}

@@ -188,7 +188,7 @@ func TestAccumulatedFiles(t *testing.T) {
 func TestOverlapFiles(t *testing.T) {
 	t.Parallel()
 	tr, co, w := sfiLikeScores(1, 500, 3000)
-	f, err := Overlap(tr, co, w)
+	f, err := Overlap(tr, co, w, nil)
 	require.NoError(t, err)
 	require.Len(t, f.Panels, 2)
 	svg, _ := savedFigure(t, f)
@@ -199,7 +199,7 @@ func TestOverlapFiles(t *testing.T) {
 	}
 	assert.Equal(t, 1, count(texts, "Propensity score"), "x label only under the lower panel")
 
-	f, err = Overlap(tr, co, nil)
+	f, err = Overlap(tr, co, nil, nil)
 	require.NoError(t, err)
 	require.Len(t, f.Panels, 1)
 	svg, _ = savedFigure(t, f)
@@ -219,7 +219,7 @@ func TestOverlapScale(t *testing.T) {
 	}
 	tr, co := tiny(200, 1e-4), tiny(2000, 1e-5)
 	assert.True(t, skewed(tr, co))
-	f, err := Overlap(tr, co, nil)
+	f, err := Overlap(tr, co, nil, nil)
 	require.NoError(t, err)
 	svg, _ := savedFigure(t, f)
 	texts := svgTexts(svg)
@@ -227,7 +227,7 @@ func TestOverlapScale(t *testing.T) {
 	assert.Contains(t, texts, "0.001")
 
 	// Forced linear scale.
-	f, err = OverlapWith(tr, co, nil, OverlapOptions{Scale: ScaleLinear, Bins: 20})
+	f, err = Overlap(tr, co, nil, &OverlapOptions{Scale: ScaleLinear, Bins: 20})
 	require.NoError(t, err)
 	svg, _ = savedFigure(t, f)
 	assert.Contains(t, svgTexts(svg), "Propensity score")
@@ -352,20 +352,20 @@ func TestArgErrors(t *testing.T) {
 			return err
 		}, "effect", "no finite"},
 
-		{"overlap treated empty", func() error { _, err := Overlap(nil, three, nil); return err }, "treated", "empty"},
-		{"overlap control empty", func() error { _, err := Overlap(three, nil, nil); return err }, "control", "empty"},
-		{"overlap score NaN", func() error { _, err := Overlap([]float64{0.1, nan}, three, nil); return err }, "treated", "finite and in [0, 1]"},
-		{"overlap score > 1", func() error { _, err := Overlap(three, []float64{1.5}, nil); return err }, "control", "in [0, 1]"},
-		{"overlap weights length", func() error { _, err := Overlap(three, three, short); return err }, "controlWeights", "want 3 (the length of control)"},
-		{"overlap weights negative", func() error { _, err := Overlap(three, three, []float64{1, -1, 0}); return err }, "controlWeights", "non-negative"},
-		{"overlap weights NaN", func() error { _, err := Overlap(three, three, []float64{1, nan, 0}); return err }, "controlWeights", "non-negative"},
-		{"overlap weights zero", func() error { _, err := Overlap(three, three, []float64{0, 0, 0}); return err }, "controlWeights", "sum to zero"},
+		{"overlap treated empty", func() error { _, err := Overlap(nil, three, nil, nil); return err }, "treated", "empty"},
+		{"overlap control empty", func() error { _, err := Overlap(three, nil, nil, nil); return err }, "control", "empty"},
+		{"overlap score NaN", func() error { _, err := Overlap([]float64{0.1, nan}, three, nil, nil); return err }, "treated", "finite and in [0, 1]"},
+		{"overlap score > 1", func() error { _, err := Overlap(three, []float64{1.5}, nil, nil); return err }, "control", "in [0, 1]"},
+		{"overlap weights length", func() error { _, err := Overlap(three, three, short, nil); return err }, "controlWeights", "want 3 (the length of control)"},
+		{"overlap weights negative", func() error { _, err := Overlap(three, three, []float64{1, -1, 0}, nil); return err }, "controlWeights", "non-negative"},
+		{"overlap weights NaN", func() error { _, err := Overlap(three, three, []float64{1, nan, 0}, nil); return err }, "controlWeights", "non-negative"},
+		{"overlap weights zero", func() error { _, err := Overlap(three, three, []float64{0, 0, 0}, nil); return err }, "controlWeights", "sum to zero"},
 		{"overlap logit with 0", func() error {
-			_, err := OverlapWith(three, []float64{0, 0.5}, nil, OverlapOptions{Scale: ScaleLogit})
+			_, err := Overlap(three, []float64{0, 0.5}, nil, &OverlapOptions{Scale: ScaleLogit})
 			return err
 		}, "control", "strictly between 0 and 1"},
-		{"overlap bins", func() error { _, err := OverlapWith(three, three, nil, OverlapOptions{Bins: -1}); return err }, "OverlapOptions.Bins", "want > 0"},
-		{"overlap scale", func() error { _, err := OverlapWith(three, three, nil, OverlapOptions{Scale: 7}); return err }, "OverlapOptions.Scale", "ScaleAuto"},
+		{"overlap bins", func() error { _, err := Overlap(three, three, nil, &OverlapOptions{Bins: -1}); return err }, "OverlapOptions.Bins", "want > 0"},
+		{"overlap scale", func() error { _, err := Overlap(three, three, nil, &OverlapOptions{Scale: 7}); return err }, "OverlapOptions.Scale", "ScaleAuto"},
 
 		{"love names empty", func() error { _, err := Love(nil, nil, nil, 0.1); return err }, "names", "empty"},
 		{"love before length", func() error { _, err := Love([]string{"a", "b", "c"}, short, three, 0.1); return err }, "smdBefore", "want 3 (the length of names)"},

@@ -58,7 +58,7 @@ func (a *analysis) figures(ctx context.Context, dir string) error {
 		figs = append(figs, fig{"accumulated_" + oi.name, g})
 	}
 	tr, co := estimate.SplitScores(a.sample, a.scores)
-	ov, err := eplot.Overlap(tr, co, a.matching.ControlWeight)
+	ov, err := eplot.Overlap(tr, co, a.matching.ControlWeight, nil)
 	if err != nil {
 		return fmt.Errorf("overlap figure: %w", err)
 	}
