@@ -169,8 +169,8 @@ func TestBadInputPSM(t *testing.T) {
 			_, err := Balance([]string{"a"}, mat.NewDense(2, 1, nil), mat.NewDense(3, 1, nil), nil, nil)
 			return err
 		}, ErrBadOption, "", "m", -1, "nil or empty Matching"},
-		{"BalanceColumns Inf control value", func() error {
-			_, err := BalanceColumns([]string{"a"}, [][]float64{{1, 2}}, [][]float64{{1, math.Inf(1), 3}}, m, nil)
+		{"Balance Inf control value", func() error {
+			_, err := balanceColumns([]string{"a"}, [][]float64{{1, 2}}, [][]float64{{1, math.Inf(1), 3}}, m, nil)
 			return err
 		}, ErrBadValue, "", "a", 1, "control value is not finite"},
 

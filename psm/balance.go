@@ -91,8 +91,9 @@ type BalanceTable struct {
 // among all units, zero-weight ones included.
 //
 // Cost: one pass over the values, O(N) per variable, with memory
-// independent of N except for sorted variables (below). A row-major
-// *mat.Dense (as examples/sfi passes its covariate matrix) is read once,
+// independent of N except for sorted variables (below). Columns are read
+// in place. A row-major *mat.Dense (as examples/sfi passes its covariate
+// matrix) is read once,
 // sequentially, in blocks of rows, the variables split among the
 // workers; other mat.Matrix types are copied column by column with At.
 // A variable with few distinct values (integers 0..4095, and up to
@@ -115,8 +116,26 @@ func Balance(names []string, treated, control mat.Matrix, m *Matching, opts *Bal
 	if err != nil {
 		return nil, err
 	}
+	_, tcol := treated.(Columns)
+	_, ccol := control.(Columns)
+	if tcol != ccol { // one layout for both: copy the other into columns
+		if !tcol {
+			treated = toColumns(treated)
+		} else {
+			control = toColumns(control)
+		}
+	}
+	if tcol || ccol {
+		rt, rc = -1, -1 // balance checks every column's length
+	}
 	srcs := func(x mat.Matrix, r int) []colSrc {
 		s := make([]colSrc, len(names))
+		if c, ok := x.(Columns); ok {
+			for j := range s {
+				s[j] = colSrc{data: c[j], stride: 1}
+			}
+			return s
+		}
 		if d, ok := x.(*mat.Dense); ok {
 			raw := d.RawMatrix()
 			for j := range s {
@@ -136,28 +155,38 @@ func Balance(names []string, treated, control mat.Matrix, m *Matching, opts *Bal
 	return balance(names, srcs(treated, rt), srcs(control, rc), rt, rc, m, o)
 }
 
-// BalanceColumns is Balance with the variables given as columns:
-// treated[v] holds variable v for every treated unit, control[v] for
-// every control.
-func BalanceColumns(names []string, treated, control [][]float64, m *Matching, opts *BalanceOptions) (*BalanceTable, error) {
-	o, err := balanceOptions(m, opts)
-	if err != nil {
-		return nil, err
+// Columns is a matrix stored by columns, Columns[j] being column j (the
+// layout of panel.Panel.Cols): it lets Balance and BalanceByCohort read
+// variables that are not in one dense matrix without copying them. Every
+// column must have the same length (Balance says which does not).
+type Columns [][]float64
+
+// toColumns copies x into Columns.
+func toColumns(x mat.Matrix) Columns {
+	r, c := x.Dims()
+	out := make(Columns, c)
+	for j := range out {
+		out[j] = make([]float64, r)
+		for i := range out[j] {
+			out[j][i] = x.At(i, j)
+		}
 	}
-	if len(treated) != len(names) {
-		return nil, optionError("treated", "%d columns for %d names", len(treated), len(names))
-	}
-	if len(control) != len(names) {
-		return nil, optionError("control", "%d columns for %d names", len(control), len(names))
-	}
-	ts := make([]colSrc, len(names))
-	cs := make([]colSrc, len(names))
-	for v := range names {
-		ts[v] = colSrc{data: treated[v], stride: 1}
-		cs[v] = colSrc{data: control[v], stride: 1}
-	}
-	return balance(names, ts, cs, -1, -1, m, o)
+	return out
 }
+
+// Dims returns the rows (the length of the first column) and columns.
+func (c Columns) Dims() (r, cols int) {
+	if len(c) == 0 {
+		return 0, 0
+	}
+	return len(c[0]), len(c)
+}
+
+// At returns element (i, j), c[j][i].
+func (c Columns) At(i, j int) float64 { return c[j][i] }
+
+// T returns the transpose.
+func (c Columns) T() mat.Matrix { return mat.Transpose{Matrix: c} }
 
 // balanceOptions checks m and the options.
 func balanceOptions(m *Matching, opts *BalanceOptions) (BalanceOptions, error) {

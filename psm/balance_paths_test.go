@@ -188,7 +188,7 @@ func sameBits(t *testing.T, want, got *BalanceTable, msg string) {
 func TestBalanceAgainstPrevious(t *testing.T) {
 	for _, s := range balanceScenarios(t) {
 		want := oldBalanceColumns(s.names, s.tcols, s.ccols, s.m, s.den)
-		got, err := BalanceColumns(s.names, s.tcols, s.ccols, s.m, &BalanceOptions{SMD: s.den})
+		got, err := balanceColumns(s.names, s.tcols, s.ccols, s.m, &BalanceOptions{SMD: s.den})
 		require.NoError(t, err, s.name)
 		require.Len(t, got.Rows, len(want.Rows))
 		near := func(w, g float64, what string) {
@@ -230,7 +230,7 @@ func TestBalancePathsSameBits(t *testing.T) {
 	defer func(mo int, fs bool) { maxOther, balanceForceSort = mo, fs }(maxOther, balanceForceSort)
 	for _, s := range balanceScenarios(t) {
 		opts := &BalanceOptions{SMD: s.den}
-		base, err := BalanceColumns(s.names, s.tcols, s.ccols, s.m, opts)
+		base, err := balanceColumns(s.names, s.tcols, s.ccols, s.m, opts)
 		require.NoError(t, err)
 
 		// the treated and control rows of one row-major matrix with an
@@ -251,7 +251,7 @@ func TestBalancePathsSameBits(t *testing.T) {
 			got, err := Balance(s.names, td, cd, s.m, o)
 			require.NoError(t, err)
 			sameBits(t, base, got, fmt.Sprintf("%s dense workers=%d", s.name, workers))
-			got, err = BalanceColumns(s.names, s.tcols, s.ccols, s.m, o)
+			got, err = balanceColumns(s.names, s.tcols, s.ccols, s.m, o)
 			require.NoError(t, err)
 			sameBits(t, base, got, fmt.Sprintf("%s columns workers=%d", s.name, workers))
 		}
@@ -270,7 +270,7 @@ func TestBalancePathsSameBits(t *testing.T) {
 				got, err := Balance(s.names, td, cd, s.m, o)
 				require.NoError(t, err)
 				sameBits(t, base, got, fmt.Sprintf("%s sorted maxOther=%d workers=%d dense", s.name, mo, workers))
-				got, err = BalanceColumns(s.names, s.tcols, s.ccols, s.m, o)
+				got, err = balanceColumns(s.names, s.tcols, s.ccols, s.m, o)
 				require.NoError(t, err)
 				sameBits(t, base, got, fmt.Sprintf("%s sorted maxOther=%d workers=%d columns", s.name, mo, workers))
 			}
@@ -322,7 +322,7 @@ func TestBalanceManyDistinct(t *testing.T) {
 		tcols, ccols = append(tcols, tc), append(ccols, cc)
 	}
 	want := oldBalanceColumns(names, tcols, ccols, m, SMDTreated)
-	got, err := BalanceColumns(names, tcols, ccols, m, nil)
+	got, err := balanceColumns(names, tcols, ccols, m, nil)
 	require.NoError(t, err)
 	for k, w := range want.Rows {
 		g := got.Rows[k]
@@ -395,7 +395,7 @@ func TestBalanceNotFinite(t *testing.T) {
 		}
 		for _, workers := range []int{1, 3} {
 			o := &BalanceOptions{Workers: workers}
-			_, err1 := BalanceColumns(s.names, tc, cc, s.m, o)
+			_, err1 := balanceColumns(s.names, tc, cc, s.m, o)
 			_, err2 := Balance(s.names, td, cd, s.m, o)
 			for _, err := range []error{err1, err2} {
 				var ie *InputError

@@ -1,6 +1,7 @@
 package psm
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestBalanceAgainstMatchIt(t *testing.T) {
 		m, err := Match(pt, pc, &MatchOptions{TieRule: TieRMatching, TieTolerance: 1e-12, Caliper: cal})
 		require.NoError(t, err)
 		for _, den := range []SMDDenominator{SMDTreated, SMDPooled} {
-			tab, err := BalanceColumns(names, tcols, ccols, m, &BalanceOptions{SMD: den})
+			tab, err := balanceColumns(names, tcols, ccols, m, &BalanceOptions{SMD: den})
 			require.NoError(t, err)
 			require.Len(t, tab.Rows, 3)
 			for k, row := range tab.Rows {
@@ -83,7 +84,7 @@ func TestBalanceAgainstMatchIt(t *testing.T) {
 	}
 	a, err := Balance(names, td, cd, m, nil)
 	require.NoError(t, err)
-	b, err := BalanceColumns(names, tcols, ccols, m, &BalanceOptions{Workers: 1})
+	b, err := balanceColumns(names, tcols, ccols, m, &BalanceOptions{Workers: 1})
 	require.NoError(t, err)
 	require.Len(t, a.Rows, 3)
 	for k := range a.Rows { // identical, NaN variance ratios included
@@ -104,7 +105,7 @@ func TestBalanceHand(t *testing.T) {
 	m, err := Match([]float64{0.1, 0.5, 0.9}, []float64{0.1, 0.2, 0.5, 0.9}, nil)
 	require.NoError(t, err)
 	require.Equal(t, []float64{1, 0, 1, 1}, m.ControlWeight)
-	tab, err := BalanceColumns([]string{"x", "d"}, [][]float64{{0, 1, 2}, {1, 1, 0}},
+	tab, err := balanceColumns([]string{"x", "d"}, [][]float64{{0, 1, 2}, {1, 1, 0}},
 		[][]float64{{0, 0, 1, 3}, {0, 0, 1, 0}}, m, nil)
 	require.NoError(t, err)
 	x := tab.Rows[0]
@@ -128,13 +129,51 @@ func TestBalanceHand(t *testing.T) {
 	assert.InDelta(t, 1.0/3, d.After.ECDFMax, 1e-15)
 	assert.True(t, math.IsNaN(d.After.VarRatio))
 
-	_, err = BalanceColumns([]string{"x"}, [][]float64{{0, math.NaN(), 2}}, [][]float64{{0, 0, 1, 3}}, m, nil)
+	_, err = balanceColumns([]string{"x"}, [][]float64{{0, math.NaN(), 2}}, [][]float64{{0, 0, 1, 3}}, m, nil)
 	var ie *InputError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "x", ie.Field)
 	assert.Equal(t, 1, ie.Index)
-	_, err = BalanceColumns([]string{"x"}, [][]float64{{0, 1}}, [][]float64{{0, 0, 1, 3}}, m, nil)
+	_, err = balanceColumns([]string{"x"}, [][]float64{{0, 1}}, [][]float64{{0, 0, 1, 3}}, m, nil)
 	assert.ErrorIs(t, err, ErrBadOption)
-	_, err = BalanceColumns([]string{"x", "y"}, [][]float64{{0, 1, 2}}, [][]float64{{0, 0, 1, 3}}, m, nil)
+	_, err = balanceColumns([]string{"x", "y"}, [][]float64{{0, 1, 2}}, [][]float64{{0, 0, 1, 3}}, m, nil)
 	assert.ErrorIs(t, err, ErrBadOption)
+}
+
+// balanceColumns is Balance on variables given as columns.
+func balanceColumns(names []string, treated, control [][]float64, m *Matching, opts *BalanceOptions) (*BalanceTable, error) {
+	return Balance(names, Columns(treated), Columns(control), m, opts)
+}
+
+// Balance gives the same table for the variables as a dense matrix, as
+// Columns, and as one of each.
+func TestBalanceLayouts(t *testing.T) {
+	d := readMatchData(t, "cont.csv")
+	names := []string{"x1", "x2", "x3"}
+	var tcols, ccols [][]float64
+	for _, v := range names {
+		a, b := d.split(v)
+		tcols, ccols = append(tcols, a), append(ccols, b)
+	}
+	pt, pc := d.split("ps")
+	m, err := Match(pt, pc, nil)
+	require.NoError(t, err)
+	dense := func(cols [][]float64) *mat.Dense {
+		x := mat.NewDense(len(cols[0]), len(cols), nil)
+		for j, c := range cols {
+			x.SetCol(j, c)
+		}
+		return x
+	}
+	want, err := Balance(names, dense(tcols), dense(ccols), m, nil)
+	require.NoError(t, err)
+	for name, pair := range map[string][2]mat.Matrix{
+		"columns":        {Columns(tcols), Columns(ccols)},
+		"dense, columns": {dense(tcols), Columns(ccols)},
+		"columns, dense": {Columns(tcols), dense(ccols)},
+	} {
+		got, err := Balance(names, pair[0], pair[1], m, nil)
+		require.NoError(t, err, name)
+		assert.Equal(t, fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", got), name) // %v: NaN equals NaN
+	}
 }

@@ -102,7 +102,7 @@ func TestBalanceByCohort(t *testing.T) {
 	tm, cm := colsMatrix(tcols), colsMatrix(ccols)
 	cb, err := BalanceByCohort(names, tm, cm, one(len(pt)), m)
 	require.NoError(t, err)
-	tab, err := BalanceColumns(names, tcols, ccols, m, nil)
+	tab, err := balanceColumns(names, tcols, ccols, m, nil)
 	require.NoError(t, err)
 	require.Len(t, cb.SMD, 1)
 	worst := 0.0

@@ -288,7 +288,7 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	for _, col := range cols {
 		tcols, ccols = append(tcols, col[:nt]), append(ccols, col[nt:])
 	}
-	a.descBal, err = psm.BalanceColumns(rows, tcols, ccols, m, nil)
+	a.descBal, err = psm.Balance(rows, psm.Columns(tcols), psm.Columns(ccols), m, nil)
 	if err != nil {
 		return err
 	}

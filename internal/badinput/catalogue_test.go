@@ -35,7 +35,7 @@ var catalogue = []Ref{
 	{"NaN/Inf/NULL in covariates", "panel", "TestBuildErrors", []string{"missing category in X", "missing numeric in X", "infinite user covariate"}},
 	{"NaN/Inf/NULL in covariates", "panel", "TestReadErrors", []string{"NULL id", "NULL birth"}},
 	{"NaN/Inf/NULL in covariates", "psm", "TestFitLogitInputErrors", []string{"NaN covariate", "Inf covariate", "NaN treatment", "bad value in a zero-weight row"}},
-	{"NaN/Inf/NULL in covariates", "psm", "TestBadInputPSM", []string{"BalanceColumns Inf control value", "Match -Inf treated score", "NewIndex NaN score", "Index.Match NaN treated score"}},
+	{"NaN/Inf/NULL in covariates", "psm", "TestBadInputPSM", []string{"Balance Inf control value", "Match -Inf treated score", "NewIndex NaN score", "Index.Match NaN treated score"}},
 	{"NaN/Inf/NULL in covariates", "psm", "TestBadInputPSM", []string{"BiasAdjustedATT NaN treated covariate", "BiasAdjustedATT Inf control covariate"}},
 	{"NaN/Inf/NULL in covariates", "estimate", "TestBadInputEstimate", []string{"BiasAdjusted NaN covariate of a matched control"}},
 	{"NaN/Inf/NULL in covariates", "examples/psmatch", "TestBadInputPsmatch", []string{"NULL in a covariate", "NaN in a covariate", "Inf in a covariate", "out-of-range number in a covariate"}},
