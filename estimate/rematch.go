@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/psmeval/psmeval/internal/buf"
 )
 
 // MatchRule is the nearest-neighbour rule with which Bootstrap and OtsuRai
@@ -246,32 +248,32 @@ func cmpStrat(a, b strat) int {
 
 // buildIndex sorts the controls with keep(u) (nil: all controls) and the
 // treated. buf is reused when large enough.
-func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []int32, keep func(u int) bool, buf []strat) []strat {
+func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []int32, keep func(u int) bool, sbuf []strat) []strat {
 	st := func(u int) int32 {
 		if strata == nil {
 			return 0
 		}
 		return strata[u]
 	}
-	if cap(buf) < len(s.Treated)-pr.nTreatedUnits {
-		buf = make([]strat, 0, len(s.Treated)-pr.nTreatedUnits)
+	if cap(sbuf) < len(s.Treated)-pr.nTreatedUnits {
+		sbuf = make([]strat, 0, len(s.Treated)-pr.nTreatedUnits)
 	}
-	buf = buf[:0]
+	sbuf = sbuf[:0]
 	for u, tr := range s.Treated {
 		if !tr && (keep == nil || keep(u)) {
-			buf = append(buf, strat{st(u), scores[u], s.person(u), int32(u)})
+			sbuf = append(sbuf, strat{st(u), scores[u], s.person(u), int32(u)})
 		}
 	}
-	slices.SortFunc(buf, cmpStrat)
-	n := len(buf)
-	ix.x = resize(ix.x, n)
-	ix.unit = resize(ix.unit, n)
-	ix.prank = resize(ix.prank, n)
-	ix.pid = resize(ix.pid, n)
-	for i, e := range buf {
+	slices.SortFunc(sbuf, cmpStrat)
+	n := len(sbuf)
+	ix.x = buf.Resize(ix.x, n)
+	ix.unit = buf.Resize(ix.unit, n)
+	ix.prank = buf.Resize(ix.prank, n)
+	ix.pid = buf.Resize(ix.pid, n)
+	for i, e := range sbuf {
 		ix.x[i], ix.unit[i], ix.prank[i], ix.pid[i] = e.x, e.unit, pr.rank[e.unit], e.p
 	}
-	segs := buf // reuse: segment boundaries by stratum
+	segs := sbuf // reuse: segment boundaries by stratum
 	var sCode []int32
 	var sLo []int32
 	for i := 0; i < n; i++ {
@@ -291,12 +293,12 @@ func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []in
 	}
 	slices.SortFunc(tb, cmpStrat)
 	nt := len(tb)
-	ix.tunit = resize(ix.tunit, nt)
-	ix.tx = resize(ix.tx, nt)
-	ix.trank = resize(ix.trank, nt)
-	ix.tpid = resize(ix.tpid, nt)
-	ix.tlo = resize(ix.tlo, nt)
-	ix.thi = resize(ix.thi, nt)
+	ix.tunit = buf.Resize(ix.tunit, nt)
+	ix.tx = buf.Resize(ix.tx, nt)
+	ix.trank = buf.Resize(ix.trank, nt)
+	ix.tpid = buf.Resize(ix.tpid, nt)
+	ix.tlo = buf.Resize(ix.tlo, nt)
+	ix.thi = buf.Resize(ix.thi, nt)
 	for i, e := range tb {
 		ix.tunit[i], ix.tx[i], ix.trank[i], ix.tpid[i] = e.unit, e.x, pr.rank[e.unit], e.p
 		k, found := slices.BinarySearch(sCode, e.s)
@@ -306,7 +308,7 @@ func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []in
 			ix.tlo[i], ix.thi[i] = 0, 0
 		}
 	}
-	return buf
+	return sbuf
 }
 
 // segment returns the stratum segment [a, b) containing sorted position pos.
@@ -316,13 +318,6 @@ func (ix *index) segment(pos int) (a, b int) {
 		k--
 	}
 	return int(ix.segLo[k]), int(ix.segLo[k+1])
-}
-
-func resize[T any](s []T, n int) []T {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]T, n)
 }
 
 // counter returns the frequency weight of sorted control position pos.

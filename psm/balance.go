@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/psmeval/psmeval/internal/buf"
 )
 
 // SMDDenominator selects the standard deviation that standardizes mean
@@ -540,7 +542,7 @@ func sameRows(s []colSrc) bool {
 func (s *balScratch) sortVariable(r *balanceRun, c *balanceCol, cs colSrc) bool {
 	keys := c.cnt.keys
 	if keys == nil {
-		s.keys = growU64(s.keys, r.N)
+		s.keys = buf.Resize(s.keys, r.N)
 		keys = s.keys
 		for j := range keys {
 			x := cs.at(j)
@@ -553,14 +555,14 @@ func (s *balScratch) sortVariable(r *balanceRun, c *balanceCol, cs colSrc) bool 
 	}
 	var ci []int32
 	if r.cw != nil {
-		s.cidx = growI32(s.cidx, r.N)
+		s.cidx = buf.Resize(s.cidx, r.N)
 		for j := range s.cidx {
 			s.cidx[j] = int32(j)
 		}
 		ci = s.cidx
 	}
-	s.tkeys = growU64(s.tkeys, r.T)
-	s.tidx = growI32(s.tidx, r.T)
+	s.tkeys = buf.Resize(s.tkeys, r.T)
+	s.tidx = buf.Resize(s.tidx, r.T)
 	for i, x := range c.xt {
 		s.tkeys[i] = floatKey(x + 0)
 		s.tidx[i] = int32(i)
@@ -703,7 +705,7 @@ func (r *balanceRun) afterValues(it *distinctIter, xt, xa []float64, s *balScrat
 		nv := len(t.vals)
 		if nv <= 4*(len(xt)+len(xa)) {
 			// few values: add into an array
-			s.aw = growF(s.aw, 2*nv)
+			s.aw = buf.Resize(s.aw, 2*nv)
 			aw := s.aw
 			clear(aw)
 			for i, x := range xt {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/psmeval/psmeval/internal/buf"
 )
 
 // eagerBlocks is the largest number of blocks for which the control
@@ -131,7 +133,7 @@ func (bw *blockWeights) prepare(ix *Index, cw []float64) {
 	bw.eager = B <= eagerBlocks
 	if !bw.eager {
 		if cw != nil {
-			bw.wb = growF(bw.wb, B)
+			bw.wb = buf.Resize(bw.wb, B)
 			if len(bw.stamp) != B {
 				bw.stamp = make([]uint32, B)
 				bw.gen = 0
@@ -144,10 +146,10 @@ func (bw *blockWeights) prepare(ix *Index, cw []float64) {
 		}
 		return
 	}
-	bw.wb = growF(bw.wb, B)
-	bw.pw = growF(bw.pw, B+1)
-	bw.cpos = growI(bw.cpos, B+1)
-	bw.pos = growI(bw.pos, B)[:0]
+	bw.wb = buf.Resize(bw.wb, B)
+	bw.pw = buf.Resize(bw.pw, B+1)
+	bw.cpos = buf.Resize(bw.cpos, B+1)
+	bw.pos = buf.Resize(bw.pos, B)[:0]
 	wb := bw.wb
 	if cw == nil {
 		for b := range wb {
@@ -172,27 +174,6 @@ func (bw *blockWeights) prepare(ix *Index, cw []float64) {
 	}
 	bw.pw[B] = s
 	bw.cpos[B] = n
-}
-
-func growF(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
-}
-
-func growI(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	return s[:n]
-}
-
-func growU(s []uint32, n int) []uint32 {
-	if cap(s) < n {
-		return make([]uint32, n)
-	}
-	return s[:n]
 }
 
 // Match matches the treated scores to the index's controls. opts (nil =
@@ -260,7 +241,7 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 			m.ControlWeight[j] = 0
 		}
 	} else {
-		m.ControlWeight = growF(m.ControlWeight, ix.n)
+		m.ControlWeight = buf.Resize(m.ControlWeight, ix.n)
 		clear(m.ControlWeight)
 	}
 	sc.prevValid = false
@@ -298,7 +279,7 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 			}
 		}
 		if ix.hasStrata {
-			sc.stotal = growF(sc.stotal, len(ix.strata))
+			sc.stotal = buf.Resize(sc.stotal, len(ix.strata))
 			clear(sc.stotal)
 			for j, w := range cw {
 				sc.stotal[ix.sOf[j]] += w
@@ -324,17 +305,17 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		return &InputError{Field: "TreatedWeights", Index: -1, Msg: "all treated weights are 0", Err: ErrEmptyGroup}
 	}
 
-	m.Matched = growB(m.Matched, T)
-	m.Status = growS(m.Status, T)
-	m.MatchedWeight = growF(m.MatchedWeight, T)
-	m.KthDistance = growF(m.KthDistance, T)
+	m.Matched = buf.Resize(m.Matched, T)
+	m.Status = buf.Resize(m.Status, T)
+	m.MatchedWeight = buf.Resize(m.MatchedWeight, T)
+	m.KthDistance = buf.Resize(m.KthDistance, T)
 	sc.bw.prepare(ix, cw)
 
 	// The treated units in order of (stratum, score, weight, index): the
 	// canonical order in which their contributions are added up (scale
 	// statistics, ControlWeight), and successive binary searches share
 	// their cache lines.
-	sc.torder = growI(sc.torder, T)
+	sc.torder = buf.Resize(sc.torder, T)
 	for i := range sc.torder {
 		sc.torder[i] = int32(i)
 	}
@@ -367,9 +348,9 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		return ix.matchNoReplacement(m, xt, &o, cmin, cmax, &sr)
 	}
 
-	m.BlockLo = growI(m.BlockLo, T)
-	m.BlockHi = growI(m.BlockHi, T)
-	m.SetWeight = growF(m.SetWeight, T)
+	m.BlockLo = buf.Resize(m.BlockLo, T)
+	m.BlockHi = buf.Resize(m.BlockHi, T)
+	m.SetWeight = buf.Resize(m.SetWeight, T)
 	nTrim, nLive := 0, 0
 	for _, i32 := range sc.torder {
 		i := int(i32)
@@ -414,7 +395,7 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 	sc.prevValid = true
 
 	if !o.SkipSets {
-		m.Start = growInt(m.Start, T+1)
+		m.Start = buf.Resize(m.Start, T+1)
 		m.Start[0] = 0
 		for i := range xt {
 			if m.Matched[i] {
@@ -460,7 +441,7 @@ func (ix *Index) fillControlWeights(m *Matching, sc *matchScratch) {
 	cwOut := m.ControlWeight
 	if sc.bw.eager {
 		// Few blocks: masses for all blocks, then one sequential pass.
-		sc.mass = growF(sc.mass, B)
+		sc.mass = buf.Resize(sc.mass, B)
 		mass := sc.mass
 		clear(mass)
 		for _, i := range sc.torder {
@@ -484,7 +465,7 @@ func (ix *Index) fillControlWeights(m *Matching, sc *matchScratch) {
 		}
 	} else {
 		// Masses only for the blocks in some set.
-		sc.mass = growF(sc.mass, B)
+		sc.mass = buf.Resize(sc.mass, B)
 		if len(sc.mstamp) != B {
 			sc.mstamp = make([]uint32, B)
 		}
@@ -549,27 +530,6 @@ func (m *Matching) summarizeControls() {
 	}
 }
 
-func growB(s []bool, n int) []bool {
-	if cap(s) < n {
-		return make([]bool, n)
-	}
-	return s[:n]
-}
-
-func growS(s []MatchStatus, n int) []MatchStatus {
-	if cap(s) < n {
-		return make([]MatchStatus, n)
-	}
-	return s[:n]
-}
-
-func growInt(s []int, n int) []int {
-	if cap(s) < n {
-		return make([]int, n)
-	}
-	return s[:n]
-}
-
 func stratumOf(s []int32, i int) int32 {
 	if s == nil {
 		return 0
@@ -580,7 +540,7 @@ func stratumOf(s []int32, i int) int32 {
 // transformInto validates scores and maps them to the distance scale,
 // writing into dst.
 func transformInto(dst []float64, field string, s []float64, d Distance) ([]float64, error) {
-	dst = growF(dst, len(s))
+	dst = buf.Resize(dst, len(s))
 	for i, v := range s {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return dst, &InputError{Field: field, Index: i, Value: v, Msg: "score is not finite", Err: ErrBadScore}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/psmeval/psmeval/internal/buf"
 )
 
 // matchNoReplacement matches treated units in input order, each copy of
@@ -18,12 +20,12 @@ func (ix *Index) matchNoReplacement(m *Matching, xt []float64, o *MatchOptions, 
 	K := o.K
 	tw, cw := o.TreatedWeights, o.ControlWeights
 
-	sc.cap = growF(sc.cap, B)
+	sc.cap = buf.Resize(sc.cap, B)
 	capb := sc.cap
 	for b := range capb {
 		capb[b] = sc.bw.w(int32(b))
 	}
-	sc.rem = growF(sc.rem, ix.n)
+	sc.rem = buf.Resize(sc.rem, ix.n)
 	rem := sc.rem
 	for p, j := range ix.order {
 		if cw == nil {
@@ -32,13 +34,13 @@ func (ix *Index) matchNoReplacement(m *Matching, xt []float64, o *MatchOptions, 
 			rem[p] = cw[j]
 		}
 	}
-	sc.next = growI(sc.next, B)
+	sc.next = buf.Resize(sc.next, B)
 	next := sc.next
 	// left[b+1] is a link towards the nearest block <= b with capacity
 	// (left[0] is the sentinel "none"); right[b] towards the nearest block
 	// >= b with capacity (right[B] the sentinel).
-	sc.left = growI(sc.left, B+1)
-	sc.right = growI(sc.right, B+1)
+	sc.left = buf.Resize(sc.left, B+1)
+	sc.right = buf.Resize(sc.right, B+1)
 	left, right := sc.left, sc.right
 	left[0] = 0
 	right[B] = int32(B)
@@ -74,7 +76,7 @@ func (ix *Index) matchNoReplacement(m *Matching, xt []float64, o *MatchOptions, 
 	}
 
 	m.BlockLo, m.BlockHi, m.SetWeight = nil, nil, nil
-	m.Start = growInt(m.Start, T+1)
+	m.Start = buf.Resize(m.Start, T+1)
 	m.Start[0] = 0
 	type take struct {
 		b int32
