@@ -148,16 +148,7 @@ func balanceColumns(names []string, treated, control [][]float64, m *Matching, o
 // Balance gives the same table for the variables as a dense matrix, as
 // Columns, and as one of each.
 func TestBalanceLayouts(t *testing.T) {
-	d := readMatchData(t, "cont.csv")
-	names := []string{"x1", "x2", "x3"}
-	var tcols, ccols [][]float64
-	for _, v := range names {
-		a, b := d.split(v)
-		tcols, ccols = append(tcols, a), append(ccols, b)
-	}
-	pt, pc := d.split("ps")
-	m, err := Match(pt, pc, nil)
-	require.NoError(t, err)
+	names, tcols, ccols, _, _, m := contMatched(t)
 	dense := func(cols [][]float64) *mat.Dense {
 		x := mat.NewDense(len(cols[0]), len(cols), nil)
 		for j, c := range cols {
@@ -176,4 +167,21 @@ func TestBalanceLayouts(t *testing.T) {
 		require.NoError(t, err, name)
 		assert.Equal(t, fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", got), name) // %v: NaN equals NaN
 	}
+}
+
+// contMatched reads testdata/match/cont.csv and matches it on its score
+// with the defaults: the covariate names, their treated and control
+// columns, the scores and the matching.
+func contMatched(t *testing.T) (names []string, tcols, ccols [][]float64, pt, pc []float64, m *Matching) {
+	t.Helper()
+	d := readMatchData(t, "cont.csv")
+	names = []string{"x1", "x2", "x3"}
+	for _, v := range names {
+		a, b := d.split(v)
+		tcols, ccols = append(tcols, a), append(ccols, b)
+	}
+	pt, pc = d.split("ps")
+	m, err := Match(pt, pc, nil)
+	require.NoError(t, err)
+	return names, tcols, ccols, pt, pc, m
 }

@@ -88,16 +88,7 @@ func TestPreferenceScores(t *testing.T) {
 // checked against MatchIt); with two cohorts each cohort's SMD is that of
 // its treated against their own match sets, computed here by hand.
 func TestBalanceByCohort(t *testing.T) {
-	d := readMatchData(t, "cont.csv")
-	names := []string{"x1", "x2", "x3"}
-	var tcols, ccols [][]float64
-	for _, v := range names {
-		a, b := d.split(v)
-		tcols, ccols = append(tcols, a), append(ccols, b)
-	}
-	pt, pc := d.split("ps")
-	m, err := Match(pt, pc, nil)
-	require.NoError(t, err)
+	names, tcols, ccols, pt, _, m := contMatched(t)
 	one := func(n int) []int32 { return make([]int32, n) }
 	tm, cm := colsMatrix(tcols), colsMatrix(ccols)
 	cb, err := BalanceByCohort(names, tm, cm, one(len(pt)), m)
