@@ -195,7 +195,7 @@ type Preference struct {
 // score is outside [0, 1].
 func PreferenceScores(treated, control []float64) (*Preference, error) {
 	if len(treated) == 0 || len(control) == 0 {
-		return nil, optionError("treated", "%d treated and %d control scores: both groups are needed", len(treated), len(control))
+		return nil, &InputError{Field: "treated", Index: -1, Msg: fmt.Sprintf("%d treated and %d control scores: both groups are needed", len(treated), len(control)), Err: ErrEmptyGroup}
 	}
 	P := float64(len(treated)) / float64(len(treated)+len(control))
 	shift := math.Log(P / (1 - P))
@@ -203,7 +203,7 @@ func PreferenceScores(treated, control []float64) (*Preference, error) {
 		out := make([]float64, len(ps))
 		for i, p := range ps {
 			if !(p >= 0 && p <= 1) {
-				return nil, optionError(name, "score %d is %v, not in [0, 1]", i, p)
+				return nil, &InputError{Field: name, Index: i, Value: p, Msg: "not in [0, 1]", Err: ErrBadScore}
 			}
 			out[i] = 1 / (1 + math.Exp(-(math.Log(p/(1-p)) - shift)))
 		}

@@ -79,9 +79,10 @@ func TestPreferenceScores(t *testing.T) {
 	assert.True(t, pr.Equipoise)
 
 	_, err = PreferenceScores(nil, co)
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, ErrEmptyGroup)
 	_, err = PreferenceScores(tr, []float64{0.5, 1.5})
-	assert.ErrorContains(t, err, "score 1 is 1.5")
+	assert.ErrorIs(t, err, ErrBadScore)
+	assert.ErrorContains(t, err, "control[1] = 1.5: not in [0, 1]")
 }
 
 // With one cohort, BalanceByCohort's SMD is Balance's (SMDTreated,
