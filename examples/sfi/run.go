@@ -292,8 +292,10 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.diagnose(); err != nil {
-		return err
+	if a.cfg.study == 0 { // a study reports no diagnostics
+		if err := a.diagnose(); err != nil {
+			return err
+		}
 	}
 	done()
 	return nil
