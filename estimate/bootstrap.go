@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/psmeval/psmeval/internal/rng"
 )
 
 // BootstrapOptions configures Bootstrap. The zero value is the default.
@@ -355,7 +357,7 @@ func newWorker(s *Sample, pr *persons, ix *index, l *layout, gi *groupIndex, opt
 // replicate runs replicate b and writes its monthly effects (G × cols,
 // NaN rows for groups without weight) into out.
 func (w *worker) replicate(ctx context.Context, b int, out []float64) error {
-	key := replicateKey(w.opts.Seed, b)
+	key := rng.ReplicateKey(w.opts.Seed, b)
 	ix := w.ix
 	var cnt counter
 	var tweight func(i int) float64

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/psmeval/psmeval/internal/rng"
 )
 
 // bruteReplicate is an independent O(n₁·n₀) reference for one replicate:
@@ -135,7 +137,7 @@ func TestReplicateEqualsBruteForce(t *testing.T) {
 				for b := 0; b < 4; b++ {
 					require.NoError(t, w.replicate(context.Background(), b, out))
 					// materialize the same counts
-					key := replicateKey(opts.Seed, b)
+					key := rng.ReplicateKey(opts.Seed, b)
 					tw := make([]float64, s.N())
 					cw := make([]float64, s.N())
 					for u := range s.Treated {
@@ -356,7 +358,7 @@ func TestPoissonCounts(t *testing.T) {
 	// Poisson(1): mean 1, variance 1, P(0) = e^-1. 200,000 draws: the SE of
 	// the mean is 0.0022, of P(0) 0.0011; tolerances are ~4.5 SE.
 	const n = 200_000
-	key := replicateKey(1, 2)
+	key := rng.ReplicateKey(1, 2)
 	sum, ss, zeros := 0.0, 0.0, 0.0
 	for id := int64(0); id < n; id++ {
 		c := poissonCount(key, id)
@@ -376,7 +378,7 @@ func TestPoissonCounts(t *testing.T) {
 
 func TestMultinomialCounts(t *testing.T) {
 	k := newCounts(5000)
-	k.draw(replicateKey(3, 4), streamControl)
+	k.draw(rng.ReplicateKey(3, 4), streamControl)
 	sum, zeros := 0, 0
 	for i := range k.c {
 		c := k.get(int32(i))
@@ -399,7 +401,7 @@ func TestMultinomialCounts(t *testing.T) {
 
 	// lazily filled blocks do not depend on the reading order
 	k2 := newCounts(5000)
-	k2.draw(replicateKey(3, 4), streamControl)
+	k2.draw(rng.ReplicateKey(3, 4), streamControl)
 	for i := len(k2.c) - 1; i >= 0; i -= 7 {
 		assert.Equal(t, k.get(int32(i)), k2.get(int32(i)))
 	}
@@ -408,7 +410,7 @@ func TestMultinomialCounts(t *testing.T) {
 	var sum1, ss1 float64
 	const reps = 2000
 	for b := range reps {
-		k2.draw(replicateKey(9, b), streamControl)
+		k2.draw(rng.ReplicateKey(9, b), streamControl)
 		c := 0.0
 		for i := int32(0); i < 100; i++ {
 			c += k2.get(i)

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/psmeval/psmeval/internal/rng"
 )
 
 // OtsuRaiOptions configures OtsuRai. The zero value is the default.
@@ -275,7 +277,7 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 					mu2.Unlock()
 					return
 				}
-				key := replicateKey(opts.Seed^streamOR, b)
+				key := rng.ReplicateKey(opts.Seed^streamOR, b)
 				switch opts.Scheme {
 				case Multinomial:
 					clear(W)

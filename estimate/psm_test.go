@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/psmeval/psmeval/psm"
+	"github.com/psmeval/psmeval/internal/rng"
 )
 
 // The replicate matcher of this package and psm.Match (an independent
@@ -62,7 +63,7 @@ func TestAgreesWithPSMMatch(t *testing.T) {
 				}
 			}
 			// a Poisson replicate: psm with frequency weights
-			key := replicateKey(3, 1)
+			key := rng.ReplicateKey(3, 1)
 			tw := make([]float64, len(tr))
 			cw := make([]float64, len(co))
 			for k, u := range tr {

@@ -40,12 +40,6 @@ func (s Scheme) String() string {
 	return fmt.Sprintf("Scheme(%d)", int(s))
 }
 
-// replicateKey derives the key of replicate b's random stream from the
-// seed. Replicate b's draws depend on (seed, b) only, never on which
-// worker runs it.
-func replicateKey(seed uint64, b int) uint64 {
-	return rng.SplitMix64(seed ^ rng.SplitMix64(uint64(b)+0x5bd1e995))
-}
 
 // Stream ids of the per-replicate PCG generators.
 const (

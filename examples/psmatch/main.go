@@ -24,6 +24,11 @@
 // -bias-adjust adds the bias-corrected ATT (Z = the covariates, as R
 // Matching::Match(..., BiasAdjust = TRUE)) as "att_bias_adjusted" and
 // "se_bias_adjusted" to each outcome (biasadj.go).
+// -bootstrap N -seed S adds the 95 % percentile interval of each ATT from
+// N replicates re-matched on the fixed scores with the same matching
+// flags (psm.Bootstrap) as "ci_low" and "ci_high" to each outcome and a
+// "bootstrap" object (bootstrap.go); -bootstrap 0 (default) leaves the
+// output as without it.
 // -rosenbaum 1,1.5,2 adds Rosenbaum bounds on that Gamma grid to every
 // outcome (rosenbaum.go). With -caliper, se_ai
 // covers the matched treated only; R's se keeps the treated the caliper
@@ -93,6 +98,9 @@ type result struct {
 	// the number of units left out of the model and the matching
 	DroppedCovariates []string `json:"dropped_covariates,omitempty"`
 	ExcludedUnits     *int     `json:"excluded_units,omitempty"`
+	// -bootstrap: replicates run, those with a matched treated unit,
+	// seed and level of the intervals
+	Bootstrap *bootstrapJSON `json:"bootstrap,omitempty"`
 	// Manifest records the run: build (module version, VCS revision,
 	// "unknown" under go run), flags, the SHA-256 of -data, cores and the
 	// wall time of each step.

@@ -30,6 +30,8 @@ type matchConfig struct {
 	biasAdjust   bool      // biasadj.go
 	rosenbaum    []float64 // -rosenbaum Gamma grid (rosenbaum.go); nil: none
 	rCaliperSE   bool      // psm.ATTOptions.MatchingCaliperQuirk
+	bootstrap    int       // -bootstrap replicates (bootstrap.go); 0: none
+	seed         uint64    // -seed of the bootstrap
 }
 
 // addMatchFlags defines the matching flags on fs.
@@ -55,6 +57,8 @@ func addMatchFlags(fs *flag.FlagSet, c *matchConfig) {
 	fs.BoolVar(&c.rCaliperSE, "r-caliper-se", false, "with -caliper, compute se_ai (and se_bias_adjusted) as R Matching::Match's se: "+
 		"the treated dropped by the caliper stay in the count N_1 with an individual effect of 0 (psm.ATTOptions.MatchingCaliperQuirk); "+
 		"default: the Abadie-Imbens se of the matched treated")
+	fs.IntVar(&c.bootstrap, "bootstrap", 0, bootstrapHelp)
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of -bootstrap (the same seed gives the same intervals for any -workers)")
 }
 
 // check validates the matching flags.
@@ -74,6 +78,9 @@ func (c *matchConfig) check() error {
 		return fmt.Errorf("%w: -r-caliper-se needs -caliper > 0 (without a caliper both standard errors agree)", errUsage)
 	case c.rCaliperSE && len(c.outcomes) == 0:
 		return fmt.Errorf("%w: -r-caliper-se needs -outcomes", errUsage)
+	}
+	if err := c.checkBootstrap(); err != nil {
+		return err
 	}
 	return c.checkBiasAdjust()
 }
@@ -99,6 +106,8 @@ type outcomeJSON struct {
 	ControlMean float64 `json:"control_mean"`
 	// -bias-adjust (biasadj.go); nil without it
 	ATTBiasAdjusted, SEBiasAdjusted *float64
+	// -bootstrap (bootstrap.go); nil without it
+	CILow, CIHigh *float64
 }
 
 // outcomesJSON marshals as an object keyed by outcome name, in the order
@@ -117,6 +126,9 @@ func (o outcomesJSON) MarshalJSON() ([]byte, error) {
 		if v.ATTBiasAdjusted != nil {
 			s += fmt.Sprintf(`,"att_bias_adjusted":%s,"se_bias_adjusted":%s`, jsonFloat(*v.ATTBiasAdjusted), jsonFloat(*v.SEBiasAdjusted))
 		}
+		if v.CILow != nil {
+			s += fmt.Sprintf(`,"ci_low":%s,"ci_high":%s`, jsonFloat(*v.CILow), jsonFloat(*v.CIHigh))
+		}
 		if o.rosenbaum != nil {
 			s += rosenbaumMembers(o.rosenbaum[i])
 		}
@@ -128,6 +140,7 @@ func (o outcomesJSON) MarshalJSON() ([]byte, error) {
 type matchSummary struct {
 	m        *psm.Matching
 	outcomes outcomesJSON
+	boot     *bootstrapJSON // -bootstrap; nil without it
 }
 
 // matchOutcomes matches treated to control units on the fitted
@@ -184,6 +197,7 @@ func matchOutcomes(ctx context.Context, tab *flatfile.Table, pf *propensity, cfg
 			return nil, err
 		}
 	}
+	var yts, ycs [][]float64 // for -bootstrap
 	for _, name := range mc.outcomes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -200,6 +214,7 @@ func matchOutcomes(ctx context.Context, tab *flatfile.Table, pf *propensity, cfg
 		for k, i := range rc {
 			yc[k] = y[i]
 		}
+		yts, ycs = append(yts, yt), append(ycs, yc)
 		r, err := psm.ATT(yt, yc, m, &psm.ATTOptions{MatchingCaliperQuirk: mc.rCaliperSE})
 		if err != nil {
 			return nil, fmt.Errorf("outcome %q%s: %w", name, fileRow(err, rt, rc), err)
@@ -217,6 +232,11 @@ func matchOutcomes(ctx context.Context, tab *flatfile.Table, pf *propensity, cfg
 				return nil, fmt.Errorf("outcome %q: -rosenbaum: %w", name, err)
 			}
 			sum.outcomes.rosenbaum = append(sum.outcomes.rosenbaum, rb)
+		}
+	}
+	if mc.bootstrap > 0 {
+		if err := bootstrapOutcomes(ctx, st, sc, yts, ycs, rt, rc, opts, cfg, sum, res); err != nil {
+			return nil, err
 		}
 	}
 	res.Outcomes = sum.outcomes
@@ -268,6 +288,9 @@ func writeMatchTable(w io.Writer, s *matchSummary, mc *matchConfig) error {
 		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t\n", n, v.TreatedMean, v.ControlMean, v.ATT, v.SEAI, v.SEStandard)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := writeBootstrapTable(w, s); err != nil {
 		return err
 	}
 	if err := writeBiasAdjustTable(w, s); err != nil || mc.rosenbaum == nil {

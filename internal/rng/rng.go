@@ -26,6 +26,14 @@ func Mix64(z uint64) uint64 {
 // Mix64(x + Golden).
 func SplitMix64(x uint64) uint64 { return Mix64(x + Golden) }
 
+// ReplicateKey derives the key of bootstrap replicate b's random
+// streams from the seed: SplitMix64(seed XOR SplitMix64(b + 0x5bd1e995)).
+// Replicate b's draws depend on (seed, b) only, never on which worker
+// runs it.
+func ReplicateKey(seed uint64, b int) uint64 {
+	return SplitMix64(seed ^ SplitMix64(uint64(b)+0x5bd1e995))
+}
+
 // Uint64N returns a uniform integer in [0, n) from g by Lemire's
 // multiply-and-reject method (Lemire 2019; exactly uniform), without
 // allocating a rand.Rand. On 64-bit platforms it draws what
