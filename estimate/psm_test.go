@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/psmeval/psmeval/psm"
 	"github.com/psmeval/psmeval/internal/rng"
+	"github.com/psmeval/psmeval/psm"
 )
 
 // The replicate matcher of this package and psm.Match (an independent

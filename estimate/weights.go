@@ -40,7 +40,6 @@ func (s Scheme) String() string {
 	return fmt.Sprintf("Scheme(%d)", int(s))
 }
 
-
 // Stream ids of the per-replicate PCG generators.
 const (
 	streamTreated uint64 = 0x7472656174656421 // "treated!"
