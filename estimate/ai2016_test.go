@@ -34,7 +34,7 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 	require.NoError(t, err)
 	plain, err := AbadieImbens(s, pm, nil)
 	require.NoError(t, err)
-	res, err := AbadieImbens(s, pm, &AbadieImbensOptions{EstimatedScore: &EstimatedScore{X: X, Fit: fit}})
+	res, err := AbadieImbens(s, pm, &AbadieImbensOptions{EstimatedScore: &EstimatedScore{X: X, Fit: fit.Logit}})
 	require.NoError(t, err)
 	assert.Equal(t, "abadie-imbens-2016", res.Method)
 	H1 := s.Outcomes[0].H + 1
@@ -48,7 +48,7 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 				inc[u] = s.Subgroups[0].Code[u] == lev
 			}
 		}
-		a, err := psm.NewScoreAdjuster(X, s.Treated, fit, &psm.ScoreAdjustOptions{Include: inc})
+		a, err := psm.NewScoreAdjuster(X, s.Treated, fit.Logit, &psm.ScoreAdjustOptions{Include: inc})
 		require.NoError(t, err)
 		got, pl := res.Find("y", sub, grp), plain.Find("y", sub, grp)
 		acc := make([]float64, s.N())
@@ -78,9 +78,9 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 
 	// bad input: wrong rows, missing fit, bad L
 	for _, es := range []*EstimatedScore{
-		{X: mat.NewDense(3, 1, nil), Fit: fit},
+		{X: mat.NewDense(3, 1, nil), Fit: fit.Logit},
 		{X: X},
-		{X: X, Fit: fit, L: 1},
+		{X: X, Fit: fit.Logit, L: 1},
 	} {
 		_, err := AbadieImbens(s, pm, &AbadieImbensOptions{EstimatedScore: es})
 		assert.ErrorIs(t, err, ErrInvalid)

@@ -116,7 +116,7 @@ func methods(t *testing.T, s *Sample, x []float64, workers int) map[string]*Resu
 	tsc, csc = SplitScores(s, fit.Predict(z, nil))
 	pm2, err := psm.Match(tsc, csc, nil)
 	require.NoError(t, err)
-	out["abadie-imbens-2016"], err = AbadieImbens(s, pm2, &AbadieImbensOptions{EstimatedScore: &EstimatedScore{X: z, Fit: fit}})
+	out["abadie-imbens-2016"], err = AbadieImbens(s, pm2, &AbadieImbensOptions{EstimatedScore: &EstimatedScore{X: z, Fit: fit.Logit}})
 	require.NoError(t, err)
 	return out
 }

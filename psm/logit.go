@@ -51,6 +51,42 @@ type LogitOptions struct {
 	// Progress, if not nil, is called after each IRLS iteration with the
 	// iteration number and the deviance.
 	Progress func(iteration int, deviance float64)
+	// DropSeparated takes perfect prediction out of the model as Stata's
+	// logit does, and fits again, until the fit succeeds. Default false:
+	// separation is an error (*SeparationError), as R's glm warns and
+	// leaves it to the user.
+	//
+	//   - a single covariate that separates quasi-completely (found before
+	//     fitting: the treated values of x_j lie at or above every control
+	//     value, or at or below, with some units at the common boundary
+	//     value c) predicts every unit with x_j ≠ c perfectly; those units
+	//     are left out (LogitFit.Excluded) and x_j, now constant, is
+	//     dropped (LogitFit.Dropped). This is the limit of the likelihood
+	//     as the coefficient of x_j diverges: the other coefficients
+	//     converge to the fit on the units with x_j = c, and the excluded
+	//     units' fitted probabilities to their 0/1 treatment. Without an
+	//     intercept the boundary must be 0 and only the column is dropped.
+	//   - a separation found by divergence (IRLS moves the linear
+	//     predictor along a combination of covariates without converging)
+	//     with some fitted probabilities numerically 0 or 1 (within 10
+	//     machine epsilons) at the last iterate leaves those units out:
+	//     the units that the combination predicts perfectly. Every
+	//     covariate is kept; one that is constant on the remaining units
+	//     is aliased, as R's glm does.
+	//   - a divergence seen before any fitted probability reaches 0 or 1
+	//     (the perfectly predicted units cannot be told apart yet) drops
+	//     the covariates along which IRLS diverged
+	//     (SeparationError.Columns) and keeps the units. Stata's logit has
+	//     no rule for this case.
+	//
+	// Complete separation (no unit left at the boundary, or only treated
+	// or only controls left) is still an error, as Stata's logit stops
+	// there, and so is ErrNotConverged (raise MaxIter). y and w are not
+	// modified (w is copied when units are left out). Cost: one fit per
+	// round (a round per separating covariate found before fitting or
+	// divergence), a copy of x per round that drops columns, and O(n) per
+	// round for the unit exclusions.
+	DropSeparated bool
 }
 
 // Logit is a fitted logit propensity model. Coefficient slices have one
@@ -150,9 +186,30 @@ type Logit struct {
 // covariates; ErrNotConverged when MaxIter is reached; ErrBadOption for
 // wrong lengths or options; ctx.Err() when ctx is cancelled (checked
 // between blocks of rows). On ErrSeparation found by divergence and on
-// ErrNotConverged the returned *Logit holds the last iterate for
+// ErrNotConverged the returned fit holds the last iterate for
 // diagnosis; on every other error it is nil.
-func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*Logit, error) {
+//
+// With opts.DropSeparated perfect prediction is taken out of the model
+// as Stata's logit does (see LogitOptions.DropSeparated); the result then
+// names the covariates dropped and the units left out. Without it the
+// result's X is x and nothing is dropped or left out.
+func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
+	if opts != nil && opts.DropSeparated {
+		return fitDropSeparated(ctx, x, y, w, names, opts)
+	}
+	lg, err := fitLogit(ctx, x, y, w, names, opts)
+	if lg == nil {
+		return nil, err
+	}
+	cov := lg.Names
+	if opts == nil || !opts.NoIntercept {
+		cov = cov[1:]
+	}
+	return &LogitFit{Logit: lg, X: x, Covariates: cov, y: y}, err
+}
+
+// fitLogit is FitLogit without DropSeparated.
+func fitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*Logit, error) {
 	if opts == nil {
 		opts = &LogitOptions{}
 	}

@@ -10,15 +10,17 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// LogitFit is the result of FitLogitDropSeparated: the fit on the units
-// and covariates that remain after perfect prediction is taken out, the
-// covariate matrix and names it was fitted on, the covariates dropped and
-// the units left out.
+// LogitFit is the result of FitLogit: the model (embedded, so its fields
+// and methods are the fit's), the covariate matrix and names it was
+// fitted on and, with LogitOptions.DropSeparated, the covariates dropped
+// and the units left out for perfect prediction.
 type LogitFit struct {
 	*Logit
-	X       *mat.Dense // x itself when no column was dropped, else a copy without the dropped columns
-	Names   []string   // the names of X's columns
-	Dropped []string   // covariates dropped for perfect prediction, in the order they were dropped
+	X *mat.Dense // x itself when no column was dropped, else a copy without the dropped columns
+	// Covariates names X's columns (Logit.Names, promoted as the fit's
+	// Names, are the model's terms, the intercept first).
+	Covariates []string
+	Dropped    []string // covariates dropped for perfect prediction, in the order they were dropped
 	// Excluded lists, in ascending order, the units (rows of x) whose
 	// treatment a covariate predicts perfectly: they are left out of the
 	// fit (weight 0), as Stata's logit leaves them out ("N obs not
@@ -42,43 +44,9 @@ func (f *LogitFit) Scores(dst []float64) []float64 {
 	return dst
 }
 
-// FitLogitDropSeparated fits as FitLogit does, but takes perfect
-// prediction out of the model as Stata's logit does, and fits again,
-// until the fit succeeds:
-//
-//   - a single covariate that separates quasi-completely (found before
-//     fitting: the treated values of x_j lie at or above every control
-//     value, or at or below, with some units at the common boundary value
-//     c) predicts every unit with x_j ≠ c perfectly; those units are left
-//     out (Excluded) and x_j, now constant, is dropped (Dropped). This is
-//     the limit of the likelihood as the coefficient of x_j diverges: the
-//     other coefficients converge to the fit on the units with x_j = c,
-//     and the excluded units' fitted probabilities to their 0/1
-//     treatment. Without an intercept the boundary must be 0 and only the
-//     column is dropped.
-//   - a separation found by divergence (IRLS moves the linear predictor
-//     along a combination of covariates without converging) with some
-//     fitted probabilities numerically 0 or 1 (within 10 machine
-//     epsilons) at the last iterate leaves those units out: the units
-//     that the combination predicts perfectly. Every covariate is kept;
-//     one that is constant on the remaining units is aliased, as R's glm
-//     does.
-//   - a divergence seen before any fitted probability reaches 0 or 1
-//     (the perfectly predicted units cannot be told apart yet) drops the
-//     covariates along which IRLS diverged (SeparationError.Columns) and
-//     keeps the units. Stata's logit has no rule for this case.
-//
-// Complete separation (no unit left at the boundary, or only treated or
-// only controls left) is returned as FitLogit's error, as Stata's logit
-// stops there. Any other error of FitLogit is returned as is; FitLogit's
-// ErrNotConverged is an error here too (raise LogitOptions.MaxIter). R's
-// glm has no such step: there the user removes the variable and rows.
-// y and w are not modified (w is copied when units are left out).
-//
-// Cost: one FitLogit per round (a round per separating covariate found
-// before fitting or divergence), a copy of x per round that
-// drops columns, and O(n) per round for the unit exclusions.
-func FitLogitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
+// fitDropSeparated is FitLogit with LogitOptions.DropSeparated (see
+// there for the rules).
+func fitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
 	if x == nil {
 		return nil, fmt.Errorf("%w: x is nil", ErrBadOption)
 	}
@@ -93,7 +61,7 @@ func FitLogitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, na
 	if opts != nil {
 		o = *opts
 	}
-	out := &LogitFit{X: x, Names: names, y: y}
+	out := &LogitFit{X: x, Covariates: names, y: y}
 	wcur, owned := w, false
 	excl := func(i int) {
 		if !owned {
@@ -111,13 +79,13 @@ func FitLogitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, na
 	}
 	drop := func(cols []string) {
 		if o.Start != nil {
-			o.Start = dropStart(o.Start, out.Names, cols, !o.NoIntercept)
+			o.Start = dropStart(o.Start, out.Covariates, cols, !o.NoIntercept)
 		}
 		out.Dropped = append(out.Dropped, cols...)
-		out.X, out.Names = dropColumns(out.X, out.Names, cols)
+		out.X, out.Covariates = dropColumns(out.X, out.Covariates, cols)
 	}
 	for {
-		fit, err := FitLogit(ctx, out.X, y, wcur, out.Names, &o)
+		fit, err := fitLogit(ctx, out.X, y, wcur, out.Covariates, &o)
 		var sep *SeparationError
 		if err == nil {
 			slices.Sort(out.Excluded)
@@ -129,16 +97,16 @@ func FitLogitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, na
 		}
 		before := len(out.Excluded)
 		switch {
-		case sep.Units < 0 && len(sep.Columns) > 0 && len(sep.Columns) < len(out.Names):
+		case sep.Units < 0 && len(sep.Columns) > 0 && len(sep.Columns) < len(out.Covariates):
 			// single covariates, found before fitting
 			if !o.NoIntercept {
 				for _, name := range sep.Columns {
-					boundaryExclusions(out.X, slices.Index(out.Names, name), y, wcur, excl)
+					boundaryExclusions(out.X, slices.Index(out.Covariates, name), y, wcur, excl)
 				}
 			}
 			drop(sep.Columns)
 			continue
-		case sep.Units == 0 && len(sep.Columns) > 0 && len(sep.Columns) < len(out.Names):
+		case sep.Units == 0 && len(sep.Columns) > 0 && len(sep.Columns) < len(out.Covariates):
 			// Divergence seen before any fitted probability reached 0 or
 			// 1: the perfectly predicted units cannot be told; drop the
 			// covariates along which IRLS diverged.

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// subsetFit is the reference for FitLogitDropSeparated: FitLogit on the
+// subsetFit is the reference for FitLogit with DropSeparated: FitLogit on the
 // rows not excluded and the columns kept, the data physically removed
 // (Stata's logit after "x dropped and N obs not used").
 func subsetFit(t *testing.T, x *mat.Dense, y []float64, names []string, dropRows map[int]bool, keepCols []int) *Logit {
@@ -38,7 +38,7 @@ func subsetFit(t *testing.T, x *mat.Dense, y []float64, names []string, dropRows
 	}
 	fit, err := FitLogit(context.Background(), xs, ys, nil, kn, nil)
 	require.NoError(t, err)
-	return fit
+	return fit.Logit
 }
 
 // requireSameFit compares coefficients and standard errors of two fits
@@ -54,8 +54,8 @@ func requireSameFit(t *testing.T, want, got *Logit) {
 	}
 }
 
-// TestFitLogitDropSeparated: a dummy that is 1 only for treated units
-// separates quasi-completely; FitLogit refuses, FitLogitDropSeparated
+// TestFitLogit with DropSeparated: a dummy that is 1 only for treated units
+// separates quasi-completely; FitLogit refuses, FitLogit with DropSeparated
 // drops it and the units it predicts perfectly (the limit of the
 // likelihood, and Stata's rule), and the fit equals FitLogit on the other
 // columns and the remaining rows.
@@ -88,10 +88,10 @@ func TestFitLogitDropSeparated(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, []string{"only_treated", "only_controls"}, se.Columns)
 
-	got, err := FitLogitDropSeparated(ctx, x, y, nil, names, nil)
+	got, err := fitDropSep(ctx, x, y, nil, names, nil)
 	require.NoError(t, err)
 	require.Equal(t, []string{"only_treated", "only_controls"}, got.Dropped)
-	require.Equal(t, []string{"a", "b"}, got.Names)
+	require.Equal(t, []string{"a", "b"}, got.Covariates)
 	require.Len(t, got.Excluded, len(onlyT)+len(onlyC))
 	for _, i := range got.Excluded {
 		require.True(t, onlyT[i] || onlyC[i], "unit %d", i)
@@ -131,36 +131,36 @@ func TestFitLogitDropSeparated(t *testing.T) {
 		w[i] = 1 + float64(i%3)
 	}
 	wCopy := append([]float64(nil), w...)
-	gw, err := FitLogitDropSeparated(ctx, x, y, w, names, nil)
+	gw, err := fitDropSep(ctx, x, y, w, names, nil)
 	require.NoError(t, err)
 	require.Equal(t, wCopy, w)
 	require.Equal(t, got.Excluded, gw.Excluded)
 
 	// A warm start loses the dropped columns' coefficients.
-	gs, err := FitLogitDropSeparated(ctx, x, y, nil, names, &LogitOptions{Start: []float64{-1, 0.1, 5, 0.2, -5}})
+	gs, err := fitDropSep(ctx, x, y, nil, names, &LogitOptions{Start: []float64{-1, 0.1, 5, 0.2, -5}})
 	require.NoError(t, err)
 	for j := range got.Coef { // another start: the same MLE to the convergence tolerance
 		require.InDelta(t, got.Coef[j], gs.Coef[j], 1e-6, got.Logit.Names[j])
 	}
 
 	// nil names: the default names x1, x2, ... are dropped
-	got, err = FitLogitDropSeparated(ctx, x, y, nil, nil, nil)
+	got, err = fitDropSep(ctx, x, y, nil, nil, nil)
 	require.NoError(t, err)
 	require.Equal(t, []string{"x2", "x4"}, got.Dropped)
 
 	// nothing to drop: x itself is used
-	got, err = FitLogitDropSeparated(ctx, x2, y, nil, nil, nil)
+	got, err = fitDropSep(ctx, x2, y, nil, nil, nil)
 	require.NoError(t, err)
 	require.Same(t, x2, got.X)
 	require.Empty(t, got.Dropped)
 	require.Empty(t, got.Excluded)
 
 	// other errors pass through
-	_, err = FitLogitDropSeparated(ctx, nil, y, nil, nil, nil)
+	_, err = fitDropSep(ctx, nil, y, nil, nil, nil)
 	require.ErrorIs(t, err, ErrBadOption)
 }
 
-// TestFitLogitDropSeparatedCombination: no single covariate separates,
+// TestFitLogit with DropSeparatedCombination: no single covariate separates,
 // but d - e does (d=1,e=0 only treated; d=0,e=1 only controls): IRLS
 // diverges before any fitted probability is numerically 0 or 1, so the
 // diverging covariates are dropped and every unit kept (the documented
@@ -193,14 +193,14 @@ func TestFitLogitDropSeparatedCombination(t *testing.T) {
 	_, err := FitLogit(ctx, x, y, nil, names, nil)
 	require.ErrorIs(t, err, ErrSeparation)
 
-	got, err := FitLogitDropSeparated(ctx, x, y, nil, names, nil)
+	got, err := fitDropSep(ctx, x, y, nil, names, nil)
 	require.NoError(t, err)
 	require.Equal(t, []string{"d", "e"}, got.Dropped)
 	require.Empty(t, got.Excluded)
 	requireSameFit(t, subsetFit(t, x, y, names, nil, []int{0}), got.Logit)
 }
 
-// TestFitLogitDropSeparatedBoundary: a continuous covariate whose
+// TestFitLogit with DropSeparatedBoundary: a continuous covariate whose
 // treated values all lie above the controls' except at a shared value
 // (quasi-complete, found before fitting) leaves out the units off that
 // value, as Stata's "x > c predicts data perfectly except for x == c
@@ -229,7 +229,7 @@ func TestFitLogitDropSeparatedBoundary(t *testing.T) {
 		x.SetRow(i, []float64{a, v})
 	}
 	names := []string{"a", "v"}
-	got, err := FitLogitDropSeparated(ctx, x, y, nil, names, nil)
+	got, err := fitDropSep(ctx, x, y, nil, names, nil)
 	require.NoError(t, err)
 	require.Equal(t, []string{"v"}, got.Dropped)
 	require.Len(t, got.Excluded, len(off))
@@ -243,8 +243,18 @@ func TestFitLogitDropSeparatedBoundary(t *testing.T) {
 func TestFitLogitDropSeparatedComplete(t *testing.T) {
 	x := mat.NewDense(6, 2, []float64{0, 1, 1, 2, 0, 3, 1, 4, 0, 5, 1, 6})
 	y := []float64{0, 1, 0, 1, 0, 1}
-	_, err := FitLogitDropSeparated(context.Background(), x, y, nil, []string{"sep", "z"}, nil)
+	_, err := fitDropSep(context.Background(), x, y, nil, []string{"sep", "z"}, nil)
 	var se *SeparationError
 	require.ErrorAs(t, err, &se)
 	require.True(t, se.Complete)
+}
+
+// fitDropSep is FitLogit with LogitOptions.DropSeparated set.
+func fitDropSep(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
+	var o LogitOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.DropSeparated = true
+	return FitLogit(ctx, x, y, w, names, &o)
 }

@@ -66,7 +66,7 @@ func lgFitPath(t *testing.T, path int, x *mat.Dense, y, w []float64, names []str
 	t.Helper()
 	defer func(v int) { lgPathOverride = v }(lgPathOverride)
 	lgPathOverride = path
-	return FitLogit(context.Background(), x, y, w, names, opts)
+	return fitLogit(context.Background(), x, y, w, names, opts)
 }
 
 // lgMaxRelDiff returns the largest difference of Coef, relative to
@@ -179,7 +179,7 @@ func TestFitLogitSparseMatchesDense(t *testing.T) {
 			// (4 dense, 12 sparse columns): bit-identical to it.
 			auto, err := FitLogit(context.Background(), c.x, y, c.w, c.names, &c.opts)
 			require.NoError(t, err)
-			lgBits(t, sparse, auto, "auto vs sparse")
+			lgBits(t, sparse, auto.Logit, "auto vs sparse")
 		})
 	}
 	// Warm start (at the dense fit's coefficients): both passes take the

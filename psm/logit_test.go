@@ -297,7 +297,7 @@ func TestFitLogitWorkersBitIdentical(t *testing.T) {
 		fit, err := FitLogit(context.Background(), x, y, w, nil, &LogitOptions{Workers: workers})
 		require.NoError(t, err)
 		if ref == nil {
-			ref = fit
+			ref = fit.Logit
 			continue
 		}
 		for j := range ref.Coef {

@@ -93,7 +93,7 @@ func fitMatchAdjust(t testing.TB, x *mat.Dense, w, y []float64, K, L int) (ATTRe
 	require.NoError(t, err)
 	r, err := ATT(ys[1], ys[0], m, nil)
 	require.NoError(t, err)
-	a, err := NewScoreAdjuster(x, tr, fit, &ScoreAdjustOptions{K: K, L: L})
+	a, err := NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{K: K, L: L})
 	require.NoError(t, err)
 	adj, err := a.Adjust(y, r)
 	require.NoError(t, err)
@@ -287,7 +287,7 @@ func TestScoreAdjustHand(t *testing.T) {
 	r, err := ATT(ys[1], ys[0], m, nil)
 	require.NoError(t, err)
 	const L = 3
-	a, err := NewScoreAdjuster(x, tr, fit, &ScoreAdjustOptions{L: L})
+	a, err := NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{L: L})
 	require.NoError(t, err)
 	got, err := a.Adjust(y, r)
 	require.NoError(t, err)
@@ -347,7 +347,7 @@ func TestScoreAdjustHand(t *testing.T) {
 	assert.InDelta(t, quad(c), got.CTerm, 1e-12*quad(c))
 	assert.InDelta(t, quad(dd), got.DTerm, 1e-12*quad(dd))
 	assert.InDelta(t, r.SE*r.SE-quad(c)+quad(dd), got.Var, 1e-12)
-	a, err = NewScoreAdjuster(x, tr, fit, &ScoreAdjustOptions{L: L, NoDerivativeTerm: true})
+	a, err = NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{L: L, NoDerivativeTerm: true})
 	require.NoError(t, err)
 	noD, err := a.Adjust(y, r)
 	require.NoError(t, err)
@@ -391,13 +391,13 @@ func TestScoreAdjustBadInput(t *testing.T) {
 		{"treated", x, tr, &ScoreAdjustOptions{L: 49}},
 		{"x", mat.NewDense(len(tr), 1, nil), tr, nil},
 	} {
-		_, err := NewScoreAdjuster(tc.x, tc.tr, fit, tc.o)
+		_, err := NewScoreAdjuster(tc.x, tc.tr, fit.Logit, tc.o)
 		var me *InputError
 		require.ErrorAs(t, err, &me, tc.field)
 		assert.Equal(t, tc.field, me.Field)
 		assert.ErrorIs(t, err, ErrBadOption)
 	}
-	a, err := NewScoreAdjuster(x, tr, fit, nil)
+	a, err := NewScoreAdjuster(x, tr, fit.Logit, nil)
 	require.NoError(t, err)
 	_, err = a.Adjust(y[1:], ATTResult{})
 	assert.ErrorIs(t, err, ErrBadOption)

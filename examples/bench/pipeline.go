@@ -150,18 +150,18 @@ func (p *pipeline) buildPanel(ctx context.Context) error {
 func (p *pipeline) fitLogit(ctx context.Context) error {
 	pan := p.panel
 	y := pan.TreatedIndicator()
-	opts := &psm.LogitOptions{Workers: p.cfg.workers}
+	opts := &psm.LogitOptions{Workers: p.cfg.workers, DropSeparated: true}
 	if p.logw != io.Discard {
 		opts.Progress = func(it int, dev float64) { fmt.Fprintf(p.logw, "  logit iteration %d: deviance %.6f\n", it, dev) }
 	}
-	fit, err := psm.FitLogitDropSeparated(ctx, pan.X, y, nil, pan.CovNames, opts)
+	fit, err := psm.FitLogit(ctx, pan.X, y, nil, pan.CovNames, opts)
 	if err != nil {
 		return err
 	}
 	if len(fit.Dropped) > 0 {
 		fmt.Fprintf(p.logw, "  perfect prediction: dropped %s\n", strings.Join(fit.Dropped, ", "))
 	}
-	p.logit, p.x, p.xNames, p.dropped = fit.Logit, fit.X, fit.Names, fit.Dropped
+	p.logit, p.x, p.xNames, p.dropped = fit.Logit, fit.X, fit.Covariates, fit.Dropped
 	p.scores = fit.Scores(p.scores)
 	return nil
 }

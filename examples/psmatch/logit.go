@@ -50,7 +50,7 @@ func treatmentAndWeights(tab *flatfile.Table, cfg *config) (y, w []float64, err 
 // dropSeparatedHelp is the usage text of -drop-separated.
 const dropSeparatedHelp = "when a covariate predicts the treatment perfectly for some units (quasi-complete separation), " +
 	"drop it and leave those units out of the model and of the matching, as Stata's logit does " +
-	"(psm.FitLogitDropSeparated), instead of stopping; the JSON gains \"dropped_covariates\" and \"excluded_units\""
+	"(psm.LogitOptions.DropSeparated), instead of stopping; the JSON gains \"dropped_covariates\" and \"excluded_units\""
 
 // propensity is the fitted model with the covariate matrix it was fitted
 // on (without the covariates -drop-separated dropped), the fitted scores
@@ -78,21 +78,17 @@ func fitPropensity(ctx context.Context, tab *flatfile.Table, cfg *config, res *r
 	}
 	lo := &psm.LogitOptions{Workers: cfg.workers, MaxIter: cfg.maxIter}
 	pf := &propensity{x: x, names: cfg.covariates}
-	var fit *psm.Logit
+	lo.DropSeparated = cfg.dropSeparated
+	lf, err := psm.FitLogit(ctx, x, y, w, cfg.covariates, lo)
+	if err != nil {
+		return nil, propensityError(err, cfg)
+	}
+	fit := lf.Logit
+	pf.x, pf.names, pf.excluded, pf.dropped, pf.scores = lf.X, lf.Covariates, lf.Excluded, lf.Dropped, lf.Scores(nil)
 	if cfg.dropSeparated {
-		lf, err := psm.FitLogitDropSeparated(ctx, x, y, w, cfg.covariates, lo)
-		if err != nil {
-			return nil, propensityError(err, cfg)
-		}
-		fit, pf.x, pf.names, pf.excluded, pf.dropped, pf.scores = lf.Logit, lf.X, lf.Names, lf.Excluded, lf.Dropped, lf.Scores(nil)
 		n := len(lf.Excluded)
 		res.ExcludedUnits = &n
 		res.DroppedCovariates = append([]string{}, lf.Dropped...)
-	} else {
-		if fit, err = psm.FitLogit(ctx, x, y, w, cfg.covariates, lo); err != nil {
-			return nil, propensityError(err, cfg)
-		}
-		pf.scores = fit.Predict(x, nil)
 	}
 	pf.Logit = fit
 	res.NTreated = fit.NTreated

@@ -34,7 +34,7 @@
 // covers the matched treated only; R's se keeps the treated the caliper
 // dropped (in N_1, with effect 0): -r-caliper-se gives R's convention.
 // -drop-separated handles a covariate that predicts the treatment
-// perfectly for some units as Stata's logit does (psm.FitLogitDropSeparated):
+// perfectly for some units as Stata's logit does (psm.LogitOptions.DropSeparated):
 // it is dropped, those units are left out of the model and the matching,
 // and the JSON gains "dropped_covariates" and "excluded_units"; without it
 // the separation error suggests it. The JSON ends with "manifest", the run
@@ -77,7 +77,7 @@ type config struct {
 	json       bool
 	workers    int
 	maxIter    int
-	// dropSeparated: psm.FitLogitDropSeparated instead of psm.FitLogit
+	// dropSeparated: psm.LogitOptions.DropSeparated
 	dropSeparated bool
 	quiet         bool        // no step lines on stderr
 	match         matchConfig // matching.go

@@ -217,15 +217,15 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	if err := a.matchStrata(); err != nil {
 		return err
 	}
-	lo := &psm.LogitOptions{Workers: a.cfg.workers}
-	fit, err := psm.FitLogitDropSeparated(ctx, p.X, a.y, a.fitW, p.CovNames, lo)
+	lo := &psm.LogitOptions{Workers: a.cfg.workers, DropSeparated: true}
+	fit, err := psm.FitLogit(ctx, p.X, a.y, a.fitW, p.CovNames, lo)
 	if errors.Is(err, psm.ErrNotConverged) {
 		// R's 25 iterations are a default: a fit without perfect
 		// prediction converges in 12-14 on this design; give a slow one
 		// more room, and say so.
 		fmt.Fprintf(a.watch.log, "  the logit did not converge in 25 iterations; continuing up to %d\n", logitMaxIter)
 		lo.MaxIter = logitMaxIter
-		fit, err = psm.FitLogitDropSeparated(ctx, p.X, a.y, a.fitW, p.CovNames, lo)
+		fit, err = psm.FitLogit(ctx, p.X, a.y, a.fitW, p.CovNames, lo)
 	}
 	if err != nil {
 		return err
@@ -464,7 +464,7 @@ const refitRidgeL2 = 1
 // refit re-fits the logit with replicate frequency weights, warm-started
 // from the full-sample coefficients, with the full sample's perfectly
 // predicted units left out and separation in the replicate handled as in
-// the full sample (psm.FitLogitDropSeparated: a covariate that predicts
+// the full sample (psm.LogitOptions.DropSeparated: a covariate that predicts
 // the replicate's treatment perfectly is dropped and the units it
 // predicts get their limit score 0 or 1). A replicate that still has no
 // estimate (complete separation by a combination of covariates, or no
@@ -481,8 +481,8 @@ func (a *analysis) refit(ctx context.Context, w []float64) ([]float64, error) {
 			w[u] *= v
 		}
 	}
-	opts := &psm.LogitOptions{Workers: 1, Start: a.logit.Coef}
-	fit, err := psm.FitLogitDropSeparated(ctx, a.x, a.y, w, a.logit.Names[1:], opts)
+	opts := &psm.LogitOptions{Workers: 1, Start: a.logit.Coef, DropSeparated: true}
+	fit, err := psm.FitLogit(ctx, a.x, a.y, w, a.logit.Names[1:], opts)
 	if errors.Is(err, psm.ErrSeparation) || errors.Is(err, psm.ErrNotConverged) {
 		// No MLE even after perfect prediction is taken out (a
 		// combination of covariates separates the replicate's few
@@ -490,7 +490,7 @@ func (a *analysis) refit(ctx context.Context, w []float64) ([]float64, error) {
 		// always exists.
 		a.refitRidge.Add(1)
 		opts.L2 = refitRidgeL2
-		fit, err = psm.FitLogitDropSeparated(ctx, a.x, a.y, w, a.logit.Names[1:], opts)
+		fit, err = psm.FitLogit(ctx, a.x, a.y, w, a.logit.Names[1:], opts)
 	}
 	if err != nil {
 		return nil, err
