@@ -205,7 +205,11 @@ func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 	if opts == nil || !opts.NoIntercept {
 		cov = cov[1:]
 	}
-	return &LogitFit{Logit: lg, X: x, Covariates: cov, y: y}, err
+	var o LogitOptions
+	if opts != nil {
+		o = *opts
+	}
+	return &LogitFit{Logit: lg, X: x, Covariates: cov, y: y, w: w, opts: o}, err
 }
 
 // fitLogit is FitLogit without DropSeparated.

@@ -29,7 +29,9 @@ type LogitFit struct {
 	// unit, which is what Scores returns for them.
 	Excluded []int
 
-	y []float64
+	y    []float64    // the treatment indicator fitted
+	w    []float64    // the frequency weights given to FitLogit (nil: all 1)
+	opts LogitOptions // the options given to FitLogit
 }
 
 // Scores returns the fitted probabilities of the units the model was
@@ -61,7 +63,7 @@ func fitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, names [
 	if opts != nil {
 		o = *opts
 	}
-	out := &LogitFit{X: x, Covariates: names, y: y}
+	out := &LogitFit{X: x, Covariates: names, y: y, w: w, opts: o}
 	wcur, owned := w, false
 	excl := func(i int) {
 		if !owned {

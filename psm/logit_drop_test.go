@@ -54,7 +54,7 @@ func requireSameFit(t *testing.T, want, got *Logit) {
 	}
 }
 
-// TestFitLogit with DropSeparated: a dummy that is 1 only for treated units
+// TestFitLogitDropSeparated: a dummy that is 1 only for treated units
 // separates quasi-completely; FitLogit refuses, FitLogit with DropSeparated
 // drops it and the units it predicts perfectly (the limit of the
 // likelihood, and Stata's rule), and the fit equals FitLogit on the other

@@ -37,6 +37,7 @@ type analysis struct {
 	pop       *synth.Population // nil when reading -data
 	reg       *panel.Register
 	panel     *panel.Panel
+	fit       *psm.LogitFit // the propensity model with its data (Refit)
 	logit     *psm.Logit
 	y         []float64  // the treatment indicator, the logit's response
 	x         *mat.Dense // the logit's covariates (p.X less separating columns)
@@ -240,7 +241,7 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 		fmt.Fprintf(a.watch.log, "  perfect prediction: dropped %s; %d treated and %d controls predicted perfectly, not matched\n",
 			strings.Join(fit.Dropped, ", "), nt, len(fit.Excluded)-nt)
 	}
-	a.logit, a.x, a.separated, a.excluded = fit.Logit, fit.X, fit.Dropped, fit.Excluded
+	a.fit, a.logit, a.x, a.separated, a.excluded = fit, fit.Logit, fit.X, fit.Dropped, fit.Excluded
 	a.scores = fit.Scores(nil)
 	done()
 
@@ -350,7 +351,7 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 			fmt.Fprintf(a.watch.log, "  perfect prediction in %d of %d re-fitted replicates: covariates dropped and units left out there (their scores 0 or 1)\n", n, a.cfg.bootstrap)
 		}
 		if n := a.refitRidge.Load(); n > 0 {
-			fmt.Fprintf(a.watch.log, "  no maximum likelihood estimate in %d of %d re-fitted replicates: ridge-penalised logit (L2 = %g) there\n", n, a.cfg.bootstrap, float64(refitRidgeL2))
+			fmt.Fprintf(a.watch.log, "  no maximum likelihood estimate in %d of %d re-fitted replicates: ridge-penalised logit (L2 = 1) there\n", n, a.cfg.bootstrap)
 		}
 	}
 	if otsuRai {
@@ -457,52 +458,22 @@ func (a *analysis) matchStrata() error {
 // R's default 25 iterations.
 const logitMaxIter = 100
 
-// refitRidgeL2 is the ridge penalty (psm.LogitOptions.L2) of a -refit
-// replicate whose logit has no maximum likelihood estimate.
-const refitRidgeL2 = 1
-
-// refit re-fits the logit with replicate frequency weights, warm-started
-// from the full-sample coefficients, with the full sample's perfectly
-// predicted units left out and separation in the replicate handled as in
-// the full sample (psm.LogitOptions.DropSeparated: a covariate that predicts
-// the replicate's treatment perfectly is dropped and the units it
-// predicts get their limit score 0 or 1). A replicate that still has no
-// estimate (complete separation by a combination of covariates, or no
-// convergence) is fitted with the ridge penalty refitRidgeL2 instead,
-// whose estimate always exists; refitSeparated and refitRidge count both
-// cases, and the log reports them. It is called concurrently.
+// refit re-fits the logit with replicate frequency weights
+// (psm.LogitFit.Refit: warm-started from the full-sample coefficients,
+// with the full sample's perfectly predicted units left out, separation
+// in the replicate handled as in the full sample, and a ridge fit,
+// L2 = 1, for a replicate without a maximum-likelihood estimate);
+// refitSeparated and refitRidge count those cases, and the log reports
+// them. It is called concurrently.
 func (a *analysis) refit(ctx context.Context, w []float64) ([]float64, error) {
-	if len(a.excluded) > 0 || a.fitW != nil {
-		w = slices.Clone(w)
-		for _, u := range a.excluded {
-			w[u] = 0
-		}
-		for u, v := range a.fitW {
-			w[u] *= v
-		}
-	}
-	opts := &psm.LogitOptions{Workers: 1, Start: a.logit.Coef, DropSeparated: true}
-	fit, err := psm.FitLogit(ctx, a.x, a.y, w, a.logit.Names[1:], opts)
-	if errors.Is(err, psm.ErrSeparation) || errors.Is(err, psm.ErrNotConverged) {
-		// No MLE even after perfect prediction is taken out (a
-		// combination of covariates separates the replicate's few
-		// treated persons completely): the ridge-penalised fit, which
-		// always exists.
+	sc, info, err := a.fit.Refit(ctx, w, nil, nil)
+	if info.Ridge {
 		a.refitRidge.Add(1)
-		opts.L2 = refitRidgeL2
-		fit, err = psm.FitLogit(ctx, a.x, a.y, w, a.logit.Names[1:], opts)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if len(fit.Dropped) > 0 || len(fit.Excluded) > 0 {
+	if info.Separated {
 		a.refitSeparated.Add(1)
 	}
-	sc := fit.Scores(nil)
-	for _, u := range a.excluded {
-		sc[u] = a.y[u]
-	}
-	return sc, nil
+	return sc, err
 }
 
 // setTruth puts the synthetic population's true ATT curve beside every
