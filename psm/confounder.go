@@ -1,0 +1,366 @@
+package psm
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/psmeval/psmeval/internal/rng"
+)
+
+// ConfounderCells are the probabilities that the simulated confounder U
+// is 1 in each cell of treatment T and binary outcome Y:
+// P11 = P(U=1 | T=1, Y=1), P10 = P(U=1 | T=1, Y=0), P01 = P(U=1 | T=0,
+// Y=1) and P00 = P(U=1 | T=0, Y=0), as the p11 ... p00 of Stata's
+// sensatt. U confounds when P01 ≠ P00 (it moves the untreated outcome)
+// and P1· ≠ P0· (it moves selection).
+type ConfounderCells struct {
+	P11, P10, P01, P00 float64
+}
+
+// p returns P(U=1 | T=t, Y=y).
+func (c ConfounderCells) p(t, y bool) float64 {
+	switch {
+	case t && y:
+		return c.P11
+	case t:
+		return c.P10
+	case y:
+		return c.P01
+	}
+	return c.P00
+}
+
+// SimulatedConfounderOptions configures SimulatedConfounder. The zero
+// value (or nil) is the default: 1000 draws from seed 0, GOMAXPROCS
+// workers, a binary outcome, R's glm defaults and the SFI matching rule.
+type SimulatedConfounderOptions struct {
+	// Draws is the number of draws of U; default (0) 1000, as sensatt;
+	// at least 2.
+	Draws int
+	// Seed seeds the draws: draw r's U comes from a PCG stream keyed by
+	// (Seed, r), the same for any Workers.
+	Seed uint64
+	// Workers bounds the draws run at once; default (0) GOMAXPROCS.
+	Workers int
+	// Threshold, when set, defines the outcome cell of a unit as
+	// Y = 1{y > *Threshold} (sensatt's ycent for a continuous outcome);
+	// default nil: y must be 0 or 1.
+	Threshold *float64
+	// Logit configures the propensity model re-fitted with U in each
+	// draw (its Workers, Start and DropSeparated are set by
+	// SimulatedConfounder: one worker per fit, a start at the fit
+	// without U, and perfect prediction taken out as Stata does).
+	Logit LogitOptions
+	// Match is the matching rule of every draw (weights and strata
+	// included, indexed as the treated and the controls in unit order).
+	// Units that a draw's logit leaves out for perfect prediction are not
+	// matched in that draw.
+	Match MatchOptions
+}
+
+// SimulatedConfounderResult is the ATT under a simulated confounder.
+type SimulatedConfounderResult struct {
+	Cells ConfounderCells
+	// ATT is the mean over the draws of the ATT estimated with U in the
+	// propensity model.
+	ATT float64
+	// SE combines the draws as multiple imputations (Rubin's rules, as
+	// sensatt): SE² = WithinSE² + (1 + 1/R) BetweenSD², with WithinSE² the
+	// mean of the draws' squared Abadie-Imbens standard errors and
+	// BetweenSD² the variance (divisor R − 1) of their ATTs.
+	SE, WithinSE, BetweenSD float64
+	// OutcomeOddsRatio (sensatt's Γ) is the mean over the draws of
+	// exp(coefficient of U) in the logit of the outcome cell Y on U and
+	// the covariates among the controls: U's effect on the untreated
+	// outcome. SelectionOddsRatio (Λ) is the mean of exp(coefficient of
+	// U) in the propensity model: U's effect on selection. Draws in which
+	// the model left U out (aliased or dropped for perfect prediction)
+	// do not enter the means; NaN when none is left.
+	OutcomeOddsRatio, SelectionOddsRatio float64
+	// Draws[r] is draw r's ATT; DrawSE[r] its standard error.
+	Draws, DrawSE []float64
+}
+
+// Stream id of SimulatedConfounder's per-draw PCG generators.
+const confounderStream uint64 = 0x636f6e666f756e64 // "confound"
+
+// SimulatedConfounder estimates the ATT of outcome y under a simulated
+// binary confounder U (Ichino, Mealli and Nannicini 2008, "From temporary
+// help jobs to permanent employment: what can we learn from matching
+// estimators and their sensitivity?", J. Appl. Econometrics 23:305-327;
+// Stata's sensatt, Nannicini 2007). x holds the covariates of the
+// propensity model (one row per unit, names their names), treated the
+// treatment (0 or 1) and y the outcome of every unit.
+//
+// In each of opts.Draws draws, every unit gets U = 1 with probability
+// cells.p(T, Y) (Y the outcome cell, y itself or 1{y > Threshold}); the
+// logit of the treatment on the covariates and U is fitted, treated are
+// matched to controls on the fitted scores with opts.Match, and the ATT
+// of y and its Abadie-Imbens standard error are computed (FitLogit,
+// Match and ATT, exactly as without U). The draws are combined by Rubin's
+// rules. A U that reproduces the cells of a real unobserved confounder
+// moves the estimate as conditioning on it would; the question the
+// method answers is how strong U must be (OutcomeOddsRatio,
+// SelectionOddsRatio) to explain the effect away.
+//
+// Draw r depends on (Seed, r) and the units' order only: the results are
+// bit-identical for any Workers. Cost per draw: two logit fits on n rows
+// and p + 1 columns (warm-started), one Match and one ATT; memory: one
+// n × (p+1) matrix per worker. Errors: *InputError values for bad
+// arguments or options, any error of FitLogit, Match or ATT with the draw
+// named, ctx's error when cancelled.
+func SimulatedConfounder(ctx context.Context, x *mat.Dense, names []string, treated, y []float64, cells ConfounderCells, opts *SimulatedConfounderOptions) (*SimulatedConfounderResult, error) {
+	var o SimulatedConfounderOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Draws == 0 {
+		o.Draws = 1000
+	}
+	if o.Draws < 2 {
+		return nil, optionError("Draws", "%d draws; want at least 2", o.Draws)
+	}
+	if o.Workers < 0 {
+		return nil, optionError("Workers", "%d; want >= 0 (0 = GOMAXPROCS)", o.Workers)
+	}
+	if o.Workers == 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{{"P11", cells.P11}, {"P10", cells.P10}, {"P01", cells.P01}, {"P00", cells.P00}} {
+		if !(c.v >= 0 && c.v <= 1) {
+			return nil, optionError("cells."+c.name, "%v; want a probability in [0, 1]", c.v)
+		}
+	}
+	if x == nil {
+		return nil, optionError("x", "nil covariate matrix")
+	}
+	n, p := x.Dims()
+	if len(treated) != n {
+		return nil, optionError("treated", "%d values for %d rows of x", len(treated), n)
+	}
+	if len(y) != n {
+		return nil, optionError("y", "%d values for %d rows of x", len(y), n)
+	}
+	if names == nil {
+		names = make([]string, p)
+		for j := range names {
+			names[j] = fmt.Sprintf("x%d", j+1)
+		}
+	}
+	if len(names) != p {
+		return nil, optionError("names", "%d names for %d columns of x", len(names), p)
+	}
+	ycell := make([]float64, n)
+	for i, v := range y {
+		switch {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			return nil, &InputError{Field: "y", Index: i, Value: v, Msg: "want a finite outcome", Err: ErrBadValue}
+		case o.Threshold != nil:
+			if v > *o.Threshold {
+				ycell[i] = 1
+			}
+		case v == 0 || v == 1:
+			ycell[i] = v
+		default:
+			return nil, &InputError{Field: "y", Index: i, Value: v, Msg: "the outcome must be 0 or 1 (or set Threshold)", Err: ErrBadValue}
+		}
+	}
+	for i, t := range treated {
+		if t != 0 && t != 1 {
+			return nil, &InputError{Field: "treated", Index: i, Value: t, Msg: "want 0 or 1", Err: ErrNotBinary}
+		}
+	}
+	nt := 0
+	for _, t := range treated {
+		nt += int(t)
+	}
+	if w := o.Match.TreatedWeights; w != nil && len(w) != nt {
+		return nil, lengthError("TreatedWeights", len(w), nt, "treated")
+	}
+	if w := o.Match.ControlWeights; w != nil && len(w) != n-nt {
+		return nil, lengthError("ControlWeights", len(w), n-nt, "control")
+	}
+	// The fit without U: its coefficients start every draw's fit.
+	base, err := FitLogit(ctx, x, treated, nil, names, &o.Logit)
+	if err != nil {
+		return nil, err
+	}
+	start := append(append([]float64{}, base.Coef...), 0)
+	for j, v := range start {
+		if math.IsNaN(v) {
+			start[j] = 0
+		}
+	}
+	wc := make([]float64, n) // the controls, for the outcome model
+	for i, t := range treated {
+		wc[i] = 1 - t
+	}
+	anames := append(append([]string{}, names...), "U")
+
+	res := &SimulatedConfounderResult{Cells: cells, Draws: make([]float64, o.Draws), DrawSE: make([]float64, o.Draws)}
+	gamma := make([]float64, o.Draws)
+	lambda := make([]float64, o.Draws)
+	var next atomic.Int64
+	var mu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		next.Store(int64(o.Draws))
+	}
+	var wg sync.WaitGroup
+	for range min(o.Workers, o.Draws) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			xa := mat.NewDense(n, p+1, nil)
+			for i := 0; i < n; i++ {
+				copy(xa.RawRowView(i)[:p], x.RawRowView(i))
+			}
+			for {
+				r := int(next.Add(1) - 1)
+				if r >= o.Draws {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+				g := rand.NewPCG(rng.ReplicateKey(o.Seed, r), confounderStream)
+				for i := 0; i < n; i++ {
+					u := 0.0
+					if float64(g.Uint64()>>11)*0x1p-53 < cells.p(treated[i] == 1, ycell[i] == 1) {
+						u = 1
+					}
+					xa.Set(i, p, u)
+				}
+				if err := confounderDraw(ctx, xa, anames, treated, y, ycell, wc, start, &o, r, res, gamma, lambda); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	R := float64(o.Draws)
+	var mean, w2 float64
+	for r, v := range res.Draws {
+		mean += v
+		w2 += res.DrawSE[r] * res.DrawSE[r]
+	}
+	mean /= R
+	w2 /= R
+	var b2 float64
+	for _, v := range res.Draws {
+		b2 += (v - mean) * (v - mean)
+	}
+	b2 /= R - 1
+	res.ATT, res.WithinSE, res.BetweenSD = mean, math.Sqrt(w2), math.Sqrt(b2)
+	res.SE = math.Sqrt(w2 + (1+1/R)*b2)
+	res.OutcomeOddsRatio, res.SelectionOddsRatio = finiteMean(gamma), finiteMean(lambda)
+	return res, nil
+}
+
+// confounderDraw fits, matches and estimates draw r with U in the last
+// column of xa.
+func confounderDraw(ctx context.Context, xa *mat.Dense, names []string, treated, y, ycell, wc, start []float64, o *SimulatedConfounderOptions, r int, res *SimulatedConfounderResult, gamma, lambda []float64) error {
+	lo := o.Logit
+	lo.Workers, lo.Start, lo.DropSeparated = 1, start, true
+	fit, err := FitLogit(ctx, xa, treated, nil, names, &lo)
+	if err != nil {
+		return fmt.Errorf("simulated confounder draw %d: propensity model: %w", r, err)
+	}
+	lambda[r] = uOddsRatio(fit)
+	sc := fit.Scores(nil)
+	// Units the fit left out for perfect prediction are not matched
+	// (weight 0), as the units of no common support.
+	out := make(map[int]bool, len(fit.Excluded))
+	for _, i := range fit.Excluded {
+		out[i] = true
+	}
+	mo := o.Match
+	var st, scn, yt, yc, wt, wcn []float64
+	var kt, kc int
+	for i, t := range treated {
+		w := 1.0
+		if out[i] {
+			w = 0
+		}
+		if t == 1 {
+			if mo.TreatedWeights != nil {
+				w *= mo.TreatedWeights[kt]
+			}
+			st, yt, wt = append(st, sc[i]), append(yt, y[i]), append(wt, w)
+			kt++
+		} else {
+			if mo.ControlWeights != nil {
+				w *= mo.ControlWeights[kc]
+			}
+			scn, yc, wcn = append(scn, sc[i]), append(yc, y[i]), append(wcn, w)
+			kc++
+		}
+	}
+	if len(out) > 0 || mo.TreatedWeights != nil || mo.ControlWeights != nil {
+		mo.TreatedWeights, mo.ControlWeights = wt, wcn
+	}
+	m, err := Match(st, scn, &mo)
+	if err != nil {
+		return fmt.Errorf("simulated confounder draw %d: %w", r, err)
+	}
+	a, err := ATT(yt, yc, m, nil)
+	if err != nil {
+		return fmt.Errorf("simulated confounder draw %d: %w", r, err)
+	}
+	res.Draws[r], res.DrawSE[r] = a.ATT, a.SE
+	oo := LogitOptions{Workers: 1, DropSeparated: true}
+	of, err := FitLogit(ctx, xa, ycell, wc, names, &oo)
+	if err != nil {
+		gamma[r] = math.NaN() // no outcome model among the controls (e.g. U or a covariate separates Y)
+		return nil
+	}
+	gamma[r] = uOddsRatio(of)
+	return nil
+}
+
+// uOddsRatio is exp(coefficient of U, the last term) of a fit, NaN when
+// U was dropped or aliased.
+func uOddsRatio(f *LogitFit) float64 {
+	if f.Covariates[len(f.Covariates)-1] != "U" {
+		return math.NaN()
+	}
+	return math.Exp(f.Coef[len(f.Coef)-1])
+}
+
+// finiteMean is the mean of the finite values of v, NaN when none is.
+func finiteMean(v []float64) float64 {
+	s, k := 0.0, 0
+	for _, x := range v {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			s += x
+			k++
+		}
+	}
+	if k == 0 {
+		return math.NaN()
+	}
+	return s / float64(k)
+}
