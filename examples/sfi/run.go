@@ -483,13 +483,41 @@ func (a *analysis) refit(ctx context.Context, w []float64) ([]float64, error) {
 // series it also keeps the effect against never starting (truthNever).
 func (a *analysis) setTruth(ctx context.Context) error {
 	p := a.panel
+	// Every matched treated person is simulated once per counterfactual
+	// (synth.PersonEffects); each series averages its own persons.
+	var persons []int32
+	var cohorts []panel.Month
+	var units []int
+	for u := 0; u < p.NTreated(); u++ {
+		if a.matching.Matched[u] {
+			persons = append(persons, p.Person[u])
+			cohorts = append(cohorts, p.Cohort[u])
+			units = append(units, u)
+		}
+	}
+	H := 0
+	for _, se := range a.effects.Series {
+		H = max(H, len(se.Effects)-1)
+	}
+	if len(persons) == 0 {
+		return nil
+	}
+	win, err := a.pop.PersonEffects(persons, cohorts, H, synth.NotInWindow)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	never, err := a.pop.PersonEffects(persons, cohorts, H, synth.NeverStart)
+	if err != nil {
+		return err
+	}
 	for i := range a.effects.Series {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		se := &a.effects.Series[i]
-		var persons []int32
-		var cohorts []panel.Month
 		var codes []int32
 		var level int32 = -1
 		if se.Subgroup != "" {
@@ -504,28 +532,26 @@ func (a *analysis) setTruth(ctx context.Context) error {
 				}
 			}
 		}
-		for u := 0; u < p.NTreated(); u++ {
-			if !a.matching.Matched[u] || (codes != nil && codes[u] != level) {
-				continue
+		var entries []int
+		for j, u := range units {
+			if codes == nil || codes[u] == level {
+				entries = append(entries, j)
 			}
-			persons = append(persons, p.Person[u])
-			cohorts = append(cohorts, p.Cohort[u])
 		}
-		if len(persons) == 0 {
+		if len(entries) == 0 {
 			continue
 		}
-		H := len(se.Effects) - 1
-		att, err := a.pop.TrueATT(se.Outcome, persons, cohorts, H, synth.NotInWindow)
+		att, err := win.ATT(se.Outcome, entries)
 		if err != nil {
 			return err
 		}
-		se.SetTruth(att, a.effects.IncludeMonth0)
+		se.SetTruth(att[:len(se.Effects)], a.effects.IncludeMonth0)
 		if se.Subgroup == "" {
-			never, err := a.pop.TrueATT(se.Outcome, persons, cohorts, H, synth.NeverStart)
+			nv, err := never.ATT(se.Outcome, entries)
 			if err != nil {
 				return err
 			}
-			a.truthNever[se.Outcome] = accumulate(never, a.effects.IncludeMonth0)
+			a.truthNever[se.Outcome] = accumulate(nv[:len(se.Effects)], a.effects.IncludeMonth0)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"testing"
@@ -372,4 +373,39 @@ func TestProfileScale1(t *testing.T) {
 			t.Errorf("%s: %s: report %.2f synthetic %.2f (tolerance %.2f)", pr.Name, r.Characteristic, r.Report, r.Synthetic, r.Tolerance)
 		}
 	}
+}
+
+// PersonEffects simulates once for all outcomes and subsets: the mean
+// over any subset of its entries equals TrueATT on those persons alone
+// (separate simulations), for both counterfactuals.
+func TestPersonEffectsSubsets(t *testing.T) {
+	const H = 14
+	p := gen(t, Options{Scale: 0.02, Seed: 4, ControlFraction: 0.05, Effect: LockIn(-0.10, 6, 6)})
+	persons, cohorts := p.Starters(panel.DayFromDate(2012, 2, 1), panel.DayFromDate(2012, 7, 31))
+	require.Greater(t, len(persons), 20)
+	var sub []int
+	var sp []int32
+	var sc []panel.Month
+	for j := range persons {
+		if j%3 == 1 {
+			sub, sp, sc = append(sub, j), append(sp, persons[j]), append(sc, cohorts[j])
+		}
+	}
+	for _, cf := range []Counterfactual{NotInWindow, NeverStart} {
+		e, err := p.PersonEffects(persons, cohorts, H, cf)
+		require.NoError(t, err)
+		for _, name := range OutcomeNames {
+			got, err := e.ATT(name, sub)
+			require.NoError(t, err)
+			want, err := p.TrueATT(name, sp, sc, H, cf)
+			require.NoError(t, err)
+			require.Equal(t, fmt.Sprint(want), fmt.Sprint(got), "%s %s", name, cf)
+		}
+	}
+	e, err := p.PersonEffects(persons, cohorts, H, NotInWindow)
+	require.NoError(t, err)
+	_, err = e.ATT(Employed, []int{len(persons)})
+	require.ErrorContains(t, err, "out of range")
+	_, err = e.ATT("wage", nil)
+	require.ErrorContains(t, err, `unknown outcome "wage"`)
 }

@@ -57,18 +57,52 @@ func (c Counterfactual) String() string {
 // person's observed outcome; with NeverStart, Y(0) is its Untreated
 // outcome.
 //
-// Cost: one person simulation (a few microseconds) per person, on
-// Options.Workers goroutines; the result does not depend on Workers.
+// It is PersonEffects(persons, cohort, H, cf).ATT(outcome, nil); call
+// PersonEffects once when several outcomes or subsets of the same
+// persons are needed. Cost: one person simulation (a few microseconds)
+// per person, on Options.Workers goroutines; the result does not depend
+// on Workers.
 func (p *Population) TrueATT(outcome string, persons []int32, cohort []panel.Month, H int, cf Counterfactual) ([]float64, error) {
-	k := -1
+	if _, err := outcomeIndex(outcome); err != nil {
+		return nil, fmt.Errorf("synth: TrueATT: %w", err)
+	}
+	e, err := p.PersonEffects(persons, cohort, H, cf)
+	if err != nil {
+		return nil, err
+	}
+	return e.ATT(outcome, nil)
+}
+
+// outcomeIndex returns the index of outcome in OutcomeNames.
+func outcomeIndex(outcome string) (int, error) {
 	for i, n := range OutcomeNames {
 		if n == outcome {
-			k = i
+			return i, nil
 		}
 	}
-	if k < 0 {
-		return nil, fmt.Errorf("synth: TrueATT: unknown outcome %q (have %v)", outcome, OutcomeNames)
-	}
+	return -1, fmt.Errorf("unknown outcome %q (have %v)", outcome, OutcomeNames)
+}
+
+// PersonEffects holds the true individual effects Y_i(1) − Y_i(0) (−1, 0
+// or 1) of every outcome in event months 0..H for the persons given to
+// Population.PersonEffects, in their order.
+type PersonEffects struct {
+	H int
+	n int
+	// d[(j*len(OutcomeNames)+k)*(H+1)+m] is person j's effect on outcome
+	// k in event month m, or unobserved (beyond the outcome's cut-off).
+	d []int8
+}
+
+// unobserved marks an event month beyond an outcome's cut-off.
+const unobserved int8 = 2
+
+// PersonEffects simulates each person once (both potential outcomes,
+// from the person's own streams, as TrueATT) and keeps its individual
+// effect on every outcome in event months 0..H; see TrueATT for the
+// arguments. Cost: one person simulation per person on Options.Workers
+// goroutines and len(OutcomeNames)·(H+1) bytes per person.
+func (p *Population) PersonEffects(persons []int32, cohort []panel.Month, H int, cf Counterfactual) (*PersonEffects, error) {
 	if len(persons) != len(cohort) {
 		return nil, fmt.Errorf("synth: TrueATT: %d persons but %d cohorts", len(persons), len(cohort))
 	}
@@ -87,13 +121,11 @@ func (p *Population) TrueATT(outcome string, persons []int32, cohort []panel.Mon
 		}
 	}
 	o := p.Options
+	K := len(OutcomeNames)
+	e := &PersonEffects{H: H, n: len(persons), d: make([]int8, len(persons)*K*(H+1))}
 	const blk = 256
 	nb := (len(persons) + blk - 1) / blk
-	sums := make([][]int64, nb)
-	cnts := make([][]int64, nb)
 	err := parallelBlocks(context.Background(), o.Workers, nb, func(s *sim, b int) {
-		sum := make([]int64, H+1)
-		cnt := make([]int64, H+1)
 		for j := b * blk; j < min(len(persons), (b+1)*blk); j++ {
 			s.simulate(int(p.gen[persons[j]]))
 			sm := int(cohort[j] - OutcomeFirstMonth)
@@ -103,36 +135,71 @@ func (p *Population) TrueATT(outcome string, persons []int32, cohort []panel.Mon
 				y0sm = s.startWithoutWindow()
 			}
 			y0 := s.outcomes(y0sm, &o.Effect)
-			for m := 0; m <= H; m++ {
-				t := sm + m
-				if t < 0 || t >= outcomeMonths[k] {
-					continue
-				}
-				cnt[m]++
-				if y1.get(k, t) {
-					sum[m]++
-				}
-				if y0.get(k, t) {
-					sum[m]--
+			for k := range K {
+				row := e.d[(j*K+k)*(H+1) : (j*K+k+1)*(H+1)]
+				for m := range row {
+					t := sm + m
+					if t < 0 || t >= outcomeMonths[k] {
+						row[m] = unobserved
+						continue
+					}
+					var v int8
+					if y1.get(k, t) {
+						v++
+					}
+					if y0.get(k, t) {
+						v--
+					}
+					row[m] = v
 				}
 			}
 		}
-		sums[b], cnts[b] = sum, cnt
 	}, &o)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, H+1)
-	for m := range out {
-		var s, c int64
-		for b := range sums {
-			s += sums[b][m]
-			c += cnts[b][m]
+	return e, nil
+}
+
+// ATT returns, for event months 0..H, the mean effect on outcome over the
+// persons with the given entries (indices into the persons given to
+// PersonEffects; nil: all) observed in that month, NaN for a month none
+// is observed in. The sums are exact (integers), so the result does not
+// depend on the order of entries.
+func (e *PersonEffects) ATT(outcome string, entries []int) ([]float64, error) {
+	k, err := outcomeIndex(outcome)
+	if err != nil {
+		return nil, fmt.Errorf("synth: PersonEffects.ATT: %w", err)
+	}
+	K, H1 := len(OutcomeNames), e.H+1
+	sum := make([]int64, H1)
+	cnt := make([]int64, H1)
+	add := func(j int) {
+		for m, v := range e.d[(j*K+k)*H1 : (j*K+k+1)*H1] {
+			if v != unobserved {
+				sum[m] += int64(v)
+				cnt[m]++
+			}
 		}
-		if c == 0 {
+	}
+	if entries == nil {
+		for j := range e.n {
+			add(j)
+		}
+	} else {
+		for _, j := range entries {
+			if j < 0 || j >= e.n {
+				return nil, fmt.Errorf("synth: PersonEffects.ATT: entry %d out of range 0..%d", j, e.n-1)
+			}
+			add(j)
+		}
+	}
+	out := make([]float64, H1)
+	for m := range out {
+		if cnt[m] == 0 {
 			out[m] = math.NaN()
 		} else {
-			out[m] = float64(s) / float64(c)
+			out[m] = float64(sum[m]) / float64(cnt[m])
 		}
 	}
 	return out, nil
