@@ -1,5 +1,7 @@
 package estimate
 
+import "math"
+
 // Result holds effects for every outcome and subgroup, with intervals
 // when it comes from an inference method.
 type Result struct {
@@ -61,6 +63,31 @@ type Series struct {
 	// Valid rows of 2(Pre+H+1) values, the monthly effects of months
 	// −Pre..H then the accumulated ones.
 	Draws []float64
+}
+
+// After returns r restricted to the event months from the start on,
+// 0..H: every series has Pre 0 and its Effects, Monthly, Accumulated,
+// Truth and TruthAccumulated are sub-slices of r's (shared, not copied);
+// PreBandCrit is NaN and Draws nil (the replicate rows hold the months
+// before the start). Since adding months before the start changes no
+// estimate, interval or band after it, After of an estimate on a sample
+// with Pre > 0 is the estimate on the same sample without those months.
+func (r *Result) After() *Result {
+	out := *r
+	out.Series = make([]Series, len(r.Series))
+	for i, se := range r.Series {
+		p := se.Pre
+		se.Effects = se.Effects[p:]
+		if se.Monthly != nil {
+			se.Monthly, se.Accumulated = se.Monthly[p:], se.Accumulated[p:]
+		}
+		if se.Truth != nil {
+			se.Truth, se.TruthAccumulated = se.Truth[p:], se.TruthAccumulated[p:]
+		}
+		se.Pre, se.PreBandCrit, se.Draws = 0, math.NaN(), nil
+		out.Series[i] = se
+	}
+	return &out
 }
 
 // Index returns the index of event month m (−Pre <= m <= H) in Effects,

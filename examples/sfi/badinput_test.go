@@ -45,6 +45,11 @@ func TestBadInputSFI(t *testing.T) {
 		{"unknown -interval", func(t *testing.T, c *config) { c.interval = "wald" }, nil, "", `-interval "wald": want one of abadie-imbens, bootstrap-normal`},
 		{"-refit with Otsu-Rai", func(t *testing.T, c *config) { c.refit, c.interval = true, "otsu-rai-percentile" }, nil, "", "-refit re-fits the logit in the replicates of -interval bootstrap"},
 		{"-bootstrap 1", func(t *testing.T, c *config) { c.bootstrap = 1 }, nil, "", "-bootstrap 1: want 0 or at least 2"},
+		{"-pre-window not a range", func(t *testing.T, c *config) { c.preWindow = "sixty" }, nil, "", `-pre-window "sixty": want A..B with A <= B < 0`},
+		{"-pre-window reversed", func(t *testing.T, c *config) { c.preWindow = "-49..-60" }, nil, "", `-pre-window "-49..-60"`},
+		{"-pre-window overlapping the start", func(t *testing.T, c *config) { c.preWindow = "-3..0" }, nil, "", `-pre-window "-3..0"`},
+		{"-pre-window before the data", func(t *testing.T, c *config) { c.preWindow, c.scale = "-80..-70", 0.01 }, nil, "",
+			"the data begin in 2007-01, which does not reach back to the pre-programme window -80..-70; set -pre-window later or off"},
 		{"negative -bootstrap", func(t *testing.T, c *config) { c.bootstrap = -5 }, nil, "", "-bootstrap -5"},
 		{"unknown -scenario", func(t *testing.T, c *config) { c.scenario = "nonsense" }, nil, "", `-scenario "nonsense": want sfi or observables`},
 		{"-data that does not exist", func(t *testing.T, c *config) { c.data = filepath.Join(t.TempDir(), "nope") }, os.ErrNotExist, "", "no persons table"},
@@ -114,7 +119,7 @@ func nanF() float64 { var z float64; return z / z }
 // (reported on the log writer): it returns context.Canceled, writes no
 // output file, and leaves no goroutine behind.
 func TestSFICancelMidRun(t *testing.T) {
-	steps := []string{"persons", "build panel", "controls", "fit logit", "replicates", "true effects", "write tables"}
+	steps := []string{"persons", "build panel", "controls", "fit logit", "replicates", "true effects", "credibility", "write tables"}
 	if testing.Short() {
 		steps = []string{"controls", "replicates", "true effects", "write tables"}
 	}

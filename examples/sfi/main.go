@@ -50,6 +50,7 @@ type config struct {
 	cpuprofile  string
 	study       int
 	interval    string
+	preWindow   string // -pre-window (credibility.go)
 	// studyDefaultOnly makes a study compute the -interval method only
 	// (and Abadie-Imbens), not every method (tests).
 	studyDefaultOnly bool
@@ -77,6 +78,7 @@ func main() {
 	flag.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
 	flag.BoolVar(&c.noFigures, "no-figures", false, "skip the figures")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	flag.StringVar(&c.preWindow, "pre-window", defaultPreWindow, "pre-programme window of the credibility section (placebo test, difference-in-differences), event months A..B before the start, or off")
 	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-normal (default; bootstrap-percentile with -refit), otsu-rai-percentile, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0)")
 	flag.IntVar(&c.study, "study", 0, "run N replications (seeds -seed, -seed+1, ...) and print how well the estimates recover the synthetic truth; writes no files")
 	flag.BoolVar(&c.noMemoryCheck, "no-memory-check", false, "run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable)")

@@ -78,6 +78,7 @@ func TestOutputs(t *testing.T) {
 		Sizes       map[string]any    `json:"sizes"`
 		Manifest    manifest.Manifest `json:"manifest"`
 		Diagnostics diagnostics       `json:"diagnostics"`
+		Credibility map[string]any    `json:"credibility"`
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	require.NoError(t, err)
@@ -98,6 +99,12 @@ func TestOutputs(t *testing.T) {
 	assert.Positive(t, dg.Cohorts.Cohorts)
 	assert.NotNil(t, dg.Flags)
 	assert.Len(t, dg.Thresholds, 5)
+	// the credibility section, per outcome (credibility_test.go checks
+	// its numbers)
+	assert.Equal(t, "-60..-49", sum.Credibility["window"])
+	for _, o := range outcomeInfo {
+		assert.Contains(t, sum.Credibility, o.name)
+	}
 	// the run manifest: seed, cores, a timed step for each stage
 	man := sum.Manifest
 	assert.Equal(t, "sfi", man.Command)

@@ -135,6 +135,11 @@ type summary struct {
 	// Diagnostics are the checks of the matched sample with their
 	// thresholds and flags (diagnostics.go).
 	Diagnostics *diagnostics `json:"diagnostics"`
+	// Credibility is the "effect or selection?" section (credibility.go):
+	// per outcome the placebo test's p-values, the accumulated and monthly
+	// difference-in-differences effects with the reported interval and
+	// the truth, and Gamma* of the Rosenbaum bounds.
+	Credibility map[string]any `json:"credibility,omitempty"`
 	// Manifest records how the run was made: build (module version, VCS
 	// revision), flags, seed, the size and SHA-256 of every -data file
 	// when the run started, cores, and the wall time of each step.
@@ -186,6 +191,7 @@ func (a *analysis) writeSummary(w io.Writer) error {
 		Interval:    a.intervalKind(),
 		Notes:       p.Notes,
 		Diagnostics: a.diag,
+		Credibility: a.credibilityJSON(),
 		Manifest:    c.man.Finish(),
 	}
 	e := json.NewEncoder(w)

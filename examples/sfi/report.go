@@ -164,6 +164,8 @@ func report(w io.Writer, a *analysis) {
 		fmt.Fprintln(w, ".")
 	}
 
+	a.writeCredibility(w)
+
 	fmt.Fprintf(w, "\nSubgroups: accumulated effect on %s over the whole horizon\n", outcomeInfo[0].short)
 	fmt.Fprintf(w, "%-18s %-24s %7s %8s %17s %8s\n", "subgroup", "group", "N", "effect", "interval", "truth")
 	for i := range a.effects.Series {

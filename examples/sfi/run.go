@@ -61,6 +61,12 @@ type analysis struct {
 	balance    *psm.BalanceTable
 	descBal    *psm.BalanceTable
 	diag       *diagnostics // checks of the matched sample (diagnostics.go)
+	cred       *credibility // the credibility section (credibility.go)
+	// credSample is the sample with the pre-programme window in front
+	// (nil when the section is off) and credRes the reported method's
+	// estimate on it, replicates kept
+	credSample *estimate.Sample
+	credRes    *estimate.Result
 	// ai2016 and biasAdj are the Abadie-Imbens intervals adjusted for the
 	// estimated score and the bias-corrected estimator (a study only).
 	ai2016, biasAdj *estimate.Result
@@ -120,6 +126,12 @@ func (c *config) check() error {
 	if c.study < 0 {
 		return fmt.Errorf("-study %d: want a number of replications >= 0", c.study)
 	}
+	if c.preWindow == "" {
+		c.preWindow = defaultPreWindow
+	}
+	if _, _, err := parsePreWindow(c.preWindow); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -148,6 +160,9 @@ func run(ctx context.Context, c *config, stdout, logw io.Writer) error {
 		return err
 	}
 	if err := a.estimate(ctx, logw); err != nil {
+		return err
+	}
+	if err := a.credibilityChecks(ctx); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -324,7 +339,18 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 		}
 	}
 	done()
-	// The replicates of the -interval method (a study runs both kinds).
+	// The replicates of the -interval method (a study runs both kinds),
+	// on the credibility sample when the section is on (credibility.go):
+	// the months before the start change nothing after it, and its
+	// replicates are joint over both.
+	if err := a.prepareCredibility(); err != nil {
+		return err
+	}
+	sample := a.sample
+	if a.credSample != nil && a.cfg.bootstrap > 0 {
+		sample = a.credSample
+	}
+	keep := sample != a.sample
 	boot := a.cfg.bootstrap > 0 && (all || strings.HasPrefix(a.cfg.interval, "bootstrap"))
 	otsuRai := a.cfg.bootstrap > 0 && (all || strings.HasPrefix(a.cfg.interval, "otsu-rai"))
 	if boot {
@@ -334,6 +360,7 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 			Seed:       a.cfg.seed,
 			Workers:    a.cfg.workers,
 			Progress:   progress.New(logw, "replicates"),
+			KeepDraws:  keep,
 		}
 		name := "bootstrap, fixed scores"
 		if a.cfg.refit {
@@ -341,9 +368,12 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 			o.Refit = a.refit
 		}
 		done := a.watch.start(fmt.Sprintf("%s (%d replicates)", name, a.cfg.bootstrap))
-		bs, err := estimate.Bootstrap(ctx, a.sample, a.scores, o)
+		bs, err := estimate.Bootstrap(ctx, sample, a.scores, o)
 		if err != nil {
 			return err
+		}
+		if keep {
+			a.credRes, bs = bs, bs.After()
 		}
 		a.effects, a.boot = bs, bs
 		done()
@@ -356,11 +386,14 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 	}
 	if otsuRai {
 		done := a.watch.start(fmt.Sprintf("Otsu-Rai weighted bootstrap (%d replicates)", a.cfg.bootstrap))
-		or, err := estimate.OtsuRai(ctx, a.sample, a.scores, &estimate.OtsuRaiOptions{
+		or, err := estimate.OtsuRai(ctx, sample, a.scores, &estimate.OtsuRaiOptions{
 			Replicates: a.cfg.bootstrap, Seed: a.cfg.seed, Workers: a.cfg.workers,
-			Match: estimate.MatchRule{Strata: a.strata}, Progress: progress.New(logw, "replicates")})
+			Match: estimate.MatchRule{Strata: a.strata}, Progress: progress.New(logw, "replicates"), KeepDraws: keep})
 		if err != nil {
 			return err
+		}
+		if keep {
+			a.credRes, or = or, or.After()
 		}
 		a.otsuRai = or
 		if a.boot == nil {

@@ -39,6 +39,7 @@ func TestSignalEveryStage(t *testing.T) {
 		"monthly and accumulated effects",
 		"replicates:",
 		"true effects",
+		"credibility:",
 		"write tables",
 	}
 	if testing.Short() {
