@@ -72,7 +72,7 @@ func main() {
 	flag.IntVar(&c.workers, "workers", 0, "worker goroutines (0 = all cores)")
 	flag.StringVar(&c.out, "out", "sfi-out", "output directory")
 	flag.StringVar(&c.data, "data", "", "read the register from this directory (panel schema, CSV or Parquet) instead of generating one")
-	flag.StringVar(&c.scenario, "scenario", "sfi", "synthetic scenario: sfi (unobserved negative selection, true effect ~0) or observables (selection on observables only)")
+	flag.StringVar(&c.scenario, "scenario", "sfi", "synthetic scenario: sfi (unobserved negative selection acting after the window, true effect ~0), observables (selection on observables only) or persistent (the unobserved factor a stable trait acting before and after the start)")
 	flag.Float64Var(&c.confounding, "confounding", -1, "strength of the unobserved factor (SD shift of starters; -1 = the scenario's value)")
 	flag.Float64Var(&c.effect, "effect", 0, "true effect: lock-in depth in percentage points for the first 6 months, recovering over 6 (0 = none)")
 	flag.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")

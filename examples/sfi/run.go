@@ -80,8 +80,14 @@ func scenarioOptions(c *config) (synth.Options, error) {
 		o.Confounding = sfiConfounding
 	case "observables":
 		o.Confounding = 0
+	case "persistent":
+		// the unobserved factor as a stable trait acting in every month,
+		// before the start as after it (synth.Options.UnobservedPersistent):
+		// what a pre-programme placebo test can see
+		o.Confounding = sfiConfounding
+		o.UnobservedPersistent = true
 	default:
-		return o, fmt.Errorf("-scenario %q: want sfi or observables", c.scenario)
+		return o, fmt.Errorf("-scenario %q: want sfi, observables or persistent", c.scenario)
 	}
 	if c.confounding >= 0 {
 		o.Confounding = c.confounding
