@@ -9,12 +9,15 @@
 //	go run ./examples/sfi                      # default scenario, ~1 minute on 2 cores
 //	go run ./examples/sfi -scale 1             # the SFI size: 3.3 million persons
 //	go run ./examples/sfi -scenario observables  # no unobserved confounding
+//	go run ./examples/sfi -scenario persistent   # the unobserved factor a stable trait
 //	go run ./examples/sfi -data DIR            # a register in the panel schema
 //	go run ./examples/sfi -scale 0.1 -scenario observables -effect -10 -study 100
 //	                                           # truth recovery over 100 seeds
 //
 // It prints the Table 5.1 replica, monthly and accumulated effects with
-// intervals (and, on synthetic data, the truth beside them) and writes
+// intervals (and, on synthetic data, the truth beside them), the
+// credibility section (a pre-programme placebo test, conditional
+// difference-in-differences and Rosenbaum bounds; credibility.go) and writes
 // table51.csv, effects.csv, accumulated.csv, summary.json and figures
 // (SVG and PNG) to -out.
 package main
