@@ -1,15 +1,18 @@
 package psm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/psmeval/psmeval/internal/rng"
 )
@@ -363,4 +366,131 @@ func finiteMean(v []float64) float64 {
 		return math.NaN()
 	}
 	return s / float64(k)
+}
+
+// ConfounderSearchOptions configures SearchConfounder. The zero value is
+// the default.
+type ConfounderSearchOptions struct {
+	// Base is P00, the probability of U = 1 among the untreated with
+	// Y = 0; default (0) 0.2.
+	Base float64
+	// Steps are the outcome effects d = P01 − P00 and the selection
+	// effects s = P1y − P0y tried; default (nil) 0.1, 0.2, 0.3, 0.4, 0.5.
+	Steps []float64
+	// Level is the confidence level at which the effect counts as
+	// explained away; default (0) 0.95.
+	Level float64
+	// Confounder configures each SimulatedConfounder (choose fewer
+	// Draws than its default 1000: the grid has len(Steps)² points).
+	Confounder SimulatedConfounderOptions
+}
+
+// ConfounderSearch is the result of SearchConfounder.
+type ConfounderSearch struct {
+	// ATT and SE are the estimate without U (FitLogit, Match and ATT on
+	// the data as given); Significant says whether its interval at Level
+	// excludes 0.
+	ATT, SE     float64
+	Significant bool
+	// D and S are the outcome and selection effect of each grid point,
+	// Results its estimate under U, in the order tried: by d + s, then d.
+	D, S    []float64
+	Results []*SimulatedConfounderResult
+	// Killer is the index of the first grid point whose confounder
+	// explains the effect away (its interval at Level covers 0, or its
+	// ATT has the other sign than without U), −1 when none does or the
+	// effect without U is not significant (nothing to explain away).
+	Killer int
+}
+
+// SearchConfounder looks for a simulated confounder that explains the
+// effect away (the "killer confounder" of Ichino, Mealli and Nannicini
+// 2008, section 4): on a grid of outcome effects d and selection effects
+// s it runs SimulatedConfounder with the cells
+//
+//	P00 = Base,  P01 = Base + d,  P10 = Base + s,  P11 = Base + d + s
+//
+// (points with a probability above 1 are skipped), in the order of
+// d + s, then d, and reports the first point at which the ATT's interval
+// covers 0 or the ATT changes sign. The odds ratios of each result
+// (OutcomeOddsRatio, SelectionOddsRatio) say how strong that confounder
+// is, to be judged against the observed covariates' own associations.
+// Arguments and errors as SimulatedConfounder. Cost: len(Steps)² times
+// that of SimulatedConfounder, plus one fit without U.
+func SearchConfounder(ctx context.Context, x *mat.Dense, names []string, treated, y []float64, opts *ConfounderSearchOptions) (*ConfounderSearch, error) {
+	var o ConfounderSearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Base == 0 {
+		o.Base = 0.2
+	}
+	if o.Steps == nil {
+		o.Steps = []float64{0.1, 0.2, 0.3, 0.4, 0.5}
+	}
+	if o.Level == 0 {
+		o.Level = 0.95
+	}
+	if !(o.Base > 0 && o.Base < 1) {
+		return nil, optionError("Base", "%v; want a probability in (0, 1)", o.Base)
+	}
+	if !(o.Level > 0 && o.Level < 1) {
+		return nil, optionError("Level", "%v; want 0 < Level < 1", o.Level)
+	}
+	for i, v := range o.Steps {
+		if !(v >= 0 && v <= 1) {
+			return nil, optionError("Steps", "step %d is %v; want a difference of probabilities in [0, 1]", i, v)
+		}
+	}
+	// the estimate without U
+	fit, err := FitLogit(ctx, x, treated, nil, names, &o.Confounder.Logit)
+	if err != nil {
+		return nil, err
+	}
+	sc := fit.Scores(nil)
+	var st, scn, yt, yc []float64
+	for i, t := range treated {
+		if t == 1 {
+			st, yt = append(st, sc[i]), append(yt, y[i])
+		} else {
+			scn, yc = append(scn, sc[i]), append(yc, y[i])
+		}
+	}
+	m, err := Match(st, scn, &o.Confounder.Match)
+	if err != nil {
+		return nil, err
+	}
+	a, err := ATT(yt, yc, m, nil)
+	if err != nil {
+		return nil, err
+	}
+	z := distuv.UnitNormal.Quantile(0.5 + o.Level/2)
+	res := &ConfounderSearch{ATT: a.ATT, SE: a.SE, Significant: math.Abs(a.ATT) > z*a.SE, Killer: -1}
+	type point struct{ d, s float64 }
+	var grid []point
+	for _, d := range o.Steps {
+		for _, s := range o.Steps {
+			if o.Base+d+s <= 1 {
+				grid = append(grid, point{d, s})
+			}
+		}
+	}
+	slices.SortStableFunc(grid, func(a, b point) int {
+		if c := cmp.Compare(a.d+a.s, b.d+b.s); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.d, b.d)
+	})
+	for _, g := range grid {
+		cells := ConfounderCells{P11: o.Base + g.d + g.s, P10: o.Base + g.s, P01: o.Base + g.d, P00: o.Base}
+		r, err := SimulatedConfounder(ctx, x, names, treated, y, cells, &o.Confounder)
+		if err != nil {
+			return nil, err
+		}
+		res.D, res.S, res.Results = append(res.D, g.d), append(res.S, g.s), append(res.Results, r)
+		if res.Significant && res.Killer < 0 && (math.Abs(r.ATT) <= z*r.SE || r.ATT*res.ATT < 0) {
+			res.Killer = len(res.Results) - 1
+		}
+	}
+	return res, nil
 }

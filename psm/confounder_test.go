@@ -183,3 +183,34 @@ func TestSimulatedConfounderBadInput(t *testing.T) {
 	_, err := SimulatedConfounder(context.Background(), x, nil, tr, y2, ok, &SimulatedConfounderOptions{Draws: 2, Threshold: &th})
 	require.NoError(t, err)
 }
+
+// The killer search: on the data with an omitted confounder the naive
+// effect is significant; growing simulated confounders explain it away
+// at some grid point, which is the first in the documented order whose
+// interval covers 0 or whose sign flips; the grid skips cells above 1.
+func TestSearchConfounder(t *testing.T) {
+	a, _, tr, y := confData(3000)
+	x := mat.NewDense(len(a), 1, a)
+	res, err := SearchConfounder(context.Background(), x, []string{"a"}, tr, y, &ConfounderSearchOptions{
+		Base: 0.3, Steps: []float64{0, 0.2, 0.4}, Confounder: SimulatedConfounderOptions{Draws: 10, Seed: 2}})
+	require.NoError(t, err)
+	require.Greater(t, math.Abs(res.ATT), 1.96*res.SE, "the naive effect must be significant")
+	require.True(t, res.Significant)
+	// 0.3 + 0.4 + 0.4 > 1: that point is skipped
+	require.Len(t, res.Results, 8)
+	for i := 1; i < len(res.D); i++ {
+		prev, cur := res.D[i-1]+res.S[i-1], res.D[i]+res.S[i]
+		require.True(t, prev < cur || (prev == cur && res.D[i-1] <= res.D[i]), "order at %d", i)
+	}
+	require.GreaterOrEqual(t, res.Killer, 0, "no confounder on the grid explains the effect away")
+	k := res.Results[res.Killer]
+	require.True(t, math.Abs(k.ATT) <= 1.959963984540054*k.SE || k.ATT*res.ATT < 0)
+	for _, r := range res.Results[:res.Killer] {
+		require.False(t, math.Abs(r.ATT) <= 1.959963984540054*r.SE || r.ATT*res.ATT < 0)
+	}
+	// U independent of T and Y (d = s = 0) first
+	require.Equal(t, 0.0, res.D[0]+res.S[0])
+	_, err = SearchConfounder(context.Background(), x, nil, tr, y, &ConfounderSearchOptions{Base: 1.2})
+	var ie *InputError
+	require.True(t, errors.As(err, &ie) && ie.Field == "Base", "%v", err)
+}

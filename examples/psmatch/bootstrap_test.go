@@ -44,20 +44,12 @@ func TestBootstrapFlag(t *testing.T) {
 	assert.Equal(t, got, runMap(t, append(flags, "-workers", "2")...))
 	assert.Equal(t, map[string]any{"replicates": 99.0, "valid": 99.0, "seed": 4.0, "level": 0.95}, got["bootstrap"])
 
-	f, err := os.Open(data)
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	rows := readCSVFile(t, data)
 	col := map[string]int{}
 	for i, n := range rows[0] {
 		col[n] = i
 	}
-	num := func(r []string, c string) float64 {
-		v, err := strconv.ParseFloat(r[col[c]], 64)
-		require.NoError(t, err)
-		return v
-	}
+	num := func(r []string, c string) float64 { return atof(t, r[col[c]]) }
 	var st, sc []float64
 	yt, yc := make([][]float64, 2), make([][]float64, 2)
 	for _, r := range rows[1:] {
@@ -82,4 +74,23 @@ func TestBootstrapFlag(t *testing.T) {
 		assert.InDelta(t, want.ATT[k], o["att"], 1e-9, name)
 		assert.Less(t, o["ci_low"], o["ci_high"])
 	}
+}
+
+// readCSVFile reads a whole CSV file with encoding/csv.
+func readCSVFile(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return rows
+}
+
+// atof parses a number of a CSV test file.
+func atof(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	require.NoError(t, err, s)
+	return v
 }

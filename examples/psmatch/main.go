@@ -29,6 +29,9 @@
 // flags (psm.Bootstrap) as "ci_low" and "ci_high" to each outcome and a
 // "bootstrap" object (bootstrap.go); -bootstrap 0 (default) leaves the
 // output as without it.
+// -sensatt p11,p10,p01,p00 adds the ATT of each 0/1 outcome under a
+// simulated confounder, and -sensatt-search the confounder that explains
+// it away (sensatt.go).
 // -rosenbaum 1,1.5,2 adds Rosenbaum bounds on that Gamma grid to every
 // outcome (rosenbaum.go). With -caliper, se_ai
 // covers the matched treated only; R's se keeps the treated the caliper
@@ -176,6 +179,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := cfg.checkRosenbaum(); err != nil {
+		return err
+	}
+	if err := cfg.checkSensatt(); err != nil {
 		return err
 	}
 	man := manifest.New("psmatch", fs)

@@ -27,11 +27,12 @@ type matchConfig struct {
 	on           string
 	tieTolerance float64
 	tieRule      string
-	biasAdjust   bool      // biasadj.go
-	rosenbaum    []float64 // -rosenbaum Gamma grid (rosenbaum.go); nil: none
-	rCaliperSE   bool      // psm.ATTOptions.MatchingCaliperQuirk
-	bootstrap    int       // -bootstrap replicates (bootstrap.go); 0: none
-	seed         uint64    // -seed of the bootstrap
+	biasAdjust   bool          // biasadj.go
+	rosenbaum    []float64     // -rosenbaum Gamma grid (rosenbaum.go); nil: none
+	rCaliperSE   bool          // psm.ATTOptions.MatchingCaliperQuirk
+	bootstrap    int           // -bootstrap replicates (bootstrap.go); 0: none
+	seed         uint64        // -seed of the bootstrap and of -sensatt
+	sensatt      sensattConfig // -sensatt (sensatt.go)
 }
 
 // addMatchFlags defines the matching flags on fs.
@@ -58,7 +59,8 @@ func addMatchFlags(fs *flag.FlagSet, c *matchConfig) {
 		"the treated dropped by the caliper stay in the count N_1 with an individual effect of 0 (psm.ATTOptions.MatchingCaliperQuirk); "+
 		"default: the Abadie-Imbens se of the matched treated")
 	fs.IntVar(&c.bootstrap, "bootstrap", 0, bootstrapHelp)
-	fs.Uint64Var(&c.seed, "seed", 1, "seed of -bootstrap (the same seed gives the same intervals for any -workers)")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of -bootstrap and -sensatt (the same seed gives the same results for any -workers)")
+	addSensattFlags(fs, &c.sensatt)
 }
 
 // check validates the matching flags.
@@ -116,6 +118,7 @@ type outcomesJSON struct {
 	names     []string
 	values    []outcomeJSON
 	rosenbaum []*estimate.RosenbaumResult // per outcome, with -rosenbaum (rosenbaum.go)
+	sensatt   []*sensattOutcome           // per outcome, with -sensatt (sensatt.go)
 }
 
 func (o outcomesJSON) MarshalJSON() ([]byte, error) {
@@ -128,6 +131,9 @@ func (o outcomesJSON) MarshalJSON() ([]byte, error) {
 		}
 		if v.CILow != nil {
 			s += fmt.Sprintf(`,"ci_low":%s,"ci_high":%s`, jsonFloat(*v.CILow), jsonFloat(*v.CIHigh))
+		}
+		if o.sensatt != nil {
+			s += o.sensatt[i].members()
 		}
 		if o.rosenbaum != nil {
 			s += rosenbaumMembers(o.rosenbaum[i])
@@ -226,6 +232,13 @@ func matchOutcomes(ctx context.Context, tab *flatfile.Table, pf *propensity, cfg
 			}
 		}
 		sum.outcomes.values = append(sum.outcomes.values, ov)
+		if mc.sensatt.cells != nil || mc.sensatt.search {
+			so, err := sensattOf(ctx, pf, tab, cfg, name, y)
+			if err != nil {
+				return nil, err
+			}
+			sum.outcomes.sensatt = append(sum.outcomes.sensatt, so)
+		}
 		if mc.rosenbaum != nil {
 			rb, err := rosenbaumOf(yt, yc, m, mc.rosenbaum)
 			if err != nil {
@@ -293,6 +306,7 @@ func writeMatchTable(w io.Writer, s *matchSummary, mc *matchConfig) error {
 	if err := writeBootstrapTable(w, s); err != nil {
 		return err
 	}
+	writeSensattTable(w, s)
 	if err := writeBiasAdjustTable(w, s); err != nil || mc.rosenbaum == nil {
 		return err
 	}
