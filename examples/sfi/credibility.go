@@ -123,10 +123,10 @@ func (a *analysis) credibilitySample(w estimate.PreWindow) (*estimate.Sample, er
 }
 
 // prepareCredibility builds the credibility sample when the section is
-// on (not in a study: the study measures the intervals).
+// on.
 func (a *analysis) prepareCredibility() error {
 	w, on, err := parsePreWindow(a.cfg.preWindow)
-	if err != nil || !on || a.cfg.study > 0 {
+	if err != nil || !on {
 		return err
 	}
 	a.credSample, err = a.credibilitySample(w)

@@ -80,6 +80,13 @@ type truthStats struct {
 	errNever  float64 // sum of the accumulated error against the never-start truth
 	truth     float64 // sum of the accumulated truth at H
 	cover     []coverage
+	// the credibility section (unless -pre-window off): replications
+	// with a placebo test, those whose Wald and sup-t tests reject at
+	// 5 %; the DiD accumulated effect's replications, intervals covering
+	// the truth and summed errors
+	placeboN, waldRej, supRej int
+	didN, didCov              int
+	didErr, didErr2           float64
 }
 
 func (t *truthStats) add(a *analysis, outcome string) error {
@@ -95,6 +102,25 @@ func (t *truthStats) add(a *analysis, outcome string) error {
 	t.err2 += e * e
 	t.errNever += se.Effects[H].Accumulated - a.truthNever[outcome].accumulated[H]
 	t.truth += se.TruthAccumulated[H]
+	if a.cred != nil {
+		if pl := a.cred.placebo[outcome]; pl != nil {
+			t.placeboN++
+			if pl.WaldP < 0.05 {
+				t.waldRej++
+			}
+			if pl.SupTP < 0.05 {
+				t.supRej++
+			}
+		}
+		if did, lo, hi, truth, ok := a.didAccumulated(outcome); ok {
+			t.didN++
+			if lo <= truth && truth <= hi {
+				t.didCov++
+			}
+			t.didErr += did - truth
+			t.didErr2 += (did - truth) * (did - truth)
+		}
+	}
 	if t.cover == nil {
 		t.cover = make([]coverage, len(studyMethods))
 	}
@@ -317,6 +343,32 @@ func printStudy(w io.Writer, c *config, stats []*truthStats, failed []string) {
 				band, widthCell(cv), cv.accErr/float64(cv.accN))
 		}
 	}
+	printCredibilityStudy(w, c, stats)
+}
+
+// printCredibilityStudy prints how often the placebo tests reject at 5 %
+// (their size when the scenario has no unobserved confounding before the
+// start) and how the DiD accumulated effect compares with the truth.
+func printCredibilityStudy(w io.Writer, c *config, stats []*truthStats) {
+	if stats[0].placeboN == 0 && stats[0].didN == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nCredibility section (pre-programme window %s, %s): placebo tests rejecting at 5 %% (percent, Monte Carlo SE), and the difference-in-differences accumulated effect at H\n\n", c.preWindow, c.interval)
+	fmt.Fprintf(w, "| outcome | placebo Wald rejects | placebo sup-t rejects | DiD interval covers the truth | DiD mean error (MC SE) |\n|---|---:|---:|---:|---:|\n")
+	mc := func(k, n int) string {
+		p := float64(k) / float64(max(n, 1))
+		return fmt.Sprintf("%.1f (%.1f)", 100*p, 100*math.Sqrt(p*(1-p)/float64(max(n, 1))))
+	}
+	for k, t := range stats {
+		n := float64(max(t.didN, 1))
+		mean := t.didErr / n
+		se := math.NaN()
+		if t.didN > 1 {
+			se = math.Sqrt((t.didErr2/n - mean*mean) / (n - 1))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %+.3f (%.3f) |\n", outcomeInfo[k].short,
+			mc(t.waldRej, t.placeboN), mc(t.supRej, t.placeboN), mc(t.didCov, t.didN), mean, se)
+	}
 }
 
 // analyseSeed runs the analysis of one study replication (c.seed) without
@@ -332,6 +384,9 @@ func analyseSeed(ctx context.Context, c *config) (*analysis, error) {
 	}
 	if err == nil {
 		err = a.estimate(ctx, io.Discard)
+	}
+	if err == nil {
+		err = a.credibilityChecks(ctx)
 	}
 	return a, err
 }
