@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
+	"github.com/psmeval/psmeval/internal/pool"
 	"github.com/psmeval/psmeval/internal/rng"
 )
 
@@ -138,51 +137,10 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 	G := len(gi.names)
 	out := make([]float64, R*G*l.cols)
 
-	var next, done atomic.Int64
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := newWorker(s, pr, ix, &l, &gi, opts)
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= R {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					return
-				}
-				if err := w.replicate(ctx, b, out[b*G*l.cols:(b+1)*G*l.cols]); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					next.Store(int64(R)) // stop the others
-					return
-				}
-				if opts.Progress != nil {
-					mu.Lock()
-					d := int(done.Add(1))
-					opts.Progress(d, R)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
+	err = pool.Run(ctx, workers, R, func() *worker { return newWorker(s, pr, ix, &l, &gi, opts) }, func(w *worker, b int) error {
+		return w.replicate(ctx, b, out[b*G*l.cols:(b+1)*G*l.cols])
+	}, opts.Progress)
+	if err != nil {
 		return nil, err
 	}
 	method := "bootstrap-fixed"

@@ -8,11 +8,10 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/psmeval/psmeval/internal/pool"
 	"github.com/psmeval/psmeval/internal/rng"
 )
 
@@ -252,80 +251,52 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 	}
 
 	out := make([]float64, R*G*l.cols)
-	var next, done atomic.Int64
-	var mu2 sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			W := make([]float64, len(ids))
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= R {
-					return
+	err = pool.Run(ctx, workers, R, func() []float64 { return make([]float64, len(ids)) }, func(W []float64, b int) error {
+		key := rng.ReplicateKey(opts.Seed^streamOR, b)
+		switch opts.Scheme {
+		case Multinomial:
+			clear(W)
+			src := rand.NewPCG(key, streamOR)
+			m := distuv.Binomial{N: float64(nPersons), P: float64(len(ids)) / float64(nPersons), Src: src}.Rand()
+			r := rand.New(src)
+			for range int(m) * min(len(ids), 1) {
+				W[r.IntN(len(ids))]++
+			}
+		case Poisson:
+			for k, id := range ids {
+				W[k] = poissonCount(key, id)
+			}
+		}
+		o := out[b*G*l.cols : (b+1)*G*l.cols]
+		for g := 0; g < G; g++ {
+			dst := o[g*l.cols : (g+1)*l.cols]
+			if n1[g] == 0 {
+				for j := range dst {
+					dst[j] = math.NaN()
 				}
-				if err := ctx.Err(); err != nil {
-					mu2.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu2.Unlock()
-					return
+				continue
+			}
+			clear(dst)
+			for _, gr := range byGroup[g] {
+				a := W[gr.sidx] - 1
+				if a == 0 {
+					continue
 				}
-				key := rng.ReplicateKey(opts.Seed^streamOR, b)
-				switch opts.Scheme {
-				case Multinomial:
-					clear(W)
-					src := rand.NewPCG(key, streamOR)
-					m := distuv.Binomial{N: float64(nPersons), P: float64(len(ids)) / float64(nPersons), Src: src}.Rand()
-					r := rand.New(src)
-					for range int(m) * min(len(ids), 1) {
-						W[r.IntN(len(ids))]++
-					}
-				case Poisson:
-					for k, id := range ids {
-						W[k] = poissonCount(key, id)
-					}
-				}
-				o := out[b*G*l.cols : (b+1)*G*l.cols]
-				for g := 0; g < G; g++ {
-					dst := o[g*l.cols : (g+1)*l.cols]
-					if n1[g] == 0 {
-						for j := range dst {
-							dst[j] = math.NaN()
-						}
-						continue
-					}
-					clear(dst)
-					for _, gr := range byGroup[g] {
-						a := W[gr.sidx] - 1
-						if a == 0 {
-							continue
-						}
-						for j, v := range gr.t {
-							dst[j] += a * v
-						}
-					}
-					for j := range dst {
-						dst[j] /= n1[g]
-					}
-				}
-				if opts.Progress != nil {
-					mu2.Lock()
-					opts.Progress(int(done.Add(1)), R)
-					mu2.Unlock()
+				for j, v := range gr.t {
+					dst[j] += a * v
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+			for j := range dst {
+				dst[j] /= n1[g]
+			}
+		}
+		return nil
+	}, opts.Progress)
+	if err != nil {
+		return nil, err
 	}
 	// add the point estimates: replicate = τ̂ + deviation
 	for k := range s.Outcomes {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/psmeval/psmeval/internal/pool"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -469,48 +470,13 @@ func runBlocks(ctx context.Context, workers, nb int, done func(), work func(w, b
 	if nb == 0 {
 		return nil
 	}
-	workers = max(1, min(workers, nb))
-	var next atomic.Int64
-	var failAt atomic.Int64
-	failAt.Store(math.MaxInt64)
-	errs := make([]error, nb)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				blk := int(next.Add(1) - 1)
-				if blk >= nb || ctx.Err() != nil {
-					return
-				}
-				if int64(blk) > failAt.Load() {
-					continue
-				}
-				if err := work(w, blk); err != nil {
-					errs[blk] = err
-					for {
-						cur := failAt.Load()
-						if int64(blk) >= cur || failAt.CompareAndSwap(cur, int64(blk)) {
-							break
-						}
-					}
-					continue
-				}
-				done()
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	var ids atomic.Int32 // worker numbers 0, 1, ...
+	err := pool.Run(ctx, workers, nb, func() int { return int(ids.Add(1) - 1) }, work,
+		func(int, int) { done() })
+	if ctx.Err() != nil {
 		return fmt.Errorf("panel: build cancelled: %w", err)
 	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 // progress serializes calls of the user's progress callback.

@@ -9,9 +9,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
+	"github.com/psmeval/psmeval/internal/pool"
 	"github.com/psmeval/psmeval/internal/rng"
 )
 
@@ -181,56 +180,24 @@ func Bootstrap(ctx context.Context, treated, control []float64, yTreated, yContr
 
 	tg := newBootGroup(treated, mo.TreatedWeights, mo.TreatedStrata, yTreated)
 	cg := newBootGroup(control, mo.ControlWeights, mo.ControlStrata, yControl)
-	workers := min(o.Workers, o.Replicates)
-	var next, done atomic.Int64
-	var mu sync.Mutex
-	var firstErr error
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		next.Store(int64(o.Replicates))
+	// one worker's replicate weights and matching, reused
+	type worker struct {
+		ro  MatchOptions
+		dst Matching
 	}
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ro := mo
-			ro.TreatedWeights = make([]float64, len(treated))
-			ro.ControlWeights = make([]float64, len(control))
-			var dst Matching
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= o.Replicates {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					fail(err)
-					return
-				}
-				key := rng.ReplicateKey(o.Seed, b)
-				tg.draw(ro.TreatedWeights, rand.NewPCG(key, bootStreamTreated))
-				cg.draw(ro.ControlWeights, rand.NewPCG(key, bootStreamControl))
-				if err := bootReplicate(ix, &dst, treated, yTreated, yControl, &ro, res.Draws, b); err != nil {
-					fail(err)
-					return
-				}
-				if o.Progress != nil {
-					mu.Lock()
-					o.Progress(int(done.Add(1)), o.Replicates)
-					mu.Unlock()
-				}
-			}
-		}()
+	newWorker := func() *worker {
+		w := &worker{ro: mo}
+		w.ro.TreatedWeights = make([]float64, len(treated))
+		w.ro.ControlWeights = make([]float64, len(control))
+		return w
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
+	err = pool.Run(ctx, o.Workers, o.Replicates, newWorker, func(w *worker, b int) error {
+		key := rng.ReplicateKey(o.Seed, b)
+		tg.draw(w.ro.TreatedWeights, rand.NewPCG(key, bootStreamTreated))
+		cg.draw(w.ro.ControlWeights, rand.NewPCG(key, bootStreamControl))
+		return bootReplicate(ix, &w.dst, treated, yTreated, yControl, &w.ro, res.Draws, b)
+	}, o.Progress)
+	if err != nil {
 		return nil, err
 	}
 	valid := make([]float64, 0, o.Replicates)

@@ -8,12 +8,11 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/psmeval/psmeval/internal/pool"
 	"github.com/psmeval/psmeval/internal/rng"
 )
 
@@ -213,55 +212,25 @@ func SimulatedConfounder(ctx context.Context, x *mat.Dense, names []string, trea
 	res := &SimulatedConfounderResult{Cells: cells, Draws: make([]float64, o.Draws), DrawSE: make([]float64, o.Draws)}
 	gamma := make([]float64, o.Draws)
 	lambda := make([]float64, o.Draws)
-	var next atomic.Int64
-	var mu sync.Mutex
-	var firstErr error
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
+	newX := func() *mat.Dense { // one worker's covariates with U last
+		xa := mat.NewDense(n, p+1, nil)
+		for i := 0; i < n; i++ {
+			copy(xa.RawRowView(i)[:p], x.RawRowView(i))
 		}
-		mu.Unlock()
-		next.Store(int64(o.Draws))
+		return xa
 	}
-	var wg sync.WaitGroup
-	for range min(o.Workers, o.Draws) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			xa := mat.NewDense(n, p+1, nil)
-			for i := 0; i < n; i++ {
-				copy(xa.RawRowView(i)[:p], x.RawRowView(i))
+	err = pool.Run(ctx, o.Workers, o.Draws, newX, func(xa *mat.Dense, r int) error {
+		g := rand.NewPCG(rng.ReplicateKey(o.Seed, r), confounderStream)
+		for i := 0; i < n; i++ {
+			u := 0.0
+			if float64(g.Uint64()>>11)*0x1p-53 < cells.p(treated[i] == 1, ycell[i] == 1) {
+				u = 1
 			}
-			for {
-				r := int(next.Add(1) - 1)
-				if r >= o.Draws {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					fail(err)
-					return
-				}
-				g := rand.NewPCG(rng.ReplicateKey(o.Seed, r), confounderStream)
-				for i := 0; i < n; i++ {
-					u := 0.0
-					if float64(g.Uint64()>>11)*0x1p-53 < cells.p(treated[i] == 1, ycell[i] == 1) {
-						u = 1
-					}
-					xa.Set(i, p, u)
-				}
-				if err := confounderDraw(ctx, xa, anames, treated, y, ycell, wc, start, &o, r, res, gamma, lambda); err != nil {
-					fail(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
+			xa.Set(i, p, u)
+		}
+		return confounderDraw(ctx, xa, anames, treated, y, ycell, wc, start, &o, r, res, gamma, lambda)
+	}, nil)
+	if err != nil {
 		return nil, err
 	}
 	R := float64(o.Draws)

@@ -3,8 +3,8 @@ package psm
 import (
 	"context"
 	"math"
-	"sync"
-	"sync/atomic"
+
+	"github.com/psmeval/psmeval/internal/pool"
 )
 
 // lgBlock is the number of rows per work block. Blocks are fixed by row
@@ -44,28 +44,7 @@ func (pr *lgProblem) blockRows(b int) (lo, hi int) {
 // goroutines; newScratch makes per-goroutine scratch space. It stops
 // taking blocks when ctx is cancelled and then returns ctx.Err().
 func (pr *lgProblem) parallel(ctx context.Context, newScratch func() any, f func(s any, b int)) error {
-	var next atomic.Int64
-	workers := min(pr.workers, pr.nblocks)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var s any
-			if newScratch != nil {
-				s = newScratch()
-			}
-			for {
-				b := int(next.Add(1)) - 1
-				if b >= pr.nblocks || ctx.Err() != nil {
-					return
-				}
-				f(s, b)
-			}
-		}()
-	}
-	wg.Wait()
-	return ctx.Err()
+	return pool.Run(ctx, pr.workers, pr.nblocks, newScratch, func(s any, b int) error { f(s, b); return nil }, nil)
 }
 
 // lgScan is the result of the validation pass.

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"sync"
 	"sync/atomic"
 
+	"github.com/psmeval/psmeval/internal/pool"
 	"github.com/psmeval/psmeval/internal/rng"
 	"github.com/psmeval/psmeval/panel"
 )
@@ -237,28 +237,8 @@ func (p *Population) store(s *sim, i int) {
 // parallelBlocks runs f on blocks 0..nBlocks-1 with up to workers
 // goroutines, each with its own sim; it stops early when ctx is done.
 func parallelBlocks(ctx context.Context, workers, nBlocks int, f func(s *sim, blk int), o *Options) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	workers = max(1, min(workers, nBlocks))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := newSim(o)
-			for {
-				if ctx.Err() != nil {
-					return
-				}
-				b := int(next.Add(1)) - 1
-				if b >= nBlocks {
-					return
-				}
-				f(s, b)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	err := pool.Run(ctx, workers, nBlocks, func() *sim { return newSim(o) }, func(s *sim, b int) error { f(s, b); return nil }, nil)
+	if err != nil {
 		return fmt.Errorf("synth: generation stopped: %w", err)
 	}
 	return nil
