@@ -17,6 +17,10 @@ const XLabelMonths = "Months since start (0 = start month)"
 // slices of equal length (the length of Months).
 type Curve struct {
 	// Months are the event months (0 = start month), strictly increasing.
+	// Months before the start (negative) may be given, for pre-programme
+	// curves; a dashed vertical line then marks the start, and NaN values
+	// leave a gap (for example between a pre-programme window and the
+	// start).
 	Months []int
 	// Treated and Control are the shares with the outcome among the
 	// treated and the (weighted) matched controls: fractions in [0, 1],
@@ -80,6 +84,9 @@ func Monthly(title, outcomeLabel string, c Curve) (*Figure, error) {
 	all := [][]float64{c.Treated, c.Control, c.Effect, c.Low, c.High, c.BandLow, c.BandHigh, c.Truth}
 	monthRange(&top.p.X, c.Months, all...)
 	padRange(&top.p.Y, 0.05)
+	if c.Months[0] < 0 {
+		top.p.Add(startLine{})
+	}
 
 	// Lower panel: difference in percentage points.
 	bot := newBuilder()
@@ -92,6 +99,9 @@ func Monthly(title, outcomeLabel string, c Curve) (*Figure, error) {
 	bot.p.X.Label.Text = XLabelMonths
 	bot.p.X.Tick.Marker = xt
 	monthRange(&bot.p.X, c.Months, all...)
+	if c.Months[0] < 0 {
+		bot.p.Add(startLine{})
+	}
 
 	return &Figure{
 		Title:   title,

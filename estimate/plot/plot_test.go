@@ -590,3 +590,30 @@ func ExampleMonthly() {
 	// 800 x 600
 	// plot: Curve.Control: has 3 values, want 4 (the length of Curve.Months)
 }
+
+// Months before the start: the axis reaches back to them, a gap of NaN
+// months leaves no line, and a dashed line marks the start in both
+// panels (and only when there are months before it).
+func TestMonthlyPreProgramme(t *testing.T) {
+	t.Parallel()
+	nan := math.NaN()
+	c := Curve{
+		Months:  []int{-12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2},
+		Treated: []float64{0.3, 0.31, 0.3, nan, nan, nan, nan, nan, nan, nan, nan, nan, 0.2, 0.22, 0.25},
+		Control: []float64{0.3, 0.3, 0.31, nan, nan, nan, nan, nan, nan, nan, nan, nan, 0.21, 0.23, 0.24},
+		Effect:  []float64{0, 0.01, -0.01, nan, nan, nan, nan, nan, nan, nan, nan, nan, -0.01, -0.01, 0.01},
+	}
+	// the start line is the only stroke dashed 4 pt on, 3 pt off
+	starts := func(f *Figure) int {
+		svg, _ := savedFigure(t, f)
+		return strings.Count(svg, "stroke-dasharray:4,3")
+	}
+	f, err := Monthly("", "employment", c)
+	require.NoError(t, err)
+	assert.InDelta(t, -12.5, f.Panels[1].X.Min, 1e-12)
+	assert.Equal(t, 2, starts(f))
+	post := Curve{Months: c.Months[12:], Treated: c.Treated[12:], Control: c.Control[12:], Effect: c.Effect[12:]}
+	g, err := Monthly("", "employment", post)
+	require.NoError(t, err)
+	assert.Equal(t, 0, starts(g))
+}

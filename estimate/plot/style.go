@@ -70,6 +70,21 @@ func figTitleStyle() text.Style {
 // gridLines draws light grid lines at the major ticks of the axes. For
 // the x axis it uses xTicks when set (so that a panel whose tick labels
 // are hidden still gets the grid of the panel below it).
+// startLine marks the start of the programme: a dashed vertical line
+// between event months −1 and 0.
+type startLine struct{}
+
+// Plot implements plot.Plotter.
+func (startLine) Plot(c draw.Canvas, plt *plot.Plot) {
+	if plt.X.Min > -0.5 || plt.X.Max < -0.5 {
+		return
+	}
+	trX, _ := plt.Transforms(&c)
+	x := trX(-0.5)
+	sty := draw.LineStyle{Color: colZero, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}}
+	c.StrokeLine2(sty, x, c.Min.Y, x, c.Max.Y)
+}
+
 type gridLines struct {
 	xTicks plot.Ticker
 	noX    bool // no vertical lines

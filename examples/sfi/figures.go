@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 
 	"github.com/psmeval/psmeval/estimate"
@@ -27,6 +28,7 @@ func (a *analysis) figures(ctx context.Context, dir string) error {
 		}
 		n := len(se.Effects)
 		c := eplot.Curve{Level: 0.95}
+		a.windowCurve(&c, oi.name)
 		var accM, accLo, accHi, acc []float64
 		for m, e := range se.Effects {
 			c.Months = append(c.Months, m)
@@ -43,7 +45,11 @@ func (a *analysis) figures(ctx context.Context, dir string) error {
 			accM = append(accM, e.Accumulated)
 			accLo, accHi = append(accLo, alo), append(accHi, ahi)
 		}
-		c.Truth = se.Truth
+		if se.Truth != nil {
+			c.Truth = append(c.Truth, se.Truth...)
+		} else {
+			c.Truth = nil
+		}
 		acc = se.TruthAccumulated
 		title := fmt.Sprintf("Fig. 5.%d  %s: treated vs matched controls", k+1, oi.label)
 		f, err := eplot.Monthly(title, oi.short, c)
@@ -51,7 +57,7 @@ func (a *analysis) figures(ctx context.Context, dir string) error {
 			return fmt.Errorf("figure %s: %w", oi.name, err)
 		}
 		figs = append(figs, fig{"monthly_" + oi.name, f})
-		g, err := eplot.Accumulated(fmt.Sprintf("Accumulated effect on %s (months, from month 1)", oi.short), oi.short, c.Months[:n], accM, accLo, accHi, acc)
+		g, err := eplot.Accumulated(fmt.Sprintf("Accumulated effect on %s (months, from month 1)", oi.short), oi.short, c.Months[len(c.Months)-n:], accM, accLo, accHi, acc)
 		if err != nil {
 			return fmt.Errorf("figure accumulated %s: %w", oi.name, err)
 		}
@@ -84,6 +90,42 @@ func (a *analysis) figures(ctx context.Context, dir string) error {
 		}
 	}
 	return nil
+}
+
+// windowCurve puts the credibility section's pre-programme window in
+// front of curve c (months −60..−49 by default, then NaN up to month −1,
+// so that the figure shows the gap and marks the start), with the
+// reported method's intervals and a true effect of 0 before the start;
+// nothing without the section.
+func (a *analysis) windowCurve(c *eplot.Curve, outcome string) {
+	if a.credRes == nil || a.cred == nil {
+		return
+	}
+	se := a.credRes.Find(outcome, "", "")
+	if se == nil || se.Monthly == nil {
+		return
+	}
+	w := a.cred.window
+	nan := math.NaN()
+	truth := a.pop != nil
+	for m := w.From; m < 0; m++ {
+		tr, co, ef, lo, hi, bl, bh, t := nan, nan, nan, nan, nan, nan, nan, nan
+		if m <= w.To {
+			i := m - w.From // months -W..-1 of the credibility sample
+			e := se.Effects[i]
+			b := se.Monthly[i]
+			iv := intervalMethods[a.method()].interval(b)
+			tr, co, ef, lo, hi, bl, bh = e.TreatedMean, e.ControlMean, e.ATT, iv.Lo, iv.Hi, b.Band.Lo, b.Band.Hi
+			if truth {
+				t = 0
+			}
+		}
+		c.Months = append(c.Months, m)
+		c.Treated, c.Control, c.Effect = append(c.Treated, tr), append(c.Control, co), append(c.Effect, ef)
+		c.Low, c.High = append(c.Low, lo), append(c.High, hi)
+		c.BandLow, c.BandHigh = append(c.BandLow, bl), append(c.BandHigh, bh)
+		c.Truth = append(c.Truth, t)
+	}
 }
 
 func smds(b *psm.BalanceTable) (names []string, before, after []float64) {
