@@ -61,6 +61,44 @@ func Numeric(attr string) Covariate {
 // DummiesWithMissing to give missing values their own column instead.
 func Dummies(attr, ref string) Covariate { return dummies(attr, ref, false) }
 
+// LevelIn is one 0/1 column named name: 1 when the categorical attribute
+// attr has one of levels (several levels make one group, e.g. the three
+// tertiary education levels), 0 for the other levels and NaN for a
+// missing value (an error in X, missing in Descriptors). A level the
+// register does not have matches nobody, with a note in Panel.Notes (a
+// register may lack a rare level). Errors at Build: an unknown or
+// numeric attribute.
+func LevelIn(name, attr string, levels ...string) Covariate {
+	return Covariate{name: name, bind: func(b *binder) ([]string, fillFunc, error) {
+		a := regAttr(b.r, attr)
+		if a == nil {
+			return nil, nil, fmt.Errorf("unknown attribute %q (register has %v)", attr, regAttrNames(b.r))
+		}
+		if !a.IsCategorical() {
+			return nil, nil, fmt.Errorf("attribute %q is numeric, not categorical", attr)
+		}
+		in := make([]bool, len(a.Levels))
+		for _, l := range levels {
+			if k := a.Level(l); k >= 0 {
+				in[k] = true
+			} else {
+				b.note(fmt.Sprintf("attribute %q has no level %q (levels %v): covariate %q treats it as absent", attr, l, a.Levels, name))
+			}
+		}
+		codes := a.Codes
+		return []string{name}, func(u *UnitView, out []float64) {
+			switch c := codes[u.Person]; {
+			case c == MissingCode:
+				out[0] = math.NaN()
+			case in[c]:
+				out[0] = 1
+			default:
+				out[0] = 0
+			}
+		}, nil
+	}}
+}
+
 // DummiesWithMissing is Dummies with an extra column "attr=NA" that is 1
 // for a missing value (and the level columns 0).
 func DummiesWithMissing(attr, ref string) Covariate { return dummies(attr, ref, true) }

@@ -3,6 +3,8 @@ package panel
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -175,4 +177,41 @@ func TestCovFuncs(t *testing.T) {
 	_, err = Build(context.Background(), r, &Design{WindowStart: d.WindowStart, WindowEnd: d.WindowEnd,
 		Covariates: []Covariate{CovFuncs(nil, func(*UnitView, []float64) {})}})
 	assert.ErrorIs(t, err, ErrDesign)
+}
+
+// LevelIn: one column, 1 when the attribute's level is one of the
+// levels (checked against the register's codes unit by unit), a level
+// the register lacks matches nobody with a note, and an unknown or
+// numeric attribute is a design error. Register.Attr and
+// Register.Outcome find by name.
+func TestLevelIn(t *testing.T) {
+	r := synthRegister(2000, 3, 5)
+	d := synthDesign()
+	d.Eligibility = nil
+	d.Descriptors = nil
+	d.Covariates = []Covariate{LevelIn("tertiary", "edu", "short", "medium", "long", "doctorate")}
+	p, err := Build(context.Background(), r, d)
+	require.NoError(t, err)
+	require.Equal(t, []string{"tertiary"}, p.CovNames)
+	edu := r.Attr("edu")
+	require.NotNil(t, edu)
+	ones := 0
+	for u := 0; u < p.N(); u++ {
+		l := edu.Levels[edu.Codes[p.Person[u]]]
+		want := b2f(l == "short" || l == "medium" || l == "long")
+		require.Equal(t, want, p.X.At(u, 0), "unit %d level %s", u, l)
+		ones += int(want)
+	}
+	require.Positive(t, ones)
+	require.True(t, slices.ContainsFunc(p.Notes, func(s string) bool { return strings.Contains(s, `no level "doctorate"`) }), "%v", p.Notes)
+
+	for _, c := range []struct{ attr, msg string }{{"nope", `unknown attribute "nope"`}} {
+		d.Covariates = []Covariate{LevelIn("x", c.attr, "a")}
+		_, err := Build(context.Background(), r, d)
+		require.ErrorIs(t, err, ErrDesign)
+		assert.Contains(t, err.Error(), c.msg)
+	}
+	require.Nil(t, r.Attr("nope"))
+	require.Equal(t, &r.Outcomes[0], r.Outcome(r.Outcomes[0].Name))
+	require.Nil(t, r.Outcome("nope"))
 }

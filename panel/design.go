@@ -190,14 +190,7 @@ func regOutcomeNames(r *Register) []string {
 	return s
 }
 
-func regAttr(r *Register, name string) *Attribute {
-	for i := range r.Attrs {
-		if r.Attrs[i].Name == name {
-			return &r.Attrs[i]
-		}
-	}
-	return nil
-}
+func regAttr(r *Register, name string) *Attribute { return r.Attr(name) }
 
 func regAttrNames(r *Register) []string {
 	s := make([]string, len(r.Attrs))

@@ -41,6 +41,26 @@ type Register struct {
 // N returns the number of persons.
 func (r *Register) N() int { return len(r.IDs) }
 
+// Attr returns the person attribute named name, or nil.
+func (r *Register) Attr(name string) *Attribute {
+	for i := range r.Attrs {
+		if r.Attrs[i].Name == name {
+			return &r.Attrs[i]
+		}
+	}
+	return nil
+}
+
+// Outcome returns the monthly outcome named name, or nil.
+func (r *Register) Outcome(name string) *Outcome {
+	for i := range r.Outcomes {
+		if r.Outcomes[i].Name == name {
+			return &r.Outcomes[i]
+		}
+	}
+	return nil
+}
+
 // Attribute is a static person attribute: numeric (Values set) or
 // categorical (Codes index into Levels).
 type Attribute struct {

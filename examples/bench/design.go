@@ -64,7 +64,7 @@ func covariateList(r *panel.Register) ([]covariate, error) {
 	var list []covariate
 	list = append(list, covariate{"age", panel.AgeAtStart("age")})
 	for _, name := range dummyAttrs {
-		a := attr(r, name)
+		a := r.Attr(name)
 		if a == nil || a.Codes == nil {
 			return nil, fmt.Errorf("register has no categorical attribute %q", name)
 		}
@@ -96,7 +96,7 @@ func covariateList(r *panel.Register) ([]covariate, error) {
 		}
 	}
 	for _, name := range []string{"children", "unemployment_rate"} {
-		if a := attr(r, name); a == nil || a.Values == nil {
+		if a := r.Attr(name); a == nil || a.Values == nil {
 			return nil, fmt.Errorf("register has no numeric attribute %q", name)
 		}
 		list = append(list, covariate{name, panel.Numeric(name)})
@@ -115,15 +115,6 @@ func covariateList(r *panel.Register) ([]covariate, error) {
 		list = append(list, covariate{"start=" + g.Name, panel.StatusAtStart("start", g)})
 	}
 	return list, nil
-}
-
-func attr(r *panel.Register, name string) *panel.Attribute {
-	for i := range r.Attrs {
-		if r.Attrs[i].Name == name {
-			return &r.Attrs[i]
-		}
-	}
-	return nil
 }
 
 // benchDesign is the design of the benchmark: the SFI window, persons aged

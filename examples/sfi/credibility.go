@@ -80,12 +80,7 @@ func (a *analysis) credibilitySample(w estimate.PreWindow) (*estimate.Sample, er
 	cs.Outcomes = make([]estimate.Outcome, len(s.Outcomes))
 	n := p.N()
 	for k, o := range s.Outcomes {
-		var reg *panel.Outcome
-		for i := range a.reg.Outcomes {
-			if a.reg.Outcomes[i].Name == o.Name {
-				reg = &a.reg.Outcomes[i]
-			}
-		}
+		reg := a.reg.Outcome(o.Name)
 		if reg == nil {
 			return nil, fmt.Errorf("credibility: outcome %q is not in the register", o.Name)
 		}

@@ -282,15 +282,6 @@ var subgroupLabels = map[string][]string{
 	sSupport: {"under 1 year", "1-3 years", "3-5 years"},
 }
 
-func attribute(r *panel.Register, name string) *panel.Attribute {
-	for i := range r.Attrs {
-		if r.Attrs[i].Name == name {
-			return &r.Attrs[i]
-		}
-	}
-	return nil
-}
-
 // registerView holds what the design's own per-unit functions need from
 // the register, resolved by name once: status code tables (by the
 // register's own level order, which differs between a generated and a
@@ -305,12 +296,7 @@ type registerView struct {
 
 func newRegisterView(r *panel.Register) (*registerView, error) {
 	v := &registerView{r: r}
-	for i := range r.Outcomes {
-		if r.Outcomes[i].Name == synth.Employed {
-			v.employed = &r.Outcomes[i]
-		}
-	}
-	if v.employed == nil {
+	if v.employed = r.Outcome(synth.Employed); v.employed == nil {
 		return nil, fmt.Errorf("the register has no outcome %q (wage income), which the SFI design needs", synth.Employed)
 	}
 	v.public = v.codeSet(synth.PublicSupportLevels())
@@ -341,26 +327,11 @@ func (v *registerView) supportWeeks(u *panel.UnitView) int {
 	return n
 }
 
-// levelDummy is a 0/1 column named name: 1 when the categorical attribute
-// attr has one of levels (several levels make one group).
+// levelDummy is panel.LevelIn, with the design's own error when the
+// register lacks the attribute.
 func (v *registerView) levelDummy(name, attr string, levels ...string) panel.Covariate {
-	a := attribute(v.r, attr)
-	if a == nil || !a.IsCategorical() {
-		if v.err == nil {
-			v.err = fmt.Errorf("the register has no categorical attribute %q, which the SFI design needs", attr)
-		}
-		return panel.CovFunc(name, func(*panel.UnitView) float64 { return 0 })
+	if a := v.r.Attr(attr); (a == nil || !a.IsCategorical()) && v.err == nil {
+		v.err = fmt.Errorf("the register has no categorical attribute %q, which the SFI design needs", attr)
 	}
-	in := make([]bool, len(a.Levels))
-	for _, l := range levels {
-		if k := a.Level(l); k >= 0 {
-			in[k] = true
-		}
-	}
-	return panel.CovFunc(name, func(u *panel.UnitView) float64 {
-		if c := a.Codes[u.Person]; c != panel.MissingCode && in[c] {
-			return 1
-		}
-		return 0
-	})
+	return panel.LevelIn(name, attr, levels...)
 }

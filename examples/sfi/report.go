@@ -205,7 +205,7 @@ func (a *analysis) groupLabel(sub, group string) string {
 	}
 	switch sub {
 	case sSex, sMatch: // AttrCode: the index of the register's level
-		if at := attribute(a.reg, sub); at != nil && idx >= 0 && idx < len(at.Levels) {
+		if at := a.reg.Attr(sub); at != nil && idx >= 0 && idx < len(at.Levels) {
 			return at.Levels[idx]
 		}
 	case sBenefit:

@@ -447,7 +447,7 @@ func (a *analysis) matchStrata() error {
 	if err != nil {
 		return err
 	}
-	nm := int32(len(attribute(a.reg, sMatch).Levels))
+	nm := int32(len(a.reg.Attr(sMatch).Levels))
 	wcols, err := p.Cols(wageBins...)
 	if err != nil {
 		return err

@@ -115,21 +115,19 @@ type profiler struct {
 func newProfiler(r *panel.Register) (*profiler, error) {
 	pr := &profiler{r: r}
 	get := func(name string, levels []string) (*panel.Attribute, error) {
-		for i := range r.Attrs {
-			a := &r.Attrs[i]
-			if a.Name == name {
-				if !a.IsCategorical() {
-					return nil, fmt.Errorf("synth: attribute %q is not categorical", name)
-				}
-				for _, l := range levels {
-					if a.Level(l) < 0 {
-						return nil, fmt.Errorf("synth: attribute %q lacks level %q", name, l)
-					}
-				}
-				return a, nil
+		a := r.Attr(name)
+		if a == nil {
+			return nil, fmt.Errorf("synth: register has no attribute %q", name)
+		}
+		if !a.IsCategorical() {
+			return nil, fmt.Errorf("synth: attribute %q is not categorical", name)
+		}
+		for _, l := range levels {
+			if a.Level(l) < 0 {
+				return nil, fmt.Errorf("synth: attribute %q lacks level %q", name, l)
 			}
 		}
-		return nil, fmt.Errorf("synth: register has no attribute %q", name)
+		return a, nil
 	}
 	var err error
 	if pr.sex, err = get("sex", sexLevels); err != nil {
