@@ -5,8 +5,9 @@
 // propensity-score overlap before and after matching, and a love plot of
 // standardized mean differences.
 //
-// The API takes plain slices, so it does not depend on the estimate
-// package's types. Shares are fractions (0.2 = 20 %) and are drawn in
+// The figures take plain slices, so any estimate can be drawn;
+// SeriesCurve and SeriesAccumulated adapt a series of an estimate.Result.
+// Shares are fractions (0.2 = 20 %) and are drawn in
 // percent; differences of shares are drawn in percentage points;
 // accumulated effects are in months. NaN marks a missing value (for
 // example an event month beyond the data cut-off): lines and bands are

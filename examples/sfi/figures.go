@@ -26,38 +26,26 @@ func (a *analysis) figures(ctx context.Context, dir string) error {
 		if se == nil {
 			continue
 		}
-		n := len(se.Effects)
-		c := eplot.Curve{Level: 0.95}
-		a.windowCurve(&c, oi.name)
-		var accM, accLo, accHi, acc []float64
-		for m, e := range se.Effects {
-			c.Months = append(c.Months, m)
-			c.Treated = append(c.Treated, e.TreatedMean)
-			c.Control = append(c.Control, e.ControlMean)
-			c.Effect = append(c.Effect, e.ATT)
-			lo, hi, _ := a.interval(se, m, false)
-			c.Low, c.High = append(c.Low, lo), append(c.High, hi)
-			if se.Monthly != nil {
-				c.BandLow = append(c.BandLow, se.Monthly[m].Band.Lo)
-				c.BandHigh = append(c.BandHigh, se.Monthly[m].Band.Hi)
+		im := intervalMethods[a.method()]
+		iv := eplot.Interval(im.interval)
+		rs := se
+		if res := im.result(a); res != nil {
+			if r := res.Find(oi.name, "", ""); r != nil {
+				rs = r
 			}
-			alo, ahi, _ := a.interval(se, m, true)
-			accM = append(accM, e.Accumulated)
-			accLo, accHi = append(accLo, alo), append(accHi, ahi)
 		}
-		if se.Truth != nil {
-			c.Truth = append(c.Truth, se.Truth...)
-		} else {
-			c.Truth = nil
-		}
-		acc = se.TruthAccumulated
+		c := eplot.SeriesCurve(rs, 0.95, iv)
+		c.Truth = se.Truth
+		c = a.withWindow(c, oi.name, iv)
+		months, accM, accLo, accHi, _ := eplot.SeriesAccumulated(rs, iv)
+		acc := se.TruthAccumulated
 		title := fmt.Sprintf("Fig. 5.%d  %s: treated vs matched controls", k+1, oi.label)
 		f, err := eplot.Monthly(title, oi.short, c)
 		if err != nil {
 			return fmt.Errorf("figure %s: %w", oi.name, err)
 		}
 		figs = append(figs, fig{"monthly_" + oi.name, f})
-		g, err := eplot.Accumulated(fmt.Sprintf("Accumulated effect on %s (months, from month 1)", oi.short), oi.short, c.Months[len(c.Months)-n:], accM, accLo, accHi, acc)
+		g, err := eplot.Accumulated(fmt.Sprintf("Accumulated effect on %s (months, from month 1)", oi.short), oi.short, months, accM, accLo, accHi, acc)
 		if err != nil {
 			return fmt.Errorf("figure accumulated %s: %w", oi.name, err)
 		}
@@ -92,40 +80,64 @@ func (a *analysis) figures(ctx context.Context, dir string) error {
 	return nil
 }
 
-// windowCurve puts the credibility section's pre-programme window in
-// front of curve c (months −60..−49 by default, then NaN up to month −1,
-// so that the figure shows the gap and marks the start), with the
-// reported method's intervals and a true effect of 0 before the start;
-// nothing without the section.
-func (a *analysis) windowCurve(c *eplot.Curve, outcome string) {
+// withWindow puts the credibility section's pre-programme window in
+// front of the curve c of months 0..H: months −60..−49 by default from
+// the credibility estimate, then NaN up to month −1, so that the figure
+// shows the gap and marks the start; the true effect is 0 before the
+// start. c as it is without the section.
+func (a *analysis) withWindow(c eplot.Curve, outcome string, iv eplot.Interval) eplot.Curve {
 	if a.credRes == nil || a.cred == nil {
-		return
+		return c
 	}
 	se := a.credRes.Find(outcome, "", "")
-	if se == nil || se.Monthly == nil {
-		return
+	if se == nil {
+		return c
 	}
 	w := a.cred.window
-	nan := math.NaN()
-	truth := a.pop != nil
+	pre := eplot.SeriesCurve(se, c.Level, iv)
+	W := w.Len()
+	gap := -1 - w.To // months w.To+1..−1
+	out := eplot.Curve{Level: c.Level}
 	for m := w.From; m < 0; m++ {
-		tr, co, ef, lo, hi, bl, bh, t := nan, nan, nan, nan, nan, nan, nan, nan
-		if m <= w.To {
-			i := m - w.From // months -W..-1 of the credibility sample
-			e := se.Effects[i]
-			b := se.Monthly[i]
-			iv := intervalMethods[a.method()].interval(b)
-			tr, co, ef, lo, hi, bl, bh = e.TreatedMean, e.ControlMean, e.ATT, iv.Lo, iv.Hi, b.Band.Lo, b.Band.Hi
-			if truth {
-				t = 0
+		out.Months = append(out.Months, m)
+	}
+	out.Months = append(out.Months, c.Months...)
+	// cat joins the window's first W values, the gap and the post values;
+	// a series one part lacks is NaN there.
+	cat := func(win, post []float64, nPost int) []float64 {
+		if win == nil && post == nil {
+			return nil
+		}
+		v := make([]float64, 0, W+gap+nPost)
+		for i := range W {
+			if win != nil {
+				v = append(v, win[i])
+			} else {
+				v = append(v, math.NaN())
 			}
 		}
-		c.Months = append(c.Months, m)
-		c.Treated, c.Control, c.Effect = append(c.Treated, tr), append(c.Control, co), append(c.Effect, ef)
-		c.Low, c.High = append(c.Low, lo), append(c.High, hi)
-		c.BandLow, c.BandHigh = append(c.BandLow, bl), append(c.BandHigh, bh)
-		c.Truth = append(c.Truth, t)
+		for range gap {
+			v = append(v, math.NaN())
+		}
+		if post != nil {
+			return append(v, post...)
+		}
+		for range nPost {
+			v = append(v, math.NaN())
+		}
+		return v
 	}
+	n := len(c.Months)
+	var truth []float64
+	if c.Truth != nil {
+		truth = make([]float64, W) // the true effect before the start is 0
+	}
+	out.Treated, out.Control = cat(pre.Treated, c.Treated, n), cat(pre.Control, c.Control, n)
+	out.Effect = cat(pre.Effect, c.Effect, n)
+	out.Low, out.High = cat(pre.Low, c.Low, n), cat(pre.High, c.High, n)
+	out.BandLow, out.BandHigh = cat(pre.BandLow, c.BandLow, n), cat(pre.BandHigh, c.BandHigh, n)
+	out.Truth = cat(truth, c.Truth, n)
+	return out
 }
 
 func smds(b *psm.BalanceTable) (names []string, before, after []float64) {
