@@ -55,6 +55,11 @@ type SimulatedConfounderOptions struct {
 	// Y = 1{y > *Threshold} (sensatt's ycent for a continuous outcome);
 	// default nil: y must be 0 or 1.
 	Threshold *float64
+	// Weights are frequency weights of the units in both logits (the
+	// propensity model and the outcome model among the controls), nil
+	// meaning 1; a unit with weight 0 is left out of the models and is
+	// not matched (as a unit outside the strata that hold both groups).
+	Weights []float64
 	// Logit configures the propensity model re-fitted with U in each
 	// draw (its Workers, Start and DropSeparated are set by
 	// SimulatedConfounder: one worker per fit, a start at the fit
@@ -193,19 +198,30 @@ func SimulatedConfounder(ctx context.Context, x *mat.Dense, names []string, trea
 		return nil, lengthError("ControlWeights", len(w), n-nt, "control")
 	}
 	// The fit without U: its coefficients start every draw's fit.
-	base, err := FitLogit(ctx, x, treated, nil, names, &o.Logit)
+	if o.Weights != nil && len(o.Weights) != n {
+		return nil, optionError("Weights", "%d weights for %d rows of x", len(o.Weights), n)
+	}
+	bo := o.Logit
+	bo.DropSeparated = true
+	base, err := FitLogit(ctx, x, treated, o.Weights, names, &bo)
 	if err != nil {
 		return nil, err
 	}
-	start := append(append([]float64{}, base.Coef...), 0)
-	for j, v := range start {
-		if math.IsNaN(v) {
-			start[j] = 0
+	var start []float64 // a warm start when the fit kept every column
+	if len(base.Dropped) == 0 {
+		start = append(append([]float64{}, base.Coef...), 0)
+		for j, v := range start {
+			if math.IsNaN(v) {
+				start[j] = 0
+			}
 		}
 	}
 	wc := make([]float64, n) // the controls, for the outcome model
 	for i, t := range treated {
 		wc[i] = 1 - t
+		if o.Weights != nil {
+			wc[i] *= o.Weights[i]
+		}
 	}
 	anames := append(append([]string{}, names...), "U")
 
@@ -257,7 +273,7 @@ func SimulatedConfounder(ctx context.Context, x *mat.Dense, names []string, trea
 func confounderDraw(ctx context.Context, xa *mat.Dense, names []string, treated, y, ycell, wc, start []float64, o *SimulatedConfounderOptions, r int, res *SimulatedConfounderResult, gamma, lambda []float64) error {
 	lo := o.Logit
 	lo.Workers, lo.Start, lo.DropSeparated = 1, start, true
-	fit, err := FitLogit(ctx, xa, treated, nil, names, &lo)
+	fit, err := FitLogit(ctx, xa, treated, o.Weights, names, &lo)
 	if err != nil {
 		return fmt.Errorf("simulated confounder draw %d: propensity model: %w", r, err)
 	}
@@ -274,7 +290,7 @@ func confounderDraw(ctx context.Context, xa *mat.Dense, names []string, treated,
 	var kt, kc int
 	for i, t := range treated {
 		w := 1.0
-		if out[i] {
+		if out[i] || (o.Weights != nil && o.Weights[i] == 0) {
 			w = 0
 		}
 		if t == 1 {
@@ -291,7 +307,7 @@ func confounderDraw(ctx context.Context, xa *mat.Dense, names []string, treated,
 			kc++
 		}
 	}
-	if len(out) > 0 || mo.TreatedWeights != nil || mo.ControlWeights != nil {
+	if len(out) > 0 || o.Weights != nil || mo.TreatedWeights != nil || mo.ControlWeights != nil {
 		mo.TreatedWeights, mo.ControlWeights = wt, wcn
 	}
 	m, err := Match(st, scn, &mo)

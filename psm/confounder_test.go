@@ -214,3 +214,52 @@ func TestSearchConfounder(t *testing.T) {
 	var ie *InputError
 	require.True(t, errors.As(err, &ie) && ie.Field == "Base", "%v", err)
 }
+
+// Weights: a unit with weight 0 is out of both logits and not matched;
+// draw r equals that pipeline done by hand (cold start, IRLS tolerance).
+func TestSimulatedConfounderWeights(t *testing.T) {
+	a, _, tr, y := confData(1500)
+	n := len(a)
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = 1
+		if i%5 == 0 {
+			w[i] = 0
+		}
+	}
+	cells := ConfounderCells{0.7, 0.5, 0.4, 0.2}
+	x := mat.NewDense(n, 1, a)
+	res, err := SimulatedConfounder(context.Background(), x, nil, tr, y, cells, &SimulatedConfounderOptions{Draws: 2, Seed: 4, Weights: w})
+	require.NoError(t, err)
+	for r := range 2 {
+		g := rand.NewPCG(rng.ReplicateKey(4, r), 0x636f6e666f756e64)
+		xa := mat.NewDense(n, 2, nil)
+		for i := range n {
+			u := 0.0
+			if float64(g.Uint64()>>11)*0x1p-53 < cells.p(tr[i] == 1, y[i] == 1) {
+				u = 1
+			}
+			xa.Set(i, 0, a[i])
+			xa.Set(i, 1, u)
+		}
+		fit, err := FitLogit(context.Background(), xa, tr, w, nil, nil)
+		require.NoError(t, err)
+		sc := fit.Scores(nil)
+		var st, scn, yt, yc, wt, wcn []float64
+		for i := range n {
+			if tr[i] == 1 {
+				st, yt, wt = append(st, sc[i]), append(yt, y[i]), append(wt, w[i])
+			} else {
+				scn, yc, wcn = append(scn, sc[i]), append(yc, y[i]), append(wcn, w[i])
+			}
+		}
+		m, err := Match(st, scn, &MatchOptions{TreatedWeights: wt, ControlWeights: wcn})
+		require.NoError(t, err)
+		want, err := ATT(yt, yc, m, nil)
+		require.NoError(t, err)
+		require.InDelta(t, want.ATT, res.Draws[r], 1e-6, "draw %d", r)
+	}
+	_, err = SimulatedConfounder(context.Background(), x, nil, tr, y, cells, &SimulatedConfounderOptions{Weights: w[:9]})
+	var ie *InputError
+	require.True(t, errors.As(err, &ie) && ie.Field == "Weights", "%v", err)
+}

@@ -35,6 +35,7 @@ import (
 
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/psm"
 )
 
 // defaultPreWindow is the default -pre-window.
@@ -68,6 +69,8 @@ type credibility struct {
 	did     *estimate.Result
 	// rosenbaum by outcome: months in the outcome over 1..H
 	rosenbaum map[string]*estimate.RosenbaumResult
+	// confounder by outcome, with -sensatt
+	confounder map[string]*confounderResult
 }
 
 // credibilitySample returns the analysis sample with the W months of the
@@ -137,6 +140,7 @@ func (a *analysis) credibilityChecks(ctx context.Context) error {
 	w, _, _ := parsePreWindow(a.cfg.preWindow)
 	done := a.watch.start(fmt.Sprintf("credibility: placebo test and difference-in-differences on months %v, Rosenbaum bounds", w))
 	cr := &credibility{window: w, method: a.method(), placebo: map[string]*estimate.Placebo{}, rosenbaum: map[string]*estimate.RosenbaumResult{}}
+	a.cred = cr
 	rel := estimate.PreWindow{From: -w.Len(), To: -1} // the window's months in credSample
 	if res := a.credRes; res != nil {
 		pl, err := estimate.PlaceboTest(res, &estimate.PlaceboOptions{Window: rel})
@@ -184,8 +188,15 @@ func (a *analysis) credibilityChecks(ctx context.Context) error {
 		}
 		cr.rosenbaum[oi.name] = rb
 	}
-	a.cred = cr
 	done()
+	if a.cfg.sensatt != "" {
+		done := a.watch.start(fmt.Sprintf("credibility: simulated confounder (%d draws per outcome)", a.cfg.sensattDraws))
+		var err error
+		if cr.confounder, err = a.simulatedConfounder(ctx); err != nil {
+			return err
+		}
+		done()
+	}
 	return nil
 }
 
@@ -246,6 +257,17 @@ func (a *analysis) writeCredibility(w io.Writer) {
 	fmt.Fprintln(w, "sup-t statistic. A small p says the matched groups differed before the history the covariates record: selection")
 	fmt.Fprintln(w, "on unobservables that matching leaves after the start too. Gamma*: the odds of treatment between look-alike units")
 	fmt.Fprintln(w, "at which the accumulated effect stops being significant at 5 % (Rosenbaum bounds; 1: not significant).")
+	if cr.confounder == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nSimulated confounder (Ichino, Mealli & Nannicini 2008): P(U=1 | T, Y) = %s for Y the outcome in month H\n", a.cfg.sensatt)
+	fmt.Fprintf(w, "%-36s %4s %8s %8s %8s %9s %9s\n", "outcome", "H", "plain", "with U", "se", "outcome OR", "select OR")
+	for _, oi := range outcomeInfo {
+		if r := cr.confounder[oi.name]; r != nil {
+			fmt.Fprintf(w, "%-36s %4d %8.2f %8.2f %8.2f %9.2f %9.2f\n", oi.label, r.month, 100*r.plain, 100*r.ATT, 100*r.SE, r.OutcomeOddsRatio, r.SelectionOddsRatio)
+		}
+	}
+	fmt.Fprintln(w, "(percentage points; odds ratios of U on the untreated outcome and on selection, given the covariates)")
 }
 
 // credibilityJSON is the "credibility" object of summary.json.
@@ -285,6 +307,12 @@ func (a *analysis) credibilityJSON() map[string]any {
 			o["gamma_star"] = jsonNum(rb.GammaStar)
 			o["rosenbaum_method"] = rb.Method.String()
 		}
+		if r := cr.confounder[oi.name]; r != nil {
+			c := r.Cells
+			o["simulated_confounder"] = map[string]any{"p11": c.P11, "p10": c.P10, "p01": c.P01, "p00": c.P00,
+				"month": r.month, "effect_plain": jsonNum(r.plain), "effect": jsonNum(r.ATT), "se": jsonNum(r.SE),
+				"outcome_odds_ratio": jsonNum(r.OutcomeOddsRatio), "selection_odds_ratio": jsonNum(r.SelectionOddsRatio), "draws": len(r.Draws)}
+		}
 		out[oi.name] = o
 	}
 	return out
@@ -296,4 +324,100 @@ func jsonNum(v float64) any {
 		return nil
 	}
 	return v
+}
+
+// parseCells parses -sensatt: "p11,p10,p01,p00" probabilities, or "" for
+// none.
+func parseCells(s string) (*psm.ConfounderCells, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	var v [4]float64
+	if len(parts) != 4 {
+		return nil, fmt.Errorf("-sensatt %q: want four probabilities p11,p10,p01,p00", s)
+	}
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(f >= 0 && f <= 1) {
+			return nil, fmt.Errorf("-sensatt %q: %q is not a probability in [0, 1]", s, p)
+		}
+		v[i] = f
+	}
+	return &psm.ConfounderCells{P11: v[0], P10: v[1], P01: v[2], P00: v[3]}, nil
+}
+
+// confounderResult is the simulated confounder of one outcome: the
+// outcome in event month H (0/1) without and with U.
+type confounderResult struct {
+	month int
+	plain float64 // the matching estimate of month H
+	*psm.SimulatedConfounderResult
+}
+
+// simulatedConfounder runs psm.SimulatedConfounder for each outcome's
+// 0/1 value in month H with -sensatt's cells: U is added to the logit
+// (the design's covariates and weights, units left out of the logit not
+// matched), the units are matched again within the strata, and the
+// month-H effect re-estimated, over -sensatt-draws draws. Each draw
+// re-fits the logit on the whole panel: opt-in.
+func (a *analysis) simulatedConfounder(ctx context.Context) (map[string]*confounderResult, error) {
+	cells, err := parseCells(a.cfg.sensatt)
+	if cells == nil || err != nil {
+		return nil, err
+	}
+	p := a.panel
+	n := p.N()
+	w := make([]float64, n)
+	for u := range w {
+		w[u] = 1
+		if a.fitW != nil {
+			w[u] = a.fitW[u]
+		}
+	}
+	for _, u := range a.excluded {
+		w[u] = 0
+	}
+	var ts, cs []int32
+	for u, tr := range a.y {
+		if tr == 1 {
+			ts = append(ts, a.strata[u])
+		} else {
+			cs = append(cs, a.strata[u])
+		}
+	}
+	out := map[string]*confounderResult{}
+	for _, oi := range outcomeInfo {
+		se := a.effects.Find(oi.name, "", "")
+		if se == nil {
+			continue
+		}
+		H := len(se.Effects) - 1
+		var o *estimate.Outcome
+		for k := range a.sample.Outcomes {
+			if a.sample.Outcomes[k].Name == oi.name {
+				o = &a.sample.Outcomes[k]
+			}
+		}
+		y := make([]float64, n)
+		stride := o.Stride
+		if stride == 0 {
+			stride = o.Pre + o.H + 1
+		}
+		for u := range y {
+			v := o.Binary[u*stride+o.Pre+H]
+			if v == panel.Missing {
+				return nil, fmt.Errorf("-sensatt: outcome %q is missing in month %d for unit %d", oi.name, H, u)
+			}
+			y[u] = float64(v)
+		}
+		r, err := psm.SimulatedConfounder(ctx, a.x, a.fit.Covariates, a.y, y, *cells, &psm.SimulatedConfounderOptions{
+			Draws: a.cfg.sensattDraws, Seed: a.cfg.seed, Workers: a.cfg.workers, Weights: w,
+			Match: psm.MatchOptions{TreatedStrata: ts, ControlStrata: cs}})
+		if err != nil {
+			return nil, fmt.Errorf("-sensatt: %s: %w", oi.name, err)
+		}
+		out[oi.name] = &confounderResult{month: H, plain: se.Effects[H].ATT, SimulatedConfounderResult: r}
+	}
+	return out, nil
 }

@@ -104,3 +104,34 @@ func TestCredibility(t *testing.T) {
 
 // monthOf converts an event month to a calendar-month offset.
 func monthOf(m int) panel.Month { return panel.Month(m) }
+
+// -sensatt: the simulated confounder per outcome (psm.SimulatedConfounder,
+// tested in psm) reaches the report's data and summary.json: its month
+// is the horizon, its plain effect is the reported month-H effect, and
+// the draws and odds ratios are there.
+func TestCredibilitySimulatedConfounder(t *testing.T) {
+	c := config{scale: 0.03, seed: 5, bootstrap: 19, workers: 2, out: t.TempDir(),
+		scenario: "sfi", confounding: -1, noFigures: true, sensatt: "0.6,0.4,0.5,0.3", sensattDraws: 3}
+	require.NoError(t, c.check())
+	a := &analysis{cfg: &c, watch: &stopwatch{log: io.Discard}}
+	ctx := context.Background()
+	require.NoError(t, a.load(ctx, io.Discard))
+	require.NoError(t, a.buildPanel(ctx, io.Discard))
+	require.NoError(t, a.fitAndMatch(ctx))
+	require.NoError(t, a.estimate(ctx, io.Discard))
+	require.NoError(t, a.credibilityChecks(ctx))
+	js := a.credibilityJSON()
+	for _, oi := range outcomeInfo {
+		r := a.cred.confounder[oi.name]
+		require.NotNil(t, r, oi.name)
+		main := a.effects.Find(oi.name, "", "")
+		H := len(main.Effects) - 1
+		require.Equal(t, H, r.month)
+		require.Equal(t, main.Effects[H].ATT, r.plain)
+		require.Len(t, r.Draws, 3)
+		require.False(t, math.IsNaN(r.ATT) || math.IsNaN(r.SE))
+		sc := js[oi.name].(map[string]any)["simulated_confounder"].(map[string]any)
+		require.Equal(t, 0.6, sc["p11"])
+		require.Equal(t, 3, sc["draws"])
+	}
+}

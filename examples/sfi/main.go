@@ -54,6 +54,10 @@ type config struct {
 	study       int
 	interval    string
 	preWindow   string // -pre-window (credibility.go)
+	// sensatt are -sensatt's cells "p11,p10,p01,p00" ("" = none) and
+	// sensattDraws its draws (credibility.go)
+	sensatt      string
+	sensattDraws int
 	// studyDefaultOnly makes a study compute the -interval method only
 	// (and Abadie-Imbens), not every method (tests).
 	studyDefaultOnly bool
@@ -82,6 +86,8 @@ func main() {
 	flag.BoolVar(&c.noFigures, "no-figures", false, "skip the figures")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	flag.StringVar(&c.preWindow, "pre-window", defaultPreWindow, "pre-programme window of the credibility section (placebo test, difference-in-differences), event months A..B before the start, or off")
+	flag.StringVar(&c.sensatt, "sensatt", "", "p11,p10,p01,p00: the month-H effect of each outcome under a simulated binary confounder U with P(U=1 | T=t, Y=y) = ptY (psm.SimulatedConfounder; each draw re-fits the logit on the whole panel)")
+	flag.IntVar(&c.sensattDraws, "sensatt-draws", 20, "draws of U for -sensatt")
 	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-normal (default; bootstrap-percentile with -refit), otsu-rai-percentile, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0)")
 	flag.IntVar(&c.study, "study", 0, "run N replications (seeds -seed, -seed+1, ...) and print how well the estimates recover the synthetic truth; writes no files")
 	flag.BoolVar(&c.noMemoryCheck, "no-memory-check", false, "run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable)")

@@ -138,6 +138,15 @@ func (c *config) check() error {
 	if _, _, err := parsePreWindow(c.preWindow); err != nil {
 		return err
 	}
+	if _, err := parseCells(c.sensatt); err != nil {
+		return err
+	}
+	if c.sensatt != "" && c.sensattDraws < 2 {
+		return fmt.Errorf("-sensatt-draws %d: want at least 2", c.sensattDraws)
+	}
+	if c.sensatt != "" && c.preWindow == "off" {
+		return fmt.Errorf("-sensatt is part of the credibility section, which -pre-window off turns off")
+	}
 	return nil
 }
 
