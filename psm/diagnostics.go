@@ -130,24 +130,37 @@ func (m *Matching) treatedWeight(i int) float64 {
 	return m.tw[i]
 }
 
-// colBinary reports whether every value of column v of x is 0 or 1.
-func colBinary(x mat.Matrix, v int) bool {
-	r, _ := x.Dims()
+// binaryColumns reports for every column of x whether all its values
+// are 0 or 1, in one pass over the rows (row-major: a column at a time
+// would stride through the whole matrix once per column).
+func binaryColumns(x mat.Matrix) []bool {
+	r, c := x.Dims()
+	bin := make([]bool, c)
+	for v := range bin {
+		bin[v] = true
+	}
+	left := c // columns still binary
 	if d, ok := x.(*mat.Dense); ok {
 		raw := d.RawMatrix()
-		for i := 0; i < r; i++ {
-			if u := raw.Data[i*raw.Stride+v]; u != 0 && u != 1 {
-				return false
+		for i := 0; i < r && left > 0; i++ {
+			for v, u := range raw.Data[i*raw.Stride : i*raw.Stride+c] {
+				if bin[v] && u != 0 && u != 1 {
+					bin[v] = false
+					left--
+				}
 			}
 		}
-		return true
+		return bin
 	}
-	for i := 0; i < r; i++ {
-		if u := x.At(i, v); u != 0 && u != 1 {
-			return false
+	for i := 0; i < r && left > 0; i++ {
+		for v := range bin {
+			if u := x.At(i, v); bin[v] && u != 0 && u != 1 {
+				bin[v] = false
+				left--
+			}
 		}
 	}
-	return true
+	return bin
 }
 
 // isBinary reports whether every value of x is 0 or 1.
@@ -338,11 +351,12 @@ func BalanceByCohort(names []string, treated, control mat.Matrix, cohort []int32
 	}
 	sd := make([]float64, V)
 	xt := make([]float64, nt)
+	binC := binaryColumns(control)
 	for v := range V {
 		for i := range xt {
 			xt[i] = treated.At(i, v)
 		}
-		sd[v] = math.Sqrt(wvar(xt, tb, isBinary(xt) && colBinary(control, v)))
+		sd[v] = math.Sqrt(wvar(xt, tb, isBinary(xt) && binC[v]))
 	}
 	cb := &CohortBalance{Cohorts: codes, N: wT, SMD: make([][]float64, C), WorstVar: -1, FlagVar: -1}
 	for k := range C {
