@@ -6,6 +6,8 @@ import (
 	"math"
 	"runtime"
 
+	"gonum.org/v1/gonum/floats"
+
 	"github.com/psmeval/psmeval/internal/pool"
 	"github.com/psmeval/psmeval/internal/rng"
 )
@@ -397,11 +399,7 @@ func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []
 		}
 		if ix.trows != nil {
 			tr := ix.trows[i*cols : (i+1)*cols]
-			d := w.d[:len(tr)]
-			m := w.m[:len(tr)]
-			for j, v := range tr {
-				d[j] = v - m[j]
-			}
+			floats.SubTo(w.d[:len(tr)], tr, w.m[:len(tr)])
 		} else {
 			clear(w.d)
 			s.addRow(w.d, int(u), 1, l)
@@ -412,10 +410,7 @@ func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []
 		w.gs = s.unitGroups(w.gs, int(u), w.gi)
 		for _, g := range w.gs {
 			dst := w.sums[int(g)*cols : (int(g)+1)*cols]
-			dst = dst[:len(w.d)]
-			for j, v := range w.d {
-				dst[j] += wt * v
-			}
+			floats.AddScaled(dst[:len(w.d)], wt, w.d) // dst += wt·d, unfused
 			w.W[g] += wt
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/psmeval/psmeval/internal/pool"
@@ -285,9 +286,9 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 				if a == 0 {
 					continue
 				}
-				for j, v := range gr.t {
-					dst[j] += a * v
-				}
+				// dst += a·t (gonum's AXPY: a multiply, then an add,
+				// each rounded, as the plain loop; no fused multiply-add)
+				floats.AddScaled(dst[:len(gr.t)], a, gr.t)
 			}
 			for j := range dst {
 				dst[j] /= n1[g]

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 
+	"gonum.org/v1/gonum/floats"
+
 	"github.com/psmeval/psmeval/internal/buf"
 )
 
@@ -216,10 +218,7 @@ func (ix *index) addControl(dst []float64, s *Sample, l *layout, pos int, a floa
 	if ix.gidx != nil {
 		if g := ix.gidx[pos]; g >= 0 {
 			row := ix.rows[int(g)*ix.cols : int(g+1)*ix.cols]
-			dst = dst[:len(row)]
-			for j, v := range row {
-				dst[j] += a * v
-			}
+			floats.AddScaled(dst[:len(row)], a, row) // dst += a·row, unfused
 			return
 		}
 	}
