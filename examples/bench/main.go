@@ -56,6 +56,7 @@ type config struct {
 	// noMemoryCheck runs even when the memory estimate exceeds what is
 	// available (memory.go)
 	noMemoryCheck bool
+	floor         bool // -floor: the bandwidth floor of every stage (floor.go)
 }
 
 func defaultConfig() config {
@@ -78,6 +79,7 @@ func main() {
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the run (without generation) to this file")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a heap profile (allocations) at the end to this file")
+	fs.BoolVar(&c.floor, "floor", true, "measure the streaming memory bandwidth and report each stage as a multiple of the time to touch its bytes once")
 	fs.BoolVar(&c.noMemoryCheck, "no-memory-check", false, "run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable)")
 	_ = fs.Parse(os.Args[1:])
 	c.flags = fs
@@ -155,6 +157,9 @@ func runPipeline(ctx context.Context, c *config, stdout, logw io.Writer) (*pipel
 		man.AddStep(s.Stage, time.Duration(s.Wall*float64(time.Second)))
 	}
 	r := newReport(p, m)
+	if c.floor {
+		r.Floor = newFloor(p, m.stages)
+	}
 	r.Manifest = man.Finish()
 	if c.json {
 		return p, r.writeJSON(stdout)

@@ -344,3 +344,25 @@ func TestCancel(t *testing.T) {
 	err := run(ctx, &c, io.Discard, io.Discard)
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// The floor: the bytes of each stage by the documented formulas (here
+// the logit's: the covariate matrix once per pass, and the panel's),
+// a positive bandwidth, and each multiple = wall / (bytes / bandwidth).
+func TestFloor(t *testing.T) {
+	_, p, _ := smallRun(t)
+	stages := []stageResult{{Stage: stagePanel, Wall: 1}, {Stage: stageLogit, Wall: 2}, {Stage: stageGenerate, Wall: 3}}
+	f := newFloor(p, stages)
+	require.Positive(t, f.BandwidthGBs)
+	require.Len(t, f.Stages, 2, "generation has no floor")
+	units, cov := float64(p.panel.N()), float64(len(p.xNames))
+	months := 0.0
+	for _, o := range p.sample.Outcomes {
+		months += float64(o.H + 1)
+	}
+	assert.Equal(t, units*156+units*cov*8+units*months, f.Stages[0].Bytes)
+	assert.Equal(t, float64(p.logit.Iterations+1)*units*cov*8, f.Stages[1].Bytes)
+	for i, s := range f.Stages {
+		assert.InDelta(t, s.Bytes/(f.BandwidthGBs*1e9), s.Seconds, 1e-12)
+		assert.InDelta(t, stages[i].Wall/s.Seconds, s.Multiple, 1e-9)
+	}
+}

@@ -22,6 +22,9 @@ type report struct {
 	Budget  stageResult `json:"budget"`
 	Sizes   reportSizes `json:"sizes"`
 	Effects []effectRow `json:"effects"`
+	// Floor relates each stage to the time it takes to stream the bytes
+	// it must touch once (floor.go); nil with -floor=false.
+	Floor *reportFloor `json:"floor,omitempty"`
 	// Manifest records the build (module version, VCS revision: "unknown"
 	// under go run), the flags, the seed, the cores and the wall time of
 	// each stage. bench reads no input file (Inputs is empty).
@@ -184,4 +187,10 @@ func (r *report) writeTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nmatching: %d treated matched to %d distinct controls (%d pairs with ties)\n",
 		sz.MatchedTreated, sz.DistinctControls, sz.MatchPairs)
+	if f := r.Floor; f != nil {
+		fmt.Fprintf(w, "floor: streaming bandwidth %.1f GB/s; each stage's bytes touched once, that time, and the stage's multiple of it\n", f.BandwidthGBs)
+		for _, s := range f.Stages {
+			fmt.Fprintf(w, "  %-12s %10.0f MB %9.3f s %8.1f×\n", s.Stage, s.Bytes/1e6, s.Seconds, s.Multiple)
+		}
+	}
 }
