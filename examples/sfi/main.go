@@ -34,6 +34,7 @@ import (
 
 	"github.com/psmeval/psmeval/internal/interrupt"
 	"github.com/psmeval/psmeval/internal/manifest"
+	"github.com/psmeval/psmeval/psm"
 )
 
 // config holds the command-line options.
@@ -61,6 +62,16 @@ type config struct {
 	// studyDefaultOnly makes a study compute the -interval method only
 	// (and Abadie-Imbens), not every method (tests).
 	studyDefaultOnly bool
+	// independentScore makes every seed of a study match on scores from
+	// the logit fitted on another, independent population (seed +
+	// independentSeedOffset) instead of its own fit: the scores are then
+	// not estimated on the sample they match, as if the propensity score
+	// were known (study.go)
+	independentScore bool
+	// scoreModel, when set, replaces the analysis's own fit in computing
+	// the matching scores (its coefficients on the panel's columns by
+	// name)
+	scoreModel *psm.Logit
 	// noMemoryCheck runs even when the memory estimate exceeds what is
 	// available (memory.go)
 	noMemoryCheck bool
@@ -88,6 +99,7 @@ func main() {
 	flag.StringVar(&c.preWindow, "pre-window", defaultPreWindow, "pre-programme window of the credibility section (placebo test, difference-in-differences), event months A..B before the start, or off")
 	flag.StringVar(&c.sensatt, "sensatt", "", "p11,p10,p01,p00: the month-H effect of each outcome under a simulated binary confounder U with P(U=1 | T=t, Y=y) = ptY (psm.SimulatedConfounder; each draw re-fits the logit on the whole panel)")
 	flag.IntVar(&c.sensattDraws, "sensatt-draws", 20, "draws of U for -sensatt")
+	flag.BoolVar(&c.independentScore, "study-independent-score", false, "in a study, match each seed on the scores of the logit fitted on an independent population (a diagnostic: the propensity score not estimated on the matched sample)")
 	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-normal (default; bootstrap-percentile with -refit), otsu-rai-percentile, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0)")
 	flag.IntVar(&c.study, "study", 0, "run N replications (seeds -seed, -seed+1, ...) and print how well the estimates recover the synthetic truth; writes no files")
 	flag.BoolVar(&c.noMemoryCheck, "no-memory-check", false, "run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable)")

@@ -273,6 +273,11 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	}
 	a.fit, a.logit, a.x, a.separated, a.excluded = fit, fit.Logit, fit.X, fit.Dropped, fit.Excluded
 	a.scores = fit.Scores(nil)
+	if m := a.cfg.scoreModel; m != nil {
+		if err := a.externalScores(m); err != nil {
+			return err
+		}
+	}
 	done()
 
 	done = a.watch.start("match (1 nearest neighbour within benefit group x match group x wage history at start, with replacement, ties averaged)")

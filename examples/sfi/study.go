@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"sync/atomic"
 
 	"github.com/psmeval/psmeval/estimate"
+	"github.com/psmeval/psmeval/psm"
 )
 
 // studyMonths are the event months whose coverage the study reports.
@@ -306,6 +308,9 @@ func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStat
 func printStudy(w io.Writer, c *config, stats []*truthStats, failed []string) {
 	fmt.Fprintf(w, "Truth recovery over %d seeds (%d..%d): scale %g, scenario %s, effect %g, %d replicates per interval method\n\n",
 		c.study, c.seed, c.seed+uint64(c.study)-1, c.scale, c.scenario, c.effect, c.bootstrap)
+	if c.independentScore {
+		fmt.Fprintf(w, "Matching scores from the logit of an independent population (seed + %d), not from each seed's own fit.\n\n", independentSeedOffset)
+	}
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "%d seeds could not be analysed and are left out:\n", len(failed))
 		for _, f := range failed {
@@ -374,6 +379,15 @@ func printCredibilityStudy(w io.Writer, c *config, stats []*truthStats) {
 // analyseSeed runs the analysis of one study replication (c.seed) without
 // writing anything.
 func analyseSeed(ctx context.Context, c *config) (*analysis, error) {
+	if c.independentScore {
+		m, err := independentModel(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("independent score: %w", err)
+		}
+		cc := *c
+		cc.scoreModel = m
+		c = &cc
+	}
 	a := &analysis{cfg: c, watch: &stopwatch{log: io.Discard}}
 	err := a.load(ctx, io.Discard)
 	if err == nil {
@@ -389,4 +403,68 @@ func analyseSeed(ctx context.Context, c *config) (*analysis, error) {
 		err = a.credibilityChecks(ctx)
 	}
 	return a, err
+}
+
+// independentSeedOffset separates the population whose logit gives the
+// scores of a -study-independent-score replication from the replication's
+// own.
+const independentSeedOffset = 1_000_000
+
+// externalScores sets the matching scores from model m (another
+// population's fit) on the panel's covariates, matched by name; the units
+// the own fit predicts perfectly keep their limit scores (they are not
+// matched).
+func (a *analysis) externalScores(m *psm.Logit) error {
+	p := a.panel
+	n := p.N()
+	eta := make([]float64, n)
+	for k, name := range m.Names {
+		b := m.Coef[k]
+		if math.IsNaN(b) || b == 0 {
+			continue // aliased
+		}
+		if name == psm.InterceptName {
+			for u := range eta {
+				eta[u] += b
+			}
+			continue
+		}
+		j := slices.Index(p.CovNames, name)
+		if j < 0 {
+			return fmt.Errorf("independent score: covariate %q is not in this panel", name)
+		}
+		for u := range eta {
+			eta[u] += b * p.X.At(u, j)
+		}
+	}
+	excl := map[int]bool{}
+	for _, u := range a.excluded {
+		excl[u] = true
+	}
+	for u, e := range eta {
+		if !excl[u] {
+			a.scores[u] = 1 / (1 + math.Exp(-e))
+		}
+	}
+	return nil
+}
+
+// independentModel fits the logit of the population of seed c.seed +
+// independentSeedOffset (same scale, scenario and design) for a
+// -study-independent-score replication.
+func independentModel(ctx context.Context, c *config) (*psm.Logit, error) {
+	ci := *c
+	ci.seed = c.seed + independentSeedOffset
+	ci.independentScore = false
+	b := &analysis{cfg: &ci, watch: &stopwatch{log: io.Discard}}
+	if err := b.load(ctx, io.Discard); err != nil {
+		return nil, err
+	}
+	if err := b.buildPanel(ctx, io.Discard); err != nil {
+		return nil, err
+	}
+	if err := b.fitAndMatch(ctx); err != nil {
+		return nil, err
+	}
+	return b.logit, nil
 }
