@@ -11,7 +11,7 @@ package main
 // unit of the panel (the person's outcome in calendar month cohort + m)
 // and put in front of the panel's months 0..H as months -W..-1 of a
 // credibility sample (W the window's length); the estimator of the
-// reported interval runs on it (estimate.go), since months before the
+// reported interval runs on it (analysis.estimate in run.go), since months before the
 // start change no number after it (estimate.Result.After gives the
 // reported effects), and its replicates are joint over the window and
 // the months after the start:
@@ -87,6 +87,9 @@ func (a *analysis) credibilitySample(w estimate.PreWindow) (*estimate.Sample, er
 		if reg == nil {
 			return nil, fmt.Errorf("credibility: outcome %q is not in the register", o.Name)
 		}
+		if o.Binary == nil {
+			return nil, fmt.Errorf("credibility: outcome %q is not a 0/1 panel outcome", o.Name)
+		}
 		stride := o.Stride
 		if stride == 0 {
 			stride = o.Pre + o.H + 1
@@ -107,13 +110,7 @@ func (a *analysis) credibilitySample(w estimate.PreWindow) (*estimate.Sample, er
 					row[j] = 1
 				}
 			}
-			for m := 0; m <= o.H; m++ {
-				if o.Binary != nil {
-					row[W+m] = o.Binary[u*stride+o.Pre+m]
-				} else {
-					return nil, fmt.Errorf("credibility: outcome %q is not a 0/1 panel outcome", o.Name)
-				}
-			}
+			copy(row[W:], o.Binary[u*stride+o.Pre:u*stride+o.Pre+o.H+1])
 		}
 		cs.Outcomes[k] = estimate.Outcome{Name: o.Name, H: o.H, Pre: W, Binary: b}
 	}
