@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"math"
 	"testing"
 
@@ -21,14 +20,8 @@ import (
 func TestCredibility(t *testing.T) {
 	c := config{scale: 0.03, seed: 5, bootstrap: 49, workers: 2, out: t.TempDir(),
 		scenario: "sfi", confounding: -1, noFigures: true}
-	require.NoError(t, c.check())
-	a := &analysis{cfg: &c, watch: &stopwatch{log: io.Discard}}
-	ctx := context.Background()
-	require.NoError(t, a.load(ctx, io.Discard))
-	require.NoError(t, a.buildPanel(ctx, io.Discard))
-	require.NoError(t, a.fitAndMatch(ctx))
-	require.NoError(t, a.estimate(ctx, io.Discard))
-	require.NoError(t, a.credibilityChecks(ctx))
+	a := analyse(t, &c)
+	require.NoError(t, a.credibilityChecks(context.Background()))
 	require.NotNil(t, a.cred)
 	w := a.cred.window
 	require.Equal(t, -60, w.From)
@@ -112,14 +105,8 @@ func monthOf(m int) panel.Month { return panel.Month(m) }
 func TestCredibilitySimulatedConfounder(t *testing.T) {
 	c := config{scale: 0.03, seed: 5, bootstrap: 19, workers: 2, out: t.TempDir(),
 		scenario: "sfi", confounding: -1, noFigures: true, sensatt: "0.6,0.4,0.5,0.3", sensattDraws: 3}
-	require.NoError(t, c.check())
-	a := &analysis{cfg: &c, watch: &stopwatch{log: io.Discard}}
-	ctx := context.Background()
-	require.NoError(t, a.load(ctx, io.Discard))
-	require.NoError(t, a.buildPanel(ctx, io.Discard))
-	require.NoError(t, a.fitAndMatch(ctx))
-	require.NoError(t, a.estimate(ctx, io.Discard))
-	require.NoError(t, a.credibilityChecks(ctx))
+	a := analyse(t, &c)
+	require.NoError(t, a.credibilityChecks(context.Background()))
 	js := a.credibilityJSON()
 	for _, oi := range outcomeInfo {
 		r := a.cred.confounder[oi.name]

@@ -22,13 +22,7 @@ func TestRefitSurvivesSeparation(t *testing.T) {
 	}
 	c := config{scale: 0.03, seed: 3, bootstrap: 19, refit: true, workers: 2, out: t.TempDir(),
 		scenario: "observables", confounding: -1, noFigures: true, interval: "bootstrap-percentile"}
-	require.NoError(t, c.check())
-	a := &analysis{cfg: &c, watch: &stopwatch{log: io.Discard}}
-	ctx := context.Background()
-	require.NoError(t, a.load(ctx, io.Discard))
-	require.NoError(t, a.buildPanel(ctx, io.Discard))
-	require.NoError(t, a.fitAndMatch(ctx))
-	require.NoError(t, a.estimate(ctx, io.Discard))
+	a := analyse(t, &c)
 	t.Logf("%d of %d replicates separated, %d needed the ridge fit", a.refitSeparated.Load(), c.bootstrap, a.refitRidge.Load())
 	require.Positive(t, a.refitSeparated.Load(), "no replicate separated: choose another seed or scale")
 	for _, oi := range outcomeInfo {
@@ -39,4 +33,18 @@ func TestRefitSurvivesSeparation(t *testing.T) {
 			require.True(t, lo <= hi && sd > 0, "%s month %d: [%v, %v] se %v", oi.name, m, lo, hi, sd)
 		}
 	}
+}
+
+// analyse runs the analysis of c up to the intervals (no credibility
+// section, no output), as run does.
+func analyse(t *testing.T, c *config) *analysis {
+	t.Helper()
+	require.NoError(t, c.check())
+	a := &analysis{cfg: c, watch: &stopwatch{log: io.Discard}}
+	ctx := context.Background()
+	require.NoError(t, a.load(ctx, io.Discard))
+	require.NoError(t, a.buildPanel(ctx, io.Discard))
+	require.NoError(t, a.fitAndMatch(ctx))
+	require.NoError(t, a.estimate(ctx, io.Discard))
+	return a
 }
