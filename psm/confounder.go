@@ -108,17 +108,19 @@ const confounderStream uint64 = 0x636f6e666f756e64 // "confound"
 //
 // In each of opts.Draws draws, every unit gets U = 1 with probability
 // cells.p(T, Y) (Y the outcome cell, y itself or 1{y > Threshold}); the
-// logit of the treatment on the covariates and U is fitted, treated are
-// matched to controls on the fitted scores with opts.Match, and the ATT
-// of y and its Abadie-Imbens standard error are computed (FitLogit,
-// Match and ATT, exactly as without U). The draws are combined by Rubin's
-// rules. A U that reproduces the cells of a real unobserved confounder
-// moves the estimate as conditioning on it would; the question the
-// method answers is how strong U must be (OutcomeOddsRatio,
-// SelectionOddsRatio) to explain the effect away.
+// logit of the treatment on the covariates and U is fitted (FitLogit,
+// perfect prediction taken out as LogitOptions.DropSeparated does),
+// treated are matched to controls on the fitted scores with opts.Match,
+// and the ATT of y and its Abadie-Imbens standard error are computed
+// (Match and ATT). The draws are combined by Rubin's rules. A U whose
+// cells are those of a real unobserved confounder moves the estimate
+// toward the one that conditions on it (most of the way in the package's
+// test); the question the method answers is how strong U must be
+// (OutcomeOddsRatio, SelectionOddsRatio) to explain the effect away.
 //
-// Draw r depends on (Seed, r) and the units' order only: the results are
-// bit-identical for any Workers. Cost per draw: two logit fits on n rows
+// Draw r depends on (Seed, r) and the order of the units, whose row is
+// their identity here (as in R's sample): the results are bit-identical
+// for any Workers, and change with a reordering of the rows. Cost per draw: two logit fits on n rows
 // and p + 1 columns (warm-started), one Match and one ATT; memory: one
 // n × (p+1) matrix per worker. Errors: *InputError values for bad
 // arguments or options, any error of FitLogit, Match or ATT with the draw
