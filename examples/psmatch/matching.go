@@ -174,27 +174,33 @@ func matchOutcomes(ctx context.Context, tab *flatfile.Table, pf *propensity, cfg
 		}
 		w = w0
 	}
-	// Split into treated and controls (file order), keeping the rows.
-	var st, sc, wt, wc []float64
-	var rt, rc []int
+	// Match in unit space (one score and flag per row); the treated and
+	// the controls keep their rows (rt, rc) for the stages that take
+	// them split.
+	flags := make([]bool, len(tr))
 	for i, t := range tr {
-		wi := 1.0
-		if w != nil {
-			wi = w[i]
-		}
-		if t == 1 {
-			st, wt, rt = append(st, score[i]), append(wt, wi), append(rt, i)
-		} else {
-			sc, wc, rc = append(sc, score[i]), append(wc, wi), append(rc, i)
-		}
+		flags[i] = t == 1
 	}
 	opts := mc.options()
-	if w != nil {
-		opts.TreatedWeights, opts.ControlWeights = wt, wc
-	}
-	m, err := psm.Match(st, sc, opts)
+	um, err := psm.MatchUnits(score, flags, &psm.UnitOptions{Match: *opts, Weights: w})
 	if err != nil {
-		return nil, fmt.Errorf("matching%s: %w", fileRow(err, rt, rc), err)
+		return nil, fmt.Errorf("matching%s: %w", fileRow(err, nil, nil), err)
+	}
+	m, rt, rc := um.Matching, um.TreatedUnits, um.ControlUnits
+	var st, sc []float64
+	for _, i := range rt {
+		st = append(st, score[i])
+	}
+	for _, i := range rc {
+		sc = append(sc, score[i])
+	}
+	if w != nil {
+		for _, i := range rt {
+			opts.TreatedWeights = append(opts.TreatedWeights, w[i])
+		}
+		for _, i := range rc {
+			opts.ControlWeights = append(opts.ControlWeights, w[i])
+		}
 	}
 	sum := &matchSummary{m: m, outcomes: outcomesJSON{names: mc.outcomes}}
 	var ba *psm.BiasAdjustEvaluator
@@ -221,7 +227,7 @@ func matchOutcomes(ctx context.Context, tab *flatfile.Table, pf *propensity, cfg
 			yc[k] = y[i]
 		}
 		yts, ycs = append(yts, yt), append(ycs, yc)
-		r, err := psm.ATT(yt, yc, m, &psm.ATTOptions{MatchingCaliperQuirk: mc.rCaliperSE})
+		r, err := um.ATT(y, &psm.ATTOptions{MatchingCaliperQuirk: mc.rCaliperSE})
 		if err != nil {
 			return nil, fmt.Errorf("outcome %q%s: %w", name, fileRow(err, rt, rc), err)
 		}
@@ -260,9 +266,11 @@ func matchOutcomes(ctx context.Context, tab *flatfile.Table, pf *propensity, cfg
 	return sum, nil
 }
 
-// fileRow names the file row of the unit a *psm.InputError is about
-// (its index counts treated or controls only): " (row r of the data)",
-// or "" when the error is not about one unit.
+// fileRow names the file row of the unit a *psm.InputError is about:
+// " (row r of the data)", or "" when the error is not about one unit.
+// Unit-space errors (psm.MatchUnits: "scores", "Weights", "y") index the
+// row itself; the others count treated (rt: their rows) or controls
+// (rc) only.
 func fileRow(err error, rt, rc []int) string {
 	var me *psm.InputError
 	if !errors.As(err, &me) || me.Index < 0 {
@@ -270,6 +278,8 @@ func fileRow(err error, rt, rc []int) string {
 	}
 	rows := rc
 	switch me.Field {
+	case "scores", "Weights", "Strata", "y":
+		return fmt.Sprintf(" (row %d of the data)", me.Index)
 	case "treated", "TreatedWeights", "TreatedStrata", "yTreated", "zTreated":
 		rows = rt
 	case "control", "ControlWeights", "ControlStrata", "yControl", "zControl":
