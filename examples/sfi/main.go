@@ -6,7 +6,7 @@
 // and tie averaging, balance) -> estimate (monthly and accumulated
 // effects, bootstrap intervals).
 //
-//	go run ./examples/sfi                      # default scenario, ~1 minute on 2 cores
+//	go run ./examples/sfi                      # default scenario, under a minute on 2 cores
 //	go run ./examples/sfi -scale 1             # the SFI size: 3.3 million persons
 //	go run ./examples/sfi -scenario observables  # no unobserved confounding
 //	go run ./examples/sfi -scenario persistent   # the unobserved factor a stable trait
