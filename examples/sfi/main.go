@@ -100,7 +100,7 @@ func main() {
 	flag.StringVar(&c.sensatt, "sensatt", "", "p11,p10,p01,p00: the month-H effect of each outcome under a simulated binary confounder U with P(U=1 | T=t, Y=y) = ptY (psm.SimulatedConfounder; each draw re-fits the logit on the whole panel)")
 	flag.IntVar(&c.sensattDraws, "sensatt-draws", 20, "draws of U for -sensatt")
 	flag.BoolVar(&c.independentScore, "study-independent-score", false, "in a study, match each seed on the scores of the logit fitted on an independent population (a diagnostic: the propensity score not estimated on the matched sample)")
-	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-normal (default; bootstrap-percentile with -refit), otsu-rai-percentile, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0)")
+	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-normal (default; bootstrap-percentile with -refit), otsu-rai-percentile, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0); the plain bootstrap, fixed or -refit, is not valid for nearest-neighbour matching (Abadie & Imbens 2008) and over-covers (97-100 % in the README's study)")
 	flag.IntVar(&c.study, "study", 0, "run N replications (seeds -seed, -seed+1, ...) and print how well the estimates recover the synthetic truth; writes no files")
 	flag.BoolVar(&c.noMemoryCheck, "no-memory-check", false, "run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable)")
 	flag.Parse()
