@@ -273,16 +273,35 @@ func SimulatedConfounder(ctx context.Context, x *mat.Dense, names []string, trea
 // confounderDraw fits, matches and estimates draw r with U in the last
 // column of xa.
 func confounderDraw(ctx context.Context, xa *mat.Dense, names []string, treated, y, ycell, wc, start []float64, o *SimulatedConfounderOptions, r int, res *SimulatedConfounderResult, gamma, lambda []float64) error {
-	lo := o.Logit
-	lo.Workers, lo.Start, lo.DropSeparated = 1, start, true
-	fit, err := FitLogit(ctx, xa, treated, o.Weights, names, &lo)
+	fit, a, err := confounderATT(ctx, xa, names, treated, y, start, 1, o)
 	if err != nil {
-		return fmt.Errorf("simulated confounder draw %d: propensity model: %w", r, err)
+		return fmt.Errorf("simulated confounder draw %d: %w", r, err)
 	}
 	lambda[r] = uOddsRatio(fit)
+	res.Draws[r], res.DrawSE[r] = a.ATT, a.SE
+	oo := LogitOptions{Workers: 1, DropSeparated: true}
+	of, err := FitLogit(ctx, xa, ycell, wc, names, &oo)
+	if err != nil {
+		gamma[r] = math.NaN() // no outcome model among the controls (e.g. U or a covariate separates Y)
+		return nil
+	}
+	gamma[r] = uOddsRatio(of)
+	return nil
+}
+
+// confounderATT is the pipeline of one estimate on covariates x: the
+// propensity model (o.Logit with o.Weights, perfect prediction taken out,
+// warm start start, workers goroutines), the matching of its scores with
+// o.Match (units the fit left out or with weight 0 are not matched, as
+// units of no common support) and the ATT of y.
+func confounderATT(ctx context.Context, x *mat.Dense, names []string, treated, y, start []float64, workers int, o *SimulatedConfounderOptions) (*LogitFit, ATTResult, error) {
+	lo := o.Logit
+	lo.Workers, lo.Start, lo.DropSeparated = workers, start, true
+	fit, err := FitLogit(ctx, x, treated, o.Weights, names, &lo)
+	if err != nil {
+		return nil, ATTResult{}, fmt.Errorf("propensity model: %w", err)
+	}
 	sc := fit.Scores(nil)
-	// Units the fit left out for perfect prediction are not matched
-	// (weight 0), as the units of no common support.
 	out := make(map[int]bool, len(fit.Excluded))
 	for _, i := range fit.Excluded {
 		out[i] = true
@@ -314,21 +333,10 @@ func confounderDraw(ctx context.Context, xa *mat.Dense, names []string, treated,
 	}
 	m, err := Match(st, scn, &mo)
 	if err != nil {
-		return fmt.Errorf("simulated confounder draw %d: %w", r, err)
+		return nil, ATTResult{}, err
 	}
 	a, err := ATT(yt, yc, m, nil)
-	if err != nil {
-		return fmt.Errorf("simulated confounder draw %d: %w", r, err)
-	}
-	res.Draws[r], res.DrawSE[r] = a.ATT, a.SE
-	oo := LogitOptions{Workers: 1, DropSeparated: true}
-	of, err := FitLogit(ctx, xa, ycell, wc, names, &oo)
-	if err != nil {
-		gamma[r] = math.NaN() // no outcome model among the controls (e.g. U or a covariate separates Y)
-		return nil
-	}
-	gamma[r] = uOddsRatio(of)
-	return nil
+	return fit, a, err
 }
 
 // uOddsRatio is exp(coefficient of U, the last term) of a fit, NaN when
@@ -374,9 +382,9 @@ type ConfounderSearchOptions struct {
 
 // ConfounderSearch is the result of SearchConfounder.
 type ConfounderSearch struct {
-	// ATT and SE are the estimate without U (FitLogit, Match and ATT on
-	// the data as given); Significant says whether its interval at Level
-	// excludes 0.
+	// ATT and SE are the estimate without U (the draws' pipeline on the
+	// covariates as given); Significant says whether its interval at
+	// Level excludes 0.
 	ATT, SE     float64
 	Significant bool
 	// D and S are the outcome and selection effect of each grid point,
@@ -429,25 +437,8 @@ func SearchConfounder(ctx context.Context, x *mat.Dense, names []string, treated
 			return nil, optionError("Steps", "step %d is %v; want a difference of probabilities in [0, 1]", i, v)
 		}
 	}
-	// the estimate without U
-	fit, err := FitLogit(ctx, x, treated, nil, names, &o.Confounder.Logit)
-	if err != nil {
-		return nil, err
-	}
-	sc := fit.Scores(nil)
-	var st, scn, yt, yc []float64
-	for i, t := range treated {
-		if t == 1 {
-			st, yt = append(st, sc[i]), append(yt, y[i])
-		} else {
-			scn, yc = append(scn, sc[i]), append(yc, y[i])
-		}
-	}
-	m, err := Match(st, scn, &o.Confounder.Match)
-	if err != nil {
-		return nil, err
-	}
-	a, err := ATT(yt, yc, m, nil)
+	// the estimate without U, by the pipeline of every draw
+	_, a, err := confounderATT(ctx, x, names, treated, y, nil, o.Confounder.Workers, &o.Confounder)
 	if err != nil {
 		return nil, err
 	}
