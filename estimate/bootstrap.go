@@ -133,7 +133,7 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 
 	l := s.layout()
 	if opts.Refit == nil {
-		ix.gather(s, &l)
+		ix.gather(s, &l, &opts.Match)
 	}
 	gi := s.groups()
 	G := len(gi.names)
@@ -208,7 +208,9 @@ func prepare(s *Sample, scores []float64, rule *MatchRule) error {
 // point estimates with their accumulated effects.
 func pointEstimate(s *Sample, pr *persons, scores []float64, rule *MatchRule, month0 bool) (*index, *Matches, []Series, error) {
 	ix := &index{}
-	buildIndex(ix, s, pr, scores, rule.Strata, nil, nil)
+	if err := buildIndex(ix, s, pr, scores, rule.Strata, nil); err != nil {
+		return nil, nil, nil, err
+	}
 	ms := ix.matches(s, rule, unitCount{}, nil)
 	series, err := effectsOf(s, ms)
 	if err != nil {
@@ -222,9 +224,10 @@ func pointEstimate(s *Sample, pr *persons, scores []float64, rule *MatchRule, mo
 
 func (ix *index) matches(s *Sample, rule *MatchRule, cnt counter, tw func(i int) float64) *Matches {
 	m := &Matches{Treated: make([]int32, 0, len(ix.tunit)), Start: []int{0}}
+	sr := ix.searcher(rule, cnt, false)
 	smin, smax := math.Inf(-1), math.Inf(1)
 	if rule != nil && rule.Trim {
-		smin, smax, _ = ix.support(cnt)
+		smin, smax, _ = sr.support()
 	}
 	for i, u := range ix.tunit {
 		if tw != nil && tw(i) == 0 {
@@ -235,7 +238,7 @@ func (ix *index) matches(s *Sample, rule *MatchRule, cnt counter, tw func(i int)
 			m.Start = append(m.Start, len(m.Control))
 			continue
 		}
-		lo, hi, C, ok := ix.find(ix.tx[i], int(ix.tlo[i]), int(ix.thi[i]), rule, cnt, -1, false)
+		lo, hi, C, ok := sr.find(ix.tx[i], ix.tstr[i])
 		if ok {
 			for pos := lo; pos < hi; pos++ {
 				if c := cnt.at(pos); c > 0 {
@@ -275,7 +278,9 @@ func MatchUnits(s *Sample, scores []float64, rule *MatchRule) (*Matches, error) 
 	if rule != nil {
 		strata = rule.Strata
 	}
-	buildIndex(ix, s, pr, scores, strata, nil, nil)
+	if err := buildIndex(ix, s, pr, scores, strata, nil); err != nil {
+		return nil, err
+	}
 	return ix.matches(s, rule, unitCount{}, nil), nil
 }
 
@@ -293,9 +298,8 @@ type worker struct {
 	sums, W    []float64
 	gs         []int32
 	// re-fit buffers
-	w    []float64
-	own  *index
-	sbuf []strat
+	w   []float64
+	own *index
 }
 
 func newWorker(s *Sample, pr *persons, ix *index, l *layout, gi *groupIndex, opts *BootstrapOptions) *worker {
@@ -358,7 +362,9 @@ func (w *worker) replicate(ctx context.Context, b int, out []float64) error {
 			}
 		}
 		ww := w.w
-		w.sbuf = buildIndex(w.own, s, w.pr, scores, w.opts.Match.Strata, func(u int) bool { return ww[u] > 0 }, w.sbuf)
+		if err := buildIndex(w.own, s, w.pr, scores, w.opts.Match.Strata, func(u int) bool { return ww[u] > 0 }); err != nil {
+			return fmt.Errorf("estimate: replicate %d: %w", b, err)
+		}
 		ix = w.own
 		cnt = unitWeights{ww, ix.unit}
 		tweight = func(i int) float64 { return ww[ix.tunit[i]] }
@@ -375,16 +381,17 @@ func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []
 	clear(w.sums)
 	clear(w.W)
 	lastLo, lastHi := -1, -1
+	sr := ix.searcher(rule, cnt, false)
 	smin, smax := math.Inf(-1), math.Inf(1)
 	if rule.Trim {
-		smin, smax, _ = ix.support(cnt)
+		smin, smax, _ = sr.support()
 	}
 	for i, u := range ix.tunit {
 		wt := tweight(i)
 		if wt == 0 || ix.tx[i] < smin || ix.tx[i] > smax {
 			continue
 		}
-		lo, hi, C, ok := ix.find(ix.tx[i], int(ix.tlo[i]), int(ix.thi[i]), rule, cnt, -1, false)
+		lo, hi, C, ok := sr.find(ix.tx[i], ix.tstr[i])
 		if !ok {
 			continue
 		}

@@ -129,7 +129,7 @@ func TestReplicateEqualsBruteForce(t *testing.T) {
 				opts := &BootstrapOptions{Scheme: scheme, Match: rule, Seed: 5}
 				pr := newPersons(s)
 				ix := &index{}
-				buildIndex(ix, s, pr, scores, rule.Strata, nil, nil)
+				require.NoError(t, buildIndex(ix, s, pr, scores, rule.Strata, nil))
 				l := s.layout()
 				gi := s.groups()
 				w := newWorker(s, pr, ix, &l, &gi, opts)
@@ -171,7 +171,7 @@ func TestReplicateUnitCountsIsPointEstimate(t *testing.T) {
 	rule := MatchRule{K: 2}
 	pr := newPersons(s)
 	ix := &index{}
-	buildIndex(ix, s, pr, x, nil, nil, nil)
+	require.NoError(t, buildIndex(ix, s, pr, x, nil, nil))
 	l := s.layout()
 	gi := s.groups()
 	w := newWorker(s, pr, ix, &l, &gi, &BootstrapOptions{Match: rule})

@@ -139,11 +139,14 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 			pos[u] = p
 		}
 	}
-	// μ̂₀ by J nearest controls
+	// μ̂₀ by the J nearest controls of the same stratum, all when fewer,
+	// leaving out the control at position excl (−1: none)
+	excl := -1
 	jrule := MatchRule{K: J, TieTolerance: opts.Match.TieTolerance}
-	mu := func(dst []float64, t float64, a, b, excl int) {
+	sr := ix.searcher(&jrule, leaveOut{&excl}, true)
+	mu := func(dst []float64, t float64, stratum int32) {
 		clear(dst)
-		lo, hi, C, ok := ix.find(t, a, b, &jrule, unitCount{}, excl, true)
+		lo, hi, C, ok := sr.find(t, stratum)
 		if !ok {
 			for i := range dst {
 				dst[i] = math.NaN()
@@ -177,7 +180,7 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 		if ms.Start[i] == ms.Start[i+1] {
 			continue
 		}
-		mu(row, ix.tx[i], int(ix.tlo[i]), int(ix.thi[i]), -1)
+		mu(row, ix.tx[i], ix.tstr[i])
 		for j := range row {
 			row[j] = -row[j]
 		}
@@ -194,9 +197,13 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 	}
 	slices.Sort(used)
 	for _, u := range used {
-		p := pos[u]
-		a, b := ix.segment(p)
-		mu(row, ix.x[p], a, b, p)
+		excl = pos[u]
+		var stratum int32
+		if opts.Match.Strata != nil {
+			stratum = opts.Match.Strata[u]
+		}
+		mu(row, scores[u], stratum)
+		excl = -1
 		if math.IsNaN(row[0]) { // the only control of its stratum
 			clear(row)
 		}
@@ -314,4 +321,14 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 	res := &Result{Method: "otsu-rai", Level: level, Replicates: R, IncludeMonth0: opts.IncludeMonth0, Series: series}
 	fillFromReplicates(res, s, out, R, G, &l, opts.KeepDraws)
 	return res, nil
+}
+
+// leaveOut counts every control once except the one at position *excl.
+type leaveOut struct{ excl *int }
+
+func (c leaveOut) at(pos int) float64 {
+	if pos == *c.excl {
+		return 0
+	}
+	return 1
 }

@@ -99,7 +99,7 @@ func TestAgreesWithPSMMatch(t *testing.T) {
 			pr := newPersons(s)
 			ix := &index{}
 			rule.setWidth(sx) // as Bootstrap's prepare does
-			buildIndex(ix, s, pr, sx, rule.Strata, nil, nil)
+			require.NoError(t, buildIndex(ix, s, pr, sx, rule.Strata, nil))
 			l := s.layout()
 			gi := s.groups()
 			w := newWorker(s, pr, ix, &l, &gi, &BootstrapOptions{Scheme: Poisson, Seed: 3, Match: rule})

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"gonum.org/v1/gonum/floats"
 
 	"github.com/psmeval/psmeval/internal/buf"
+	"github.com/psmeval/psmeval/psm"
 )
 
 // MatchRule is the nearest-neighbour rule with which Bootstrap and OtsuRai
@@ -26,6 +26,8 @@ import (
 // R's Matching::Match (ties = TRUE, replace = TRUE) would form on the
 // resampled data with duplicated rows. With all c_j = 1 it is the usual
 // rule: the K nearest and everything tied with the K-th share equally.
+// The sets are found by psm's engine (psm.Index and psm.Searcher, which
+// reads a count only for the controls a search passes).
 type MatchRule struct {
 	// K is the number of neighbours; 0 means 1.
 	K int
@@ -115,25 +117,23 @@ func (s *Sample) nTreated() int {
 	return nt
 }
 
-// index is a sorted search structure over the control units, built once
-// per set of scores: controls sorted by (stratum, score, person, unit),
-// one segment per stratum; the treated sorted the same way (the order in
-// which replicates visit them, which makes the "same range as the last
-// treated" cache effective and the summation order fixed).
+// index is the search structure of a set of scores: the controls in a
+// psm.Index (the one nearest-neighbour engine), given to it in (person,
+// unit) order so that its sorted positions run by (stratum, score,
+// person, unit); the treated sorted the same way (the order in which
+// replicates visit them, which makes the "same set as the last treated"
+// cache effective and the summation order fixed).
 type index struct {
-	x     []float64 // sorted control scores
-	unit  []int32   // their units
-	prank []int32   // their control-person ranks
-	pid   []int64   // their person ids
+	c     *psm.Index
+	unit  []int32 // by sorted control position: the unit
+	prank []int32 // its control-person rank
+	pid   []int64 // its person id
 
 	tunit []int32 // treated units in visiting order
 	tx    []float64
 	trank []int32 // treated-person ranks
 	tpid  []int64
-	tlo   []int32 // segment [tlo, thi) of the sorted controls for each treated
-	thi   []int32
-
-	segLo []int32 // start of each stratum's segment, then len(x)
+	tstr  []int32 // treated strata (0 without strata)
 
 	// Outcome rows gathered once for the fixed-score bootstrap (see
 	// gather): trows holds the treated rows in visiting order; rows the
@@ -145,39 +145,54 @@ type index struct {
 	gidx  []int32
 }
 
-// gatherWindow is the number of controls on each side of a treated unit's
-// position whose outcome rows gather copies. The search visits a control
-// further away only when all nearer ones have count 0 (probability about
-// e^-w per side), so the fallback to Sample.Outcomes is rare.
+// gatherWindow is the number of sorted positions on each side of a
+// treated unit's point-estimate match set whose outcome rows gather
+// copies. A replicate's search visits a control further away only when
+// all nearer ones have count 0 (probability about e^-w per side), so the
+// fallback to Sample.Outcomes is rare.
 const gatherWindow = 8
 
 // gather copies the outcome rows (all outcomes, months 0..H) of the
-// treated and of the controls within gatherWindow positions of a treated
-// unit into contiguous arrays in visiting order, so that replicates read
-// memory nearly sequentially instead of one random row per visited unit.
-// Cost: O((n₁ + gathered controls)·cols) once.
-func (ix *index) gather(s *Sample, l *layout) {
+// treated and of the controls near a treated unit into contiguous arrays
+// in visiting order, so that replicates read memory nearly sequentially
+// instead of one random row per visited unit. Near means within
+// gatherWindow positions of the unit's match set with unit weights (of
+// its ends only when the set is large). Cost: O((n₁ + gathered
+// controls)·cols) once.
+func (ix *index) gather(s *Sample, l *layout, rule *MatchRule) {
 	ix.cols = l.cols
 	ix.trows = make([]float64, len(ix.tunit)*l.cols)
 	for i, u := range ix.tunit {
 		s.addRow(ix.trows[i*l.cols:(i+1)*l.cols], int(u), 1, l)
 	}
-	ix.gidx = make([]int32, len(ix.x))
+	nc := 0
+	if ix.c != nil {
+		nc = ix.c.Len()
+	}
+	ix.gidx = make([]int32, nc)
 	for i := range ix.gidx {
 		ix.gidx[i] = -1
 	}
 	n := 0
-	for i, t := range ix.tx {
-		a, b := int(ix.tlo[i]), int(ix.thi[i])
-		if a >= b {
-			continue
-		}
-		p := a + sort.SearchFloat64s(ix.x[a:b], t)
-		for pos := max(a, p-gatherWindow); pos < min(b, p+gatherWindow); pos++ {
+	mark := func(a, b int) {
+		for pos := max(a, 0); pos < min(b, nc); pos++ {
 			if ix.gidx[pos] < 0 {
 				ix.gidx[pos] = 0
 				n++
 			}
+		}
+	}
+	sr := ix.searcher(rule, unitCount{}, true)
+	for i, t := range ix.tx {
+		lo, hi, _, ok := sr.find(t, ix.tstr[i])
+		if !ok {
+			continue
+		}
+		if hi-lo <= 4*gatherWindow {
+			mark(lo-gatherWindow, hi+gatherWindow)
+		} else {
+			mark(lo-gatherWindow, lo+gatherWindow)
+			mark(hi-gatherWindow, hi+gatherWindow)
 		}
 	}
 	ix.rows = make([]float64, n*l.cols)
@@ -191,28 +206,6 @@ func (ix *index) gather(s *Sample, l *layout) {
 	}
 }
 
-// support returns [min, max] of the scores of the controls with positive
-// weight (over all strata); ok = false when there is none.
-func (ix *index) support(cnt counter) (lo, hi float64, ok bool) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for k := 0; k+1 < len(ix.segLo); k++ {
-		a, b := int(ix.segLo[k]), int(ix.segLo[k+1])
-		for p := a; p < b; p++ {
-			if cnt.at(p) > 0 {
-				lo = min(lo, ix.x[p])
-				break
-			}
-		}
-		for p := b - 1; p >= a; p-- {
-			if cnt.at(p) > 0 {
-				hi = max(hi, ix.x[p])
-				break
-			}
-		}
-	}
-	return lo, hi, lo <= hi
-}
-
 // addControl adds a·(row of sorted control position pos) into dst.
 func (ix *index) addControl(dst []float64, s *Sample, l *layout, pos int, a float64) {
 	if ix.gidx != nil {
@@ -223,6 +216,45 @@ func (ix *index) addControl(dst []float64, s *Sample, l *layout, pos int, a floa
 		}
 	}
 	s.addRow(dst, int(ix.unit[pos]), a, l)
+}
+
+// searcher searches an index's controls under counts (psm.Searcher; an
+// index without controls matches nobody).
+type searcher struct{ sr *psm.Searcher }
+
+// searcher returns a searcher over the index's controls with the counts
+// cnt and the rule's K, caliper width and tie tolerance; partial accepts
+// sets lighter than K (all the stratum has).
+func (ix *index) searcher(rule *MatchRule, cnt counter, partial bool) searcher {
+	if ix.c == nil {
+		return searcher{}
+	}
+	o := psm.SearchOptions{K: int(rule.k()), Partial: partial}
+	if rule != nil {
+		o.Width, o.TieTolerance = rule.width, rule.TieTolerance
+	}
+	sr, err := ix.c.NewSearcher(cnt.at, &o)
+	if err != nil { // the rule was validated
+		panic("estimate: " + err.Error())
+	}
+	return searcher{sr}
+}
+
+// find returns the match set of a treated unit at t in stratum: sorted
+// control positions [lo, hi) and their total count (psm.Searcher.Find).
+func (s searcher) find(t float64, stratum int32) (lo, hi int, total float64, ok bool) {
+	if s.sr == nil {
+		return 0, 0, 0, false
+	}
+	return s.sr.Find(t, stratum)
+}
+
+// support returns the score range of the controls with positive count.
+func (s searcher) support() (lo, hi float64, ok bool) {
+	if s.sr == nil {
+		return math.Inf(1), math.Inf(-1), false
+	}
+	return s.sr.Support()
 }
 
 type strat struct {
@@ -245,44 +277,56 @@ func cmpStrat(a, b strat) int {
 	return cmp.Compare(a.unit, b.unit)
 }
 
-// buildIndex sorts the controls with keep(u) (nil: all controls) and the
-// treated. buf is reused when large enough.
-func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []int32, keep func(u int) bool, sbuf []strat) []strat {
+// buildIndex indexes the controls with keep(u) (nil: all controls) on
+// scores and sorts the treated.
+func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []int32, keep func(u int) bool) error {
 	st := func(u int) int32 {
 		if strata == nil {
 			return 0
 		}
 		return strata[u]
 	}
-	if cap(sbuf) < len(s.Treated)-pr.nTreatedUnits {
-		sbuf = make([]strat, 0, len(s.Treated)-pr.nTreatedUnits)
-	}
-	sbuf = sbuf[:0]
-	for u, tr := range s.Treated {
-		if !tr && (keep == nil || keep(u)) {
-			sbuf = append(sbuf, strat{st(u), scores[u], s.person(u), int32(u)})
+	n := len(pr.ctrl)
+	if keep != nil {
+		n = 0
+		for _, u := range pr.ctrl {
+			if keep(int(u)) {
+				n++
+			}
 		}
 	}
-	slices.SortFunc(sbuf, cmpStrat)
-	n := len(sbuf)
-	ix.x = buf.Resize(ix.x, n)
+	cu := make([]int32, 0, n) // controls in (person, unit) order
+	for _, u := range pr.ctrl {
+		if keep == nil || keep(int(u)) {
+			cu = append(cu, u)
+		}
+	}
+	x := make([]float64, n)
+	var cs []int32
+	if strata != nil {
+		cs = make([]int32, n)
+	}
+	for j, u := range cu {
+		x[j] = scores[u]
+		if cs != nil {
+			cs[j] = strata[u]
+		}
+	}
+	ix.c = nil
 	ix.unit = buf.Resize(ix.unit, n)
 	ix.prank = buf.Resize(ix.prank, n)
 	ix.pid = buf.Resize(ix.pid, n)
-	for i, e := range sbuf {
-		ix.x[i], ix.unit[i], ix.prank[i], ix.pid[i] = e.x, e.unit, pr.rank[e.unit], e.p
-	}
-	segs := sbuf // reuse: segment boundaries by stratum
-	var sCode []int32
-	var sLo []int32
-	for i := 0; i < n; i++ {
-		if i == 0 || segs[i].s != segs[i-1].s {
-			sCode = append(sCode, segs[i].s)
-			sLo = append(sLo, int32(i))
+	if n > 0 {
+		c, err := psm.NewIndex(x, &psm.MatchOptions{ControlStrata: cs})
+		if err != nil {
+			return err
+		}
+		ix.c = c
+		for p := range ix.unit {
+			u := cu[c.Control(p)]
+			ix.unit[p], ix.prank[p], ix.pid[p] = u, pr.rank[u], s.person(int(u))
 		}
 	}
-	sLo = append(sLo, int32(n))
-	ix.segLo = sLo
 
 	tb := make([]strat, 0, pr.nTreatedUnits)
 	for u, tr := range s.Treated {
@@ -296,30 +340,15 @@ func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []in
 	ix.tx = buf.Resize(ix.tx, nt)
 	ix.trank = buf.Resize(ix.trank, nt)
 	ix.tpid = buf.Resize(ix.tpid, nt)
-	ix.tlo = buf.Resize(ix.tlo, nt)
-	ix.thi = buf.Resize(ix.thi, nt)
+	ix.tstr = buf.Resize(ix.tstr, nt)
 	for i, e := range tb {
-		ix.tunit[i], ix.tx[i], ix.trank[i], ix.tpid[i] = e.unit, e.x, pr.rank[e.unit], e.p
-		k, found := slices.BinarySearch(sCode, e.s)
-		if found {
-			ix.tlo[i], ix.thi[i] = sLo[k], sLo[k+1]
-		} else {
-			ix.tlo[i], ix.thi[i] = 0, 0
-		}
+		ix.tunit[i], ix.tx[i], ix.trank[i], ix.tpid[i], ix.tstr[i] = e.unit, e.x, pr.rank[e.unit], e.p, e.s
 	}
-	return sbuf
+	return nil
 }
 
-// segment returns the stratum segment [a, b) containing sorted position pos.
-func (ix *index) segment(pos int) (a, b int) {
-	k, found := slices.BinarySearch(ix.segLo, int32(pos))
-	if !found {
-		k--
-	}
-	return int(ix.segLo[k]), int(ix.segLo[k+1])
-}
-
-// counter returns the frequency weight of sorted control position pos.
+// counter returns the frequency weight of the control at sorted position
+// pos of an index.
 type counter interface {
 	at(pos int) float64
 }
@@ -327,80 +356,3 @@ type counter interface {
 type unitCount struct{}
 
 func (unitCount) at(int) float64 { return 1 }
-
-// find returns the match range [lo, hi) of sorted control positions for a
-// treated unit at t in segment [a, b), the total weight C of the controls
-// in it (skipping position excl, −1 for none), and ok = false when no
-// control with positive weight qualifies or, unless partial, the controls
-// within reach (stratum, caliper) weigh less than K. Cost: O(range size + zero-weight
-// controls skipped), independent of the number of controls.
-func (ix *index) find(t float64, a, b int, rule *MatchRule, cnt counter, excl int, partial bool) (lo, hi int, C float64, ok bool) {
-	if a >= b {
-		return 0, 0, 0, false
-	}
-	x := ix.x
-	p := a + sort.SearchFloat64s(x[a:b], t)
-	L, R := p-1, p
-	K := rule.k()
-	cal := math.Inf(1)
-	tol := 0.0
-	if rule != nil {
-		if rule.Caliper > 0 {
-			cal = rule.width
-		}
-		tol = rule.TieTolerance
-	}
-	got := 0.0
-	dK := math.NaN()
-	for got < K {
-		dl, dr := math.Inf(1), math.Inf(1)
-		if L >= a {
-			dl = t - x[L]
-		}
-		if R < b {
-			dr = x[R] - t
-		}
-		var d float64
-		var pos int
-		if dl <= dr {
-			if math.IsInf(dl, 1) {
-				break
-			}
-			d, pos = dl, L
-			L--
-		} else {
-			d, pos = dr, R
-			R++
-		}
-		if d > cal {
-			break
-		}
-		if pos == excl {
-			continue
-		}
-		if c := cnt.at(pos); c > 0 {
-			got += c
-			dK = d
-		}
-	}
-	if got == 0 || (got < K && !partial) {
-		return 0, 0, 0, false
-	}
-	lim := dK + tol
-	if lim > cal {
-		lim = cal
-	}
-	for L >= a && t-x[L] <= lim {
-		L--
-	}
-	for R < b && x[R]-t <= lim {
-		R++
-	}
-	lo, hi = L+1, R
-	for pos := lo; pos < hi; pos++ {
-		if pos != excl {
-			C += cnt.at(pos)
-		}
-	}
-	return lo, hi, C, true
-}

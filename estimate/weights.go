@@ -81,6 +81,7 @@ func poissonCount(key uint64, id int64) float64 {
 // draws do not depend on the order of the units.
 type persons struct {
 	rank          []int32 // per unit: rank of its person within its group
+	ctrl          []int32 // the control units by (person, unit)
 	nT, nC        int     // numbers of treated and control persons
 	nTreatedUnits int
 	overlap       int64 // a person with treated and control units, when any
@@ -128,6 +129,10 @@ func newPersons(s *Sample) *persons {
 	}
 	pr.nT = rankGroup(tr)
 	pr.nC = rankGroup(co)
+	pr.ctrl = make([]int32, len(co))
+	for i, e := range co {
+		pr.ctrl[i] = e.u
+	}
 	// overlap: a person id in both groups (both are sorted by id).
 	i, j := 0, 0
 	for i < len(tr) && j < len(co) {
@@ -261,7 +266,8 @@ type poisCount struct {
 
 func (p poisCount) at(pos int) float64 { return poissonCount(p.key, p.pid[pos]) }
 
-// unitWeights is a counter over sorted positions from per-unit weights.
+// unitWeights is a counter over sorted control positions from per-unit
+// weights.
 type unitWeights struct {
 	w    []float64
 	unit []int32

@@ -49,8 +49,12 @@ type matchScratch struct {
 // nearest positive block is found by stepping over zero-weight blocks.
 // Without control weights the sums are the block sizes, O(1).
 type blockWeights struct {
-	ix    *Index
-	cw    []float64
+	ix *Index
+	cw []float64
+	// wf, when set, gives the weight of the control at sorted position p
+	// on demand (Searcher): a block's sum is formed anew each time it is
+	// asked for
+	wf    func(j int) float64
 	eager bool
 	wb    []float64 // block sums (eager: all; lazy: stamped)
 	pw    []float64 // eager: prefix sums of wb (len B+1)
@@ -65,6 +69,13 @@ func (bw *blockWeights) w(b int32) float64 {
 		return bw.wb[b]
 	}
 	ix := bw.ix
+	if bw.wf != nil {
+		var s float64
+		for p := ix.bstart[b]; p < ix.bstart[b+1]; p++ {
+			s += bw.wf(int(p))
+		}
+		return s
+	}
 	if bw.cw == nil {
 		return float64(ix.bstart[b+1] - ix.bstart[b])
 	}
@@ -113,7 +124,7 @@ func (bw *blockWeights) right(R, hi int32) int32 {
 
 // sum is the total weight of blocks [a, e).
 func (bw *blockWeights) sum(a, e int32) float64 {
-	if !bw.eager && bw.cw == nil {
+	if !bw.eager && bw.cw == nil && bw.wf == nil {
 		return float64(bw.ix.bstart[e] - bw.ix.bstart[a])
 	}
 	if bw.eager && e-a > 32 {
@@ -601,10 +612,13 @@ func (ix *Index) checkOptions(o *MatchOptions, T int) error {
 
 // searcher finds match sets with replacement.
 type searcher struct {
-	ix      *Index
-	bw      *blockWeights
-	k, tol  float64
-	rule    TieRule
+	ix     *Index
+	bw     *blockWeights
+	k, tol float64
+	rule   TieRule
+	// partial accepts a set whose controls weigh less than k when the
+	// stratum (within the caliper) has no more
+	partial bool
 	mu, sig float64
 	// caliper width (0 = none): on the distance scale, or with calScale
 	// in units of 2^calE (a subnormal or huge width)
@@ -641,7 +655,7 @@ func (s *searcher) outside(b int32, t float64) bool {
 // and the raw distance of the K-th nearest control.
 func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64, st MatchStatus) {
 	bs := s.ix.bscore
-	p := slo + int32(sort.Search(int(shi-slo), func(k int) bool { return bs[slo+int32(k)] >= t }))
+	p := slo + int32(lowerBound(bs[slo:shi], t))
 	var zt float64
 	if s.rule == TieRMatching {
 		zt = (t - s.mu) / s.sig
@@ -652,8 +666,23 @@ func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64
 	kth := int32(-1)
 	caliperHit := false
 	for {
+		// The next block on each side: with all block sums at hand the
+		// nearest of positive weight; otherwise the adjacent block, whose
+		// weight is read only when it is taken (nearer than the other
+		// side), so that a search reads the weights of the blocks it
+		// passes and no others.
+		var bl, br int32 = -1, -1
+		if s.bw.eager {
+			bl, br = s.bw.left(L, slo), s.bw.right(R, shi)
+		} else {
+			if L > slo {
+				bl = L - 1
+			}
+			if R < shi {
+				br = R
+			}
+		}
 		var dl, dr float64
-		bl := s.bw.left(L, slo)
 		if bl >= 0 {
 			if s.outside(bl, t) {
 				bl, caliperHit = -1, true
@@ -661,7 +690,6 @@ func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64
 				dl = s.dist(bl, t, zt)
 			}
 		}
-		br := s.bw.right(R, shi)
 		if br >= 0 {
 			if s.outside(br, t) {
 				br, caliperHit = -1, true
@@ -670,6 +698,9 @@ func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64
 			}
 		}
 		if bl < 0 && br < 0 {
+			if s.partial && cum > 0 {
+				break
+			}
 			if caliperHit {
 				return 0, 0, 0, 0, StatusCaliper
 			}
@@ -679,15 +710,22 @@ func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64
 		// out, takes both sides instead of neither: no endless loop)
 		takeL := bl >= 0 && (br < 0 || !(dl > dr))
 		takeR := br >= 0 && (bl < 0 || !(dr > dl))
+		var wl, wr float64
 		if takeL {
 			L = bl
-			cum += s.bw.w(bl)
-			d, kth = dl, bl
+			wl = s.bw.w(bl)
 		}
 		if takeR {
 			R = br + 1
-			cum += s.bw.w(br)
-			if !takeL || math.Abs(bs[br]-t) > math.Abs(bs[bl]-t) {
+			wr = s.bw.w(br)
+		}
+		if wl > 0 {
+			cum += wl
+			d, kth = dl, bl
+		}
+		if wr > 0 {
+			cum += wr
+			if wl <= 0 || math.Abs(bs[br]-t) > math.Abs(bs[bl]-t) {
 				kth = br
 			}
 			d = dr
@@ -701,10 +739,59 @@ func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64
 		thr += rMatchingTOL
 	}
 	in := func(b int32) bool { return !s.outside(b, t) && s.dist(b, t, zt) <= thr }
-	// Blocks [L, R) are in the set; extend by binary search over the
-	// rest of the stratum (distances are monotone on each side).
-	a = slo + int32(sort.Search(int(L-slo), func(k int) bool { return in(slo + int32(k)) }))
-	e = R + int32(sort.Search(int(shi-R), func(k int) bool { return !in(R + int32(k)) }))
+	// The set is the blocks of the stratum within thr, found by galloping
+	// out from t on each side (distances are monotone on each side), in
+	// O(log of the set's size). It holds every block taken above, except,
+	// when Partial stops at the stratum's end, blocks of weight 0 beyond
+	// the last positive one.
+	a = gallopDown(slo, p, in)
+	e = gallopUp(p, shi, func(b int32) bool { return !in(b) })
 	wset = s.bw.sum(a, e)
 	return a, e, wset, math.Abs(bs[kth] - t), StatusMatched
+}
+
+// gallopDown returns the first b in [lo, hi] with ok(b), for ok false on
+// [lo, x) and true on [x, hi) (x = hi when ok holds nowhere), probing
+// hi−1, hi−2, hi−4, ... and then bisecting: O(log(hi − x)) calls.
+func gallopDown(lo, hi int32, ok func(int32) bool) int32 {
+	top, step := hi, int32(1) // ok holds on [top, hi)
+	for top > lo {
+		probe := max(top-step, lo)
+		if !ok(probe) { // x in (probe, top]
+			return probe + 1 + int32(sort.Search(int(top-probe-1), func(k int) bool { return ok(probe + 1 + int32(k)) }))
+		}
+		top, step = probe, step*2
+	}
+	return lo
+}
+
+// gallopUp returns the first b in [lo, hi] with ok(b), for ok false on
+// [lo, x) and true on [x, hi) (x = hi when ok holds nowhere), probing
+// lo, lo+1, lo+3, ... and then bisecting: O(log(x − lo)) calls.
+func gallopUp(lo, hi int32, ok func(int32) bool) int32 {
+	bot, step := lo, int32(1) // ok is false on [lo, bot)
+	for bot < hi {
+		probe := min(bot+step-1, hi-1)
+		if ok(probe) { // x in [bot, probe]
+			return bot + int32(sort.Search(int(probe-bot), func(k int) bool { return ok(bot + int32(k)) }))
+		}
+		bot, step = probe+1, step*2
+	}
+	return hi
+}
+
+// lowerBound returns the first i with x[i] >= t (len(x) when none) for
+// ascending x: sort.SearchFloat64s without the closure, which a search
+// per treated unit and replicate pays for.
+func lowerBound(x []float64, t float64) int {
+	lo, hi := 0, len(x)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if x[m] < t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
