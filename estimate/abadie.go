@@ -93,8 +93,8 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 		if adjs, err = scoreAdjusters(s, es); err != nil {
 			return nil, err
 		}
-		yU = make([]float64, s.N())
-		aU = make([]float64, s.N())
+		yU = make([]float64, s.Len())
+		aU = make([]float64, s.Len())
 	}
 
 	tr, co := s.split()
@@ -193,17 +193,17 @@ func scoreAdjusters(s *Sample, es *EstimatedScore) ([]*psm.ScoreAdjuster, error)
 	if es.X == nil || es.Fit == nil {
 		return nil, fmt.Errorf("%w: EstimatedScore needs X and Fit", ErrInvalid)
 	}
-	if r, _ := es.X.Dims(); r != s.N() {
-		return nil, fmt.Errorf("%w: EstimatedScore.X has %d rows for %d units", ErrInvalid, r, s.N())
+	if r, _ := es.X.Dims(); r != s.Len() {
+		return nil, fmt.Errorf("%w: EstimatedScore.X has %d rows for %d units", ErrInvalid, r, s.Len())
 	}
 	gi := s.groups()
 	G := len(gi.names)
 	inc := make([][]bool, G)
 	for g := 1; g < G; g++ {
-		inc[g] = make([]bool, s.N())
+		inc[g] = make([]bool, s.Len())
 	}
 	var gs []int32
-	for u := 0; u < s.N(); u++ {
+	for u := 0; u < s.Len(); u++ {
 		gs = s.unitGroups(gs, u, &gi)
 		for _, g := range gs[1:] {
 			inc[g][u] = true

@@ -19,8 +19,8 @@ import (
 // hand and by Monte Carlo in package psm.
 func TestAbadieImbensEstimatedScore(t *testing.T) {
 	s, x := synthSample(300, 1200, 3, 16)
-	X := mat.NewDense(s.N(), 1, x)
-	w := make([]float64, s.N())
+	X := mat.NewDense(s.Len(), 1, x)
+	w := make([]float64, s.Len())
 	for u, tr := range s.Treated {
 		if tr {
 			w[u] = 1
@@ -43,7 +43,7 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 		sub, grp := "", ""
 		if lev >= 0 {
 			sub, grp = "half", s.Subgroups[0].Levels[lev]
-			inc = make([]bool, s.N())
+			inc = make([]bool, s.Len())
 			for u := range inc {
 				inc[u] = s.Subgroups[0].Code[u] == lev
 			}
@@ -51,9 +51,9 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 		a, err := psm.NewScoreAdjuster(X, s.Treated, fit.Logit, &psm.ScoreAdjustOptions{Include: inc})
 		require.NoError(t, err)
 		got, pl := res.Find("y", sub, grp), plain.Find("y", sub, grp)
-		acc := make([]float64, s.N())
+		acc := make([]float64, s.Len())
 		for m := 0; m < H1; m++ {
-			y := make([]float64, s.N())
+			y := make([]float64, s.Len())
 			for u := range y {
 				y[u] = s.Outcomes[0].Y[u*H1+m]
 				if m > 0 {

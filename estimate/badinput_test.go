@@ -307,7 +307,7 @@ func TestBadInputHorizonPolicy(t *testing.T) {
 	s, err := FromPanel(p)
 	require.NoError(t, err)
 	require.Equal(t, 3, s.Outcomes[0].H)
-	scores := make([]float64, p.N())
+	scores := make([]float64, p.Len())
 	for u := range scores {
 		scores[u] = p.X.At(u, 0) // match on age at start
 	}

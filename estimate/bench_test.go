@@ -107,7 +107,7 @@ func BenchmarkBootstrapRefit(b *testing.B) {
 		n0 = 3_300_000
 	}
 	s, _ := sfiScale(6487, n0, 4)
-	n := s.N()
+	n := s.Len()
 	r := rand.New(rand.NewPCG(5, 6))
 	xd := make([]float64, n*p)
 	d := make([]float64, n)

@@ -82,8 +82,8 @@ func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOp
 		return nil, fmt.Errorf("%w: BiasAdjusted needs the covariates z (got nil)", ErrInvalid)
 	}
 	rows, p := z.Dims()
-	if rows != s.N() {
-		return nil, fmt.Errorf("%w: z has %d rows for %d units", ErrInvalid, rows, s.N())
+	if rows != s.Len() {
+		return nil, fmt.Errorf("%w: z has %d rows for %d units", ErrInvalid, rows, s.Len())
 	}
 	ms, err := MatchesFromPSM(s, m)
 	if err != nil {

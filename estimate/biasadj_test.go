@@ -46,7 +46,7 @@ func TestBiasAdjustedSubgroupsAndAccumulated(t *testing.T) {
 func testBiasAdjustedGroups(t *testing.T, scale float64) {
 	s, x := synthSample(300, 1200, 4, 13)
 	z := synthZ(x, 1)
-	for u := 0; u < s.N(); u++ {
+	for u := 0; u < s.Len(); u++ {
 		z.Set(u, 1, scale*z.At(u, 1))
 	}
 	ridge := false

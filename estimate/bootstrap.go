@@ -77,8 +77,8 @@ func (o *BootstrapOptions) defaults() (level float64, reps, workers int, err err
 
 // checkScores checks that scores has one finite value per unit.
 func checkScores(s *Sample, scores []float64) error {
-	if len(scores) != s.N() {
-		return fmt.Errorf("%w: %d scores for %d units", ErrInvalid, len(scores), s.N())
+	if len(scores) != s.Len() {
+		return fmt.Errorf("%w: %d scores for %d units", ErrInvalid, len(scores), s.Len())
 	}
 	for u, v := range scores {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -312,7 +312,7 @@ func newWorker(s *Sample, pr *persons, ix *index, l *layout, gi *groupIndex, opt
 		w.ccnt = newCounts(pr.nC)
 	}
 	if opts.Refit != nil {
-		w.w = make([]float64, s.N())
+		w.w = make([]float64, s.Len())
 		w.own = &index{}
 	}
 	return w
@@ -353,8 +353,8 @@ func (w *worker) replicate(ctx context.Context, b int, out []float64) error {
 		if err != nil {
 			return fmt.Errorf("estimate: replicate %d: refit: %w", b, err)
 		}
-		if len(scores) != s.N() {
-			return fmt.Errorf("%w: replicate %d: refit returned %d scores for %d units", ErrInvalid, b, len(scores), s.N())
+		if len(scores) != s.Len() {
+			return fmt.Errorf("%w: replicate %d: refit returned %d scores for %d units", ErrInvalid, b, len(scores), s.Len())
 		}
 		for u, v := range scores {
 			if w.w[u] > 0 && (math.IsNaN(v) || math.IsInf(v, 0)) {

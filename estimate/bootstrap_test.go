@@ -138,8 +138,8 @@ func TestReplicateEqualsBruteForce(t *testing.T) {
 					require.NoError(t, w.replicate(context.Background(), b, out))
 					// materialize the same counts
 					key := rng.ReplicateKey(opts.Seed, b)
-					tw := make([]float64, s.N())
-					cw := make([]float64, s.N())
+					tw := make([]float64, s.Len())
+					cw := make([]float64, s.Len())
 					for u := range s.Treated {
 						var c float64
 						if scheme == Poisson {
@@ -248,7 +248,7 @@ func TestBootstrapIdenticalAcrossWorkers(t *testing.T) {
 // ranked by id, units sorted by score and person).
 func TestBootstrapRowOrderInvariant(t *testing.T) {
 	s, x := synthSample(100, 400, 3, 8)
-	n := s.N()
+	n := s.Len()
 	perm := make([]int, n)
 	for i := range perm {
 		perm[i] = (i*7919 + 13) % n // a permutation: 7919 is prime, n = 500

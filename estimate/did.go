@@ -145,7 +145,7 @@ func DiDSample(s *Sample, opts *DiDOptions) (*Sample, error) {
 			return nil, err
 		}
 		wd := o.width()
-		y := make([]float64, s.N()*wd)
+		y := make([]float64, s.Len()*wd)
 		j0 := o.Pre + w.From
 		W := float64(w.Len())
 		for u := range s.Treated {

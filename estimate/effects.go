@@ -26,7 +26,7 @@ type Matches struct {
 }
 
 func (m *Matches) validate(s *Sample) error {
-	n := s.N()
+	n := s.Len()
 	nt := len(m.Treated)
 	if len(m.Start) != nt+1 {
 		return fmt.Errorf("%w: Matches.Start has %d entries for %d treated", ErrInvalid, len(m.Start), nt)
@@ -208,5 +208,5 @@ func cumsum(v []float64, pre int, month0 bool) {
 // every treated unit out (caliper, strata).
 func noMatchesError(s *Sample) error {
 	nt := s.nTreated()
-	return fmt.Errorf("%w: %d treated and %d control units; no treated unit has a match set", ErrNoMatches, nt, s.N()-nt)
+	return fmt.Errorf("%w: %d treated and %d control units; no treated unit has a match set", ErrNoMatches, nt, s.Len()-nt)
 }

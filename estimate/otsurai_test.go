@@ -64,12 +64,12 @@ func TestOtsuRaiMatchesClosedForm(t *testing.T) {
 	}
 	se := res.Find("y", "", "")
 	H1 := s.Outcomes[0].H + 1
-	N := float64(s.N())
+	N := float64(s.Len())
 	n1 := 120.0
 	shrink := math.Sqrt(J / (J + 1.0))
-	accT := make([]float64, s.N()) // accumulated terms (from month 1)
+	accT := make([]float64, s.Len()) // accumulated terms (from month 1)
 	for mo := 0; mo < H1; mo++ {
-		T := make([]float64, s.N())
+		T := make([]float64, s.Len())
 		for u := range s.Treated {
 			y := s.Outcomes[0].Y[u*H1+mo]
 			if s.Treated[u] {

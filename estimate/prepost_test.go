@@ -63,7 +63,7 @@ func prepostSample(n1, n0, P, H int, shift float64, seed uint64) (*Sample, []flo
 // j0..j0+H of s's rows as months 0..H (Pre 0).
 func columns(s *Sample, j0, H int) *Sample {
 	o := &s.Outcomes[0]
-	y := make([]uint8, s.N()*(H+1))
+	y := make([]uint8, s.Len()*(H+1))
 	for u := range s.Treated {
 		copy(y[u*(H+1):(u+1)*(H+1)], o.Binary[u*o.stride()+j0:])
 	}
@@ -101,11 +101,11 @@ func methods(t *testing.T, s *Sample, x []float64, workers int) map[string]*Resu
 	require.NoError(t, err)
 	out["abadie-imbens"], err = AbadieImbens(s, pm, nil)
 	require.NoError(t, err)
-	z := mat.NewDense(s.N(), 1, append([]float64(nil), x...))
+	z := mat.NewDense(s.Len(), 1, append([]float64(nil), x...))
 	out["bias-adjusted"], err = BiasAdjusted(s, pm, z, nil)
 	require.NoError(t, err)
 	// Abadie–Imbens (2016) on a fitted logit score
-	d := make([]float64, s.N())
+	d := make([]float64, s.Len())
 	for u, tr := range s.Treated {
 		if tr {
 			d[u] = 1
@@ -195,7 +195,7 @@ func TestPreMonthsBitIdentical(t *testing.T) {
 func TestPlaceboDiDDeterministic(t *testing.T) {
 	const P, H = 6, 2
 	s, x := prepostSample(100, 400, P, H, 0.05, 32)
-	n := s.N()
+	n := s.Len()
 	perm := make([]int, n)
 	for i := range perm {
 		perm[i] = (i*7919 + 13) % n // a permutation: 7919 is prime, n = 500

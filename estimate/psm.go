@@ -105,7 +105,7 @@ func RuleFromPSM(s *Sample, scores []float64, o *psm.MatchOptions) (MatchRule, [
 		if len(o.TreatedStrata) != len(tr) || len(o.ControlStrata) != len(co) {
 			return MatchRule{}, nil, fmt.Errorf("%w: strata lengths %d and %d for %d treated and %d controls", ErrInvalid, len(o.TreatedStrata), len(o.ControlStrata), len(tr), len(co))
 		}
-		r.Strata = make([]int32, s.N())
+		r.Strata = make([]int32, s.Len())
 		for k, u := range tr {
 			r.Strata[u] = o.TreatedStrata[k]
 		}

@@ -87,7 +87,7 @@ func (r *MatchRule) validate(s *Sample) error {
 	if r == nil {
 		return nil
 	}
-	n := s.N()
+	n := s.Len()
 	if r.K < 0 {
 		return fmt.Errorf("%w: MatchRule.K = %d < 0", ErrInvalid, r.K)
 	}

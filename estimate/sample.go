@@ -229,8 +229,8 @@ func (e *OutcomeError) Error() string {
 // Unwrap makes errors.Is(err, ErrNaNOutcome) true.
 func (e *OutcomeError) Unwrap() error { return ErrNaNOutcome }
 
-// N returns the number of units.
-func (s *Sample) N() int { return len(s.Treated) }
+// Len returns the number of units.
+func (s *Sample) Len() int { return len(s.Treated) }
 
 func (s *Sample) person(u int) int64 {
 	if s.Person == nil {

@@ -89,7 +89,7 @@ type persons struct {
 }
 
 func newPersons(s *Sample) *persons {
-	n := s.N()
+	n := s.Len()
 	pr := &persons{rank: make([]int32, n)}
 	type pu struct {
 		id int64

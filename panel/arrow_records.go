@@ -102,7 +102,7 @@ func personsRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))
 	defer b.Release()
-	n := r.N()
+	n := r.Len()
 	for lo := 0; lo < n || lo == 0; lo += chunk {
 		hi := min(n, lo+chunk)
 		b.Field(0).(*array.Int64Builder).AppendValues(r.IDs[lo:hi], nil)
@@ -172,7 +172,7 @@ func statusWide(r *Register, chunk int, dict bool, fn func(arrow.Record) error) 
 		fields[1+w] = arrow.Field{Name: g.WeekStart(w).String(), Type: codeType}
 	}
 	schema := arrow.NewSchema(fields, nil)
-	n := r.N()
+	n := r.Len()
 	maxLen := 0
 	for _, l := range g.Levels {
 		maxLen = max(maxLen, len(l))
@@ -235,7 +235,7 @@ func statusLongRecords(r *Register, chunk int, fn func(arrow.Record) error) erro
 	wb := b.Field(1).(*array.Date32Builder)
 	cb := b.Field(2).(*array.StringBuilder)
 	ck := chunker{b: b, fn: fn, chunk: chunk}
-	for p := 0; p < r.N(); p++ {
+	for p := 0; p < r.Len(); p++ {
 		row := g.Codes[p*g.Weeks : (p+1)*g.Weeks]
 		for w, c := range row {
 			lv := g.Levels[c]
@@ -280,7 +280,7 @@ func outcomesLongRecords(r *Register, chunk int, fn func(arrow.Record) error) er
 		monthName[m-lo] = m.String()
 	}
 	ck := chunker{b: b, fn: fn, chunk: chunk}
-	for p := 0; p < r.N(); p++ {
+	for p := 0; p < r.Len(); p++ {
 		for m := lo; m <= hi; m++ {
 			any1 := p == 0
 			for k := 0; k < len(r.Outcomes) && !any1; k++ {
@@ -328,7 +328,7 @@ func outcomesWideRecords(r *Register, chunk int, fn func(arrow.Record) error) er
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))
 	defer b.Release()
-	n := r.N()
+	n := r.Len()
 	for lo := 0; lo < n || lo == 0; lo += chunk {
 		hi := min(n, lo+chunk)
 		b.Field(0).(*array.Int64Builder).AppendValues(r.IDs[lo:hi], nil)

@@ -26,9 +26,9 @@ import (
 // biWant is the expected error of a bad-input case.
 type biWant struct {
 	is            error  // errors.Is target
-	table, column string // *DataError fields ("" = not checked)
-	row           int    // *DataError row; -2 = not checked
-	option        string // *DesignError option prefix ("" = not a DesignError)
+	table, column string // *Error fields ("" = not checked)
+	row           int    // *Error row; -2 = not checked
+	option        string // *Error option prefix ("" = not a design error)
 	msg           string // substring of the message
 }
 
@@ -38,14 +38,14 @@ func biCheck(t *testing.T, err error, w biWant) {
 	require.ErrorIs(t, err, w.is, "%v", err)
 	assert.Contains(t, err.Error(), w.msg)
 	if w.option != "" {
-		var de *DesignError
-		require.True(t, errors.As(err, &de), "%T %v is not a *DesignError", err, err)
+		var de *Error
+		require.True(t, errors.As(err, &de), "%T %v is not an *Error", err, err)
 		assert.True(t, strings.HasPrefix(de.Option, w.option), "option %q, want %q", de.Option, w.option)
 		return
 	}
 	if w.table != "" || w.column != "" || w.row != -2 {
-		var de *DataError
-		require.True(t, errors.As(err, &de), "%T %v is not a *DataError", err, err)
+		var de *Error
+		require.True(t, errors.As(err, &de), "%T %v is not an *Error", err, err)
 		if w.table != "" {
 			assert.Equal(t, w.table, de.Table, "%v", err)
 		}
@@ -398,7 +398,7 @@ func TestBadInputWrongArrowTypes(t *testing.T) {
 
 // TestBadInputRegisterShapes: a Register built in memory whose slices do
 // not fit together (the "mismatched lengths" item for this package) is
-// refused by Validate, Build and WriteDir with a *DataError naming the
+// refused by Validate, Build and WriteDir with an *Error naming the
 // table and column, never a panic or an index out of range.
 func TestBadInputRegisterShapes(t *testing.T) {
 	cases := []struct {

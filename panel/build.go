@@ -48,8 +48,8 @@ const (
 // The panel is identical for any d.Workers and any order of the input
 // rows (persons, spells): units are in canonical order (treated, then
 // controls, each by person id and draw) and each draw depends only on
-// (d.Seed, person id, draw). Errors: a *DataError from r.Validate or for a
-// missing (NaN) covariate value in X, a *DesignError (errors.Is ErrDesign)
+// (d.Seed, person id, draw). Errors: a data *Error from r.Validate or for a
+// missing (NaN) covariate value in X, a design *Error (errors.Is ErrDesign)
 // for a bad option, unknown attribute/level/outcome or an outcome horizon
 // beyond the data (also ErrHorizon), ErrEmptyWindow when no person starts
 // in the window or no starter is eligible, ErrNoControls when no control
@@ -128,7 +128,7 @@ func bindCovs(b *binder, cs []Covariate, option string, taken map[string]string)
 
 func (bs *buildState) run(ctx context.Context) (*Panel, error) {
 	r, d := bs.r, bs.d
-	n := r.N()
+	n := r.Len()
 	bs.prog.report("spells", 0, 1)
 	bs.si = &spellIndex{merged: MergeSpells(r.Spells, d.MergeGapDays)}
 	bs.prog.report("spells", 1, 1)
@@ -265,7 +265,7 @@ type ctrlRec struct {
 // keeps the eligible draws, in canonical (id, draw) order.
 func (bs *buildState) controls(ctx context.Context, starters []starter) ([]ctrlRec, error) {
 	r, d, c := bs.r, bs.d, &bs.counts
-	n := r.N()
+	n := r.Len()
 	isStarter := make([]uint64, (n+63)/64)
 	for _, s := range starters {
 		isStarter[s.person/64] |= 1 << (uint(s.person) % 64)
@@ -425,7 +425,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 				fillRow(&bs.covs, u, row)
 				for j, v := range row {
 					if math.IsNaN(v) || math.IsInf(v, 0) {
-						return &DataError{Table: "persons", Column: bs.covs.names[j], Row: u.Person,
+						return &Error{Table: "persons", Column: bs.covs.names[j], Row: u.Person,
 							Msg: fmt.Sprintf("covariate is %v for person id %d at start %v (a missing value; X must be finite)", v, u.ID, u.Start)}
 					}
 				}

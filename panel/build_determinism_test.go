@@ -12,7 +12,7 @@ import (
 // permuteRegister returns a copy of r whose person k is r's person
 // perm[k], with the spells remapped and shuffled by rng.
 func permuteRegister(r *Register, perm []int, rng *rand.Rand) *Register {
-	n := r.N()
+	n := r.Len()
 	inv := make([]int32, n)
 	for k, i := range perm {
 		inv[i] = int32(k)
@@ -129,7 +129,7 @@ func TestBuildDeterministic(t *testing.T) {
 		require.NoError(t, err)
 		requireSamePanel(t, ref, p, false)
 		// Person indices point at the same persons in the shuffled input.
-		for u := range p.N() {
+		for u := range p.Len() {
 			require.Equal(t, p.ID[u], q.IDs[p.Person[u]])
 		}
 	}

@@ -139,7 +139,7 @@ func TestBuildTiny(t *testing.T) {
 	assert.Equal(t, 3, c.ControlPersons)
 	assert.Equal(t, c.Draws-12-6-nH15-6, c.Controls)
 
-	require.Equal(t, 2+12+nH9, p.N())
+	require.Equal(t, 2+12+nH9, p.Len())
 	assert.Equal(t, tinyCovNames, p.CovNames)
 	assert.Equal(t, []string{"edu=primary", "edu=upper", "edu=vocational", "income", "edu", "benefit"}, p.DescNames)
 	require.Len(t, p.Outcomes, 2)
@@ -164,7 +164,7 @@ func TestBuildTiny(t *testing.T) {
 			want = append(want, key{id, int32(k)})
 		}
 	}
-	for u := range p.N() {
+	for u := range p.Len() {
 		require.Equal(t, want[u], key{p.ID[u], p.Draw[u]}, "unit %d", u)
 		assert.Equal(t, u < 2, p.Treated[u])
 		assert.Equal(t, p.ID[u], r.IDs[p.Person[u]])
@@ -190,9 +190,9 @@ func TestBuildTiny(t *testing.T) {
 	}
 	assert.Equal(t, 2, p.NTreated())
 	y := p.TreatedIndicator() // the two treated units come first
-	require.Len(t, y, p.N())
+	require.Len(t, y, p.Len())
 	assert.Equal(t, []float64{1, 1}, y[:2])
-	for u := 2; u < p.N(); u++ {
+	for u := 2; u < p.Len(); u++ {
 		assert.Zero(t, y[u], "unit %d", u)
 	}
 	assert.Equal(t, []float64{100, 600}, p.Col("income")[:2])

@@ -47,7 +47,7 @@ func TestWriteDirEveryByteChecked(t *testing.T) {
 				// the damaged file, or the checksum file (for a damaged
 				// checksum, the error names the table whose recorded sum
 				// changed and says that it is recorded there)
-				var de *DataError
+				var de *Error
 				if err == nil || !errors.As(err, &de) ||
 					!(de.Table == e.Name() || de.Table == ChecksumFile || e.Name() == ChecksumFile && strings.Contains(err.Error(), ChecksumFile)) {
 					if undetected < 3 {

@@ -16,7 +16,7 @@ import (
 // WeeksIn, MonthsWith, StatusAtStart, ActivationAtStart, AgeAtStart or
 // CovFunc; AttrCode and StatusGroupAtStart give subgroup codes for
 // Descriptors. A Covariate is bound to the register when Build starts, so an
-// unknown attribute, level or outcome is a *DesignError before any work.
+// unknown attribute, level or outcome is a design *Error before any work.
 type Covariate struct {
 	name  string
 	weeks []int // week windows for the shared history pass
@@ -157,7 +157,7 @@ func dummies(attr, ref string, na bool) Covariate {
 // Columns are group-major, named prefix+group.Name+"_"+W (for prefix
 // "weeks_": "weeks_cash_52", "weeks_cash_104", ..., "weeks_sick_52", ...).
 // Every window must fit in the status grid for the earliest possible
-// start (the week of WindowStart), else Build returns a *DesignError.
+// start (the week of WindowStart), else Build returns a design *Error.
 //
 // Cost: all WeeksIn covariates of a design share one pass over the max(W)
 // weeks before the start of the person's row, which builds cumulative
@@ -228,7 +228,7 @@ func WeeksIn(prefix string, groups []LevelGroup, windows ...int) Covariate {
 // Cohort−N .. Cohort−1). SFI: months with wage income in the 48 months
 // before start, MonthsWith("wage", 48). Columns are named
 // outcome+"_"+N+"m" ("wage_48m"). The months must be observed for every
-// possible cohort, else Build returns a *DesignError. Cost: O(N/64) per
+// possible cohort, else Build returns a design *Error. Cost: O(N/64) per
 // unit and column.
 func MonthsWith(outcome string, months ...int) Covariate {
 	name := fmt.Sprintf("MonthsWith(%s)", outcome)

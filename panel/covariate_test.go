@@ -70,7 +70,7 @@ func TestCovariatesRandom(t *testing.T) {
 	}, p.CovNames)
 	g := &r.Status
 	emp := &r.Outcomes[0]
-	for u := 0; u < p.N(); u += 7 {
+	for u := 0; u < p.Len(); u += 7 {
 		i := int(p.Person[u])
 		s := int(p.StartWeek[u])
 		row := g.Row(i)
@@ -168,7 +168,7 @@ func TestCovFuncs(t *testing.T) {
 	p, err := Build(context.Background(), r, d)
 	require.NoError(t, err)
 	require.Equal(t, []string{"even", "late", "week"}, p.CovNames)
-	for u := 0; u < p.N(); u++ {
+	for u := 0; u < p.Len(); u++ {
 		w := int(p.X.At(u, 2))
 		require.Equal(t, int(p.StartWeek[u]), w)
 		assert.Equal(t, b2f(w%2 == 0), p.X.At(u, 0), "unit %d", u)
@@ -196,7 +196,7 @@ func TestLevelIn(t *testing.T) {
 	edu := r.Attr("edu")
 	require.NotNil(t, edu)
 	ones := 0
-	for u := 0; u < p.N(); u++ {
+	for u := 0; u < p.Len(); u++ {
 		l := edu.Levels[edu.Codes[p.Person[u]]]
 		want := b2f(l == "short" || l == "medium" || l == "long")
 		require.Equal(t, want, p.X.At(u, 0), "unit %d level %s", u, l)

@@ -56,7 +56,7 @@ type Design struct {
 	// each outcome's event-time matrix carries: months −P..H, for
 	// pre-programme curves, placebo tests and difference-in-differences.
 	// Every cohort must be observed back to month −P: an outcome whose
-	// data start after month(WindowStart) − P is a *DesignError (option
+	// data start after month(WindowStart) − P is a design *Error (option
 	// "PreMonths", naming the outcome; errors.Is ErrHorizon). Default 0:
 	// months 0..H only. Must be >= 0. Cost: P bytes per unit and outcome.
 	PreMonths int
@@ -77,34 +77,8 @@ type Design struct {
 	Progress func(stage string, done, total int)
 }
 
-// ErrDesign is wrapped by every *DesignError.
+// ErrDesign is wrapped by every design *Error (Option set).
 var ErrDesign = errors.New("invalid design")
-
-// DesignError reports an invalid Design option: Option names the field
-// (or covariate, rule or outcome) and Msg says what is wrong.
-type DesignError struct {
-	Option string
-	Msg    string
-	// Err is an optional underlying sentinel (ErrHorizon, ErrInvalid).
-	Err error
-}
-
-func (e *DesignError) Error() string {
-	return fmt.Sprintf("panel: design option %s: %s", e.Option, e.Msg)
-}
-
-// Unwrap makes errors.Is(err, ErrDesign) true, and errors.Is(err, e.Err)
-// when Err is set.
-func (e *DesignError) Unwrap() []error {
-	if e.Err != nil {
-		return []error{ErrDesign, e.Err}
-	}
-	return []error{ErrDesign}
-}
-
-func designErr(option, format string, args ...any) error {
-	return &DesignError{Option: option, Msg: fmt.Sprintf(format, args...)}
-}
 
 // normalized returns a copy of d with defaults filled in, after checking
 // the options that do not need the bound covariates.

@@ -20,7 +20,7 @@ func TestBuildErrors(t *testing.T) {
 		name   string
 		modify func(r *Register, d *Design)
 		is     error  // errors.Is target
-		option string // DesignError.Option prefix, if a DesignError
+		option string // Error.Option prefix, if a design error
 		msg    string // substring of the message
 	}{
 		{"empty window", func(r *Register, d *Design) {
@@ -75,11 +75,11 @@ func TestBuildErrors(t *testing.T) {
 			ErrDesign, "Outcomes", "named twice"},
 		{"horizon beyond the data", func(r *Register, d *Design) {
 			// educ observed to 2012-05; a window to 2012-06-30 needs month 0 of June
-			r.Outcomes[1] = NewOutcome("educ", r.N(), mustMonth(t, "2011-09"), 9)
+			r.Outcomes[1] = NewOutcome("educ", r.Len(), mustMonth(t, "2011-09"), 9)
 			d.WindowEnd = day("2012-06-30")
 		}, ErrHorizon, "Outcomes", `outcome "educ" ends 2012-05, before the last start month 2012-06`},
 		{"outcome starting after the window", func(r *Register, d *Design) {
-			r.Outcomes[0] = NewOutcome("emp", r.N(), mustMonth(t, "2012-03"), 4)
+			r.Outcomes[0] = NewOutcome("emp", r.Len(), mustMonth(t, "2012-03"), 4)
 		}, ErrHorizon, "Outcomes", `observed from 2012-03, after the first start month 2012-02`},
 		{"missing category in X", func(r *Register, d *Design) { d.Covariates[1] = Dummies("edu", "primary") },
 			ErrInvalid, "", `persons column "edu=upper" row 0: covariate is NaN for person id 105`},
@@ -105,9 +105,9 @@ func TestBuildErrors(t *testing.T) {
 			assert.Nil(t, p)
 			assert.ErrorIs(t, err, c.is)
 			assert.Contains(t, err.Error(), c.msg)
-			var de *DesignError
+			var de *Error
 			if c.option != "" {
-				require.True(t, errors.As(err, &de), "%v is not a *DesignError", err)
+				require.True(t, errors.As(err, &de), "%v is not an *Error", err)
 				assert.Contains(t, de.Option, c.option)
 			}
 		})
@@ -193,7 +193,7 @@ func TestAbsentStatusLevels(t *testing.T) {
 		}, func(t *testing.T, p *Panel) {
 			for j, n := range p.CovNames {
 				if strings.HasPrefix(n, "s") && strings.Contains(n, "x") {
-					for u := 0; u < p.N(); u++ {
+					for u := 0; u < p.Len(); u++ {
 						require.Zero(t, p.X.At(u, j), "%s unit %d", n, u)
 					}
 				}

@@ -112,5 +112,5 @@
 // has only numeric levels).
 //
 // Errors name the file (or table), the column and the 0-based row in a
-// *DataError; errors.Is(err, ErrInvalid) holds for every data error.
+// *Error; errors.Is(err, ErrInvalid) holds for every data error.
 package panel

@@ -42,7 +42,7 @@ func (u *UnitView) StatusRow() []byte { return u.Register.Status.Row(u.Person) }
 // Rule is an eligibility rule evaluated at a unit's start week. Build
 // rules with AgeBetween, AttrIn, AnyWeekIn, StatusNotIn, NoSpellActive or
 // RuleFunc. A Rule is bound to the register when Build starts, so unknown
-// attributes or levels are reported as a *DesignError before any work.
+// attributes or levels are reported as a design *Error before any work.
 type Rule struct {
 	name string
 	bind func(b *binder) (func(u *UnitView) bool, error)
@@ -199,7 +199,7 @@ func NoSpellActive(from, to Day) Rule {
 		if to < from {
 			return nil, fmt.Errorf("range end %v before its start %v", to, from)
 		}
-		set := b.spells.activeIn(b.r.N(), from, to)
+		set := b.spells.activeIn(b.r.Len(), from, to)
 		return func(u *UnitView) bool { return !bitGet(set, int32(u.Person)) }, nil
 	}}
 }

@@ -29,7 +29,7 @@ var fzTables = []Table{TablePersons, TableStatus, TableOutcomes, TableSpells}
 
 // fzRead reads the given tables (nil = absent; persons and status
 // always) from CSV or Parquet bytes. Every error must be a clear one: a
-// *DataError (errors.Is ErrInvalid) naming the table.
+// *Error (errors.Is ErrInvalid) naming the table.
 func fzRead(t *testing.T, f Format, data [4][]byte) (*Register, error) {
 	t.Helper()
 	return fzReadFormats(t, [4]Format{f, f, f, f}, data)
@@ -62,9 +62,9 @@ func fzReadFormats(t *testing.T, f [4]Format, data [4][]byte) (*Register, error)
 // fzCheckErr checks that a reader error is a data error naming its table.
 func fzCheckErr(t *testing.T, err error, table string) {
 	t.Helper()
-	var de *DataError
+	var de *Error
 	if !errors.As(err, &de) || !errors.Is(err, ErrInvalid) {
-		t.Fatalf("reader error is not a *DataError: %T %v", err, err)
+		t.Fatalf("reader error is not an *Error: %T %v", err, err)
 	}
 	if table != "" && de.Table != table {
 		t.Fatalf("reader error names table %q, want %q: %v", de.Table, table, err)
@@ -107,11 +107,11 @@ const fzMaxColumnChunks = 256
 // have more than fzMaxColumnChunks Parquet column chunks are skipped.
 func fzRoundTrip(t *testing.T, r *Register) {
 	t.Helper()
-	if r.Status.Weeks*((r.N()+2)/3) > fzMaxColumnChunks {
+	if r.Status.Weeks*((r.Len()+2)/3) > fzMaxColumnChunks {
 		return
 	}
 	for _, o := range r.Outcomes { // long layout: one row per person and month
-		if o.Months*r.N() > 16*fzMaxColumnChunks {
+		if o.Months*r.Len() > 16*fzMaxColumnChunks {
 			return
 		}
 	}
@@ -140,7 +140,7 @@ func fzRoundTrip(t *testing.T, r *Register) {
 // fzRoundTrip.
 func fzRoundTripOne(t *testing.T, r *Register, k int) {
 	t.Helper()
-	if r.Status.Weeks*((r.N()+2)/3) > fzMaxColumnChunks {
+	if r.Status.Weeks*((r.Len()+2)/3) > fzMaxColumnChunks {
 		return
 	}
 	csv1 := fzWriteAll(t, r, FormatCSV)
@@ -339,8 +339,8 @@ func FuzzBuild(f *testing.F) {
 			if err.Error() == "" {
 				t.Fatal("empty error message")
 			}
-			var de *DataError
-			var dse *DesignError
+			var de *Error
+			var dse *Error
 			if !errors.As(err, &de) && !errors.As(err, &dse) && !errors.Is(err, ErrEmptyWindow) && !errors.Is(err, ErrNoControls) {
 				t.Fatalf("Build error of unexpected kind %T: %v", err, err)
 			}
@@ -389,7 +389,7 @@ func fzCheckPanel(t *testing.T, r *Register, d *Design, p *Panel) {
 	nt := 0
 	for u := range U {
 		i := p.Person[u]
-		if i < 0 || int(i) >= r.N() || r.IDs[i] != p.ID[u] {
+		if i < 0 || int(i) >= r.Len() || r.IDs[i] != p.ID[u] {
 			t.Fatalf("unit %d: person %d / id %d inconsistent", u, i, p.ID[u])
 		}
 		if p.Treated[u] {

@@ -42,14 +42,14 @@ func bindOutcomes(r *Register, d *Design) ([]eventOutcome, error) {
 		o := &r.Outcomes[regOutcome(r, name)]
 		hc, err := Horizon(o, d.WindowEnd)
 		if err != nil {
-			return nil, &DesignError{Option: "Outcomes", Msg: err.Error(), Err: ErrHorizon}
+			return nil, &Error{Row: -1, Option: "Outcomes", Msg: err.Error(), Err: ErrHorizon}
 		}
 		if first := MonthOf(d.WindowStart); o.FirstMonth > first {
-			return nil, &DesignError{Option: "Outcomes", Err: ErrHorizon,
+			return nil, &Error{Row: -1, Option: "Outcomes", Err: ErrHorizon,
 				Msg: fmt.Sprintf("outcome %q is observed from %v, after the first start month %v", name, o.FirstMonth, first)}
 		}
 		if first := MonthOf(d.WindowStart) - Month(d.PreMonths); d.PreMonths > 0 && o.FirstMonth > first {
-			return nil, &DesignError{Option: "PreMonths", Err: ErrHorizon,
+			return nil, &Error{Row: -1, Option: "PreMonths", Err: ErrHorizon,
 				Msg: fmt.Sprintf("outcome %q is observed from %v, after %v, %d months before the first start month %v",
 					name, o.FirstMonth, first, d.PreMonths, MonthOf(d.WindowStart))}
 		}

@@ -143,8 +143,8 @@ type RuleCount struct {
 	Controls int
 }
 
-// N returns the number of units.
-func (p *Panel) N() int { return len(p.Person) }
+// Len returns the number of units.
+func (p *Panel) Len() int { return len(p.Person) }
 
 // TreatedIndicator returns 1 for each treated unit and 0 for each
 // control: the response of the propensity model (psm.FitLogit's y).

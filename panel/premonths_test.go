@@ -22,7 +22,7 @@ func TestPreMonths(t *testing.T) {
 	d.FullHorizon = true
 	p, err := Build(context.Background(), r, d)
 	require.NoError(t, err)
-	require.Equal(t, base.N(), p.N())
+	require.Equal(t, base.Len(), p.Len())
 	d0 := tinyDesign(t)
 	d0.FullHorizon = true
 	full, err := Build(context.Background(), r, d0)
@@ -32,8 +32,8 @@ func TestPreMonths(t *testing.T) {
 		reg := &r.Outcomes[regOutcome(r, e.Name)]
 		require.Equal(t, 5, e.Pre)
 		require.Equal(t, f.H, e.H)
-		require.Len(t, e.Y, p.N()*(5+e.H+1))
-		for u := 0; u < p.N(); u++ {
+		require.Len(t, e.Y, p.Len()*(5+e.H+1))
+		for u := 0; u < p.Len(); u++ {
 			row := e.Row(u)
 			assert.Equal(t, f.Row(u), row[5:], "%s unit %d months 0..H", e.Name, u)
 			for m := -5; m < 0; m++ {
@@ -59,7 +59,7 @@ func TestPreMonthsErrors(t *testing.T) {
 	_, err := Build(context.Background(), r, d)
 	require.ErrorIs(t, err, ErrHorizon)
 	require.ErrorIs(t, err, ErrDesign)
-	var de *DesignError
+	var de *Error
 	require.True(t, errors.As(err, &de))
 	assert.Equal(t, "PreMonths", de.Option)
 	assert.Contains(t, err.Error(), `outcome "emp" is observed from 2011-09, after 2011-08, 6 months before the first start month 2012-02`)

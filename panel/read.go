@@ -83,11 +83,11 @@ type ReadOptions struct {
 // name.parquet (persons and status are required; without an outcomes or
 // spells file the Register has none). The file schema is in the package
 // documentation. The result has been checked with Validate; data errors
-// are *DataError values naming the file, column and 0-based data row.
+// are *Error values naming the file, column and 0-based data row.
 //
 // When dir holds ChecksumFile (WriteDir writes it), every file it lists
 // must exist and have the SHA-256 recorded there, or ReadDir returns a
-// *DataError naming the file before reading any table.
+// *Error naming the file before reading any table.
 //
 // Reading streams: memory is the Register itself (one byte per person and
 // week, one bit per person and outcome month) plus one chunk of rows. ctx
@@ -298,7 +298,7 @@ func (l *Loader) Register() (*Register, error) {
 	}
 	l.status = nil
 	if err := l.reg.Validate(); err != nil {
-		var de *DataError
+		var de *Error
 		if errors.As(err, &de) {
 			if n, ok := l.names[Table(de.Table)]; ok {
 				de.Table = n
@@ -360,7 +360,7 @@ func (l *Loader) forEachRecord(rr array.RecordReader, name string, fn func(rec a
 		if cerr := l.ctx.Err(); cerr != nil {
 			return cerr
 		}
-		var de *DataError
+		var de *Error
 		if errors.As(err, &de) {
 			return err
 		}

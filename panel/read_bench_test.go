@@ -54,7 +54,7 @@ func BenchmarkReadStatusWide(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if got.Status.Weeks != 390 || got.N() != c.n {
+				if got.Status.Weeks != 390 || got.Len() != c.n {
 					b.Fatal("wrong size")
 				}
 			}

@@ -87,7 +87,7 @@ func TestPathsGiveIdenticalPanels(t *testing.T) {
 	mem := tinyRegister(t)
 	want, err := Build(context.Background(), mem, tinyDesign(t))
 	require.NoError(t, err)
-	require.Positive(t, want.N())
+	require.Positive(t, want.Len())
 
 	for _, c := range buildTinyDirs {
 		t.Run(c.dir, func(t *testing.T) {

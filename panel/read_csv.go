@@ -102,7 +102,7 @@ func newCSVRecordReader(src io.Reader, name string, chunk int, limits textlimit.
 }
 
 // csvRecords wraps the arrow/csv reader to turn its errors into
-// DataErrors with the data row and to keep Schema valid before Next.
+// *Error values with the data row and to keep Schema valid before Next.
 type csvRecords struct {
 	*arrowcsv.Reader
 	name   string

@@ -48,7 +48,7 @@ func ioGzip(s string) []byte {
 	return buf.Bytes()
 }
 
-// TestReadErrors: every kind of bad input gives a *DataError naming the
+// TestReadErrors: every kind of bad input gives an *Error naming the
 // file, column and row, and never a panic.
 func TestReadErrors(t *testing.T) {
 	manyCodes := func() string {
@@ -65,7 +65,7 @@ func TestReadErrors(t *testing.T) {
 		name string
 		set  map[string]string // file -> content ("" deletes the file)
 		opts *ReadOptions
-		// expected DataError fields; row -2 means "do not check"
+		// expected Error fields; row -2 means "do not check"
 		table, column string
 		row           int
 		msg           string
@@ -210,7 +210,7 @@ func TestReadErrors(t *testing.T) {
 			require.Error(t, err)
 			require.Nil(t, reg)
 			require.ErrorIs(t, err, ErrInvalid, "%v", err)
-			var de *DataError
+			var de *Error
 			require.True(t, errors.As(err, &de), "%T %v", err, err)
 			assert.Equal(t, c.table, de.Table, "table: %v", err)
 			if c.column != "" {
@@ -270,7 +270,7 @@ func TestReadCorruptParquet(t *testing.T) {
 					return
 				}
 				require.Error(t, err)
-				var de *DataError
+				var de *Error
 				require.True(t, errors.As(err, &de), "%v", err)
 				if !strings.HasPrefix(name, "flip") {
 					assert.Equal(t, f, de.Table, "%v", err)
@@ -315,7 +315,7 @@ func TestReadRecordsTypeErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := RegisterFromRecords(c.rr, nil, nil, nil, nil)
 			require.ErrorIs(t, err, ErrInvalid)
-			var de *DataError
+			var de *Error
 			require.True(t, errors.As(err, &de))
 			assert.Equal(t, "id", de.Column)
 			assert.Contains(t, err.Error(), c.msg)
@@ -365,7 +365,7 @@ func TestReadDirAmbiguous(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, r.Outcomes)
 	require.Nil(t, r.Spells)
-	require.Equal(t, 5, r.N())
+	require.Equal(t, 5, r.Len())
 }
 
 // TestWriteDirRefusesOtherFormat: WriteDir does not leave two files of one

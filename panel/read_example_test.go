@@ -18,7 +18,7 @@ func ExampleReadDir() {
 		log.Fatal(err)
 	}
 	g := &reg.Status
-	fmt.Println(reg.N(), "persons,", g.Weeks, "weeks from", g.FirstWeek)
+	fmt.Println(reg.Len(), "persons,", g.Weeks, "weeks from", g.FirstWeek)
 	fmt.Printf("status levels %q\n", g.Levels)
 	fmt.Printf("person %d, week of %v: %q\n", reg.IDs[1], g.WeekStart(5), g.Levels[g.Row(1)[5]])
 	for _, o := range reg.Outcomes {
@@ -41,7 +41,7 @@ func ExampleReadDir() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(back.N(), "persons,", len(back.Spells), "spells read back")
+	fmt.Println(back.Len(), "persons,", len(back.Spells), "spells read back")
 	// Output:
 	// 5 persons, 6 weeks from 2007-01-01
 	// status levels ["" "111" "130" "651"]
@@ -56,8 +56,8 @@ func ExampleReadDir() {
 	// 5 persons, 4 spells read back
 }
 
-// Bad input gives a *DataError naming the file, column and row.
-func ExampleDataError() {
+// Bad data gives an *Error naming the file, column and row.
+func ExampleError() {
 	dir, err := os.MkdirTemp("", "register")
 	if err != nil {
 		log.Fatal(err)

@@ -117,7 +117,7 @@ func gunzipFile(t *testing.T, path string) []byte {
 func requireDataError(t *testing.T, err error, table, column string, row int, msg string) {
 	t.Helper()
 	require.Error(t, err)
-	var de *DataError
+	var de *Error
 	require.True(t, errors.As(err, &de), "%v", err)
 	assert.Equal(t, table, de.Table, "%v", err)
 	assert.Equal(t, column, de.Column, "%v", err)

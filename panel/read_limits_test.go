@@ -39,7 +39,7 @@ func (e *endless) Read(p []byte) (int, error) {
 
 // TestReadHostileCSV: a header or record without its end, or NUL bytes,
 // fail after reading little more than the limit (here 64 KiB, set low),
-// not the whole 256 MiB stream, with a DataError naming the file (and the
+// not the whole 256 MiB stream, with an *Error naming the file (and the
 // row for a record).
 func TestReadHostileCSV(t *testing.T) {
 	const size = 256 << 20
@@ -67,7 +67,7 @@ func TestReadHostileCSV(t *testing.T) {
 				err = l.Read(TablePersons, c.src, FormatCSV, "persons.csv")
 			}
 			require.Error(t, err)
-			var de *DataError
+			var de *Error
 			require.True(t, errors.As(err, &de), "%T %v", err, err)
 			assert.Equal(t, c.row, de.Row, "%v", err)
 			assert.Contains(t, err.Error(), c.msg)

@@ -19,7 +19,7 @@ import (
 // Arrow records of at most batch rows (zero means 8192), read with
 // parquet/pqarrow's record reader one row group at a time. Text columns
 // are read as dictionaries (cheap for status codes). Only flat schemas are
-// accepted. A corrupt or truncated file gives a *DataError naming the
+// accepted. A corrupt or truncated file gives an *Error naming the
 // table (name). ctx cancels reading between records. The records' memory
 // comes from mem (nil: memory.DefaultAllocator), as in arrow-go's own
 // readers. The caller must Release the reader.

@@ -47,7 +47,7 @@ func TestCorruptPageNamesColumn(t *testing.T) {
 		}
 		tested++
 		t.Logf("%s: %v", name, err)
-		var de *DataError
+		var de *Error
 		require.True(t, errors.As(err, &de), "%v", err)
 		assert.Equal(t, name, de.Column, "%v", err)
 		assert.Contains(t, err.Error(), "row group 1 (data rows 2..3)")

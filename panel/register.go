@@ -38,8 +38,8 @@ type Register struct {
 	Spells []Spell
 }
 
-// N returns the number of persons.
-func (r *Register) N() int { return len(r.IDs) }
+// Len returns the number of persons.
+func (r *Register) Len() int { return len(r.IDs) }
 
 // Attr returns the person attribute named name, or nil.
 func (r *Register) Attr(name string) *Attribute {

@@ -60,7 +60,7 @@ func TestSimulatedStartsFollowTreated(t *testing.T) {
 		require.Equal(t, nControls*draws, p.Counts.Controls)
 		require.Equal(t, nControls, p.Counts.ControlPersons)
 		obs := make([]float64, 8)
-		for u := 40; u < p.N(); u++ {
+		for u := 40; u < p.Len(); u++ {
 			k := int(p.StartWeek[u]) - 4
 			require.True(t, k >= 0 && k < 8, "week %d", p.StartWeek[u])
 			// the start day is one of the treated start days (a Thursday)
@@ -75,7 +75,7 @@ func TestSimulatedStartsFollowTreated(t *testing.T) {
 		t.Logf("draws %d: chi-square %.3f (df 7, critical %.3f), observed %v", draws, chi2, crit, obs)
 		assert.Less(t, chi2, crit)
 		// Every control person has draws 0..draws-1, in order.
-		for u := 40; u < p.N(); u++ {
+		for u := 40; u < p.Len(); u++ {
 			assert.Equal(t, int32((u-40)%draws), p.Draw[u])
 		}
 	}

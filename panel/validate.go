@@ -8,7 +8,7 @@ import (
 // Validate checks that r is consistent: unique ids, every per-person slice
 // of length N, status codes with a level, outcome bit arrays of the right
 // size, and spells that name a person, end on or after their start and lie
-// inside the status grid. It returns a *DataError naming the table, column
+// inside the status grid. It returns an *Error naming the table, column
 // and row of the first problem. Cost: O(N + weeks·N/8 + spells).
 func (r *Register) Validate() error {
 	n := len(r.IDs)

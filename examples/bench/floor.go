@@ -82,7 +82,7 @@ func streamBandwidth() float64 {
 //     distinct controls (outcomes × months bytes each);
 //   - bootstrap: those rows read once per replicate.
 func stageBytes(p *pipeline) map[string]float64 {
-	units := float64(p.panel.N())
+	units := float64(p.panel.Len())
 	cov := float64(len(p.xNames))
 	months := 0.0
 	for _, o := range p.sample.Outcomes {

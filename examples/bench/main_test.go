@@ -119,7 +119,7 @@ func TestJSONReport(t *testing.T) {
 	assert.InDelta(t, wall, r.Budget.Wall, 1e-9)
 
 	sz := r.Sizes
-	assert.Equal(t, p.reg.N(), sz.Persons)
+	assert.Equal(t, p.reg.Len(), sz.Persons)
 	assert.Equal(t, sz.Units, sz.TreatedUnits+sz.ControlUnits)
 	// 1,000 treated requested: the count is binomial around it (4 SD)
 	assert.InDelta(t, smallTreated, sz.TreatedUnits, 4*math.Sqrt(smallTreated))
@@ -169,7 +169,7 @@ func TestFlatFile(t *testing.T) {
 	}
 	require.Equal(t, want, tab.Names)
 	require.Len(t, want, 2+40+22+22+15+22)
-	require.Equal(t, p.panel.N(), tab.Rows())
+	require.Equal(t, p.panel.Len(), tab.Rows())
 	id, tr := tab.Cols[0], tab.Cols[1]
 	nt := 0
 	for u := 0; u < tab.Rows(); u++ {
@@ -309,7 +309,7 @@ func TestFewTreated(t *testing.T) {
 	require.NoError(t, p.generate(context.Background()))
 	require.NoError(t, p.buildPanel(context.Background()))
 	assert.InDelta(t, 50, p.panel.NTreated(), 4*math.Sqrt(50))
-	assert.InDelta(t, 100000, p.reg.N(), 4*math.Sqrt(100000))
+	assert.InDelta(t, 100000, p.reg.Len(), 4*math.Sqrt(100000))
 }
 
 // The meter resets the peak resident set between stages, so a small stage
@@ -354,7 +354,7 @@ func TestFloor(t *testing.T) {
 	f := newFloor(p, stages)
 	require.Positive(t, f.BandwidthGBs)
 	require.Len(t, f.Stages, 2, "generation has no floor")
-	units, cov := float64(p.panel.N()), float64(len(p.xNames))
+	units, cov := float64(p.panel.Len()), float64(len(p.xNames))
 	months := 0.0
 	for _, o := range p.sample.Outcomes {
 		months += float64(o.H + 1)

@@ -137,8 +137,8 @@ func (p *pipeline) buildPanel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if pan.NTreated() == 0 || pan.NTreated() == pan.N() {
-		return fmt.Errorf("panel has %d treated and %d control units: need both (raise -n or -treated)", pan.NTreated(), pan.N()-pan.NTreated())
+	if pan.NTreated() == 0 || pan.NTreated() == pan.Len() {
+		return fmt.Errorf("panel has %d treated and %d control units: need both (raise -n or -treated)", pan.NTreated(), pan.Len()-pan.NTreated())
 	}
 	p.panel = pan
 	return nil

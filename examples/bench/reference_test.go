@@ -61,7 +61,7 @@ func TestReferenceR(t *testing.T) {
 	require.Equal(t, ref.Config.MD5, fileMD5(t, path),
 		"the bench writes other data than R read: regenerate testdata/bench (README.md there) if the change is intended")
 
-	assert.Equal(t, p.panel.N(), ref.Sizes.Rows)
+	assert.Equal(t, p.panel.Len(), ref.Sizes.Rows)
 	assert.Equal(t, p.panel.NTreated(), ref.Sizes.Treated)
 	assert.Equal(t, p.xNames, ref.Sizes.Covariates)
 	assert.Equal(t, p.logit.Iterations, ref.Sizes.GLMIterations)

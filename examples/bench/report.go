@@ -120,8 +120,8 @@ func newReport(p *pipeline, m *meter) *report {
 	}
 	pan := p.panel
 	sz := reportSizes{
-		Persons: p.reg.N(), Spells: len(p.reg.Spells),
-		Units: pan.N(), TreatedUnits: pan.NTreated(), ControlUnits: pan.N() - pan.NTreated(),
+		Persons: p.reg.Len(), Spells: len(p.reg.Spells),
+		Units: pan.Len(), TreatedUnits: pan.NTreated(), ControlUnits: pan.Len() - pan.NTreated(),
 		Covariates: p.xNames, Dropped: p.dropped, Aliased: p.logit.Aliased, LogitIterations: p.logit.Iterations,
 		MatchedTreated: p.matching.NMatched, DistinctControls: p.matching.NDistinctControls,
 		MatchPairs: len(p.matching.Control), BootstrapReplicas: c.replicates,

@@ -40,7 +40,7 @@ func (p *pipeline) writeFlat(ctx context.Context, path string) error {
 	row := make([]float64, len(names))
 	pan, s := p.panel, p.sample
 	k := len(p.xNames)
-	for u := 0; u < pan.N(); u++ {
+	for u := 0; u < pan.Len(); u++ {
 		if u%65536 == 0 && ctx.Err() != nil {
 			w.Abort() // no truncated file
 			return ctx.Err()

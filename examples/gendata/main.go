@@ -75,7 +75,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Fprintf(os.Stderr, "generated %d persons in %v\n", p.Register.N(), time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "generated %d persons in %v\n", p.Register.Len(), time.Since(t0).Round(time.Millisecond))
 	if *profile {
 		tr, pop, err := p.Profiles()
 		if err != nil {
@@ -137,7 +137,7 @@ func write(out string, p *synth.Population, args []string) error {
 		Scale: o.Scale, Seed: o.Seed, ControlFraction: o.ControlFraction, Confounding: o.Confounding,
 		UnobservedEff: o.UnobservedEffect, UnobservedShape: o.UnobservedShape,
 		Effect:  map[string][]float64{},
-		Persons: p.Register.N(), Treated: len(persons), Spells: len(p.Register.Spells),
+		Persons: p.Register.Len(), Treated: len(persons), Spells: len(p.Register.Spells),
 		StatusLevels: synth.StatusLevels(),
 	}
 	for _, name := range synth.OutcomeNames {

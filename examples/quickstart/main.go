@@ -42,7 +42,7 @@ func main() {
 	m := must(psm.MatchUnits(fit.Predict(p.X, nil), s.Treated, nil)) // 1 neighbour, with replacement, ties averaged
 	res := must(estimate.AbadieImbens(s, m.Matching, nil))
 	// README end
-	fmt.Fprintf(out, "%d treated, %d eligible controls, %d distinct matched controls\n", p.NTreated(), p.N()-p.NTreated(), m.NDistinctControls)
+	fmt.Fprintf(out, "%d treated, %d eligible controls, %d distinct matched controls\n", p.NTreated(), p.Len()-p.NTreated(), m.NDistinctControls)
 	for _, se := range res.Series {
 		H := len(se.Effects) - 1
 		iv := se.Accumulated[H].Normal

@@ -36,7 +36,7 @@ func TestBadInputSFI(t *testing.T) {
 		name string
 		cfg  func(t *testing.T, c *config)
 		is   error  // errors.Is target (nil: not checked)
-		de   string // *panel.DataError "table column row" prefix of the message ("" = none)
+		de   string // *panel.Error "table column row" prefix of the message ("" = none)
 		msg  string
 	}{
 		{"negative -scale", func(t *testing.T, c *config) { c.scale = -1 }, nil, "", "-scale -1: must be positive"},
@@ -105,7 +105,7 @@ func TestBadInputSFI(t *testing.T) {
 			}
 			assert.Contains(t, err.Error(), tc.msg)
 			if tc.de != "" {
-				var de *panel.DataError
+				var de *panel.Error
 				require.True(t, errors.As(err, &de), "%T %v", err, err)
 				assert.True(t, strings.HasPrefix(err.Error(), tc.de), "%v", err)
 			}

@@ -81,7 +81,7 @@ func (a *analysis) credibilitySample(w estimate.PreWindow) (*estimate.Sample, er
 	W := w.Len()
 	cs := *s
 	cs.Outcomes = make([]estimate.Outcome, len(s.Outcomes))
-	n := p.N()
+	n := p.Len()
 	for k, o := range s.Outcomes {
 		reg := a.reg.Outcome(o.Name)
 		if reg == nil {
@@ -364,7 +364,7 @@ func (a *analysis) simulatedConfounder(ctx context.Context) (map[string]*confoun
 		return nil, err
 	}
 	p := a.panel
-	n := p.N()
+	n := p.Len()
 	w := make([]float64, n)
 	for u := range w {
 		w[u] = 1

@@ -43,7 +43,7 @@ type cohortDiagnostic struct {
 // diagnose computes a.diag from the panel, the logit and the matching.
 func (a *analysis) diagnose() error {
 	p, m := a.panel, a.matching
-	nt, n := p.NTreated(), p.N()
+	nt, n := p.NTreated(), p.Len()
 	c := p.Counts
 	d := &diagnostics{Thresholds: map[string]float64{
 		"max_unmatched_share": psm.MaxUnmatchedShare, "min_ess_share": psm.MinESSShare,

@@ -32,7 +32,7 @@ func checkMemory(c *config, reg *panel.Register) error {
 		EventMonths:   sfiEventMonths,
 	}
 	if reg != nil {
-		s.Persons, s.Weeks, s.OutcomeMonths = reg.N(), reg.Status.Weeks, 0
+		s.Persons, s.Weeks, s.OutcomeMonths = reg.Len(), reg.Status.Weeks, 0
 		for _, o := range reg.Outcomes {
 			s.OutcomeMonths += o.Months
 		}

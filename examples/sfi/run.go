@@ -306,7 +306,7 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	done()
 
 	done = a.watch.start("balance")
-	n := p.N()
+	n := p.Len()
 	a.balance, err = psm.Balance(p.CovNames, p.X.Slice(0, nt, 0, len(p.CovNames)), p.X.Slice(nt, n, 0, len(p.CovNames)), m, nil)
 	if err != nil {
 		return err
@@ -466,7 +466,7 @@ func (a *analysis) matchStrata() error {
 	if err != nil {
 		return err
 	}
-	a.strata = make([]int32, p.N())
+	a.strata = make([]int32, p.Len())
 	count := map[int32][2]int{}
 	for u, b := range cols[0] {
 		m := cols[1][u]
@@ -496,7 +496,7 @@ func (a *analysis) matchStrata() error {
 	for u, st := range a.strata {
 		if c := count[st]; c[0] == 0 || c[1] == 0 {
 			if a.fitW == nil {
-				a.fitW = make([]float64, p.N())
+				a.fitW = make([]float64, p.Len())
 				for k := range a.fitW {
 					a.fitW[k] = 1
 				}

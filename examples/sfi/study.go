@@ -416,7 +416,7 @@ const independentSeedOffset = 1_000_000
 // matched).
 func (a *analysis) externalScores(m *psm.Logit) error {
 	p := a.panel
-	n := p.N()
+	n := p.Len()
 	eta := make([]float64, n)
 	for k, name := range m.Names {
 		b := m.Coef[k]

@@ -28,7 +28,7 @@ func BenchmarkGenerate(b *testing.B) {
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
 				b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
-				b.ReportMetric(float64(p.Register.N()), "persons")
+				b.ReportMetric(float64(p.Register.Len()), "persons")
 				p = nil
 				runtime.GC()
 				b.StartTimer()

@@ -27,7 +27,7 @@ func ExampleGenerate() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("%d persons, %d start in Feb-Jul 2012\n", p.Register.N(), len(persons))
+	fmt.Printf("%d persons, %d start in Feb-Jul 2012\n", p.Register.Len(), len(persons))
 	fmt.Printf("true ATT on employment, months 0, 6, 12, 14: %.3f %.3f %.3f %.3f\n", att[0], att[6], att[12], att[14])
 	// Output:
 	// 6780 persons, 132 start in Feb-Jul 2012

@@ -387,7 +387,7 @@ func PopulationProfile(r *panel.Register, persons []int32) (*Profile, error) {
 		return nil
 	}
 	if persons == nil {
-		for i := 0; i < r.N(); i++ {
+		for i := 0; i < r.Len(); i++ {
 			if err := each(i); err != nil {
 				return nil, err
 			}

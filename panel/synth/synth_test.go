@@ -69,7 +69,7 @@ func TestRegisterShape(t *testing.T) {
 	p := gen(t, Options{Scale: 0.005, Seed: 1})
 	r := &p.Register
 	require.NoError(t, r.Validate())
-	require.Equal(t, int(math.Round(SFIPersons*0.005)), r.N())
+	require.Equal(t, int(math.Round(SFIPersons*0.005)), r.Len())
 	assert.Equal(t, panel.DayFromDate(2007, 1, 1), r.Status.FirstWeek)
 	assert.Equal(t, "Monday", r.Status.FirstWeek.Weekday().String())
 	assert.Equal(t, GridWeeks, r.Status.Weeks)
@@ -87,7 +87,7 @@ func TestRegisterShape(t *testing.T) {
 	}
 	// employed_no_benefit implies employed; su implies education.
 	emp, enb, edu, su := p.Outcome(Employed), p.Outcome(EmployedNoBenefit), p.Outcome(Education), p.Outcome(SUOutcome)
-	for i := 0; i < r.N(); i++ {
+	for i := 0; i < r.Len(); i++ {
 		for m := OutcomeFirstMonth; m <= edu.LastMonth(); m++ {
 			e, _ := emp.Get(i, m)
 			n, _ := enb.Get(i, m)

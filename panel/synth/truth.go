@@ -112,7 +112,7 @@ func (p *Population) PersonEffects(persons []int32, cohort []panel.Month, H int,
 	if cf != NotInWindow && cf != NeverStart {
 		return nil, fmt.Errorf("synth: TrueATT: unknown counterfactual %d", int(cf))
 	}
-	if len(p.gen) != p.Register.N() {
+	if len(p.gen) != p.Register.Len() {
 		return nil, fmt.Errorf("synth: TrueATT needs a Population made by Generate")
 	}
 	for j, i := range persons {
