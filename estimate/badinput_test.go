@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/registerio"
 	"github.com/psmeval/psmeval/psm"
 )
 
@@ -276,7 +277,7 @@ func TestBadInputEstimate(t *testing.T) {
 // beyond HCommon makes the NaN fall inside it: an *OutcomeError naming
 // the unit, its person and the first month after its cut-off.
 func TestBadInputHorizonPolicy(t *testing.T) {
-	r, err := panel.ReadDir(context.Background(), filepath.Join("..", "testdata", "panel", "build_tiny", "csv_long"), nil)
+	r, err := registerio.ReadDir(context.Background(), filepath.Join("..", "testdata", "panel", "build_tiny", "csv_long"), nil)
 	require.NoError(t, err)
 	d := &panel.Design{
 		WindowStart:     panel.DayFromDate(2012, time.February, 1),

@@ -1,13 +1,17 @@
-package panel
+package panel_test
 
 import (
 	"context"
+	"flag"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/registerio"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 )
@@ -16,30 +20,39 @@ import (
 // population (tinyRegister in tiny_test.go), regenerated with -update.
 var buildTinyDirs = []struct {
 	dir  string
-	opts WriteOptions
+	opts registerio.WriteOptions
 }{
-	{"build_tiny/csv_long", WriteOptions{Format: FormatCSV, StatusLayout: LayoutLong, OutcomesLayout: LayoutLong}},
-	{"build_tiny/csv_wide", WriteOptions{Format: FormatCSV, StatusLayout: LayoutWide, OutcomesLayout: LayoutWide}},
-	{"build_tiny/parquet", WriteOptions{Format: FormatParquet}},
+	{"build_tiny/csv_long", registerio.WriteOptions{Format: registerio.FormatCSV, StatusLayout: registerio.LayoutLong, OutcomesLayout: registerio.LayoutLong}},
+	{"build_tiny/csv_wide", registerio.WriteOptions{Format: registerio.FormatCSV, StatusLayout: registerio.LayoutWide, OutcomesLayout: registerio.LayoutWide}},
+	{"build_tiny/parquet", registerio.WriteOptions{Format: registerio.FormatParquet}},
 }
 
-// ioRequireSameRegisterData compares registers up to the numbering of
-// status levels (the files hold code strings; the reader numbers them in
-// sorted order).
-func ioRequireSameRegisterData(t *testing.T, want, got *Register) {
+// updateTiny rewrites the committed files of buildTinyDirs.
+var updateTiny = flag.Bool("update", false, "rewrite the committed register files under testdata/panel/build_tiny")
+
+// requireSameRegisterFiles checks that two registers write the same CSV
+// files (long layouts): the same data whatever the numbering of their
+// status levels, which the files hold as strings.
+func requireSameRegisterFiles(t *testing.T, want, got *panel.Register) {
 	t.Helper()
-	w := *want
-	w.Status.Codes = append([]byte(nil), want.Status.Codes...)
-	sorted, remap := sortedLevels(want.Status.Levels)
-	for k, c := range w.Status.Codes {
-		w.Status.Codes[k] = byte(remap[c])
+	dw, dg := t.TempDir(), t.TempDir()
+	o := &registerio.WriteOptions{Format: registerio.FormatCSV, StatusLayout: registerio.LayoutLong, OutcomesLayout: registerio.LayoutLong, NoSync: true}
+	require.NoError(t, registerio.WriteDir(dw, want, o))
+	require.NoError(t, registerio.WriteDir(dg, got, o))
+	files, err := os.ReadDir(dw)
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		bw, err := os.ReadFile(filepath.Join(dw, f.Name()))
+		require.NoError(t, err)
+		bg, err := os.ReadFile(filepath.Join(dg, f.Name()))
+		require.NoError(t, err)
+		require.Equal(t, string(bw), string(bg), "register file %s", f.Name())
 	}
-	w.Status.Levels = sorted
-	ioRequireSameRegister(t, &w, got)
 }
 
 // ioRequireSamePanel compares two panels exactly (NaN equal to NaN).
-func ioRequireSamePanel(t *testing.T, want, got *Panel) {
+func ioRequireSamePanel(t *testing.T, want, got *panel.Panel) {
 	t.Helper()
 	require.Equal(t, want.Person, got.Person, "Person")
 	require.Equal(t, want.ID, got.ID, "ID")
@@ -84,31 +97,31 @@ func ioRequireSamePanel(t *testing.T, want, got *Panel) {
 // from in-memory Arrow records, gives the same panel as the in-memory
 // Register it was written from.
 func TestPathsGiveIdenticalPanels(t *testing.T) {
-	mem := tinyRegister(t)
-	want, err := Build(context.Background(), mem, tinyDesign(t))
+	mem := panel.TinyRegister(t)
+	want, err := panel.Build(context.Background(), mem, panel.TinyDesign(t))
 	require.NoError(t, err)
 	require.Positive(t, want.Len())
 
 	for _, c := range buildTinyDirs {
 		t.Run(c.dir, func(t *testing.T) {
 			dir := filepath.Join(ioTestdata, c.dir)
-			if *updateIO {
-				require.NoError(t, WriteDir(dir, mem, &c.opts))
+			if *updateTiny {
+				require.NoError(t, registerio.WriteDir(dir, mem, &c.opts))
 			}
-			reg, err := ReadDir(context.Background(), dir, nil)
+			reg, err := registerio.ReadDir(context.Background(), dir, nil)
 			require.NoError(t, err)
-			ioRequireSameRegisterData(t, mem, reg) // else: go test ./panel -run TestPathsGiveIdenticalPanels -update
-			got, err := Build(context.Background(), reg, tinyDesign(t))
+			requireSameRegisterFiles(t, mem, reg) // else: go test ./panel -run TestPathsGiveIdenticalPanels -update
+			got, err := panel.Build(context.Background(), reg, panel.TinyDesign(t))
 			require.NoError(t, err)
 			ioRequireSamePanel(t, want, got)
 		})
 	}
 
 	t.Run("arrow records", func(t *testing.T) {
-		rrs := map[Table]array.RecordReader{}
-		for _, tb := range Tables {
+		rrs := map[registerio.Table]array.RecordReader{}
+		for _, tb := range registerio.Tables {
 			var recs []arrow.Record
-			require.NoError(t, TableRecords(mem, tb, LayoutAuto, 4, func(rec arrow.Record) error {
+			require.NoError(t, registerio.TableRecords(mem, tb, registerio.LayoutAuto, 4, func(rec arrow.Record) error {
 				rec.Retain()
 				recs = append(recs, rec)
 				return nil
@@ -117,11 +130,14 @@ func TestPathsGiveIdenticalPanels(t *testing.T) {
 			require.NoError(t, err)
 			rrs[tb] = rr
 		}
-		reg, err := RegisterFromRecords(rrs[TablePersons], rrs[TableStatus], rrs[TableOutcomes], rrs[TableSpells], nil)
+		reg, err := registerio.RegisterFromRecords(rrs[registerio.TablePersons], rrs[registerio.TableStatus], rrs[registerio.TableOutcomes], rrs[registerio.TableSpells], nil)
 		require.NoError(t, err)
-		ioRequireSameRegisterData(t, mem, reg)
-		got, err := Build(context.Background(), reg, tinyDesign(t))
+		requireSameRegisterFiles(t, mem, reg)
+		got, err := panel.Build(context.Background(), reg, panel.TinyDesign(t))
 		require.NoError(t, err)
 		ioRequireSamePanel(t, want, got)
 	})
 }
+
+// ioTestdata holds the committed register files of the tests.
+const ioTestdata = "../testdata/panel"

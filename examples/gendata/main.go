@@ -24,6 +24,7 @@ import (
 
 	"github.com/psmeval/psmeval/internal/atomicfile"
 	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/registerio"
 	"github.com/psmeval/psmeval/panel/synth"
 )
 
@@ -118,15 +119,15 @@ func write(out string, p *synth.Population, args []string) error {
 			return err
 		}
 	}
-	wide := panel.WriteOptions{OutcomesLayout: panel.LayoutWide}
+	wide := registerio.WriteOptions{OutcomesLayout: registerio.LayoutWide}
 	pq := wide
-	pq.Format = panel.FormatParquet
-	if err := panel.WriteDir(filepath.Join(out, "parquet"), &p.Register, &pq); err != nil {
+	pq.Format = registerio.FormatParquet
+	if err := registerio.WriteDir(filepath.Join(out, "parquet"), &p.Register, &pq); err != nil {
 		return err
 	}
 	csv := wide
-	csv.Format, csv.Gzip = panel.FormatCSV, true
-	if err := panel.WriteDir(filepath.Join(out, "csv"), &p.Register, &csv); err != nil {
+	csv.Format, csv.Gzip = registerio.FormatCSV, true
+	if err := registerio.WriteDir(filepath.Join(out, "csv"), &p.Register, &csv); err != nil {
 		return err
 	}
 	from, to := panel.DayFromDate(2012, 2, 1), panel.DayFromDate(2012, 7, 31)

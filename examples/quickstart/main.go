@@ -15,6 +15,7 @@ import (
 
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/registerio"
 	"github.com/psmeval/psmeval/psm"
 )
 
@@ -27,7 +28,7 @@ func main() {
 	}
 	// README: the library snippet is the text from here to "README end"
 	// (TestREADMESnippet keeps the two the same).
-	reg := must(panel.ReadDir(context.Background(), dir, nil))
+	reg := must(registerio.ReadDir(context.Background(), dir, nil))
 	day := panel.DayFromDate
 	p := must(panel.Build(context.Background(), reg, &panel.Design{
 		WindowStart: day(2012, 2, 1), WindowEnd: day(2012, 7, 31), // the SFI window

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/registerio"
 	"github.com/psmeval/psmeval/panel/synth"
 )
 
@@ -33,7 +34,7 @@ func TestDesignReadEqualsGenerated(t *testing.T) {
 	pop, err := synth.Generate(context.Background(), &synth.Options{Scale: params.Scale, Seed: params.Seed,
 		ControlFraction: params.ControlFraction, Confounding: params.Confounding})
 	require.NoError(t, err)
-	read, err := panel.ReadDir(context.Background(), "../../testdata/example/parquet", nil)
+	read, err := registerio.ReadDir(context.Background(), "../../testdata/example/parquet", nil)
 	require.NoError(t, err)
 	require.NotEqual(t, pop.Register.Status.Levels, read.Status.Levels, "the test needs different level orders")
 
@@ -70,7 +71,7 @@ func mismatches(t *testing.T, names []string, a, b []float64) int {
 // A register without the wage-income outcome or an attribute the design
 // uses is an error that names it.
 func TestDesignNamesWhatIsMissing(t *testing.T) {
-	r, err := panel.ReadDir(context.Background(), "../../testdata/example/parquet", nil)
+	r, err := registerio.ReadDir(context.Background(), "../../testdata/example/parquet", nil)
 	require.NoError(t, err)
 	noEmp := *r
 	noEmp.Outcomes = nil

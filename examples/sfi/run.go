@@ -16,6 +16,7 @@ import (
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/internal/manifest"
 	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/registerio"
 	"github.com/psmeval/psmeval/panel/synth"
 	"github.com/psmeval/psmeval/progress"
 	"github.com/psmeval/psmeval/psm"
@@ -191,7 +192,7 @@ func (a *analysis) load(ctx context.Context, logw io.Writer) error {
 	c := a.cfg
 	if c.data != "" {
 		done := a.watch.start("read register " + c.data)
-		r, err := panel.ReadDir(ctx, c.data, nil)
+		r, err := registerio.ReadDir(ctx, c.data, nil)
 		if err != nil {
 			return err
 		}

@@ -14,14 +14,14 @@ import (
 // with it (policy cases are marked "accepted:" below).
 var catalogue = []Ref{
 	// missing columns
-	{"missing columns", "panel", "TestReadErrors", []string{"persons missing id column", "status missing id", "long status missing code", "spell missing start column", "long outcomes without outcome columns"}},
+	{"missing columns", "panel/registerio", "TestReadErrors", []string{"persons missing id column", "status missing id", "long status missing code", "spell missing start column", "long outcomes without outcome columns"}},
 	{"missing columns", "panel", "TestBadInputFilesToPanel", []string{"missing covariate column", "missing outcome column", "missing birth column for an age rule", "binary garbage instead of CSV"}},
 	{"missing columns", "examples/psmatch", "TestBadInputPsmatch", []string{"missing covariate column", "missing outcome column"}},
 	{"missing columns", "examples/sfi", "TestBadInputSFI", []string{"-data without the SFI columns"}},
 
 	// wrong column types
-	{"wrong column types", "panel", "TestReadRecordsTypeErrors", []string{"float id", "bool id", "huge uint id"}},
-	{"wrong column types", "panel", "TestReadErrors", []string{"text in id", "fraction in id", "spell text hours", "unparseable birth", "outcome value 2"}},
+	{"wrong column types", "panel/registerio", "TestReadRecordsTypeErrors", []string{"float id", "bool id", "huge uint id"}},
+	{"wrong column types", "panel/registerio", "TestReadErrors", []string{"text in id", "fraction in id", "spell text hours", "unparseable birth", "outcome value 2"}},
 	{"wrong column types", "panel", "TestBadInputWrongArrowTypes", []string{"float week", "string outcome", "float outcome 0.5", "date hours", "integer birth"}},
 	{"wrong column types", "panel", "TestBadInputFilesToPanel", []string{"text in a numeric covariate", "categorical used as numeric", "outcome 0.5"}},
 	{"wrong column types", "panel", "TestBuildErrors", []string{"numeric of a categorical", "dummies of a numeric"}},
@@ -33,7 +33,7 @@ var catalogue = []Ref{
 	{"NaN/Inf/NULL in covariates", "panel", "TestBadInputFilesToPanel", []string{"Inf in a numeric covariate", "-inf in a numeric covariate", "out-of-range number in a numeric covariate", "NULL in a covariate of a panel unit", "NaN text in a covariate of a panel unit"}},
 	{"NaN/Inf/NULL in covariates", "panel", "TestBadInputWrongArrowTypes", []string{"Inf in a float attribute"}},
 	{"NaN/Inf/NULL in covariates", "panel", "TestBuildErrors", []string{"missing category in X", "missing numeric in X", "infinite user covariate"}},
-	{"NaN/Inf/NULL in covariates", "panel", "TestReadErrors", []string{"NULL id", "NULL birth"}},
+	{"NaN/Inf/NULL in covariates", "panel/registerio", "TestReadErrors", []string{"NULL id", "NULL birth"}},
 	{"NaN/Inf/NULL in covariates", "psm", "TestFitLogitInputErrors", []string{"NaN covariate", "Inf covariate", "NaN treatment", "bad value in a zero-weight row"}},
 	{"NaN/Inf/NULL in covariates", "psm", "TestBadInputPSM", []string{"Balance Inf control value", "Match -Inf treated score", "NewIndex NaN score", "Index.Match NaN treated score"}},
 	{"NaN/Inf/NULL in covariates", "psm", "TestBadInputPSM", []string{"BiasAdjustedATT NaN treated covariate", "BiasAdjustedATT Inf control covariate"}},
@@ -44,7 +44,7 @@ var catalogue = []Ref{
 	// months is a read error; after the cut-off the event matrix holds
 	// NaN (Missing), allowed beyond the estimated horizon (HCommon),
 	// an *OutcomeError inside it; Inf is an error too.
-	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "panel", "TestReadErrors", []string{"outcome NULL inside observed months", "outcome all NULL", "wide outcome NULL"}},
+	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "panel/registerio", "TestReadErrors", []string{"outcome NULL inside observed months", "outcome all NULL", "wide outcome NULL"}},
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "panel", "TestBadInputFilesToPanel", []string{"outcome NaN inside the observed months"}},
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "panel", "TestBadInputWrongArrowTypes", []string{"Inf outcome"}},
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "panel", "TestFullHorizon", nil},
@@ -73,20 +73,20 @@ var catalogue = []Ref{
 	{"negative or non-integer frequency weights", "psm", "TestBadInputAcceptedPSM", []string{"non-integer frequency weights are accepted in FitLogit", "non-integer weights are fractional copies in Match with replacement"}},
 	{"negative or non-integer frequency weights", "examples/psmatch", "TestBadInputPsmatch", []string{"negative weight", "non-integer weight without replacement"}},
 	{"negative or non-integer frequency weights", "examples/psmatch", "TestBadInputPsmatchAccepted", nil},
-	{"negative or non-integer frequency weights", "panel", "TestReadErrors", []string{"spell negative hours"}},
+	{"negative or non-integer frequency weights", "panel/registerio", "TestReadErrors", []string{"spell negative hours"}},
 
 	// duplicate person ids
-	{"duplicate person ids", "panel", "TestReadErrors", []string{"duplicate person ids", "duplicate person-week", "wide duplicate person", "outcome duplicate person-month"}},
+	{"duplicate person ids", "panel/registerio", "TestReadErrors", []string{"duplicate person ids", "duplicate person-week", "wide duplicate person", "outcome duplicate person-month"}},
 	{"duplicate person ids", "panel", "TestBuildErrors", []string{"duplicate id"}},
 	{"duplicate person ids", "panel", "TestBadInputFilesToPanel", []string{"duplicate person id"}},
 	{"duplicate person ids", "examples/sfi", "TestBadInputSFI", []string{"-data with a duplicate person id"}},
 
 	// spells
-	{"spells ending before they start", "panel", "TestReadErrors", []string{"spell ends before it starts"}},
+	{"spells ending before they start", "panel/registerio", "TestReadErrors", []string{"spell ends before it starts"}},
 	{"spells ending before they start", "panel", "TestBuildErrors", []string{"invalid register"}},
 	{"spells ending before they start", "panel", "TestBadInputFilesToPanel", []string{"spell ending before it starts"}},
 	{"spells ending before they start", "examples/sfi", "TestBadInputSFI", []string{"-data with a spell ending before it starts"}},
-	{"spells outside the week grid", "panel", "TestReadErrors", []string{"spell outside the grid (Validate)", "week outside fixed grid", "week not on the grid"}},
+	{"spells outside the week grid", "panel/registerio", "TestReadErrors", []string{"spell outside the grid (Validate)", "week outside fixed grid", "week not on the grid"}},
 	{"spells outside the week grid", "panel", "TestBadInputFilesToPanel", []string{"spell starting before the week grid", "spell starting after the week grid"}},
 
 	// start dates outside the data, empty window, no controls, all treated
@@ -135,18 +135,18 @@ var catalogue = []Ref{
 	{"a horizon beyond the data", "estimate", "TestBadInputHorizonPolicy", nil},
 
 	// corrupt or truncated files
-	{"corrupt or truncated Parquet", "panel", "TestReadCorruptParquet", []string{"truncated half", "truncated end", "magic only", "not parquet", "zeroed data"}},
-	{"corrupt or truncated Parquet", "panel", "FuzzReadParquet", nil},
+	{"corrupt or truncated Parquet", "panel/registerio", "TestReadCorruptParquet", []string{"truncated half", "truncated end", "magic only", "not parquet", "zeroed data"}},
+	{"corrupt or truncated Parquet", "panel/registerio", "FuzzReadParquet", nil},
 	{"corrupt or truncated Parquet", "examples/psmatch", "TestBadInputPsmatchFiles", []string{"truncated Parquet", "Parquet without footer", "Parquet magic only", "damaged Parquet footer", "CSV bytes named Parquet"}},
 	{"corrupt or truncated Parquet", "examples/sfi", "TestBadInputSFI", []string{"-data with a truncated Parquet file"}},
-	{"corrupt or truncated CSV", "panel", "TestReadErrors", []string{"row with too many fields", "row with too few fields", "bare quote", "unterminated quote", "truncated gzip", "not gzip after magic", "empty persons file"}},
+	{"corrupt or truncated CSV", "panel/registerio", "TestReadErrors", []string{"row with too many fields", "row with too few fields", "bare quote", "unterminated quote", "truncated gzip", "not gzip after magic", "empty persons file"}},
 	{"corrupt or truncated CSV", "panel", "TestBadInputFilesToPanel", []string{"CSV truncated inside a row", "CSV with a NUL byte", "binary garbage instead of CSV"}},
-	{"corrupt or truncated CSV", "panel", "FuzzReadCSV", nil},
+	{"corrupt or truncated CSV", "panel/registerio", "FuzzReadCSV", nil},
 	{"corrupt or truncated CSV", "examples/psmatch", "TestBadInputPsmatch", []string{"CSV truncated inside a row", "CSV with a bare quote", "empty file", "header only"}},
 	{"corrupt or truncated CSV", "examples/psmatch", "TestBadInputPsmatchFiles", []string{"truncated gzip", "not gzip"}},
 
 	// BOM, CRLF, quoted newlines: accepted, read correctly
-	{"a file with a BOM, CRLF line ends or quoted newlines", "panel", "TestCSVTextVariants", []string{"bom", "crlf", "bom+crlf+gzip", "quoted"}},
+	{"a file with a BOM, CRLF line ends or quoted newlines", "panel/registerio", "TestCSVTextVariants", []string{"bom", "crlf", "bom+crlf+gzip", "quoted"}},
 	{"a file with a BOM, CRLF line ends or quoted newlines", "panel", "TestBadInputTextVariantsGiveSamePanel", nil},
 	{"a file with a BOM, CRLF line ends or quoted newlines", "examples/psmatch", "TestBadInputPsmatchFiles", nil},
 

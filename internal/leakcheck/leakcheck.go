@@ -4,7 +4,7 @@
 //
 //	defer leakcheck.Check(t)()
 //	ctx := leakcheck.CancelAfter(context.Background(), 5)
-//	_, err := panel.ReadDir(ctx, dir, nil)
+//	_, err := registerio.ReadDir(ctx, dir, nil)
 //
 // Check compares goroutine ids, not counts: goroutines that were running
 // before (other tests' leftovers, the runtime's) are ignored, so it is

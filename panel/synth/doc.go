@@ -7,7 +7,7 @@
 //
 // round(3.3e6·Scale) persons aged 16–64 on 1 January 2012 (Birth), with
 // the attributes sex, origin, education, match_group, cohabitation
-// (categorical, levels sorted byte-wise as panel.ReadDir sorts them),
+// (categorical, levels sorted byte-wise as registerio.ReadDir sorts them),
 // children (number at home), municipality (categorical) and
 // unemployment_rate (numeric: the commuting area's rate in percent);
 // a weekly status grid of GridWeeks weeks from Monday 1 January 2007 to

@@ -244,7 +244,7 @@ func parallelBlocks(ctx context.Context, workers, nBlocks int, f func(s *sim, bl
 	return nil
 }
 
-// sortedLevels returns levels sorted byte-wise (as panel.ReadDir orders
+// sortedLevels returns levels sorted byte-wise (as registerio.ReadDir orders
 // categorical levels, so that written data read back identically) and
 // the code of each original level.
 func sortedLevels(levels []string) ([]string, []uint16) {

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/registerio"
 	"github.com/stretchr/testify/require"
 )
 
-// Generated data survive panel.WriteDir / panel.ReadDir (Parquet and
+// Generated data survive registerio.WriteDir / registerio.ReadDir (Parquet and
 // gzip-compressed CSV) unchanged when the status levels are fixed with
 // ReadOptions.StatusLevels (the categorical levels are sorted already).
 func TestWriteReadRoundTrip(t *testing.T) {
@@ -17,10 +18,10 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		sc = 0.0002
 	}
 	p := gen(t, Options{Scale: sc, Seed: 9, Effect: LockIn(-0.05, 3, 3)})
-	for _, wo := range []panel.WriteOptions{{Format: panel.FormatParquet}, {Format: panel.FormatCSV, Gzip: true}} {
+	for _, wo := range []registerio.WriteOptions{{Format: registerio.FormatParquet}, {Format: registerio.FormatCSV, Gzip: true}} {
 		dir := t.TempDir()
-		require.NoError(t, panel.WriteDir(dir, &p.Register, &wo))
-		got, err := panel.ReadDir(context.Background(), dir, &panel.ReadOptions{StatusLevels: StatusLevels(), Categorical: []string{"municipality"}})
+		require.NoError(t, registerio.WriteDir(dir, &p.Register, &wo))
+		got, err := registerio.ReadDir(context.Background(), dir, &registerio.ReadOptions{StatusLevels: StatusLevels(), Categorical: []string{"municipality"}})
 		require.NoError(t, err, "%v", wo.Format)
 		want := p.Register
 		require.Equal(t, want.IDs, got.IDs)

@@ -1,10 +1,12 @@
-package panel
+package registerio
 
 import (
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/psmeval/psmeval/panel"
 )
 
 // Table names one of the four tables of a register directory. Its value
@@ -130,7 +132,7 @@ func sortedLevels(levels []string) (sorted []string, remap []int) {
 
 // parseISODay parses "YYYY-MM-DD" without allocating. It accepts exactly
 // what time.Parse("2006-01-02", s) accepts for years 0000..9999.
-func parseISODay(s string) (Day, bool) {
+func parseISODay(s string) (panel.Day, bool) {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return 0, false
 	}
@@ -140,11 +142,11 @@ func parseISODay(s string) (Day, bool) {
 	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, false
 	}
-	return Day(daysFromCivil(y, m, d)), true
+	return panel.Day(daysFromCivil(y, m, d)), true
 }
 
 // parseISOMonth parses "YYYY-MM", or "YYYY-MM-01" (the month's first day).
-func parseISOMonth(s string) (Month, bool) {
+func parseISOMonth(s string) (panel.Month, bool) {
 	switch len(s) {
 	case 7:
 		if s[4] != '-' {
@@ -155,13 +157,13 @@ func parseISOMonth(s string) (Month, bool) {
 		if !ok1 || !ok2 || m < 1 || m > 12 {
 			return 0, false
 		}
-		return Month((y-1970)*12 + m - 1), true
+		return panel.Month((y-1970)*12 + m - 1), true
 	case 10:
 		d, ok := parseISODay(s)
 		if !ok || s[8:10] != "01" {
 			return 0, false
 		}
-		return MonthOf(d), true
+		return panel.MonthOf(d), true
 	}
 	return 0, false
 }
@@ -207,7 +209,7 @@ func daysFromCivil(y, m, d int) int {
 
 // wideOutcomeColumn splits a wide outcome column name "<outcome>_YYYY-MM"
 // at its last underscore.
-func wideOutcomeColumn(name string) (outcome string, m Month, ok bool) {
+func wideOutcomeColumn(name string) (outcome string, m panel.Month, ok bool) {
 	k := strings.LastIndexByte(name, '_')
 	if k <= 0 {
 		return "", 0, false
@@ -223,7 +225,7 @@ func wideOutcomeColumn(name string) (outcome string, m Month, ok bool) {
 }
 
 // wideOutcomeName is the column name of outcome name in month m.
-func wideOutcomeName(name string, m Month) string { return name + "_" + m.String() }
+func wideOutcomeName(name string, m panel.Month) string { return name + "_" + m.String() }
 
 func quoteList(names []string) string {
 	q := make([]string, len(names))

@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psmeval/psmeval/panel"
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,7 +18,7 @@ import (
 // itself) makes ReadDir fail with an error naming that file or the
 // checksum file, instead of reading a silently different register.
 func TestWriteDirEveryByteChecked(t *testing.T) {
-	reg, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "panel", "tiny_long"), nil)
+	reg, err := ReadDir(context.Background(), filepath.Join("..", "..", "testdata", "panel", "tiny_long"), nil)
 	require.NoError(t, err)
 	step := 1 // every byte; a sample in -short
 	if testing.Short() {
@@ -47,7 +48,7 @@ func TestWriteDirEveryByteChecked(t *testing.T) {
 				// the damaged file, or the checksum file (for a damaged
 				// checksum, the error names the table whose recorded sum
 				// changed and says that it is recorded there)
-				var de *Error
+				var de *panel.Error
 				if err == nil || !errors.As(err, &de) ||
 					!(de.Table == e.Name() || de.Table == ChecksumFile || e.Name() == ChecksumFile && strings.Contains(err.Error(), ChecksumFile)) {
 					if undetected < 3 {
@@ -68,7 +69,7 @@ func TestWriteDirEveryByteChecked(t *testing.T) {
 // directory lacks is an error; without the checksum file, a directory is
 // read unverified.
 func TestChecksumListedFileMissing(t *testing.T) {
-	reg, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "panel", "tiny_long"), nil)
+	reg, err := ReadDir(context.Background(), filepath.Join("..", "..", "testdata", "panel", "tiny_long"), nil)
 	require.NoError(t, err)
 	dir := t.TempDir()
 	require.NoError(t, WriteDir(dir, reg, &WriteOptions{NoSync: true}))

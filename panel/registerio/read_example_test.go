@@ -1,4 +1,4 @@
-package panel_test
+package registerio_test
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/panel/registerio"
 )
 
 // Read a register directory (here the hand-made CSV files with wide
 // status and outcomes), write it as Parquet and read that back.
 func ExampleReadDir() {
-	reg, err := panel.ReadDir(context.Background(), "../testdata/panel/tiny_wide", nil)
+	reg, err := registerio.ReadDir(context.Background(), "../../testdata/panel/tiny_wide", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -30,14 +30,14 @@ func ExampleReadDir() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	if err := panel.WriteDir(dir, reg, nil); err != nil { // Parquet, wide status
+	if err := registerio.WriteDir(dir, reg, nil); err != nil { // Parquet, wide status
 		log.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	for _, f := range files {
 		fmt.Println(filepath.Base(f))
 	}
-	back, err := panel.ReadDir(context.Background(), dir, nil)
+	back, err := registerio.ReadDir(context.Background(), dir, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func ExampleReadDir() {
 }
 
 // Bad data gives an *Error naming the file, column and row.
-func ExampleError() {
+func ExampleReadDir_badData() {
 	dir, err := os.MkdirTemp("", "register")
 	if err != nil {
 		log.Fatal(err)
@@ -65,7 +65,7 @@ func ExampleError() {
 	defer os.RemoveAll(dir)
 	os.WriteFile(filepath.Join(dir, "persons.csv"), []byte("id,sex\n1,F\n2,M\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "status.csv"), []byte("id,week,code\n1,2012-01-02,111\n2,2012-01-09,\n3,2012-01-02,130\n"), 0o644)
-	_, err = panel.ReadDir(context.Background(), dir, nil)
+	_, err = registerio.ReadDir(context.Background(), dir, nil)
 	fmt.Println(err)
 	// Output:
 	// panel: status.csv column "id" row 2: person id 3 is not in the persons table

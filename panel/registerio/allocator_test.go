@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func (c *countingAllocator) Allocate(size int) []byte {
 // left outstanding once ReadDir returns.
 func TestReadDirAllocator(t *testing.T) {
 	mem := &countingAllocator{CheckedAllocator: memory.NewCheckedAllocator(memory.NewGoAllocator())}
-	if _, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "example", "parquet"), &ReadOptions{Allocator: mem}); err != nil {
+	if _, err := ReadDir(context.Background(), filepath.Join("..", "..", "testdata", "example", "parquet"), &ReadOptions{Allocator: mem}); err != nil {
 		t.Fatal(err)
 	}
 	if mem.n == 0 {

@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/psmeval/psmeval/panel"
 )
 
 // maxWeekSpan bounds the weeks a status grid inferred from the data may
@@ -139,8 +140,8 @@ type statusAcc struct {
 	name  string
 	n     int
 	fixed bool
-	first Day // first day of buffer week 0 (valid once started)
-	weeks int // weeks in the buffer
+	first panel.Day // first day of buffer week 0 (valid once started)
+	weeks int       // weeks in the buffer
 	codes []byte
 	start bool
 	lo    int // lowest and highest buffer week with data
@@ -166,13 +167,13 @@ func newStatusAcc(n int, opts *ReadOptions, name string) (*statusAcc, error) {
 }
 
 // startAt allocates the buffer around day d (weeks weeks from d).
-func (g *statusAcc) startAt(d Day, weeks int) {
+func (g *statusAcc) startAt(d panel.Day, weeks int) {
 	g.first, g.weeks, g.start = d, weeks, true
 	g.codes = make([]byte, g.n*weeks)
 }
 
 // week returns the buffer week of day d, growing the buffer if needed.
-func (g *statusAcc) week(d Day, loc colLoc, i int) (int, error) {
+func (g *statusAcc) week(d panel.Day, loc colLoc, i int) (int, error) {
 	if !g.start {
 		g.startAt(d, 64)
 	}
@@ -193,14 +194,14 @@ func (g *statusAcc) week(d Day, loc colLoc, i int) (int, error) {
 	}
 	if hi-lo+1 > maxWeekSpan {
 		return 0, loc.err(i, "week %v makes the status weeks span more than %d weeks (%v..%v); check the dates or set ReadOptions.FirstWeek and Weeks",
-			d, maxWeekSpan, g.first+Day(7*lo), g.first+Day(7*hi))
+			d, maxWeekSpan, g.first+panel.Day(7*lo), g.first+panel.Day(7*hi))
 	}
 	g.grow(w)
 	return floorDiv(int(d-g.first), 7), nil
 }
 
 // lastWeekStart returns the first day of the last buffer week.
-func (g *statusAcc) lastWeekStart() Day { return g.first + Day(7*(g.weeks-1)) }
+func (g *statusAcc) lastWeekStart() panel.Day { return g.first + panel.Day(7*(g.weeks-1)) }
 
 // grow re-lays the buffer so that week w fits, with slack so that a file
 // sorted by week causes few re-layouts.
@@ -209,7 +210,7 @@ func (g *statusAcc) grow(w int) {
 	newFirst, newWeeks, shift := g.first, g.weeks, 0
 	if w < 0 {
 		shift = -w + slack
-		newFirst = g.first - Day(7*shift)
+		newFirst = g.first - panel.Day(7*shift)
 		newWeeks += shift
 	} else {
 		newWeeks = w + 1 + slack
@@ -219,7 +220,7 @@ func (g *statusAcc) grow(w int) {
 
 // relayout copies the buffer into one of newWeeks weeks in which old week
 // w is week w+shift (shift may be negative when trimming).
-func (g *statusAcc) relayout(newFirst Day, newWeeks, shift int) {
+func (g *statusAcc) relayout(newFirst panel.Day, newWeeks, shift int) {
 	codes := make([]byte, g.n*newWeeks)
 	// old weeks [a, b) land in new weeks [a+shift, b+shift)
 	a, b := max(0, -shift), min(g.weeks, newWeeks-shift)
@@ -245,12 +246,12 @@ func (g *statusAcc) mark(w int) {
 }
 
 // finish trims the grid, fixes the levels and stores the grid in reg.
-func (g *statusAcc) finish(reg *Register) error {
+func (g *statusAcc) finish(reg *panel.Register) error {
 	if !g.start {
 		return dataErr(g.name, "", -1, "no rows: the status grid has no weeks (set ReadOptions.FirstWeek and Weeks for an empty table)")
 	}
 	if !g.fixed && (g.lo != 0 || g.hi != g.weeks-1) {
-		g.relayout(g.first+Day(7*g.lo), g.hi-g.lo+1, -g.lo)
+		g.relayout(g.first+panel.Day(7*g.lo), g.hi-g.lo+1, -g.lo)
 	}
 	// Provisional code 0 (no data) is the level "".
 	empty := bytes.IndexByte(g.codes, 0) >= 0
@@ -298,7 +299,7 @@ func (g *statusAcc) finish(reg *Register) error {
 	if levels == nil {
 		levels = []string{""}
 	}
-	reg.Status = StatusGrid{FirstWeek: g.first, Weeks: g.weeks, Codes: g.codes, Levels: levels}
+	reg.Status = panel.StatusGrid{FirstWeek: g.first, Weeks: g.weeks, Codes: g.codes, Levels: levels}
 	g.codes = nil
 	return nil
 }
@@ -378,7 +379,7 @@ func (l *Loader) readStatusLong(rr array.RecordReader, name string, cols map[str
 	var (
 		ids   []int64
 		pidx  []int32
-		days  []Day
+		days  []panel.Day
 		codes []byte
 		err   error
 		hist  unitHist
@@ -419,7 +420,7 @@ func (l *Loader) readStatusLong(rr array.RecordReader, name string, cols map[str
 	}
 	limit := gapLimit(l.opts.MaxGapWeeks, DefaultMaxGapWeeks)
 	if gr, ok := hist.isolated(limit); ok {
-		onGrid := func(u int) string { return (g.first + Day(7*(u-floorDiv7(g.first)))).String() }
+		onGrid := func(u int) string { return (g.first + panel.Day(7*(u-floorDiv7(g.first)))).String() }
 		return dataErr(name, ColWeek, gr.row, "week %v %s (or fix the grid with ReadOptions.FirstWeek and Weeks)",
 			onGrid(gr.unit), gr.describe("weeks", onGrid, "MaxGapWeeks", limit))
 	}
@@ -428,7 +429,7 @@ func (l *Loader) readStatusLong(rr array.RecordReader, name string, cols map[str
 
 // floorDiv7 is the number of the 7-day period holding d (periods start on
 // the weekday of day 0, rounding down for days before 1970).
-func floorDiv7(d Day) int {
+func floorDiv7(d panel.Day) int {
 	q := int(d) / 7
 	if int(d)%7 < 0 {
 		q--
@@ -439,7 +440,7 @@ func floorDiv7(d Day) int {
 func (l *Loader) readStatusWide(rr array.RecordReader, name string, cols map[string]int, g *statusAcc) error {
 	type weekCol struct {
 		col int
-		day Day
+		day panel.Day
 	}
 	var wcols []weekCol
 	for i, f := range rr.Schema().Fields() {

@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psmeval/psmeval/panel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,10 +24,10 @@ import (
 // the number of outcome rows before the extra ones.
 func gapDir(t *testing.T, persons int, extraOutcomes, extraStatus, extraSpells []string) (string, int) {
 	t.Helper()
-	reg, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "example", "parquet"), nil)
+	reg, err := ReadDir(context.Background(), filepath.Join("..", "..", "testdata", "example", "parquet"), nil)
 	require.NoError(t, err)
 	dir := t.TempDir()
-	src := filepath.Join("..", "testdata", "example", "csv")
+	src := filepath.Join("..", "..", "testdata", "example", "csv")
 	keep := map[string]bool{}
 	for _, id := range reg.IDs[:persons] {
 		keep[fmt.Sprint(id)] = true
@@ -87,7 +88,7 @@ func gapDir(t *testing.T, persons int, extraOutcomes, extraStatus, extraSpells [
 
 // longStatus is the status of the first persons in the long layout
 // (id, week, code), one row per week with a code.
-func longStatus(t *testing.T, reg *Register, persons int) []byte {
+func longStatus(t *testing.T, reg *panel.Register, persons int) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	b.WriteString("id,week,code\n")
@@ -95,7 +96,7 @@ func longStatus(t *testing.T, reg *Register, persons int) []byte {
 	for i := 0; i < persons; i++ {
 		for w := 0; w < g.Weeks; w++ {
 			if c := g.Codes[i*g.Weeks+w]; g.Levels[c] != "" {
-				fmt.Fprintf(&b, "%d,%v,%s\n", reg.IDs[i], g.FirstWeek+Day(7*w), g.Levels[c])
+				fmt.Fprintf(&b, "%d,%v,%s\n", reg.IDs[i], g.FirstWeek+panel.Day(7*w), g.Levels[c])
 			}
 		}
 	}
@@ -117,7 +118,7 @@ func gunzipFile(t *testing.T, path string) []byte {
 func requireDataError(t *testing.T, err error, table, column string, row int, msg string) {
 	t.Helper()
 	require.Error(t, err)
-	var de *Error
+	var de *panel.Error
 	require.True(t, errors.As(err, &de), "%v", err)
 	assert.Equal(t, table, de.Table, "%v", err)
 	assert.Equal(t, column, de.Column, "%v", err)
@@ -142,7 +143,7 @@ func TestStrayOutcomeMonth(t *testing.T) {
 	dir, _ := gapDir(t, 60, []string{"7,2099-01,1,NA,NA,NA"}, nil, nil)
 	reg, err := ReadDir(context.Background(), dir, &ReadOptions{MaxGapMonths: -1})
 	require.NoError(t, err)
-	assert.Equal(t, MonthFromDate(2099, 1), reg.Outcomes[0].LastMonth(), "the declared gap is read as data")
+	assert.Equal(t, panel.MonthFromDate(2099, 1), reg.Outcomes[0].LastMonth(), "the declared gap is read as data")
 }
 
 // TestOutcomeMissingNamesRange: a missing value inside an outcome's

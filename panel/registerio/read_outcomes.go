@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"math/bits"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/psmeval/psmeval/panel"
 )
 
 // maxMonthSpan bounds the months an outcome table may span (100 years).
@@ -51,16 +52,16 @@ type outcomeLongAcc struct {
 	n      int
 	names  []string
 	start  bool
-	origin Month
+	origin panel.Month
 	span   int
 	// dataLo and dataHi are the first and last month of any row
-	dataLo, dataHi Month
+	dataLo, dataHi panel.Month
 	seen           bitRows
 	vals           []bitRows
-	has            []bool  // outcome k has a non-NULL value
-	lo, hi         []Month // its first and last non-NULL month
+	has            []bool        // outcome k has a non-NULL value
+	lo, hi         []panel.Month // its first and last non-NULL month
 	// nulls[k][m] is the first row with a NULL for outcome k in month m
-	nulls []map[Month]int
+	nulls []map[panel.Month]int
 	// hist[k] counts outcome k's non-NULL rows per month
 	hist []unitHist
 }
@@ -68,7 +69,7 @@ type outcomeLongAcc struct {
 // month returns the offset of m, growing the range if needed. The months
 // of all rows may span at most maxMonthSpan months (the wide reader
 // checks the same); the buffer holds them plus some slack.
-func (a *outcomeLongAcc) month(m Month, loc colLoc, i int) (int, error) {
+func (a *outcomeLongAcc) month(m panel.Month, loc colLoc, i int) (int, error) {
 	if !a.start {
 		a.start, a.origin, a.span = true, m, 64
 		a.dataLo, a.dataHi = m, m
@@ -85,7 +86,7 @@ func (a *outcomeLongAcc) month(m Month, loc colLoc, i int) (int, error) {
 	if int(a.dataHi-a.dataLo) >= maxMonthSpan {
 		return 0, loc.err(i, "month %v makes the outcome months span more than %d months (%v..%v); check the dates", m, maxMonthSpan, a.dataLo, a.dataHi)
 	}
-	slack := Month(min(max(int(a.dataHi-a.dataLo)/2, 12), maxMonthSpan))
+	slack := panel.Month(min(max(int(a.dataHi-a.dataLo)/2, 12), maxMonthSpan))
 	newOrigin, newEnd := a.dataLo, a.dataHi
 	if k < 0 {
 		newOrigin -= slack
@@ -135,16 +136,16 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 	K := len(ocols)
 	a.vals = make([]bitRows, K)
 	a.has = make([]bool, K)
-	a.lo, a.hi = make([]Month, K), make([]Month, K)
-	a.nulls = make([]map[Month]int, K)
+	a.lo, a.hi = make([]panel.Month, K), make([]panel.Month, K)
+	a.nulls = make([]map[panel.Month]int, K)
 	a.hist = make([]unitHist, K)
 	for k := range a.nulls {
-		a.nulls[k] = map[Month]int{}
+		a.nulls[k] = map[panel.Month]int{}
 	}
 	var (
 		ids    []int64
 		pidx   []int32
-		months []Month
+		months []panel.Month
 		flags  = make([][]int8, K)
 	)
 	err := l.forEachRecord(rr, name, func(rec arrow.Record, row0 int) error {
@@ -205,11 +206,11 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 			return dataErr(name, nm, -1, "outcome has no observed month (every value is missing)")
 		}
 		if g, ok := a.hist[k].isolated(gapLimit(l.opts.MaxGapMonths, DefaultMaxGapMonths)); ok {
-			return dataErr(name, ColMonth, g.row, "month %v of outcome %s %s", Month(g.unit), nm,
-				g.describe("months", func(u int) string { return Month(u).String() }, "MaxGapMonths", gapLimit(l.opts.MaxGapMonths, DefaultMaxGapMonths)))
+			return dataErr(name, ColMonth, g.row, "month %v of outcome %s %s", panel.Month(g.unit), nm,
+				g.describe("months", func(u int) string { return panel.Month(u).String() }, "MaxGapMonths", gapLimit(l.opts.MaxGapMonths, DefaultMaxGapMonths)))
 		}
 		bad := -1
-		var badM Month
+		var badM panel.Month
 		for m, row := range a.nulls[k] {
 			if m >= a.lo[k] && m <= a.hi[k] && (bad < 0 || row < bad) {
 				bad, badM = row, m
@@ -222,7 +223,7 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 		}
 		span := int(a.hi[k]-a.lo[k]) + 1
 		moved := a.vals[k].moved(a.n, span, -int(a.lo[k]-a.origin))
-		l.reg.Outcomes = append(l.reg.Outcomes, Outcome{Name: nm, FirstMonth: a.lo[k], Months: span, Bits: moved.bits})
+		l.reg.Outcomes = append(l.reg.Outcomes, panel.Outcome{Name: nm, FirstMonth: a.lo[k], Months: span, Bits: moved.bits})
 		a.vals[k] = bitRows{}
 	}
 	return nil
@@ -231,7 +232,7 @@ func (l *Loader) readOutcomesLong(rr array.RecordReader, name string, cols map[s
 func (l *Loader) readOutcomesWide(rr array.RecordReader, name string, cols map[string]int) error {
 	type ocol struct {
 		col int
-		m   Month
+		m   panel.Month
 	}
 	groups := map[string][]ocol{}
 	var order []string
@@ -292,7 +293,7 @@ func (l *Loader) readOutcomesWide(rr array.RecordReader, name string, cols map[s
 		if len(g) > maxMonthSpan {
 			return dataErr(name, nm, -1, "more than %d months", maxMonthSpan)
 		}
-		l.reg.Outcomes = append(l.reg.Outcomes, NewOutcome(nm, n, g[0].m, len(g)))
+		l.reg.Outcomes = append(l.reg.Outcomes, panel.NewOutcome(nm, n, g[0].m, len(g)))
 		for _, c := range g {
 			targets[c.col] = target{base + oi, int(c.m - g[0].m)}
 		}

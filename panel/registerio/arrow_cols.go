@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"math"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/psmeval/psmeval/panel"
 )
 
 // colLoc says where a column chunk lies, for error messages: the table or
@@ -150,7 +151,7 @@ func readInt64s(dst []int64, arr arrow.Array, loc colLoc) ([]int64, error) {
 
 // readDays converts a date column (date32, date64, or "YYYY-MM-DD" text);
 // NULL is an error.
-func readDays(dst []Day, arr arrow.Array, loc colLoc) ([]Day, error) {
+func readDays(dst []panel.Day, arr arrow.Array, loc colLoc) ([]panel.Day, error) {
 	n := arr.Len()
 	dst = dst[:0]
 	switch a := arr.(type) {
@@ -159,7 +160,7 @@ func readDays(dst []Day, arr arrow.Array, loc colLoc) ([]Day, error) {
 			if a.IsNull(i) {
 				return nil, loc.err(i, "missing date (NULL)")
 			}
-			dst = append(dst, Day(a.Value(i)))
+			dst = append(dst, panel.Day(a.Value(i)))
 		}
 		return dst, nil
 	case *array.Date64:
@@ -167,7 +168,7 @@ func readDays(dst []Day, arr arrow.Array, loc colLoc) ([]Day, error) {
 			if a.IsNull(i) {
 				return nil, loc.err(i, "missing date (NULL)")
 			}
-			dst = append(dst, Day(floorDiv64(int64(a.Value(i)), 86400000)))
+			dst = append(dst, panel.Day(floorDiv(int64(a.Value(i)), 86400000)))
 		}
 		return dst, nil
 	}
@@ -191,7 +192,7 @@ func readDays(dst []Day, arr arrow.Array, loc colLoc) ([]Day, error) {
 
 // readMonths converts a month column ("YYYY-MM" or "YYYY-MM-01" text, or a
 // date that is the first of a month); NULL is an error.
-func readMonths(dst []Month, arr arrow.Array, loc colLoc) ([]Month, error) {
+func readMonths(dst []panel.Month, arr arrow.Array, loc colLoc) ([]panel.Month, error) {
 	n := arr.Len()
 	dst = dst[:0]
 	switch arr.(type) {
@@ -201,7 +202,7 @@ func readMonths(dst []Month, arr arrow.Array, loc colLoc) ([]Month, error) {
 			return nil, err
 		}
 		for i, d := range days {
-			m := MonthOf(d)
+			m := panel.MonthOf(d)
 			if m.FirstDay() != d {
 				return nil, loc.err(i, "month date %v is not the first day of a month", d)
 			}
@@ -400,7 +401,8 @@ func readFlags(dst []int8, arr arrow.Array, loc colLoc) ([]int8, error) {
 	return dst, nil
 }
 
-func floorDiv64(a, b int64) int64 {
+// floorDiv is a/b rounded towards −∞ (b ≠ 0).
+func floorDiv[T ~int | ~int64](a, b T) T {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {
 		q--

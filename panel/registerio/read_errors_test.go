@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/psmeval/psmeval/panel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -55,7 +56,7 @@ func TestReadErrors(t *testing.T) {
 		var sb strings.Builder
 		sb.WriteString("id,week,code\n")
 		for k := 0; k < 300; k++ {
-			fmt.Fprintf(&sb, "%d,%v,c%d\n", []int{101, 102, 103, 104, 105}[k%5], ioDay("2007-01-01")+Day(7*(k/5)), k)
+			fmt.Fprintf(&sb, "%d,%v,c%d\n", []int{101, 102, 103, 104, 105}[k%5], ioDay("2007-01-01")+panel.Day(7*(k/5)), k)
 		}
 		return sb.String()
 	}()
@@ -204,13 +205,13 @@ func TestReadErrors(t *testing.T) {
 				}
 			}
 			dir := ioWriteFiles(t, files)
-			var reg *Register
+			var reg *panel.Register
 			var err error
 			require.NotPanics(t, func() { reg, err = ReadDir(context.Background(), dir, c.opts) })
 			require.Error(t, err)
 			require.Nil(t, reg)
-			require.ErrorIs(t, err, ErrInvalid, "%v", err)
-			var de *Error
+			require.ErrorIs(t, err, panel.ErrInvalid, "%v", err)
+			var de *panel.Error
 			require.True(t, errors.As(err, &de), "%T %v", err, err)
 			assert.Equal(t, c.table, de.Table, "table: %v", err)
 			if c.column != "" {
@@ -263,14 +264,14 @@ func TestReadCorruptParquet(t *testing.T) {
 				files[f] = b
 				dir := ioWriteFiles(t, files)
 				var err error
-				var got *Register
+				var got *panel.Register
 				require.NotPanics(t, func() { got, err = ReadDir(context.Background(), dir, nil) })
 				if err == nil && strings.HasPrefix(name, "flip") {
 					ioRequireSameRegister(t, want, got)
 					return
 				}
 				require.Error(t, err)
-				var de *Error
+				var de *panel.Error
 				require.True(t, errors.As(err, &de), "%v", err)
 				if !strings.HasPrefix(name, "flip") {
 					assert.Equal(t, f, de.Table, "%v", err)
@@ -314,8 +315,8 @@ func TestReadRecordsTypeErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := RegisterFromRecords(c.rr, nil, nil, nil, nil)
-			require.ErrorIs(t, err, ErrInvalid)
-			var de *Error
+			require.ErrorIs(t, err, panel.ErrInvalid)
+			var de *panel.Error
 			require.True(t, errors.As(err, &de))
 			assert.Equal(t, "id", de.Column)
 			assert.Contains(t, err.Error(), c.msg)
@@ -332,7 +333,7 @@ func TestReadRecordsTypeErrors(t *testing.T) {
 	rr, err := array.NewRecordReader(s, []arrow.Record{b.NewRecord()})
 	require.NoError(t, err)
 	err = l.ReadRecords(TableStatus, rr, "status records")
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, panel.ErrInvalid)
 	assert.Contains(t, err.Error(), `panel: status records column "week": has type timestamp[s`)
 	// the loader refuses further use after an error
 	require.Error(t, l.ReadRecords(TableSpells, rr, ""))
@@ -385,7 +386,7 @@ func TestWriteDirRefusesOtherFormat(t *testing.T) {
 	// invalid registers and unwritable levels are refused
 	bad := ioTinyRegister()
 	bad.IDs[1] = bad.IDs[0]
-	require.ErrorIs(t, WriteDir(t.TempDir(), bad, nil), ErrInvalid)
+	require.ErrorIs(t, WriteDir(t.TempDir(), bad, nil), panel.ErrInvalid)
 	bad = ioTinyRegister()
 	bad.Attrs[0].Levels[0] = "NA"
 	require.ErrorContains(t, WriteDir(t.TempDir(), bad, nil), `level "NA" would be read back as a missing value`)

@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/psmeval/psmeval/panel"
 )
 
 // TableRecords calls fn with the rows of table t of r as Arrow records of
@@ -23,7 +24,7 @@ import (
 // long outcomes hold the (person, month) pairs with at least one 1, plus
 // every month of person 0, so that every outcome's observed months
 // survive without gaps.
-func TableRecords(r *Register, t Table, layout Layout, chunk int, fn func(arrow.Record) error) error {
+func TableRecords(r *panel.Register, t Table, layout Layout, chunk int, fn func(arrow.Record) error) error {
 	if chunk <= 0 {
 		chunk = defaultChunkRows
 	}
@@ -79,7 +80,7 @@ func (c *chunker) flush() error {
 	return emit(c.b, c.fn)
 }
 
-func personsRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
+func personsRecords(r *panel.Register, chunk int, fn func(arrow.Record) error) error {
 	fields := []arrow.Field{{Name: ColID, Type: arrow.PrimitiveTypes.Int64}}
 	if r.Birth != nil {
 		fields = append(fields, arrow.Field{Name: ColBirth, Type: arrow.FixedWidthTypes.Date32})
@@ -119,7 +120,7 @@ func personsRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
 			if a.IsCategorical() {
 				sb := b.Field(k + j).(*array.StringBuilder)
 				for _, c := range a.Codes[lo:hi] {
-					if c == MissingCode {
+					if c == panel.MissingCode {
 						sb.AppendNull()
 					} else {
 						sb.Append(a.Levels[c])
@@ -146,7 +147,7 @@ func personsRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
 	return nil
 }
 
-func statusWideRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
+func statusWideRecords(r *panel.Register, chunk int, fn func(arrow.Record) error) error {
 	return statusWide(r, chunk, false, fn)
 }
 
@@ -154,7 +155,7 @@ func statusWideRecords(r *Register, chunk int, fn func(arrow.Record) error) erro
 // dictionary arrays (uint8 indices = the grid's codes, the levels as the
 // dictionary), which the Parquet writer encodes without hashing a string
 // per cell.
-func statusWide(r *Register, chunk int, dict bool, fn func(arrow.Record) error) error {
+func statusWide(r *panel.Register, chunk int, dict bool, fn func(arrow.Record) error) error {
 	g := &r.Status
 	codeType := arrow.DataType(arrow.BinaryTypes.String)
 	var levels arrow.Array
@@ -222,7 +223,7 @@ func statusWide(r *Register, chunk int, dict bool, fn func(arrow.Record) error) 
 	return nil
 }
 
-func statusLongRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
+func statusLongRecords(r *panel.Register, chunk int, fn func(arrow.Record) error) error {
 	g := &r.Status
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: ColID, Type: arrow.PrimitiveTypes.Int64},
@@ -253,7 +254,7 @@ func statusLongRecords(r *Register, chunk int, fn func(arrow.Record) error) erro
 	return ck.flush()
 }
 
-func outcomesLongRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
+func outcomesLongRecords(r *panel.Register, chunk int, fn func(arrow.Record) error) error {
 	fields := []arrow.Field{
 		{Name: ColID, Type: arrow.PrimitiveTypes.Int64},
 		{Name: ColMonth, Type: arrow.BinaryTypes.String},
@@ -312,7 +313,7 @@ func outcomesLongRecords(r *Register, chunk int, fn func(arrow.Record) error) er
 	return ck.flush()
 }
 
-func outcomesWideRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
+func outcomesWideRecords(r *panel.Register, chunk int, fn func(arrow.Record) error) error {
 	fields := []arrow.Field{{Name: ColID, Type: arrow.PrimitiveTypes.Int64}}
 	if len(r.Outcomes) == 0 {
 		return fmt.Errorf("panel: the register has no outcomes to write")
@@ -358,7 +359,7 @@ func outcomesWideRecords(r *Register, chunk int, fn func(arrow.Record) error) er
 	return nil
 }
 
-func spellsRecords(r *Register, chunk int, fn func(arrow.Record) error) error {
+func spellsRecords(r *panel.Register, chunk int, fn func(arrow.Record) error) error {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: ColID, Type: arrow.PrimitiveTypes.Int64},
 		{Name: ColStart, Type: arrow.FixedWidthTypes.Date32},

@@ -1,21 +1,23 @@
-package panel
+package registerio
 
 import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/psmeval/psmeval/panel"
 )
 
 // ioBenchRegister is a register of n persons and weeks weeks of status
 // runs (codes change with probability 1/10 a week), with ids only.
-func ioBenchRegister(n, weeks int) *Register {
+func ioBenchRegister(n, weeks int) *panel.Register {
 	rng := newTestRand(42)
 	levels := []string{"", "111", "121", "130", "131", "211", "611", "651", "730", "740", "750", "780", "890"}
-	r := &Register{IDs: make([]int64, n)}
+	r := &panel.Register{IDs: make([]int64, n)}
 	for i := range r.IDs {
 		r.IDs[i] = int64(100000 + i)
 	}
-	r.Status = NewStatusGrid(n, ioDay("2005-01-03"), weeks, levels)
+	r.Status = panel.NewStatusGrid(n, ioDay("2005-01-03"), weeks, levels)
 	for i := 0; i < n; i++ {
 		row := r.Status.Row(i)
 		c := byte(rng.IntN(len(levels)))

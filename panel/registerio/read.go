@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/psmeval/psmeval/internal/textlimit"
+	"github.com/psmeval/psmeval/panel"
 )
 
 // ReadOptions configures ReadDir and Loader. The zero value (or a nil
@@ -41,7 +42,7 @@ type ReadOptions struct {
 	// on FirstWeek; a week in the status table outside it is an error and
 	// weeks without data are "" (no benefit). Zero Weeks (the default)
 	// means the grid spans the first to the last week in the status table.
-	FirstWeek Day
+	FirstWeek panel.Day
 	Weeks     int
 	// StatusLevels fixes the status levels and so the codes (code c is
 	// StatusLevels[c]); a code in the data not listed is an error, and ""
@@ -92,7 +93,7 @@ type ReadOptions struct {
 // Reading streams: memory is the Register itself (one byte per person and
 // week, one bit per person and outcome month) plus one chunk of rows. ctx
 // cancels reading between chunks (ReadDir then returns ctx.Err()).
-func ReadDir(ctx context.Context, dir string, opts *ReadOptions) (*Register, error) {
+func ReadDir(ctx context.Context, dir string, opts *ReadOptions) (*panel.Register, error) {
 	l := NewLoader(opts)
 	l.ctx = ctx
 	sums, err := readChecksums(dir)
@@ -172,7 +173,7 @@ func (l *Loader) readFile(t Table, path string, f Format) error {
 type Loader struct {
 	opts     ReadOptions
 	ctx      context.Context
-	reg      Register
+	reg      panel.Register
 	names    map[Table]string
 	idx      personIndex
 	status   *statusAcc
@@ -282,7 +283,7 @@ func (l *Loader) ReadRecords(t Table, rr array.RecordReader, name string) error 
 
 // Register returns the assembled, validated register. Persons and status
 // must have been read.
-func (l *Loader) Register() (*Register, error) {
+func (l *Loader) Register() (*panel.Register, error) {
 	if l.failed != nil {
 		return nil, l.failed
 	}
@@ -298,7 +299,7 @@ func (l *Loader) Register() (*Register, error) {
 	}
 	l.status = nil
 	if err := l.reg.Validate(); err != nil {
-		var de *Error
+		var de *panel.Error
 		if errors.As(err, &de) {
 			if n, ok := l.names[Table(de.Table)]; ok {
 				de.Table = n
@@ -308,14 +309,14 @@ func (l *Loader) Register() (*Register, error) {
 		return nil, err
 	}
 	r := l.reg
-	l.reg = Register{}
+	l.reg = panel.Register{}
 	l.failed = errors.New("panel: Register was already called")
 	return &r, nil
 }
 
 // RegisterFromRecords builds a Register from Arrow record streams, one per
 // table (outcomes and spells may be nil). See Loader.ReadRecords.
-func RegisterFromRecords(persons, status, outcomes, spells array.RecordReader, opts *ReadOptions) (*Register, error) {
+func RegisterFromRecords(persons, status, outcomes, spells array.RecordReader, opts *ReadOptions) (*panel.Register, error) {
 	l := NewLoader(opts)
 	for _, x := range []struct {
 		t  Table
@@ -360,7 +361,7 @@ func (l *Loader) forEachRecord(rr array.RecordReader, name string, fn func(rec a
 		if cerr := l.ctx.Err(); cerr != nil {
 			return cerr
 		}
-		var de *Error
+		var de *panel.Error
 		if errors.As(err, &de) {
 			return err
 		}
@@ -384,7 +385,7 @@ func columnIndex(s *arrow.Schema, name string) (map[string]int, error) {
 // personIndex finds a person's position in Register.IDs by id: O(1) when
 // the table being read follows the persons order, else a binary search.
 type personIndex struct {
-	ids    []int64 // Register.IDs
+	ids    []int64 // panel.Register.IDs
 	sorted []int64 // ids sorted, nil when ids are sorted already
 	pos    []int32 // position in ids of sorted[k]
 	last   int

@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"context"
@@ -8,24 +8,25 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psmeval/psmeval/panel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // wideCols returns the column names <prefix><first + 7k days> or
 // <prefix>YYYY-MM for count consecutive weeks or months.
-func wideWeeks(first Day, count int) []string {
+func wideWeeks(first panel.Day, count int) []string {
 	var s []string
 	for k := 0; k < count; k++ {
-		s = append(s, (first + Day(7*k)).String())
+		s = append(s, (first + panel.Day(7*k)).String())
 	}
 	return s
 }
 
-func wideMonths(name string, first Month, count int) []string {
+func wideMonths(name string, first panel.Month, count int) []string {
 	var s []string
 	for k := 0; k < count; k++ {
-		s = append(s, name+"_"+(first+Month(k)).String())
+		s = append(s, name+"_"+(first+panel.Month(k)).String())
 	}
 	return s
 }
@@ -53,15 +54,15 @@ func csvTable(cols []string, ids []int, value func(p, c int) string) string {
 // a status grid all "" for years.
 func TestRoundTripWide(t *testing.T) {
 	ids := []int{1, 2, 3}
-	start := DayFromDate(2007, 1, 1)
+	start := panel.DayFromDate(2007, 1, 1)
 	status := csvTable(wideWeeks(start, 10), ids, func(p, c int) string { return "a" })
-	jan07 := MonthFromDate(2007, 1)
+	jan07 := panel.MonthFromDate(2007, 1)
 	cases := []struct {
 		name, status, outcomes string
 		refuse                 string // the error of reading, "" = read and round-trip
 	}{
 		{"outcomes a century apart", status,
-			csvTable(append(wideMonths("x", MonthFromDate(1950, 1), 2), wideMonths("y", MonthFromDate(2099, 1), 2)...), ids,
+			csvTable(append(wideMonths("x", panel.MonthFromDate(1950, 1), 2), wideMonths("y", panel.MonthFromDate(2099, 1), 2)...), ids,
 				func(p, c int) string { return "1" }),
 			"more than 1200 months"},
 		{"outcomes 1200 months apart", status,
@@ -94,7 +95,7 @@ func TestRoundTripWide(t *testing.T) {
 			r, err := ReadDir(context.Background(), dir, nil)
 			if c.refuse != "" {
 				require.Error(t, err)
-				assert.ErrorIs(t, err, ErrInvalid)
+				assert.ErrorIs(t, err, panel.ErrInvalid)
 				assert.Contains(t, err.Error(), c.refuse)
 				return
 			}

@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/psmeval/psmeval/panel"
 )
 
 // WriteOptions configures WriteDir and WriteTable. The zero value (or a
@@ -94,7 +95,7 @@ func (o *WriteOptions) fileName(t Table) string {
 // and categorical levels are sorted and all used, and no categorical level
 // looks like a number (in CSV, such a column is read as numeric unless
 // listed in ReadOptions.Categorical). r is validated first.
-func WriteDir(dir string, r *Register, opts *WriteOptions) error {
+func WriteDir(dir string, r *panel.Register, opts *WriteOptions) error {
 	var o WriteOptions
 	if opts != nil {
 		o = *opts
@@ -140,7 +141,7 @@ func WriteDir(dir string, r *Register, opts *WriteOptions) error {
 
 // WriteTable writes table t of r to w in the format and layout of opts
 // (FormatAuto: Parquet). r is not validated; use WriteDir for that.
-func WriteTable(w io.Writer, r *Register, t Table, opts *WriteOptions) error {
+func WriteTable(w io.Writer, r *panel.Register, t Table, opts *WriteOptions) error {
 	var o WriteOptions
 	if opts != nil {
 		o = *opts
@@ -151,7 +152,7 @@ func WriteTable(w io.Writer, r *Register, t Table, opts *WriteOptions) error {
 	return writeTable(w, r, t, &o)
 }
 
-func writeTable(w io.Writer, r *Register, t Table, o *WriteOptions) error {
+func writeTable(w io.Writer, r *panel.Register, t Table, o *WriteOptions) error {
 	layout := o.layout(t)
 	switch o.format() {
 	case FormatCSV:
@@ -204,7 +205,7 @@ func writeTable(w io.Writer, r *Register, t Table, o *WriteOptions) error {
 		var fw *pqarrow.FileWriter
 		records := TableRecords
 		if t == TableStatus && layout == LayoutWide {
-			records = func(r *Register, _ Table, _ Layout, chunk int, fn func(arrow.Record) error) error {
+			records = func(r *panel.Register, _ Table, _ Layout, chunk int, fn func(arrow.Record) error) error {
 				if chunk <= 0 {
 					chunk = defaultChunkRows
 				}

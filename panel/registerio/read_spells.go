@@ -1,10 +1,11 @@
-package panel
+package registerio
 
 import (
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/psmeval/psmeval/panel"
 )
 
 // readSpells reads the spells table: id, start, end (dates, end >= start)
@@ -30,9 +31,9 @@ func (l *Loader) readSpells(rr array.RecordReader, name string) error {
 	var (
 		ids        []int64
 		pidx       []int32
-		start, end []Day
+		start, end []panel.Day
 		hours      []float64
-		spells     []Spell
+		spells     []panel.Spell
 	)
 	err = l.forEachRecord(rr, name, func(rec arrow.Record, row0 int) error {
 		var err error
@@ -67,7 +68,7 @@ func (l *Loader) readSpells(rr array.RecordReader, name string) error {
 				}
 				h = float32(hours[i])
 			}
-			spells = append(spells, Spell{Person: p, Start: start[i], End: end[i], Hours: h})
+			spells = append(spells, panel.Spell{Person: p, Start: start[i], End: end[i], Hours: h})
 		}
 		return nil
 	})

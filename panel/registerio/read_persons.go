@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"errors"
@@ -8,11 +8,12 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/psmeval/psmeval/panel"
 )
 
 // maxCategoricalLevels is the largest number of levels of a categorical
 // attribute (codes are uint16 and MissingCode is reserved).
-const maxCategoricalLevels = MissingCode
+const maxCategoricalLevels = panel.MissingCode
 
 // attrAcc accumulates one persons attribute column. A text column is
 // tracked both as numbers (while every value parses) and as categories
@@ -56,7 +57,7 @@ func (a *attrAcc) addText(s string, valid bool, row int) {
 		}
 	}
 	if a.cat {
-		c := uint16(MissingCode)
+		c := uint16(panel.MissingCode)
 		if !missing {
 			k, ok := a.dict[s]
 			if !ok {
@@ -75,33 +76,33 @@ func (a *attrAcc) addText(s string, valid bool, row int) {
 	}
 }
 
-func (a *attrAcc) finish(name string) (Attribute, error) {
+func (a *attrAcc) finish(name string) (panel.Attribute, error) {
 	if a.numeric && !a.forceCat {
-		return Attribute{Name: a.name, Values: a.values}, nil
+		return panel.Attribute{Name: a.name, Values: a.values}, nil
 	}
 	if !a.cat {
 		if a.forceCat {
-			return Attribute{}, dataErr(name, a.name, -1, "categorical attribute has more than %d distinct values", maxCategoricalLevels)
+			return panel.Attribute{}, dataErr(name, a.name, -1, "categorical attribute has more than %d distinct values", maxCategoricalLevels)
 		}
-		return Attribute{}, dataErr(name, a.name, a.badRow,
+		return panel.Attribute{}, dataErr(name, a.name, a.badRow,
 			"%q is not a number, and the column has more than %d distinct values so it cannot be categorical", a.badValue, maxCategoricalLevels)
 	}
 	if !a.forceCat && allNumbers(a.levels) {
 		// every value is a number, some infinite: not a categorical
 		// column but a numeric one with a bad value
-		return Attribute{}, dataErr(name, a.name, a.badRow,
+		return panel.Attribute{}, dataErr(name, a.name, a.badRow,
 			"%q is infinite or out of range: a numeric attribute must be finite (write NA for a missing value)", a.badValue)
 	}
 	sorted, remap := sortedLevels(a.levels)
 	for i, c := range a.codes {
-		if c != MissingCode {
+		if c != panel.MissingCode {
 			a.codes[i] = uint16(remap[c])
 		}
 	}
 	if a.codes == nil {
 		a.codes = []uint16{}
 	}
-	return Attribute{Name: a.name, Codes: a.codes, Levels: sorted}, nil
+	return panel.Attribute{Name: a.name, Codes: a.codes, Levels: sorted}, nil
 }
 
 // allNumbers reports whether every level parses as a number (possibly
@@ -147,7 +148,7 @@ func (l *Loader) readPersons(rr array.RecordReader, name string) error {
 		attrCol = append(attrCol, i)
 	}
 	var ids []int64
-	var birth []Day
+	var birth []panel.Day
 	var fbuf []float64
 	err = l.forEachRecord(rr, name, func(rec arrow.Record, row0 int) error {
 		chunk, err := readInt64s(nil, rec.Column(idCol), colLoc{name, ColID, row0})
@@ -216,7 +217,7 @@ func (l *Loader) readPersons(rr array.RecordReader, name string) error {
 	if hasBirth {
 		reg.Birth = birth
 		if reg.Birth == nil {
-			reg.Birth = []Day{}
+			reg.Birth = []panel.Day{}
 		}
 	}
 	for _, a := range attrs {

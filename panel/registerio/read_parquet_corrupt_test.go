@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/psmeval/psmeval/panel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +18,7 @@ import (
 // column chunk (the second half of the chunk overwritten) is an error
 // naming the column and the row group with its rows, not "row 0".
 func TestCorruptPageNamesColumn(t *testing.T) {
-	reg, err := ReadDir(context.Background(), filepath.Join("..", "testdata", "panel", "tiny_long"), nil)
+	reg, err := ReadDir(context.Background(), filepath.Join("..", "..", "testdata", "panel", "tiny_long"), nil)
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, WriteTable(&b, reg, TableSpells, &WriteOptions{Format: FormatParquet, RowGroupRows: 2}))
@@ -47,7 +48,7 @@ func TestCorruptPageNamesColumn(t *testing.T) {
 		}
 		tested++
 		t.Logf("%s: %v", name, err)
-		var de *Error
+		var de *panel.Error
 		require.True(t, errors.As(err, &de), "%v", err)
 		assert.Equal(t, name, de.Column, "%v", err)
 		assert.Contains(t, err.Error(), "row group 1 (data rows 2..3)")
@@ -56,7 +57,7 @@ func TestCorruptPageNamesColumn(t *testing.T) {
 }
 
 // personsCSV is the ids of reg as a persons CSV table.
-func personsCSV(reg *Register) []byte {
+func personsCSV(reg *panel.Register) []byte {
 	var b bytes.Buffer
 	b.WriteString("id\n")
 	for _, id := range reg.IDs {

@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"bytes"
@@ -16,15 +16,16 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/psmeval/psmeval/panel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 var updateIO = flag.Bool("update", false, "rewrite the generated Parquet files under testdata/panel")
 
-const ioTestdata = "../testdata/panel"
+const ioTestdata = "../../testdata/panel"
 
-func ioDay(s string) Day {
+func ioDay(s string) panel.Day {
 	d, ok := parseISODay(s)
 	if !ok {
 		panic("bad test date " + s)
@@ -45,20 +46,20 @@ func ioDay(s string) Day {
 //
 // employed 2007-01..04: 103 0110, 101 1100, 105 0000, 102 0001, 104 1111;
 // education 2007-01..03: 103 000, 101 001, 105 111, 102 110, 104 000.
-func ioTinyRegister() *Register {
+func ioTinyRegister() *panel.Register {
 	nan := math.NaN()
-	r := &Register{
+	r := &panel.Register{
 		IDs:   []int64{103, 101, 105, 102, 104},
-		Birth: []Day{ioDay("1980-05-17"), ioDay("1975-11-02"), ioDay("1990-02-28"), ioDay("1962-07-01"), ioDay("1999-12-31")},
-		Attrs: []Attribute{
+		Birth: []panel.Day{ioDay("1980-05-17"), ioDay("1975-11-02"), ioDay("1990-02-28"), ioDay("1962-07-01"), ioDay("1999-12-31")},
+		Attrs: []panel.Attribute{
 			{Name: "sex", Codes: []uint16{0, 1, 0, 1, 0}, Levels: []string{"F", "M"}},
-			{Name: "origin", Codes: []uint16{0, 1, MissingCode, 2, 0}, Levels: []string{"DK", "nonwestern", "western"}},
+			{Name: "origin", Codes: []uint16{0, 1, panel.MissingCode, 2, 0}, Levels: []string{"DK", "nonwestern", "western"}},
 			{Name: "educ_years", Values: []float64{12, 9.5, nan, 15, 10}},
 			{Name: "income", Values: []float64{250000, nan, 0, 410000.5, 120000}},
 		},
 	}
 	// levels sorted: "" 0, "111" 1, "130" 2, "651" 3
-	r.Status = StatusGrid{FirstWeek: ioDay("2007-01-01"), Weeks: 6, Levels: []string{"", "111", "130", "651"},
+	r.Status = panel.StatusGrid{FirstWeek: ioDay("2007-01-01"), Weeks: 6, Levels: []string{"", "111", "130", "651"},
 		Codes: []byte{
 			0, 2, 2, 2, 2, 2,
 			1, 1, 1, 0, 0, 3,
@@ -66,13 +67,13 @@ func ioTinyRegister() *Register {
 			3, 3, 3, 3, 3, 3,
 			0, 0, 0, 0, 0, 1,
 		}}
-	jan := MonthFromDate(2007, time.January)
-	emp := NewOutcome("employed", 5, jan, 4)
-	edu := NewOutcome("education", 5, jan, 3)
-	set := func(o *Outcome, i int, pattern string) {
+	jan := panel.MonthFromDate(2007, time.January)
+	emp := panel.NewOutcome("employed", 5, jan, 4)
+	edu := panel.NewOutcome("education", 5, jan, 3)
+	set := func(o *panel.Outcome, i int, pattern string) {
 		for k, c := range pattern {
 			if c == '1' {
-				o.Set(i, jan+Month(k), true)
+				o.Set(i, jan+panel.Month(k), true)
 			}
 		}
 	}
@@ -82,8 +83,8 @@ func ioTinyRegister() *Register {
 	for i, p := range []string{"000", "001", "111", "110", "000"} {
 		set(&edu, i, p)
 	}
-	r.Outcomes = []Outcome{emp, edu}
-	r.Spells = []Spell{
+	r.Outcomes = []panel.Outcome{emp, edu}
+	r.Spells = []panel.Spell{
 		{Person: 1, Start: ioDay("2007-01-08"), End: ioDay("2007-01-20"), Hours: 5},
 		{Person: 1, Start: ioDay("2007-01-21"), End: ioDay("2007-02-03"), Hours: 4.5},
 		{Person: 0, Start: ioDay("2007-01-15"), End: ioDay("2007-02-01"), Hours: float32(nan)},
@@ -97,7 +98,7 @@ func ioTinyRegister() *Register {
 
 // ioRequireSameRegister compares two registers field by field (NaN equal to
 // NaN), so that a failure names the part that differs.
-func ioRequireSameRegister(t *testing.T, want, got *Register) {
+func ioRequireSameRegister(t *testing.T, want, got *panel.Register) {
 	t.Helper()
 	require.NotNil(t, got)
 	require.Equal(t, want.IDs, got.IDs, "IDs")
@@ -508,12 +509,12 @@ func TestReadOptions(t *testing.T) {
 	a := got.Attrs[2]
 	require.True(t, a.IsCategorical())
 	require.Equal(t, []string{"10", "12", "15", "9.5"}, a.Levels)
-	require.Equal(t, []uint16{1, 3, MissingCode, 2, 0}, a.Codes)
+	require.Equal(t, []uint16{1, 3, panel.MissingCode, 2, 0}, a.Codes)
 	// forced layouts and format
 	_, err = ReadDir(context.Background(), filepath.Join(ioTestdata, "tiny_wide"), &ReadOptions{StatusLayout: LayoutWide, OutcomesLayout: LayoutWide, Format: FormatCSV})
 	require.NoError(t, err)
 	_, err = ReadDir(context.Background(), filepath.Join(ioTestdata, "tiny_wide"), &ReadOptions{StatusLayout: LayoutLong})
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, panel.ErrInvalid)
 	_, err = ReadDir(context.Background(), filepath.Join(ioTestdata, "tiny_wide"), &ReadOptions{Format: FormatParquet})
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
@@ -521,29 +522,29 @@ func TestReadOptions(t *testing.T) {
 // ioRandomRegister is a seeded random register of n persons and weeks
 // weeks, persons in a shuffled id order, with runs of status codes, three
 // outcomes with different observed months, attributes and spells.
-func ioRandomRegister(n, weeks int, seed uint64) *Register {
+func ioRandomRegister(n, weeks int, seed uint64) *panel.Register {
 	rng := newTestRand(seed)
 	levels := []string{"", "111", "130", "651", "730", "890"}
-	r := &Register{IDs: make([]int64, n), Birth: make([]Day, n)}
+	r := &panel.Register{IDs: make([]int64, n), Birth: make([]panel.Day, n)}
 	perm := rng.Perm(n)
 	for i := range r.IDs {
 		r.IDs[i] = int64(1000 + 7*perm[i])
-		r.Birth[i] = ioDay("1950-01-01") + Day(rng.IntN(20000))
+		r.Birth[i] = ioDay("1950-01-01") + panel.Day(rng.IntN(20000))
 	}
-	sex := Attribute{Name: "sex", Codes: make([]uint16, n), Levels: []string{"F", "M"}}
-	age := Attribute{Name: "score", Values: make([]float64, n)}
+	sex := panel.Attribute{Name: "sex", Codes: make([]uint16, n), Levels: []string{"F", "M"}}
+	age := panel.Attribute{Name: "score", Values: make([]float64, n)}
 	for i := 0; i < n; i++ {
 		sex.Codes[i] = uint16(rng.IntN(2))
 		if rng.IntN(20) == 0 {
-			sex.Codes[i] = MissingCode
+			sex.Codes[i] = panel.MissingCode
 		}
 		age.Values[i] = float64(rng.IntN(1000)) / 8
 		if rng.IntN(15) == 0 {
 			age.Values[i] = math.NaN()
 		}
 	}
-	r.Attrs = []Attribute{sex, age}
-	r.Status = NewStatusGrid(n, ioDay("2005-01-03"), weeks, levels)
+	r.Attrs = []panel.Attribute{sex, age}
+	r.Status = panel.NewStatusGrid(n, ioDay("2005-01-03"), weeks, levels)
 	for i := 0; i < n; i++ {
 		row := r.Status.Row(i)
 		c := byte(rng.IntN(len(levels)))
@@ -554,8 +555,8 @@ func ioRandomRegister(n, weeks int, seed uint64) *Register {
 			row[w] = c
 		}
 	}
-	first := MonthOf(r.Status.FirstWeek)
-	outs := []Outcome{NewOutcome("emp", n, first, 70), NewOutcome("edu", n, first+2, 50), NewOutcome("su", n, first-3, 80)}
+	first := panel.MonthOf(r.Status.FirstWeek)
+	outs := []panel.Outcome{panel.NewOutcome("emp", n, first, 70), panel.NewOutcome("edu", n, first+2, 50), panel.NewOutcome("su", n, first-3, 80)}
 	for k := range outs {
 		o := &outs[k]
 		for i := 0; i < n; i++ {
@@ -568,12 +569,12 @@ func ioRandomRegister(n, weeks int, seed uint64) *Register {
 	}
 	r.Outcomes = outs
 	for i := 0; i < n; i += 1 + rng.IntN(5) {
-		s := r.Status.FirstWeek + Day(rng.IntN(7*weeks))
+		s := r.Status.FirstWeek + panel.Day(rng.IntN(7*weeks))
 		h := float32(rng.IntN(20)) / 2
 		if rng.IntN(10) == 0 {
 			h = float32(math.NaN())
 		}
-		r.Spells = append(r.Spells, Spell{Person: int32(i), Start: s, End: s + Day(rng.IntN(200)), Hours: h})
+		r.Spells = append(r.Spells, panel.Spell{Person: int32(i), Start: s, End: s + panel.Day(rng.IntN(200)), Hours: h})
 	}
 	if err := r.Validate(); err != nil {
 		panic(err)

@@ -1,4 +1,4 @@
-package panel
+package registerio
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psmeval/psmeval/panel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -67,7 +68,7 @@ func TestReadHostileCSV(t *testing.T) {
 				err = l.Read(TablePersons, c.src, FormatCSV, "persons.csv")
 			}
 			require.Error(t, err)
-			var de *Error
+			var de *panel.Error
 			require.True(t, errors.As(err, &de), "%T %v", err, err)
 			assert.Equal(t, c.row, de.Row, "%v", err)
 			assert.Contains(t, err.Error(), c.msg)
