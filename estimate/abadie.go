@@ -72,7 +72,7 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 		level = 0.95
 	}
 	if !(level > 0 && level < 1) {
-		return nil, fmt.Errorf("%w: Level = %v, want 0 < Level < 1", ErrInvalid, opts.Level)
+		return nil, invalid("AbadieImbensOptions.Level", "%v, want 0 < Level < 1", opts.Level)
 	}
 	if err := s.validate(); err != nil {
 		return nil, err
@@ -191,10 +191,10 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 // order of groupMatchings), its sums restricted to the group's units.
 func scoreAdjusters(s *Sample, es *EstimatedScore) ([]*psm.ScoreAdjuster, error) {
 	if es.X == nil || es.Fit == nil {
-		return nil, fmt.Errorf("%w: EstimatedScore needs X and Fit", ErrInvalid)
+		return nil, invalid(nilField(es.X == nil, "EstimatedScore.X", "EstimatedScore.Fit"), "EstimatedScore needs X and Fit")
 	}
 	if r, _ := es.X.Dims(); r != s.Len() {
-		return nil, fmt.Errorf("%w: EstimatedScore.X has %d rows for %d units", ErrInvalid, r, s.Len())
+		return nil, invalid("EstimatedScore.X", "%d rows for %d units", r, s.Len())
 	}
 	gi := s.groups()
 	G := len(gi.names)
@@ -222,7 +222,7 @@ func scoreAdjusters(s *Sample, es *EstimatedScore) ([]*psm.ScoreAdjuster, error)
 		}
 		a, err := psm.NewScoreAdjuster(es.X, s.Treated, es.Fit, &psm.ScoreAdjustOptions{K: es.K, L: es.L, Include: inc[g], NoDerivativeTerm: es.NoDerivativeTerm})
 		if err != nil {
-			return nil, fmt.Errorf("%w: EstimatedScore: group %d: %w", ErrInvalid, g, err)
+			return nil, &Error{Field: "AbadieImbensOptions.EstimatedScore", Unit: -1, Person: -1, Msg: fmt.Sprintf("group %d", g), Err: ErrInvalid, Cause: err}
 		}
 		adjs[g] = a
 	}

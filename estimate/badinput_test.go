@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 // in TestEffectsBadInput, TestEffectsNaNOutcome, TestBootstrapOptionErrors
 // and TestBootstrapRefitErrors (internal/badinput lists which test covers
 // which item of the issue), here with the message asserted too. Errors of
-// this package wrap ErrInvalid (input), ErrNoMatches or ErrNaNOutcome
-// (*OutcomeError: outcome, unit, person, event month).
+// this package are *Error values wrapping ErrInvalid (input), ErrNoMatches
+// or ErrNaNOutcome (Field names the outcome; Unit, Person, Month and Value
+// say where).
 func TestBadInputEstimate(t *testing.T) {
 	ctx := context.Background()
 	// tinySample: treated units 0, 1 (persons 10, 11); controls 2, 3, 4
@@ -115,17 +117,17 @@ func TestBadInputEstimate(t *testing.T) {
 		name string
 		call func() error
 		is   error
-		oe   *OutcomeError // expected *OutcomeError fields, or nil
+		oe   *Error // expected *Error fields of an ErrNaNOutcome, or nil
 		msg  string
 	}{
 		// nil and empty inputs
 		{"Effects nil Matches", func() error { s, _ := tinySample(); _, err := Effects(s, nil, nil); return err }, ErrInvalid, nil, "needs a Sample and Matches (got nil)"},
 		{"Effects nil Sample", func() error { _, err := Effects(nil, tinyMatches(), nil); return err }, ErrInvalid, nil, "needs a Sample and Matches (got nil)"},
-		{"Bootstrap nil Sample", func() error { _, err := Bootstrap(ctx, nil, nil, nil); return err }, ErrInvalid, nil, "nil Sample"},
+		{"Bootstrap nil Sample", func() error { _, err := Bootstrap(ctx, nil, nil, nil); return err }, ErrInvalid, nil, "invalid input: Sample: nil"},
 		{"AbadieImbens nil Matching", func() error { s, _ := tinySample(); _, err := AbadieImbens(s, nil, nil); return err }, ErrInvalid, nil, "got nil"},
 		{"sample without units", effects(func(s *Sample, _ *Matches, _ *[]float64) { *s = Sample{Outcomes: s.Outcomes} }), ErrInvalid, nil, "sample has no units"},
 		// mismatched slice lengths in the Sample
-		{"Person shorter than units", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Person = s.Person[:2] }), ErrInvalid, nil, "Person has 2 entries for 5 units"},
+		{"Person shorter than units", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Person = s.Person[:2] }), ErrInvalid, nil, "Sample.Person: 2 entries for 5 units"},
 		{"outcome matrix too short", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y = s.Outcomes[0].Y[:14] }), ErrInvalid, nil, `outcome "emp": Y has 14 values, want units × stride = 5 × 3`},
 		{"horizon beyond the outcome matrix", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].H = 4 }), ErrInvalid, nil, `outcome "emp": Y has 15 values, want units × stride = 5 × 5`},
 		{"stride below the horizon", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Stride = 2 }), ErrInvalid, nil, `outcome "emp": Stride 2 < H+1 = 3`},
@@ -134,98 +136,98 @@ func TestBadInputEstimate(t *testing.T) {
 		{"no outcomes", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes = nil }), ErrInvalid, nil, "sample has no outcomes"},
 		{"duplicate outcome name", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes = append(s.Outcomes, s.Outcomes[0]) }), ErrInvalid, nil, `duplicate outcome name "emp"`},
 		{"subgroup codes too short", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Subgroups[0].Code = s.Subgroups[0].Code[:4] }), ErrInvalid, nil, `subgroup "sex": Code has 4 entries for 5 units`},
-		{"subgroup code without a level", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Subgroups[0].Code[1] = 2 }), ErrInvalid, nil, `subgroup "sex": unit 1 has code 2 but only 2 levels`},
+		{"subgroup code without a level", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Subgroups[0].Code[1] = 2 }), ErrInvalid, nil, `subgroup "sex", unit 1 (person 11): code 2 but only 2 levels`},
 		// mismatched Matches
-		{"Matches.Start too short", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Start = m.Start[:2] }), ErrInvalid, nil, "Matches.Start has 2 entries for 2 treated"},
-		{"Matches names a control as treated", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Treated[0] = 2 }), ErrInvalid, nil, "Matches.Treated[0] = 2 is not a treated unit"},
-		{"Matches names a treated unit as control", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Control[2] = 0 }), ErrInvalid, nil, "treated unit 1 is matched to unit 0, which is not a control"},
-		{"Matches NaN set weight", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[0] = nan }), ErrInvalid, nil, "weight NaN of control 2 for treated 0"},
-		{"Matches set weights not summing to 1", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[1] = 0.3 }), ErrInvalid, nil, "weights of treated unit 0 sum to 0.8, not 1"},
+		{"Matches.Start too short", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Start = m.Start[:2] }), ErrInvalid, nil, "Matches.Start: 2 entries for 2 treated"},
+		{"Matches names a control as treated", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Treated[0] = 2 }), ErrInvalid, nil, "Matches.Treated[0], unit 2 (person 20): not a treated unit"},
+		{"Matches names a treated unit as control", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Control[2] = 0 }), ErrInvalid, nil, "Matches.Control[2], unit 1 (person 11): treated unit matched to unit 0, which is not a control"},
+		{"Matches NaN set weight", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[0] = nan }), ErrInvalid, nil, "Matches.Weight[0], unit 2 (person 20): weight NaN of this control in the set of treated unit 0"},
+		{"Matches set weights not summing to 1", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[1] = 0.3 }), ErrInvalid, nil, "Matches.Weight, unit 0 (person 10): weights of the set of this treated unit sum to 0.8, not 1"},
 		// NaN outcomes inside the horizon (policy: an error naming the
 		// outcome, unit, person and event month; NaN beyond H is allowed,
 		// see TestBadInputHorizonPolicy)
 		{"NaN outcome of a treated unit", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[0*3+2] = nan }), ErrNaNOutcome,
-			&OutcomeError{Outcome: "emp", Unit: 0, Person: 10, Month: 2}, `outcome "emp" is NaN for unit 0 (person 10) in event month 2, inside the horizon`},
+			&Error{Field: `outcome "emp"`, Unit: 0, Person: 10, Month: 2}, `NaN or infinite outcome inside the horizon: outcome "emp", unit 0 (person 10), event month 2: value NaN`},
 		{"Inf outcome of a matched control", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[4*3+1] = math.Inf(1) }), ErrNaNOutcome,
-			&OutcomeError{Outcome: "emp", Unit: 4, Person: 22, Month: 1, Value: math.Inf(1)}, `outcome "emp" is +Inf for unit 4 (person 22) in event month 1`},
+			&Error{Field: `outcome "emp"`, Unit: 4, Person: 22, Month: 1, Value: math.Inf(1)}, `outcome "emp", unit 4 (person 22), event month 1: value +Inf`},
 		{"NaN outcome of a matched control in the bootstrap", bootstrap(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[4*3+1] = nan }, nil), ErrNaNOutcome,
-			&OutcomeError{Outcome: "emp", Unit: 4, Person: 22, Month: 1}, "unit 4 (person 22) in event month 1"},
+			&Error{Field: `outcome "emp"`, Unit: 4, Person: 22, Month: 1}, "unit 4 (person 22), event month 1: value NaN"},
 		{"NaN outcome in Otsu-Rai", otsuRai(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[3*3+0] = nan }, nil), ErrNaNOutcome,
-			&OutcomeError{Outcome: "emp", Unit: 3, Person: 21, Month: 0}, "unit 3 (person 21) in event month 0"},
+			&Error{Field: `outcome "emp"`, Unit: 3, Person: 21, Month: 0}, "unit 3 (person 21), event month 0: value NaN"},
 		// scores
 		{"Bootstrap scores shorter than units", bootstrap(func(_ *Sample, _ *Matches, x *[]float64) { *x = (*x)[:2] }, nil), ErrInvalid, nil, "2 scores for 5 units"},
-		{"Bootstrap NaN score", bootstrap(func(_ *Sample, _ *Matches, x *[]float64) { (*x)[2] = nan }, nil), ErrInvalid, nil, "score of unit 2 is NaN"},
-		{"Otsu-Rai Inf score", otsuRai(func(_ *Sample, _ *Matches, x *[]float64) { (*x)[4] = math.Inf(-1) }, nil), ErrInvalid, nil, "score of unit 4 is -Inf"},
+		{"Bootstrap NaN score", bootstrap(func(_ *Sample, _ *Matches, x *[]float64) { (*x)[2] = nan }, nil), ErrInvalid, nil, "scores, unit 2 (person 20): score NaN is not finite"},
+		{"Otsu-Rai Inf score", otsuRai(func(_ *Sample, _ *Matches, x *[]float64) { (*x)[4] = math.Inf(-1) }, nil), ErrInvalid, nil, "scores, unit 4 (person 22): score -Inf is not finite"},
 		{"MatchUnits scores longer than units", func() error { s, x := tinySample(); _, err := MatchUnits(s, append(x, 0), nil); return err }, ErrInvalid, nil, "6 scores for 5 units"},
 		{"re-fitted scores of the wrong length", bootstrap(none, &BootstrapOptions{Refit: func(context.Context, []float64) ([]float64, error) { return []float64{1, 2}, nil }}),
 			ErrInvalid, nil, "refit returned 2 scores for 5 units"},
 		{"re-fitted NaN score", bootstrap(none, &BootstrapOptions{Refit: func(context.Context, []float64) ([]float64, error) { return []float64{.5, nan, .25, .75, 1}, nil }}),
-			ErrInvalid, nil, "refitted score of unit 1 is NaN"},
+			ErrInvalid, nil, "BootstrapOptions.Refit, unit 1 (person 11): replicate 0: refitted score NaN is not finite"},
 		// matching rule: k, caliper, strata, all treated
-		{"K larger than the number of controls", bootstrap(none, &BootstrapOptions{Match: MatchRule{K: 4}}), ErrInvalid, nil, "MatchRule.K = 4 neighbours, but the sample has 3 control units"},
+		{"K larger than the number of controls", bootstrap(none, &BootstrapOptions{Match: MatchRule{K: 4}}), ErrInvalid, nil, "MatchRule.K: 4 neighbours, but the sample has 3 control units"},
 		{"MatchUnits K larger than the number of controls", func() error { s, x := tinySample(); _, err := MatchUnits(s, x, &MatchRule{K: 5}); return err },
-			ErrInvalid, nil, "MatchRule.K = 5 neighbours"},
+			ErrInvalid, nil, "MatchRule.K: 5 neighbours"},
 		{"caliper that leaves no match", bootstrap(none, &BootstrapOptions{Match: MatchRule{Caliper: 0.01}}), ErrNoMatches, nil, "2 treated and 3 control units; no treated unit has a match set"},
 		{"Otsu-Rai caliper that leaves no match", otsuRai(none, &OtsuRaiOptions{Match: MatchRule{Caliper: 0.01}}), ErrNoMatches, nil, "no treated unit has a match set"},
 		{"all units treated", bootstrap(func(s *Sample, _ *Matches, _ *[]float64) { s.Treated = []bool{true, true, true, true, true} }, nil),
 			ErrNoMatches, nil, "5 treated and 0 control units"},
 		{"no treated units", otsuRai(func(s *Sample, _ *Matches, _ *[]float64) { s.Treated = make([]bool, 5) }, nil),
 			ErrNoMatches, nil, "0 treated and 5 control units"},
-		{"strata of the wrong length", bootstrap(none, &BootstrapOptions{Match: MatchRule{Strata: []int32{1, 2}}}), ErrInvalid, nil, "MatchRule.Strata has 2 entries for 5 units"},
-		{"negative caliper", bootstrap(none, &BootstrapOptions{Match: MatchRule{Caliper: -1}}), ErrInvalid, nil, "MatchRule.Caliper = -1"},
-		{"NaN tie tolerance", bootstrap(none, &BootstrapOptions{Match: MatchRule{TieTolerance: nan}}), ErrInvalid, nil, "MatchRule.TieTolerance = NaN"},
+		{"strata of the wrong length", bootstrap(none, &BootstrapOptions{Match: MatchRule{Strata: []int32{1, 2}}}), ErrInvalid, nil, "MatchRule.Strata: 2 entries for 5 units"},
+		{"negative caliper", bootstrap(none, &BootstrapOptions{Match: MatchRule{Caliper: -1}}), ErrInvalid, nil, "MatchRule.Caliper: -1, want >= 0"},
+		{"NaN tie tolerance", bootstrap(none, &BootstrapOptions{Match: MatchRule{TieTolerance: nan}}), ErrInvalid, nil, "MatchRule.TieTolerance: NaN, want >= 0"},
 		// options
-		{"Level outside (0,1)", bootstrap(none, &BootstrapOptions{Level: 1.5}), ErrInvalid, nil, "Level = 1.5, want 0 < Level < 1"},
-		{"unknown Scheme", bootstrap(none, &BootstrapOptions{Scheme: 7}), ErrInvalid, nil, "unknown Scheme 7"},
-		{"Otsu-Rai negative Neighbours", otsuRai(none, &OtsuRaiOptions{Neighbours: -1}), ErrInvalid, nil, "Neighbours = -1 < 0"},
+		{"Level outside (0,1)", bootstrap(none, &BootstrapOptions{Level: 1.5}), ErrInvalid, nil, "BootstrapOptions.Level: 1.5, want 0 < Level < 1"},
+		{"unknown Scheme", bootstrap(none, &BootstrapOptions{Scheme: 7}), ErrInvalid, nil, "BootstrapOptions.Scheme: unknown scheme 7"},
+		{"Otsu-Rai negative Neighbours", otsuRai(none, &OtsuRaiOptions{Neighbours: -1}), ErrInvalid, nil, "OtsuRaiOptions.Neighbours: -1, want >= 0"},
 		{"subgroup breaks not ascending", func() error { _, err := SubgroupsByBreaks("age", []float64{1, 2}, []float64{30, 30}); return err },
 			ErrInvalid, nil, `subgroup "age": breaks not strictly ascending at 1`},
 		// a psm.Matching of another sample, or in the wrong form
 		{"Matching with fewer treated than the sample", fromPSM([]float64{0.5}, []float64{0.25, 0.75, 1.125}, nil, asMatches),
-			ErrInvalid, nil, "psm.Matching has 1 treated sets for 2 treated units"},
+			ErrInvalid, nil, "psm.Matching: 1 treated sets for 2 treated units"},
 		{"Matching with fewer controls than the sample", fromPSM([]float64{0.5, 1}, []float64{0.25, 0.75}, nil, asMatches),
-			ErrInvalid, nil, "psm.Matching has 2 controls for 3 control units (another sample?)"},
+			ErrInvalid, nil, "psm.Matching: 2 controls for 3 control units (another sample?)"},
 		{"AbadieImbens with another sample's Matching", fromPSM([]float64{0.5, 1}, []float64{0.25, 0.75, 1.125, 2}, nil, asAI),
-			ErrInvalid, nil, "psm.Matching has 4 controls for 3 control units"},
+			ErrInvalid, nil, "psm.Matching: 4 controls for 3 control units"},
 		{"Matching without sets", fromPSM([]float64{0.5, 1}, []float64{0.25, 0.75, 1.125}, &psm.MatchOptions{SkipSets: true}, asMatches),
-			ErrInvalid, nil, "psm.Matching has no match sets (MatchOptions.SkipSets)"},
+			ErrInvalid, nil, "psm.Matching: no match sets (MatchOptions.SkipSets)"},
 		{"rule of a matching without replacement", func() error {
 			s, x := tinySample()
 			_, _, err := RuleFromPSM(s, x, &psm.MatchOptions{NoReplacement: true})
 			return err
 		}, ErrInvalid, nil, "replicates re-match with replacement only"},
 		{"BiasAdjusted nil z", biasAdj(nil, nil), ErrInvalid, nil, "needs the covariates z (got nil)"},
-		{"BiasAdjusted z rows", biasAdj(mat.NewDense(4, 1, nil), nil), ErrInvalid, nil, "z has 4 rows for 5 units"},
+		{"BiasAdjusted z rows", biasAdj(mat.NewDense(4, 1, nil), nil), ErrInvalid, nil, "z: 4 rows for 5 units"},
 		{"BiasAdjusted NaN covariate of a matched control", biasAdj(zNaN, &BiasAdjustedOptions{Names: []string{"age"}}),
-			psm.ErrBadValue, nil, `z row 3 = NaN: covariate "age" of a matched control is not finite`},
+			psm.ErrBadValue, nil, `z, unit 3 (person 21): covariate "age" of a matched control is not finite (NaN): psm: invalid value`},
 		{"BiasAdjusted more covariates than a subgroup's treated", biasAdj(mat.NewDense(5, 2, []float64{1, 0, 2, 1, 3, 0, 4, 1, 5, 1}), nil),
 			ErrInvalid, nil, "bias adjustment (sex = 0): psm: invalid option: Z: 2 covariates but only 1 (weighted) matched treated units"},
-		{"BiasAdjusted Level", biasAdj(mat.NewDense(5, 1, nil), &BiasAdjustedOptions{Level: 1.5}), ErrInvalid, nil, "Level = 1.5, want 0 < Level < 1"},
+		{"BiasAdjusted Level", biasAdj(mat.NewDense(5, 1, nil), &BiasAdjustedOptions{Level: 1.5}), ErrInvalid, nil, "BiasAdjustedOptions.Level: 1.5, want 0 < Level < 1"},
 		{"BiasAdjusted negative Tolerance", biasAdj(mat.NewDense(5, 1, nil), &BiasAdjustedOptions{Tolerance: -1}), psm.ErrBadOption, nil, "Tolerance: -1; want a finite value > 0"},
 		// Rosenbaum bounds: options, windows, match sets, plain inputs
 		{"Rosenbaum Gamma below 1", rosenbaum(none, month1, &RosenbaumOptions{Gammas: []float64{0.5, 1, 2}}), ErrInvalid, nil, "Gamma 0.5 (grid entry 0) is below 1"},
-		{"Rosenbaum empty Gamma grid", rosenbaum(none, month1, &RosenbaumOptions{Gammas: []float64{}}), ErrInvalid, nil, "RosenbaumOptions.Gammas is empty"},
+		{"Rosenbaum empty Gamma grid", rosenbaum(none, month1, &RosenbaumOptions{Gammas: []float64{}}), ErrInvalid, nil, "RosenbaumOptions.Gammas: empty grid"},
 		{"Rosenbaum Gamma grid not increasing", rosenbaum(none, month1, &RosenbaumOptions{Gammas: []float64{1, 2, 2}}), ErrInvalid, nil, "Gamma grid not strictly increasing at entry 2 (2 after 2)"},
 		{"Rosenbaum NaN Gamma", rosenbaum(none, month1, &RosenbaumOptions{Gammas: []float64{1, nan}}), ErrInvalid, nil, "Gamma NaN (grid entry 1) is not finite"},
-		{"Rosenbaum Level outside (0,1)", rosenbaum(none, month1, &RosenbaumOptions{Level: 1}), ErrInvalid, nil, "RosenbaumOptions.Level = 1, want 0 < Level < 1"},
-		{"Rosenbaum negative ExactMax", rosenbaum(none, month1, &RosenbaumOptions{ExactMax: -1}), ErrInvalid, nil, "RosenbaumOptions.ExactMax = -1 < 0"},
+		{"Rosenbaum Level outside (0,1)", rosenbaum(none, month1, &RosenbaumOptions{Level: 1}), ErrInvalid, nil, "RosenbaumOptions.Level: 1, want 0 < Level < 1"},
+		{"Rosenbaum negative ExactMax", rosenbaum(none, month1, &RosenbaumOptions{ExactMax: -1}), ErrInvalid, nil, "RosenbaumOptions.ExactMax: -1, want >= 0"},
 		{"Rosenbaum unknown Alternative", rosenbaum(none, month1, &RosenbaumOptions{Alternative: 7}), ErrInvalid, nil, "unknown Alternative 7"},
 		{"Rosenbaum window beyond the horizon", rosenbaum(none, Window{Outcome: "emp", Kind: WindowSum, From: 1, To: 3}, nil), ErrInvalid, nil,
 			`window 1..3 of outcome "emp" is outside its horizon 0..2`},
 		{"Rosenbaum window before month 0", rosenbaum(none, Window{Outcome: "emp", Kind: WindowMonth, From: -1}, nil), ErrInvalid, nil,
 			`window -1..-1 of outcome "emp" is outside its horizon 0..2`},
 		{"Rosenbaum empty window", rosenbaum(none, Window{Outcome: "emp", Kind: WindowEver, From: 2, To: 1}, nil), ErrInvalid, nil, `window 2..1 of outcome "emp" is empty (To < From)`},
-		{"Rosenbaum unknown outcome", rosenbaum(none, Window{Outcome: "wage"}, nil), ErrInvalid, nil, `Rosenbaum: no outcome "wage" in the sample`},
+		{"Rosenbaum unknown outcome", rosenbaum(none, Window{Outcome: "wage"}, nil), ErrInvalid, nil, `Window.Outcome: no outcome "wage" in the sample`},
 		{"Rosenbaum unknown WindowKind", rosenbaum(none, Window{Outcome: "emp", Kind: 9}, nil), ErrInvalid, nil, "unknown WindowKind 9"},
 		{"Rosenbaum nil Matches", func() error { s, _ := tinySample(); _, err := Rosenbaum(s, nil, month1, nil); return err }, ErrInvalid, nil, "Rosenbaum needs a Sample and Matches (got nil)"},
 		{"Rosenbaum unequal weights in a set", rosenbaum(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[0], m.Weight[1] = 0.25, 0.75 }, month1, nil), ErrInvalid, nil,
-			"the controls of treated unit 0 have unequal weights (0.25, 0.75)"},
+			"Matches.Weight, unit 0 (person 10): the controls of this treated unit have unequal weights (0.25, 0.75)"},
 		{"Rosenbaum NaN outcome in the window", rosenbaum(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[3*3+1] = nan }, month1, nil), ErrNaNOutcome,
-			&OutcomeError{Outcome: "emp", Unit: 3, Person: 21, Month: 1}, "unit 3 (person 21) in event month 1"},
+			&Error{Field: `outcome "emp"`, Unit: 3, Person: 21, Month: 1}, "unit 3 (person 21), event month 1: value NaN"},
 		{"Rosenbaum no matched treated unit", rosenbaum(func(_ *Sample, m *Matches, _ *[]float64) { *m = Matches{Treated: []int32{0, 1}, Start: []int{0, 0, 0}} }, month1, nil),
 			ErrNoMatches, nil, "no treated unit has a match set"},
 		{"RosenbaumSignedRank lengths differ", func() error { _, err := RosenbaumSignedRank([]float64{1, 2}, []float64{1}, nil); return err }, ErrInvalid, nil,
-			"RosenbaumSignedRank: 2 treated and 1 control outcomes"},
+			"control: 2 treated and 1 control outcomes"},
 		{"RosenbaumSignedRank Inf outcome", func() error {
 			_, err := RosenbaumSignedRank([]float64{1, math.Inf(1)}, []float64{1, 0}, nil)
 			return err
@@ -243,7 +245,7 @@ func TestBadInputEstimate(t *testing.T) {
 			s, x := tinySample()
 			_, _, err := RuleFromPSM(s, x, &psm.MatchOptions{Distance: psm.LogitDistance})
 			return err
-		}, ErrInvalid, nil, "score of unit 1 is 1, outside (0,1) for LogitDistance"},
+		}, ErrInvalid, nil, "scores, unit 1 (person 11): score 1 is outside (0,1), as LogitDistance needs"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -252,12 +254,17 @@ func TestBadInputEstimate(t *testing.T) {
 			require.Error(t, err)
 			require.ErrorIs(t, err, c.is, "%v", err)
 			assert.Contains(t, err.Error(), c.msg)
+			var e *Error
+			require.ErrorAs(t, err, &e, "one error shape")
+			assert.True(t, strings.HasPrefix(err.Error(), "estimate: "), err.Error())
 			if c.oe != nil {
-				var oe *OutcomeError
+				var oe *Error
 				require.ErrorAs(t, err, &oe)
-				assert.Equal(t, c.oe.Outcome, oe.Outcome)
+				assert.Equal(t, ErrNaNOutcome, oe.Err)
+				assert.Equal(t, c.oe.Field, oe.Field)
 				assert.Equal(t, c.oe.Unit, oe.Unit)
 				assert.Equal(t, c.oe.Person, oe.Person)
+				assert.True(t, oe.HasMonth)
 				assert.Equal(t, c.oe.Month, oe.Month)
 				if c.oe.Value != 0 {
 					assert.Equal(t, c.oe.Value, oe.Value)
@@ -274,8 +281,9 @@ func TestBadInputEstimate(t *testing.T) {
 // event matrices run to H, and a unit whose cohort is late has Missing
 // (NaN) after its cut-off; FromPanel estimates months 0..HCommon, which
 // every unit observes, so those NaN are never read. Asking for a horizon
-// beyond HCommon makes the NaN fall inside it: an *OutcomeError naming
-// the unit, its person and the first month after its cut-off.
+// beyond HCommon makes the NaN fall inside it: an *Error wrapping
+// ErrNaNOutcome naming the outcome, the unit, its person and the first
+// month after its cut-off.
 func TestBadInputHorizonPolicy(t *testing.T) {
 	r, err := registerio.ReadDir(context.Background(), filepath.Join("..", "testdata", "panel", "build_tiny", "csv_long"), nil)
 	require.NoError(t, err)
@@ -327,9 +335,10 @@ func TestBadInputHorizonPolicy(t *testing.T) {
 	s.Outcomes[0].H = e.H
 	_, err = Effects(s, ms, nil)
 	require.ErrorIs(t, err, ErrNaNOutcome)
-	var oe *OutcomeError
+	var oe *Error
 	require.ErrorAs(t, err, &oe)
-	assert.Equal(t, "emp", oe.Outcome)
+	assert.Equal(t, `outcome "emp"`, oe.Field)
+	assert.True(t, oe.HasMonth)
 	assert.Equal(t, 4, oe.Month)
 	assert.True(t, math.IsNaN(e.At(oe.Unit, 4)), "unit %d", oe.Unit)
 	assert.Equal(t, p.ID[oe.Unit], oe.Person)

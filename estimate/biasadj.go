@@ -67,23 +67,20 @@ func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOp
 		level = 0.95
 	}
 	if !(level > 0 && level < 1) {
-		return nil, fmt.Errorf("%w: Level = %v, want 0 < Level < 1", ErrInvalid, opts.Level)
+		return nil, invalid("BiasAdjustedOptions.Level", "%v, want 0 < Level < 1", opts.Level)
 	}
 	if s == nil || m == nil {
-		return nil, fmt.Errorf("%w: BiasAdjusted needs a Sample and a psm.Matching (got nil)", ErrInvalid)
+		return nil, invalid(nilField(s == nil, "Sample", "psm.Matching"), "BiasAdjusted needs a Sample and a psm.Matching (got nil)")
 	}
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	if z == nil {
-		return nil, fmt.Errorf("%w: BiasAdjusted needs the covariates z (got nil)", ErrInvalid)
-	}
-	if d, ok := z.(*mat.Dense); ok && d == nil {
-		return nil, fmt.Errorf("%w: BiasAdjusted needs the covariates z (got nil)", ErrInvalid)
+	if d, ok := z.(*mat.Dense); z == nil || ok && d == nil {
+		return nil, invalid("z", "BiasAdjusted needs the covariates z (got nil)")
 	}
 	rows, p := z.Dims()
 	if rows != s.Len() {
-		return nil, fmt.Errorf("%w: z has %d rows for %d units", ErrInvalid, rows, s.Len())
+		return nil, invalid("z", "%d rows for %d units", rows, s.Len())
 	}
 	ms, err := MatchesFromPSM(s, m)
 	if err != nil {
@@ -117,7 +114,7 @@ func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOp
 			continue
 		}
 		if evs[g], err = psm.NewBiasAdjustEvaluator(zt, zc, subs[g], bo); err != nil {
-			return nil, zError(err, tr, co, res.Series[g])
+			return nil, zError(err, s, tr, co, res.Series[g])
 		}
 	}
 	used := m.MatchedControls
@@ -173,9 +170,10 @@ func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOp
 }
 
 // zError turns a covariate error of psm.NewBiasAdjustEvaluator (which
-// names the row among the treated or the controls) into one naming the
-// unit of the Sample (the row of z), or says which group it concerns.
-func zError(err error, tr, co []int32, se Series) error {
+// names the row among the treated or the controls) into an *Error naming
+// the unit of the Sample (the row of z), or one saying which group it
+// concerns; both keep psm's error as Cause.
+func zError(err error, s *Sample, tr, co []int32, se Series) error {
 	group := "whole sample"
 	if se.Subgroup != "" {
 		group = se.Subgroup + " = " + se.Group
@@ -186,7 +184,9 @@ func zError(err error, tr, co []int32, se Series) error {
 		if me.Field == "zControl" {
 			u = co
 		}
-		return fmt.Errorf("%w: z row %d = %v: %s: %w", ErrInvalid, u[me.Index], me.Value, me.Msg, me.Err)
+		e := invalidUnit(s, "z", int(u[me.Index]), me.Value, "%s (%v)", me.Msg, me.Value).(*Error)
+		e.Cause = me.Err
+		return e
 	}
-	return fmt.Errorf("%w: bias adjustment (%s): %w", ErrInvalid, group, err)
+	return &Error{Unit: -1, Person: -1, Msg: "bias adjustment (" + group + ")", Err: ErrInvalid, Cause: err}
 }

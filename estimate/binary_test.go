@@ -79,8 +79,10 @@ func TestBinaryOutcomesEqualFloat(t *testing.T) {
 	// a missing value inside the horizon is reported like a NaN
 	b.Outcomes[0].Binary[int(ms.Control[0])*(b.Outcomes[0].H+1)+2] = panel.Missing
 	_, err = Effects(b, ms, nil)
-	var oe *OutcomeError
+	require.ErrorIs(t, err, ErrNaNOutcome)
+	var oe *Error
 	require.ErrorAs(t, err, &oe)
+	require.True(t, oe.HasMonth)
 	require.Equal(t, 2, oe.Month)
 	require.Equal(t, int(ms.Control[0]), oe.Unit)
 

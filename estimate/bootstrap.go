@@ -51,26 +51,28 @@ type BootstrapOptions struct {
 	Progress func(done, total int)
 }
 
-func (o *BootstrapOptions) defaults() (level float64, reps, workers int, err error) {
+// defaults returns the level, replicates and workers of o, or an error
+// naming the option as a field of the options type opt.
+func (o *BootstrapOptions) defaults(opt string) (level float64, reps, workers int, err error) {
 	level, reps, workers = o.Level, o.Replicates, o.Workers
 	if level == 0 {
 		level = 0.95
 	}
 	if !(level > 0 && level < 1) {
-		return 0, 0, 0, fmt.Errorf("%w: Level = %v, want 0 < Level < 1", ErrInvalid, o.Level)
+		return 0, 0, 0, invalid(opt+".Level", "%v, want 0 < Level < 1", o.Level)
 	}
 	if reps == 0 {
 		reps = 999
 	}
 	if reps < 2 {
-		return 0, 0, 0, fmt.Errorf("%w: Replicates = %d, want at least 2", ErrInvalid, o.Replicates)
+		return 0, 0, 0, invalid(opt+".Replicates", "%d, want at least 2", o.Replicates)
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, reps)
 	if o.Scheme != Multinomial && o.Scheme != Poisson {
-		return 0, 0, 0, fmt.Errorf("%w: unknown Scheme %d", ErrInvalid, int(o.Scheme))
+		return 0, 0, 0, invalid(opt+".Scheme", "unknown scheme %d, want Multinomial or Poisson", int(o.Scheme))
 	}
 	return level, reps, workers, nil
 }
@@ -78,11 +80,11 @@ func (o *BootstrapOptions) defaults() (level float64, reps, workers int, err err
 // checkScores checks that scores has one finite value per unit.
 func checkScores(s *Sample, scores []float64) error {
 	if len(scores) != s.Len() {
-		return fmt.Errorf("%w: %d scores for %d units", ErrInvalid, len(scores), s.Len())
+		return invalid("scores", "%d scores for %d units", len(scores), s.Len())
 	}
 	for u, v := range scores {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: score of unit %d is %v", ErrInvalid, u, v)
+			return invalidUnit(s, "scores", u, v, "score %v is not finite", v)
 		}
 	}
 	return nil
@@ -110,7 +112,7 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 	if opts == nil {
 		opts = &BootstrapOptions{}
 	}
-	level, R, workers, err := opts.defaults()
+	level, R, workers, err := opts.defaults("BootstrapOptions")
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +126,7 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 	}
 	pr := newPersons(s)
 	if opts.Scheme == Multinomial && pr.hasOverlap {
-		return nil, fmt.Errorf("%w: person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", ErrInvalid, pr.overlap)
+		return nil, invalid("Sample.Person", "person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", pr.overlap)
 	}
 	ix, _, series, err := pointEstimate(s, pr, scores, &opts.Match, opts.IncludeMonth0)
 	if err != nil {
@@ -258,8 +260,11 @@ func (ix *index) matches(s *Sample, rule *MatchRule, cnt counter, tw func(i int)
 // and OtsuRai use for their point estimates; psm.Match with the same rule
 // gives the same sets.
 func MatchUnits(s *Sample, scores []float64, rule *MatchRule) (*Matches, error) {
-	if s == nil || len(s.Treated) == 0 {
-		return nil, fmt.Errorf("%w: sample has no units", ErrInvalid)
+	if s == nil {
+		return nil, invalid("Sample", "nil")
+	}
+	if len(s.Treated) == 0 {
+		return nil, invalid("Sample.Treated", "sample has no units")
 	}
 	if err := rule.validate(s); err != nil {
 		return nil, err
@@ -354,11 +359,11 @@ func (w *worker) replicate(ctx context.Context, b int, out []float64) error {
 			return fmt.Errorf("estimate: replicate %d: refit: %w", b, err)
 		}
 		if len(scores) != s.Len() {
-			return fmt.Errorf("%w: replicate %d: refit returned %d scores for %d units", ErrInvalid, b, len(scores), s.Len())
+			return invalid("BootstrapOptions.Refit", "replicate %d: refit returned %d scores for %d units", b, len(scores), s.Len())
 		}
 		for u, v := range scores {
 			if w.w[u] > 0 && (math.IsNaN(v) || math.IsInf(v, 0)) {
-				return fmt.Errorf("%w: replicate %d: refitted score of unit %d is %v", ErrInvalid, b, u, v)
+				return invalidUnit(s, "BootstrapOptions.Refit", u, v, "replicate %d: refitted score %v is not finite", b, v)
 			}
 		}
 		ww := w.w

@@ -1,7 +1,6 @@
 package estimate
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -53,14 +52,14 @@ func (o *DiDOptions) window() PreWindow {
 // lies beyond −Pre, an analytic res. Cost: O(R·(Pre+H+1)) per series.
 func DiD(res *Result, opts *DiDOptions) (*Result, error) {
 	if res == nil {
-		return nil, fmt.Errorf("%w: DiD needs a Result (got nil)", ErrInvalid)
+		return nil, invalid("Result", "DiD needs a Result (got nil)")
 	}
 	w := opts.window()
 	out := &Result{Method: "did-" + res.Method, Level: res.Level, Replicates: res.Replicates,
 		IncludeMonth0: res.IncludeMonth0, Series: make([]Series, len(res.Series))}
 	for i := range res.Series {
 		src := &res.Series[i]
-		if err := w.checkPre("DiD reference window", src.Outcome, src.Pre); err != nil {
+		if err := w.checkPre("DiDOptions.Reference", "DiD reference window", src.Outcome, src.Pre); err != nil {
 			return nil, err
 		}
 		se := Series{Outcome: src.Outcome, Subgroup: src.Subgroup, Group: src.Group,
@@ -111,8 +110,8 @@ func DiD(res *Result, opts *DiDOptions) (*Result, error) {
 			}
 			summarize(&se, mapped, res.Level)
 		case src.Monthly != nil:
-			return nil, fmt.Errorf("%w: DiD needs the replicates of the effects (Draws; method %q): run Bootstrap or OtsuRai with KeepDraws, or an analytic method on DiDSample",
-				ErrInvalid, res.Method)
+			return nil, invalid("Series.Draws", "DiD needs the replicates of the effects (method %q): run Bootstrap or OtsuRai with KeepDraws, or an analytic method on DiDSample",
+				res.Method)
 		}
 		out.Series[i] = se
 	}
@@ -141,7 +140,7 @@ func DiDSample(s *Sample, opts *DiDOptions) (*Sample, error) {
 	out := &Sample{Treated: s.Treated, Person: s.Person, Subgroups: s.Subgroups, Outcomes: make([]Outcome, len(s.Outcomes))}
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
-		if err := w.checkPre("DiD reference window", o.Name, o.Pre); err != nil {
+		if err := w.checkPre("DiDOptions.Reference", "DiD reference window", o.Name, o.Pre); err != nil {
 			return nil, err
 		}
 		wd := o.width()

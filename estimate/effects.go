@@ -29,31 +29,34 @@ func (m *Matches) validate(s *Sample) error {
 	n := s.Len()
 	nt := len(m.Treated)
 	if len(m.Start) != nt+1 {
-		return fmt.Errorf("%w: Matches.Start has %d entries for %d treated", ErrInvalid, len(m.Start), nt)
+		return invalid("Matches.Start", "%d entries for %d treated", len(m.Start), nt)
 	}
 	if len(m.Control) != len(m.Weight) || m.Start[0] != 0 || m.Start[nt] != len(m.Control) {
-		return fmt.Errorf("%w: Matches: Start/Control/Weight do not fit (%d, %d, %d)", ErrInvalid, m.Start[nt], len(m.Control), len(m.Weight))
+		return invalid("Matches", "Start/Control/Weight do not fit (Start[%d] = %d, %d controls, %d weights)", nt, m.Start[nt], len(m.Control), len(m.Weight))
 	}
 	for k, u := range m.Treated {
-		if u < 0 || int(u) >= n || !s.Treated[u] {
-			return fmt.Errorf("%w: Matches.Treated[%d] = %d is not a treated unit", ErrInvalid, k, u)
+		if u < 0 || int(u) >= n {
+			return invalid(fmt.Sprintf("Matches.Treated[%d]", k), "unit %d is not a unit of the sample (%d units)", u, n)
+		}
+		if !s.Treated[u] {
+			return invalidUnit(s, fmt.Sprintf("Matches.Treated[%d]", k), int(u), 0, "not a treated unit")
 		}
 		if m.Start[k+1] < m.Start[k] {
-			return fmt.Errorf("%w: Matches.Start decreases at %d", ErrInvalid, k)
+			return invalidUnit(s, fmt.Sprintf("Matches.Start[%d]", k+1), int(u), 0, "%d < Start[%d] = %d: the set of this treated unit ends before it starts", m.Start[k+1], k, m.Start[k])
 		}
 		sum := 0.0
 		for p := m.Start[k]; p < m.Start[k+1]; p++ {
 			c := m.Control[p]
 			if c < 0 || int(c) >= n || s.Treated[c] {
-				return fmt.Errorf("%w: Matches: treated unit %d is matched to unit %d, which is not a control", ErrInvalid, u, c)
+				return invalidUnit(s, fmt.Sprintf("Matches.Control[%d]", p), int(u), 0, "treated unit matched to unit %d, which is not a control", c)
 			}
 			if !(m.Weight[p] >= 0) {
-				return fmt.Errorf("%w: Matches: weight %v of control %d for treated %d", ErrInvalid, m.Weight[p], c, u)
+				return invalidUnit(s, fmt.Sprintf("Matches.Weight[%d]", p), int(c), m.Weight[p], "weight %v of this control in the set of treated unit %d, want >= 0", m.Weight[p], u)
 			}
 			sum += m.Weight[p]
 		}
 		if m.Start[k+1] > m.Start[k] && math.Abs(sum-1) > 1e-9 {
-			return fmt.Errorf("%w: Matches: weights of treated unit %d sum to %v, not 1", ErrInvalid, u, sum)
+			return invalidUnit(s, "Matches.Weight", int(u), sum, "weights of the set of this treated unit sum to %v, not 1", sum)
 		}
 	}
 	return nil
@@ -63,12 +66,12 @@ func (m *Matches) validate(s *Sample) error {
 // treated mean, the weighted mean of the matched controls, the ATT and the
 // accumulated effect (see the package doc for the formulas), from match
 // sets computed once on the whole sample. A NaN or infinite outcome of a
-// treated unit or a matched control inside the horizon is an
-// *OutcomeError (values beyond the horizon are never read). Cost:
-// O((treated + match-set entries) · Σ(Pre+H+1) · (1 + subgroup attributes)).
+// treated unit or a matched control inside the horizon is an *Error
+// wrapping ErrNaNOutcome (values beyond the horizon are never read).
+// Cost: O((treated + match-set entries) · Σ(Pre+H+1) · (1 + subgroup attributes)).
 func Effects(s *Sample, m *Matches, opts *EffectOptions) (*Result, error) {
 	if s == nil || m == nil {
-		return nil, fmt.Errorf("%w: Effects needs a Sample and Matches (got nil)", ErrInvalid)
+		return nil, invalid(nilField(s == nil, "Sample", "Matches"), "Effects needs a Sample and Matches (got nil)")
 	}
 	if err := s.validate(); err != nil {
 		return nil, err
@@ -203,10 +206,11 @@ func cumsum(v []float64, pre int, month0 bool) {
 	}
 }
 
-// noMatchesError is ErrNoMatches with the group sizes, which tell an
-// empty group (all units treated, no treated) from a matching that left
-// every treated unit out (caliper, strata).
+// noMatchesError is the *Error wrapping ErrNoMatches, with the group
+// sizes, which tell an empty group (all units treated, no treated) from a
+// matching that left every treated unit out (caliper, strata).
 func noMatchesError(s *Sample) error {
 	nt := s.nTreated()
-	return fmt.Errorf("%w: %d treated and %d control units; no treated unit has a match set", ErrNoMatches, nt, s.Len()-nt)
+	return &Error{Unit: -1, Person: -1, Err: ErrNoMatches,
+		Msg: fmt.Sprintf("%d treated and %d control units; no treated unit has a match set", nt, s.Len()-nt)}
 }

@@ -122,12 +122,14 @@ func TestEffectsNaNOutcome(t *testing.T) {
 	_, err := Effects(s, tinyMatches(), nil)
 	require.Error(t, err)
 	require.ErrorIs(t, err, ErrNaNOutcome)
-	var oe *OutcomeError
+	var oe *Error
 	require.True(t, errors.As(err, &oe))
 	assert.Equal(t, 3, oe.Unit)
 	assert.Equal(t, int64(21), oe.Person)
+	assert.True(t, oe.HasMonth)
 	assert.Equal(t, 1, oe.Month)
-	assert.Equal(t, "emp", oe.Outcome)
+	assert.Equal(t, `outcome "emp"`, oe.Field)
+	assert.True(t, math.IsNaN(oe.Value), "value %v", oe.Value)
 	assert.Contains(t, err.Error(), "unit 3")
 
 	// NaN beyond the horizon is fine: estimate months 0..0 with stride 3.

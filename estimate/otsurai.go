@@ -3,7 +3,6 @@ package estimate
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -84,13 +83,13 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 		opts = &OtsuRaiOptions{}
 	}
 	bo := BootstrapOptions{Level: opts.Level, Replicates: opts.Replicates, Workers: opts.Workers, Scheme: opts.Scheme}
-	level, R, workers, err := bo.defaults()
+	level, R, workers, err := bo.defaults("OtsuRaiOptions")
 	if err != nil {
 		return nil, err
 	}
 	J := opts.Neighbours
 	if J < 0 {
-		return nil, fmt.Errorf("%w: Neighbours = %d < 0", ErrInvalid, J)
+		return nil, invalid("OtsuRaiOptions.Neighbours", "%d, want >= 0", J)
 	}
 	if J == 0 {
 		J = 10
@@ -245,7 +244,7 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 				if err := s.checkAll(); err != nil {
 					return nil, err
 				}
-				return nil, fmt.Errorf("%w: NaN term in the Otsu–Rai linear form", ErrInvalid)
+				return nil, invalid("", "NaN term in the Otsu–Rai linear form")
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package estimate
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/psmeval/psmeval/panel"
@@ -27,7 +26,7 @@ func FromPanel(p *panel.Panel, subgroups ...string) (*Sample, error) {
 		case slices.Contains(p.CovNames, name):
 			covs = append(covs, name)
 		default:
-			return nil, fmt.Errorf("%w: subgroup column %q is neither a descriptor nor a covariate of the panel", ErrInvalid, name)
+			return nil, invalid("subgroups", "subgroup column %q is neither a descriptor nor a covariate of the panel", name)
 		}
 	}
 	dv, err := descCols(p, descs)

@@ -25,16 +25,17 @@ func (w PreWindow) Len() int { return max(0, w.To-w.From+1) }
 func (w PreWindow) String() string { return fmt.Sprintf("%d..%d", w.From, w.To) }
 
 // checkPre checks that w is a non-empty window of months before the start
-// inside −pre..−1; what names the option in the error.
-func (w PreWindow) checkPre(what, outcome string, pre int) error {
+// inside −pre..−1; option names the option in the error and what the
+// window in its message.
+func (w PreWindow) checkPre(option, what, outcome string, pre int) error {
 	switch {
 	case w.From > w.To:
-		return fmt.Errorf("%w: %s %v is empty (From > To)", ErrInvalid, what, w)
+		return invalid(option, "%s %v is empty (From > To)", what, w)
 	case w.To >= 0:
-		return fmt.Errorf("%w: %s %v overlaps the start: its months must be negative (before event month 0)", ErrInvalid, what, w)
+		return invalid(option, "%s %v overlaps the start: its months must be negative (before event month 0)", what, w)
 	case w.From < -pre:
-		return fmt.Errorf("%w: %s %v lies beyond the %d pre-programme months of outcome %q (months −%d..−1; set panel.Design.PreMonths >= %d)",
-			ErrInvalid, what, w, pre, outcome, pre, -w.From)
+		return invalid(option, "%s %v lies beyond the %d pre-programme months of outcome %q (months −%d..−1; set panel.Design.PreMonths >= %d)",
+			what, w, pre, outcome, pre, -w.From)
 	}
 	return nil
 }
@@ -116,7 +117,7 @@ type Placebo struct {
 // statistics. Cost: O(R·W² + W³) per series.
 func PlaceboTest(res *Result, opts *PlaceboOptions) ([]Placebo, error) {
 	if res == nil {
-		return nil, fmt.Errorf("%w: PlaceboTest needs a Result (got nil)", ErrInvalid)
+		return nil, invalid("Result", "PlaceboTest needs a Result (got nil)")
 	}
 	if opts == nil {
 		opts = &PlaceboOptions{}
@@ -130,19 +131,19 @@ func PlaceboTest(res *Result, opts *PlaceboOptions) ([]Placebo, error) {
 		level = 0.95
 	}
 	if !(level > 0 && level < 1) {
-		return nil, fmt.Errorf("%w: Level = %v, want 0 < Level < 1", ErrInvalid, opts.Level)
+		return nil, invalid("PlaceboOptions.Level", "%v, want 0 < Level < 1", opts.Level)
 	}
 	tol := opts.Tolerance
 	if tol == 0 {
 		tol = 1e-10
 	}
 	if !(tol > 0 && tol < 1) {
-		return nil, fmt.Errorf("%w: Tolerance = %v, want 0 < Tolerance < 1", ErrInvalid, opts.Tolerance)
+		return nil, invalid("PlaceboOptions.Tolerance", "%v, want 0 < Tolerance < 1", opts.Tolerance)
 	}
 	out := make([]Placebo, 0, len(res.Series))
 	for i := range res.Series {
 		se := &res.Series[i]
-		if err := w.checkPre("placebo window", se.Outcome, se.Pre); err != nil {
+		if err := w.checkPre("PlaceboOptions.Window", "placebo window", se.Outcome, se.Pre); err != nil {
 			return nil, err
 		}
 		reps, err := monthlyDraws(res, se)
@@ -159,8 +160,8 @@ func PlaceboTest(res *Result, opts *PlaceboOptions) ([]Placebo, error) {
 func monthlyDraws(res *Result, se *Series) ([][]float64, error) {
 	W := 2 * len(se.Effects)
 	if se.Draws == nil || len(se.Draws) != se.Valid*W {
-		return nil, fmt.Errorf("%w: the series of outcome %q has no replicates (method %q): run Bootstrap or OtsuRai with KeepDraws",
-			ErrInvalid, se.Outcome, res.Method)
+		return nil, invalid("Series.Draws", "the series of outcome %q has no replicates (method %q): run Bootstrap or OtsuRai with KeepDraws",
+			se.Outcome, res.Method)
 	}
 	reps := make([][]float64, se.Valid)
 	for r := range reps {

@@ -44,22 +44,22 @@ func SplitScores(s *Sample, scores []float64) (treated, control []float64) {
 // with unit indices. m must hold its sets (MatchOptions.SkipSets false).
 func MatchesFromPSM(s *Sample, m *psm.Matching) (*Matches, error) {
 	if s == nil || m == nil {
-		return nil, fmt.Errorf("%w: MatchesFromPSM needs a Sample and a psm.Matching (got nil)", ErrInvalid)
+		return nil, invalid(nilField(s == nil, "Sample", "psm.Matching"), "MatchesFromPSM needs a Sample and a psm.Matching (got nil)")
 	}
 	tr, co := s.split()
 	if len(m.ControlWeight) != len(co) {
-		return nil, fmt.Errorf("%w: psm.Matching has %d controls for %d control units (another sample?)", ErrInvalid, len(m.ControlWeight), len(co))
+		return nil, invalid("psm.Matching", "%d controls for %d control units (another sample?)", len(m.ControlWeight), len(co))
 	}
 	if m.Start == nil {
-		return nil, fmt.Errorf("%w: psm.Matching has no match sets (MatchOptions.SkipSets)", ErrInvalid)
+		return nil, invalid("psm.Matching", "no match sets (MatchOptions.SkipSets)")
 	}
 	if len(m.Start) != len(tr)+1 {
-		return nil, fmt.Errorf("%w: psm.Matching has %d treated sets for %d treated units (SkipSets, or another sample?)", ErrInvalid, len(m.Start)-1, len(tr))
+		return nil, invalid("psm.Matching", "%d treated sets for %d treated units (SkipSets, or another sample?)", len(m.Start)-1, len(tr))
 	}
 	out := &Matches{Treated: tr, Start: m.Start, Weight: m.Weight, Control: make([]int32, len(m.Control))}
 	for p, j := range m.Control {
 		if j < 0 || int(j) >= len(co) {
-			return nil, fmt.Errorf("%w: psm.Matching names control %d of %d", ErrInvalid, j, len(co))
+			return nil, invalid(fmt.Sprintf("psm.Matching.Control[%d]", p), "control %d of %d", j, len(co))
 		}
 		out.Control[p] = co[j]
 	}
@@ -81,20 +81,21 @@ func RuleFromPSM(s *Sample, scores []float64, o *psm.MatchOptions) (MatchRule, [
 		return MatchRule{}, scores, nil
 	}
 	if o.NoReplacement {
-		return MatchRule{}, nil, fmt.Errorf("%w: replicates re-match with replacement only (MatchOptions.NoReplacement)", ErrInvalid)
+		return MatchRule{}, nil, invalid("psm.MatchOptions.NoReplacement", "replicates re-match with replacement only")
 	}
 	if o.TieRule != psm.TieDistance {
-		return MatchRule{}, nil, fmt.Errorf("%w: replicates support psm.TieDistance only", ErrInvalid)
+		return MatchRule{}, nil, invalid("psm.MatchOptions.TieRule", "replicates support psm.TieDistance only")
 	}
 	if o.TreatedWeights != nil || o.ControlWeights != nil {
-		return MatchRule{}, nil, fmt.Errorf("%w: frequency weights of the point estimate are not supported (units are unweighted)", ErrInvalid)
+		return MatchRule{}, nil, invalid(nilField(o.TreatedWeights != nil, "psm.MatchOptions.TreatedWeights", "psm.MatchOptions.ControlWeights"),
+			"frequency weights of the point estimate are not supported (units are unweighted)")
 	}
 	x := scores
 	if o.Distance == psm.LogitDistance {
 		x = make([]float64, len(scores))
 		for u, p := range scores {
 			if !(p > 0 && p < 1) {
-				return MatchRule{}, nil, fmt.Errorf("%w: score of unit %d is %v, outside (0,1) for LogitDistance", ErrInvalid, u, p)
+				return MatchRule{}, nil, invalidUnit(s, "scores", u, p, "score %v is outside (0,1), as LogitDistance needs", p)
 			}
 			x[u] = math.Log(p / (1 - p))
 		}
@@ -103,7 +104,8 @@ func RuleFromPSM(s *Sample, scores []float64, o *psm.MatchOptions) (MatchRule, [
 	if o.TreatedStrata != nil || o.ControlStrata != nil {
 		tr, co := s.split()
 		if len(o.TreatedStrata) != len(tr) || len(o.ControlStrata) != len(co) {
-			return MatchRule{}, nil, fmt.Errorf("%w: strata lengths %d and %d for %d treated and %d controls", ErrInvalid, len(o.TreatedStrata), len(o.ControlStrata), len(tr), len(co))
+			return MatchRule{}, nil, invalid(nilField(len(o.TreatedStrata) != len(tr), "psm.MatchOptions.TreatedStrata", "psm.MatchOptions.ControlStrata"),
+				"strata lengths %d and %d for %d treated and %d controls", len(o.TreatedStrata), len(o.ControlStrata), len(tr), len(co))
 		}
 		r.Strata = make([]int32, s.Len())
 		for k, u := range tr {

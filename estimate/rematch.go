@@ -2,7 +2,6 @@ package estimate
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 
@@ -89,19 +88,19 @@ func (r *MatchRule) validate(s *Sample) error {
 	}
 	n := s.Len()
 	if r.K < 0 {
-		return fmt.Errorf("%w: MatchRule.K = %d < 0", ErrInvalid, r.K)
+		return invalid("MatchRule.K", "%d, want >= 0", r.K)
 	}
 	if nc := n - s.nTreated(); r.K > nc {
-		return fmt.Errorf("%w: MatchRule.K = %d neighbours, but the sample has %d control units", ErrInvalid, r.K, nc)
+		return invalid("MatchRule.K", "%d neighbours, but the sample has %d control units", r.K, nc)
 	}
 	if r.Caliper < 0 || math.IsNaN(r.Caliper) {
-		return fmt.Errorf("%w: MatchRule.Caliper = %v", ErrInvalid, r.Caliper)
+		return invalid("MatchRule.Caliper", "%v, want >= 0", r.Caliper)
 	}
 	if r.TieTolerance < 0 || math.IsNaN(r.TieTolerance) {
-		return fmt.Errorf("%w: MatchRule.TieTolerance = %v", ErrInvalid, r.TieTolerance)
+		return invalid("MatchRule.TieTolerance", "%v, want >= 0", r.TieTolerance)
 	}
 	if r.Strata != nil && len(r.Strata) != n {
-		return fmt.Errorf("%w: MatchRule.Strata has %d entries for %d units", ErrInvalid, len(r.Strata), n)
+		return invalid("MatchRule.Strata", "%d entries for %d units", len(r.Strata), n)
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func DefaultGammas() []float64 {
 	return g
 }
 
-// resolved returns the options with defaults filled in, or an error
+// resolved returns the options with defaults filled in, or an *Error
 // wrapping ErrInvalid.
 func (o *RosenbaumOptions) resolved() (RosenbaumOptions, error) {
 	var r RosenbaumOptions
@@ -119,35 +119,36 @@ func (o *RosenbaumOptions) resolved() (RosenbaumOptions, error) {
 	case r.Level == 0:
 		r.Level = 0.05
 	case !(r.Level > 0 && r.Level < 1):
-		return r, fmt.Errorf("%w: RosenbaumOptions.Level = %v, want 0 < Level < 1", ErrInvalid, r.Level)
+		return r, invalid("RosenbaumOptions.Level", "%v, want 0 < Level < 1", r.Level)
 	}
 	if r.Alternative < AltAuto || r.Alternative > AltLess {
-		return r, fmt.Errorf("%w: RosenbaumOptions: unknown Alternative %d", ErrInvalid, int(r.Alternative))
+		return r, invalid("RosenbaumOptions.Alternative", "unknown Alternative %d", int(r.Alternative))
 	}
 	switch {
 	case r.ExactMax == 0:
 		r.ExactMax = 1000
 	case r.ExactMax < 0:
-		return r, fmt.Errorf("%w: RosenbaumOptions.ExactMax = %d < 0", ErrInvalid, r.ExactMax)
+		return r, invalid("RosenbaumOptions.ExactMax", "%d, want >= 0", r.ExactMax)
 	}
 	return r, nil
 }
 
 // CheckGammas reports whether g is a valid Gamma grid: not empty, every
-// value finite and at least 1, strictly increasing. The error wraps
-// ErrInvalid and names the first bad value.
+// value finite and at least 1, strictly increasing. The error is an
+// *Error wrapping ErrInvalid (Field "RosenbaumOptions.Gammas") that
+// names the first bad value.
 func CheckGammas(g []float64) error {
 	if len(g) == 0 {
-		return fmt.Errorf("%w: RosenbaumOptions.Gammas is empty", ErrInvalid)
+		return invalid("RosenbaumOptions.Gammas", "empty grid")
 	}
 	for i, v := range g {
 		switch {
 		case math.IsNaN(v) || math.IsInf(v, 0):
-			return fmt.Errorf("%w: Gamma %v (grid entry %d) is not finite", ErrInvalid, v, i)
+			return invalidValue("RosenbaumOptions.Gammas", v, "Gamma %v (grid entry %d) is not finite", v, i)
 		case v < 1:
-			return fmt.Errorf("%w: Gamma %v (grid entry %d) is below 1", ErrInvalid, v, i)
+			return invalidValue("RosenbaumOptions.Gammas", v, "Gamma %v (grid entry %d) is below 1", v, i)
 		case i > 0 && !(v > g[i-1]):
-			return fmt.Errorf("%w: Gamma grid not strictly increasing at entry %d (%v after %v)", ErrInvalid, i, v, g[i-1])
+			return invalidValue("RosenbaumOptions.Gammas", v, "Gamma grid not strictly increasing at entry %d (%v after %v)", i, v, g[i-1])
 		}
 	}
 	return nil
@@ -264,18 +265,18 @@ type MatchedSet struct {
 // with at least one control, all values finite.
 func checkSets(sets []MatchedSet) error {
 	if len(sets) == 0 {
-		return fmt.Errorf("%w: Rosenbaum bounds need at least one matched set", ErrInvalid)
+		return invalid("sets", "Rosenbaum bounds need at least one matched set")
 	}
 	for i, s := range sets {
 		if len(s.Controls) == 0 {
-			return fmt.Errorf("%w: matched set %d has no controls", ErrInvalid, i)
+			return invalid("sets", "matched set %d has no controls", i)
 		}
 		if notFinite(s.Treated) {
-			return fmt.Errorf("%w: matched set %d: treated outcome %v", ErrInvalid, i, s.Treated)
+			return invalidValue("sets", s.Treated, "matched set %d: treated outcome %v is not finite", i, s.Treated)
 		}
 		for _, c := range s.Controls {
 			if notFinite(c) {
-				return fmt.Errorf("%w: matched set %d: control outcome %v", ErrInvalid, i, c)
+				return invalidValue("sets", c, "matched set %d: control outcome %v is not finite", i, c)
 			}
 		}
 	}
@@ -385,11 +386,11 @@ type Window struct {
 // heavily). docs/rosenbaum.md discusses it.
 //
 // A NaN or infinite outcome of a unit in a set within the months read is
-// an *OutcomeError. Cost: O(match-set entries · window length) to build
-// the sets, then that of the test.
+// an *Error wrapping ErrNaNOutcome. Cost: O(match-set entries · window
+// length) to build the sets, then that of the test.
 func Rosenbaum(s *Sample, m *Matches, w Window, opts *RosenbaumOptions) (*RosenbaumResult, error) {
 	if s == nil || m == nil {
-		return nil, fmt.Errorf("%w: Rosenbaum needs a Sample and Matches (got nil)", ErrInvalid)
+		return nil, invalid(nilField(s == nil, "Sample", "Matches"), "Rosenbaum needs a Sample and Matches (got nil)")
 	}
 	if err := s.validate(); err != nil {
 		return nil, err
@@ -404,7 +405,7 @@ func Rosenbaum(s *Sample, m *Matches, w Window, opts *RosenbaumOptions) (*Rosenb
 		}
 	}
 	if o == nil {
-		return nil, fmt.Errorf("%w: Rosenbaum: no outcome %q in the sample", ErrInvalid, w.Outcome)
+		return nil, invalid("Window.Outcome", "no outcome %q in the sample", w.Outcome)
 	}
 	from, to := w.From, w.To
 	if w.Kind == WindowMonth {
@@ -412,18 +413,18 @@ func Rosenbaum(s *Sample, m *Matches, w Window, opts *RosenbaumOptions) (*Rosenb
 	}
 	switch {
 	case w.Kind < WindowMonth || w.Kind > WindowSum:
-		return nil, fmt.Errorf("%w: Rosenbaum: unknown WindowKind %d", ErrInvalid, int(w.Kind))
+		return nil, invalid("Window.Kind", "unknown WindowKind %d", int(w.Kind))
 	case from < 0 || to > o.H:
-		return nil, fmt.Errorf("%w: Rosenbaum: window %d..%d of outcome %q is outside its horizon 0..%d", ErrInvalid, from, to, o.Name, o.H)
+		return nil, invalid("Window", "window %d..%d of outcome %q is outside its horizon 0..%d", from, to, o.Name, o.H)
 	case to < from:
-		return nil, fmt.Errorf("%w: Rosenbaum: window %d..%d of outcome %q is empty (To < From)", ErrInvalid, from, to, o.Name)
+		return nil, invalid("Window", "window %d..%d of outcome %q is empty (To < From)", from, to, o.Name)
 	}
 	value := func(u int) (float64, error) {
 		v := 0.0
 		for mo := from; mo <= to; mo++ {
 			x := o.at(u, o.Pre+mo)
 			if notFinite(x) {
-				return 0, &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: mo, Value: x}
+				return 0, outcomeError(s, o, u, mo, x)
 			}
 			if w.Kind == WindowEver {
 				if x != 0 {
@@ -443,8 +444,8 @@ func Rosenbaum(s *Sample, m *Matches, w Window, opts *RosenbaumOptions) (*Rosenb
 		}
 		for p := lo + 1; p < hi; p++ {
 			if math.Abs(m.Weight[p]-m.Weight[lo]) > 1e-9 {
-				return nil, fmt.Errorf("%w: Rosenbaum: the controls of treated unit %d have unequal weights (%v, %v); the tests need equal weights within a set",
-					ErrInvalid, u, m.Weight[lo], m.Weight[p])
+				return nil, invalidUnit(s, "Matches.Weight", int(u), m.Weight[p],
+					"the controls of this treated unit have unequal weights (%v, %v); the tests need equal weights within a set", m.Weight[lo], m.Weight[p])
 			}
 		}
 		yt, err := value(int(u))

@@ -1,7 +1,6 @@
 package estimate
 
 import (
-	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/mathext"
@@ -42,8 +41,8 @@ import (
 // larger (rosenbaum_test.go checks both). With AltAuto this function
 // tests the larger count too.
 //
-// Every value must be 0 or 1 (an ErrInvalid error otherwise). The
-// result does not depend on the order of the sets or of the controls
+// Every value must be 0 or 1 (an *Error wrapping ErrInvalid otherwise).
+// The result does not depend on the order of the sets or of the controls
 // within a set (bit for bit).
 func RosenbaumBinary(sets []MatchedSet, opts *RosenbaumOptions) (*RosenbaumResult, error) {
 	o, err := opts.resolved()
@@ -69,7 +68,7 @@ func RosenbaumBinary(sets []MatchedSet, opts *RosenbaumOptions) (*RosenbaumResul
 				a++
 			case 0:
 			default:
-				return nil, fmt.Errorf("%w: RosenbaumBinary: matched set %d has the outcome %v, want 0 or 1", ErrInvalid, i, v)
+				return nil, invalidValue("sets", v, "matched set %d has the outcome %v, want 0 or 1", i, v)
 			}
 		}
 		n := len(s.Controls) + 1

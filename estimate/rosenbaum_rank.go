@@ -2,7 +2,6 @@ package estimate
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 )
@@ -68,19 +67,23 @@ func RosenbaumSignedRank(treated, control []float64, opts *RosenbaumOptions) (*R
 		return nil, err
 	}
 	if len(treated) != len(control) {
-		return nil, fmt.Errorf("%w: RosenbaumSignedRank: %d treated and %d control outcomes", ErrInvalid, len(treated), len(control))
+		return nil, invalid("control", "%d treated and %d control outcomes", len(treated), len(control))
 	}
 	if len(treated) == 0 {
-		return nil, fmt.Errorf("%w: Rosenbaum bounds need at least one matched set", ErrInvalid)
+		return nil, invalid("treated", "Rosenbaum bounds need at least one matched set")
 	}
 	d := make([]float64, len(treated))
 	for i := range d {
 		if notFinite(treated[i]) || notFinite(control[i]) {
-			return nil, fmt.Errorf("%w: RosenbaumSignedRank: pair %d has the outcomes %v and %v", ErrInvalid, i, treated[i], control[i])
+			field, v := "treated", treated[i]
+			if !notFinite(v) {
+				field, v = "control", control[i]
+			}
+			return nil, invalidValue(field, v, "pair %d has the outcomes %v and %v", i, treated[i], control[i])
 		}
 		d[i] = treated[i] - control[i]
 		if notFinite(d[i]) {
-			return nil, fmt.Errorf("%w: RosenbaumSignedRank: the difference of pair %d overflows", ErrInvalid, i)
+			return nil, invalid("treated", "the difference of pair %d overflows", i)
 		}
 	}
 	r := signedRanks(d)

@@ -1,24 +1,12 @@
 package estimate
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 
 	"github.com/psmeval/psmeval/panel"
-)
-
-// Sentinel errors; test with errors.Is.
-var (
-	// ErrInvalid is wrapped by every input error of this package.
-	ErrInvalid = errors.New("estimate: invalid input")
-	// ErrNaNOutcome is wrapped by *OutcomeError: an outcome is NaN (or
-	// infinite) inside the estimated horizon.
-	ErrNaNOutcome = errors.New("estimate: NaN outcome inside the horizon")
-	// ErrNoMatches: no treated unit has a match set.
-	ErrNoMatches = errors.New("estimate: no matched treated units")
 )
 
 // Sample is the analysis sample: one entry per unit (a treated person, or
@@ -55,8 +43,9 @@ type Outcome struct {
 	// a matrix with a longer horizon be used up to H without a copy.
 	Stride int
 	// Y is units × Stride, row-major. Values in months −Pre..H must not be
-	// NaN or infinite for any unit that enters an estimate (an
-	// *OutcomeError); values beyond H are not read and may be NaN.
+	// NaN or infinite for any unit that enters an estimate (an *Error
+	// wrapping ErrNaNOutcome); values beyond H are not read and may be
+	// NaN.
 	Y []float64
 	// Binary is the compact form of a 0/1 outcome (panel.EventOutcome.Y,
 	// which FromPanel shares): units × Stride bytes, each 0, 1 or
@@ -180,7 +169,7 @@ func fewDistinct(v []float64, max int) ([]float64, bool) {
 func SubgroupsByBreaks(name string, v, breaks []float64) (Subgroups, error) {
 	for i := 1; i < len(breaks); i++ {
 		if !(breaks[i] > breaks[i-1]) {
-			return Subgroups{}, fmt.Errorf("%w: subgroup %q: breaks not strictly ascending at %d", ErrInvalid, name, i)
+			return Subgroups{}, invalid(fmt.Sprintf("subgroup %q", name), "breaks not strictly ascending at %d", i)
 		}
 	}
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
@@ -211,24 +200,6 @@ func SubgroupsByBreaks(name string, v, breaks []float64) (Subgroups, error) {
 	return g, nil
 }
 
-// OutcomeError reports a NaN (missing) or infinite outcome inside the
-// estimated horizon.
-type OutcomeError struct {
-	Outcome string
-	Unit    int     // row of the unit in the Sample
-	Person  int64   // its person (the unit index when Sample.Person is nil)
-	Month   int     // event month
-	Value   float64 // NaN, or ±Inf
-}
-
-func (e *OutcomeError) Error() string {
-	return fmt.Sprintf("estimate: outcome %q is %v for unit %d (person %d) in event month %d, inside the horizon",
-		e.Outcome, e.Value, e.Unit, e.Person, e.Month)
-}
-
-// Unwrap makes errors.Is(err, ErrNaNOutcome) true.
-func (e *OutcomeError) Unwrap() error { return ErrNaNOutcome }
-
 // Len returns the number of units.
 func (s *Sample) Len() int { return len(s.Treated) }
 
@@ -242,68 +213,68 @@ func (s *Sample) person(u int) int64 {
 // validate checks the shapes of s.
 func (s *Sample) validate() error {
 	if s == nil {
-		return fmt.Errorf("%w: nil Sample", ErrInvalid)
+		return invalid("Sample", "nil")
 	}
 	n := len(s.Treated)
 	if n == 0 {
-		return fmt.Errorf("%w: sample has no units", ErrInvalid)
+		return invalid("Sample.Treated", "sample has no units")
 	}
 	if s.Person != nil && len(s.Person) != n {
-		return fmt.Errorf("%w: Person has %d entries for %d units", ErrInvalid, len(s.Person), n)
+		return invalid("Sample.Person", "%d entries for %d units", len(s.Person), n)
 	}
 	if len(s.Outcomes) == 0 {
-		return fmt.Errorf("%w: sample has no outcomes", ErrInvalid)
+		return invalid("Sample.Outcomes", "sample has no outcomes")
 	}
 	names := map[string]bool{}
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
 		if o.Name == "" {
-			return fmt.Errorf("%w: outcome %d has no name", ErrInvalid, k)
+			return invalid(fmt.Sprintf("Sample.Outcomes[%d]", k), "outcome has no name")
 		}
 		if names[o.Name] {
-			return fmt.Errorf("%w: duplicate outcome name %q", ErrInvalid, o.Name)
+			return invalid(fmt.Sprintf("Sample.Outcomes[%d]", k), "duplicate outcome name %q", o.Name)
 		}
 		names[o.Name] = true
+		field := fmt.Sprintf("outcome %q", o.Name)
 		if o.H < 0 {
-			return fmt.Errorf("%w: outcome %q: horizon H = %d < 0", ErrInvalid, o.Name, o.H)
+			return invalid(field, "horizon H = %d < 0", o.H)
 		}
 		if o.Pre < 0 {
-			return fmt.Errorf("%w: outcome %q: Pre = %d < 0", ErrInvalid, o.Name, o.Pre)
+			return invalid(field, "Pre = %d < 0", o.Pre)
 		}
 		if o.Stride != 0 && o.Stride < o.width() {
 			if o.Pre == 0 {
-				return fmt.Errorf("%w: outcome %q: Stride %d < H+1 = %d", ErrInvalid, o.Name, o.Stride, o.H+1)
+				return invalid(field, "Stride %d < H+1 = %d", o.Stride, o.H+1)
 			}
-			return fmt.Errorf("%w: outcome %q: Stride %d < Pre+H+1 = %d", ErrInvalid, o.Name, o.Stride, o.width())
+			return invalid(field, "Stride %d < Pre+H+1 = %d", o.Stride, o.width())
 		}
 		if (o.Y == nil) == (o.Binary == nil) {
-			return fmt.Errorf("%w: outcome %q: set exactly one of Y and Binary", ErrInvalid, o.Name)
+			return invalid(field, "set exactly one of Y and Binary")
 		}
 		if o.len() != n*o.stride() {
-			return fmt.Errorf("%w: outcome %q: Y has %d values, want units × stride = %d × %d",
-				ErrInvalid, o.Name, o.len(), n, o.stride())
+			return invalid(field, "Y has %d values, want units × stride = %d × %d", o.len(), n, o.stride())
 		}
 	}
 	gnames := map[string]bool{}
-	for _, g := range s.Subgroups {
+	for k, g := range s.Subgroups {
 		if g.Name == "" || gnames[g.Name] {
-			return fmt.Errorf("%w: subgroup attribute name %q empty or duplicate", ErrInvalid, g.Name)
+			return invalid(fmt.Sprintf("Sample.Subgroups[%d]", k), "subgroup attribute name %q empty or duplicate", g.Name)
 		}
 		gnames[g.Name] = true
 		if len(g.Code) != n {
-			return fmt.Errorf("%w: subgroup %q: Code has %d entries for %d units", ErrInvalid, g.Name, len(g.Code), n)
+			return invalid(fmt.Sprintf("subgroup %q", g.Name), "Code has %d entries for %d units", len(g.Code), n)
 		}
 		for u, c := range g.Code {
 			if int(c) >= len(g.Levels) {
-				return fmt.Errorf("%w: subgroup %q: unit %d has code %d but only %d levels", ErrInvalid, g.Name, u, c, len(g.Levels))
+				return invalidUnit(s, fmt.Sprintf("subgroup %q", g.Name), u, float64(c), "code %d but only %d levels", c, len(g.Levels))
 			}
 		}
 	}
 	return nil
 }
 
-// checkUnit returns an *OutcomeError if unit u has a NaN or infinite
-// outcome in months −Pre..H of any outcome.
+// checkUnit returns an *Error wrapping ErrNaNOutcome if unit u has a NaN
+// or infinite outcome in months −Pre..H of any outcome.
 func (s *Sample) checkUnit(u int) error {
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
@@ -316,7 +287,7 @@ func (s *Sample) checkUnit(u int) error {
 			v = o.Y[lo+m]
 		}
 		if m >= 0 {
-			return &OutcomeError{Outcome: o.Name, Unit: u, Person: s.person(u), Month: m - o.Pre, Value: v}
+			return outcomeError(s, o, u, m-o.Pre, v)
 		}
 	}
 	return nil

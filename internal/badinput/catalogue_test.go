@@ -43,7 +43,8 @@ var catalogue = []Ref{
 	// NaN/Inf/NULL in outcomes. Policy: NULL inside an outcome's observed
 	// months is a read error; after the cut-off the event matrix holds
 	// NaN (Missing), allowed beyond the estimated horizon (HCommon),
-	// an *OutcomeError inside it; Inf is an error too.
+	// an *estimate.Error wrapping ErrNaNOutcome inside it; Inf is an
+	// error too.
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "panel/registerio", "TestReadErrors", []string{"outcome NULL inside observed months", "outcome all NULL", "wide outcome NULL"}},
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "panel", "TestBadInputFilesToPanel", []string{"outcome NaN inside the observed months"}},
 	{"NaN/Inf/NULL in outcomes (policy beyond the cut-off)", "panel", "TestBadInputWrongArrowTypes", []string{"Inf outcome"}},
