@@ -139,6 +139,7 @@ func TestBadInputEstimate(t *testing.T) {
 		{"subgroup code without a level", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Subgroups[0].Code[1] = 2 }), ErrInvalid, nil, `subgroup "sex", unit 1 (person 11): code 2 but only 2 levels`},
 		// mismatched Matches
 		{"Matches.Start too short", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Start = m.Start[:2] }), ErrInvalid, nil, "Matches.Start: 2 entries for 2 treated"},
+		{"Matches.Start beyond the controls", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Start[1] = 4 }), ErrInvalid, nil, "Matches.Start[1], unit 0 (person 10): 4 is beyond the 3 controls"},
 		{"Matches names a control as treated", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Treated[0] = 2 }), ErrInvalid, nil, "Matches.Treated[0], unit 2 (person 20): not a treated unit"},
 		{"Matches names a treated unit as control", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Control[2] = 0 }), ErrInvalid, nil, "Matches.Control[2], unit 1 (person 11): treated unit matched to unit 0, which is not a control"},
 		{"Matches NaN set weight", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[0] = nan }), ErrInvalid, nil, "Matches.Weight[0], unit 2 (person 20): weight NaN of this control in the set of treated unit 0"},

@@ -44,6 +44,9 @@ func (m *Matches) validate(s *Sample) error {
 		if m.Start[k+1] < m.Start[k] {
 			return invalidUnit(s, fmt.Sprintf("Matches.Start[%d]", k+1), int(u), 0, "%d < Start[%d] = %d: the set of this treated unit ends before it starts", m.Start[k+1], k, m.Start[k])
 		}
+		if m.Start[k+1] > len(m.Control) {
+			return invalidUnit(s, fmt.Sprintf("Matches.Start[%d]", k+1), int(u), 0, "%d is beyond the %d controls", m.Start[k+1], len(m.Control))
+		}
 		sum := 0.0
 		for p := m.Start[k]; p < m.Start[k+1]; p++ {
 			c := m.Control[p]
