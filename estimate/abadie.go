@@ -43,9 +43,9 @@ type EstimatedScore struct {
 	NoDerivativeTerm bool
 }
 
-// AbadieImbens computes the effects of s from m, the psm.Match result on
-// the scores of its treated and controls in unit order (SplitScores),
-// with the Abadie–Imbens (2006) standard error of every monthly effect
+// AbadieImbens computes the effects of s from um, the matched sample
+// (psm.MatchUnits on one score per unit of s with s.Treated as the
+// treated flags), with the Abadie–Imbens (2006) standard error of every monthly effect
 // and of every accumulated effect (the ATT of the cumulated outcome
 // Σ_{k≤m} y_k, which equals the accumulated effect because the estimator
 // is linear), in the whole sample and in every subgroup (the ATT of the
@@ -63,7 +63,7 @@ type EstimatedScore struct {
 // calls per outcome-month, each O(T) plus the controls in the match sets;
 // with EstimatedScore also one psm.ScoreAdjuster per (sub)group (O(N (L +
 // K) q) for q logit terms) and two O(N q) Adjust calls per outcome-month.
-func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Result, error) {
+func AbadieImbens(s *Sample, um *psm.UnitMatching, opts *AbadieImbensOptions) (*Result, error) {
 	if opts == nil {
 		opts = &AbadieImbensOptions{}
 	}
@@ -77,11 +77,12 @@ func AbadieImbens(s *Sample, m *psm.Matching, opts *AbadieImbensOptions) (*Resul
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	ms, err := MatchesFromPSM(s, m)
+	ms, err := setsFromUnits(s, um)
 	if err != nil {
 		return nil, err
 	}
-	res, err := Effects(s, ms, &EffectOptions{IncludeMonth0: opts.IncludeMonth0})
+	m := um.Matching
+	res, err := effects(s, ms, &EffectOptions{IncludeMonth0: opts.IncludeMonth0})
 	if err != nil {
 		return nil, err
 	}

@@ -15,8 +15,8 @@ import (
 // psm.ATT itself is checked against R Matching::Match in package psm.
 func TestAbadieImbensSubgroupsAndAccumulated(t *testing.T) {
 	s, x := synthSample(300, 1200, 4, 12)
-	tsc, csc := SplitScores(s, x)
-	pm, err := psm.Match(tsc, csc, nil)
+	pm, err := psm.MatchUnits(x, s.Treated, nil)
+	tsc, csc := groupScores(s, x)
 	require.NoError(t, err)
 	res, err := AbadieImbens(s, pm, nil)
 	require.NoError(t, err)

@@ -29,47 +29,69 @@ func TestBadInputEstimate(t *testing.T) {
 	ctx := context.Background()
 	// tinySample: treated units 0, 1 (persons 10, 11); controls 2, 3, 4
 	// (persons 20, 21, 22); scores .5, 1, .25, .75, 1.125; H = 2
-	type mod func(s *Sample, m *Matches, x *[]float64)
+	type mod func(s *Sample, m *matchSets, x *[]float64)
 	effects := func(f mod) func() error {
 		return func() error {
 			s, x := tinySample()
 			m := tinyMatches()
 			f(s, m, &x)
-			r, err := Effects(s, m, nil)
+			r, err := effects(s, m, nil)
 			if err != nil && r != nil {
 				return errors.New("a Result returned with an error")
 			}
 			return err
 		}
 	}
-	bootstrap := func(f mod, o *BootstrapOptions) func() error {
+	// units matches tinySample with the default rule, then sets the rule
+	// the replicates re-match by to rule (nil: unchanged), so that an
+	// invalid rule reaches the estimator.
+	units := func(s *Sample, x []float64, rule *matchRule) (*psm.UnitMatching, error) {
+		um, err := psm.MatchUnits(x, s.Treated, nil)
+		if err != nil || rule == nil {
+			return um, err
+		}
+		um.Options.Match = psm.MatchOptions{K: rule.K, Caliper: rule.Caliper, TieTolerance: rule.TieTolerance, Trim: rule.Trim, Distance: rule.distance}
+		um.Options.Strata = rule.Strata
+		return um, nil
+	}
+	bootstrap := func(f mod, o *BootstrapOptions, rule *matchRule) func() error {
 		return func() error {
 			s, x := tinySample()
-			f(s, nil, &x)
+			um, err := units(s, x, rule)
+			if err != nil {
+				return err
+			}
+			f(s, nil, &um.Scores)
 			if o == nil {
 				o = &BootstrapOptions{}
 			}
 			o.Replicates = 5
-			_, err := Bootstrap(ctx, s, x, o)
+			_, err = Bootstrap(ctx, s, um, o)
 			return err
 		}
 	}
-	otsuRai := func(f mod, o *OtsuRaiOptions) func() error {
+	otsuRai := func(f mod, o *OtsuRaiOptions, rule *matchRule) func() error {
 		return func() error {
 			s, x := tinySample()
-			f(s, nil, &x)
+			um, err := units(s, x, rule)
+			if err != nil {
+				return err
+			}
+			f(s, nil, &um.Scores)
 			if o == nil {
 				o = &OtsuRaiOptions{}
 			}
 			o.Replicates = 5
-			_, err := OtsuRai(ctx, s, x, o)
+			_, err = OtsuRai(ctx, s, um, o)
 			return err
 		}
 	}
-	fromPSM := func(tr, co []float64, o *psm.MatchOptions, call func(s *Sample, m *psm.Matching) error) func() error {
+	// fromPSM matches scores with treated flags that need not be
+	// tinySample's and calls call on tinySample with the result.
+	fromPSM := func(x []float64, treated []bool, o *psm.UnitOptions, call func(s *Sample, m *psm.UnitMatching) error) func() error {
 		return func() error {
 			s, _ := tinySample()
-			m, err := psm.Match(tr, co, o)
+			m, err := psm.MatchUnits(x, treated, o)
 			if err != nil {
 				return err
 			}
@@ -81,7 +103,7 @@ func TestBadInputEstimate(t *testing.T) {
 			s, x := tinySample()
 			m := tinyMatches()
 			f(s, m, &x)
-			r, err := Rosenbaum(s, m, w, o)
+			r, err := rosenbaum(s, m, w, o)
 			if err != nil && r != nil {
 				return errors.New("a RosenbaumResult returned with an error")
 			}
@@ -89,16 +111,19 @@ func TestBadInputEstimate(t *testing.T) {
 		}
 	}
 	month1 := Window{Outcome: "emp", Kind: WindowMonth, From: 1}
-	asMatches := func(s *Sample, m *psm.Matching) error { _, err := MatchesFromPSM(s, m); return err }
-	asAI := func(s *Sample, m *psm.Matching) error { _, err := AbadieImbens(s, m, nil); return err }
-	none := func(*Sample, *Matches, *[]float64) {}
+	asEffects := func(s *Sample, m *psm.UnitMatching) error { _, err := Effects(s, m, nil); return err }
+	asAI := func(s *Sample, m *psm.UnitMatching) error { _, err := AbadieImbens(s, m, nil); return err }
+	asBootstrap := func(s *Sample, m *psm.UnitMatching) error {
+		_, err := Bootstrap(ctx, s, m, &BootstrapOptions{Replicates: 5})
+		return err
+	}
+	none := func(*Sample, *matchSets, *[]float64) {}
 	// biasAdj calls BiasAdjusted on tinySample matched on its scores
 	// with covariates z (5 units × columns)
 	biasAdj := func(z *mat.Dense, o *BiasAdjustedOptions) func() error {
 		return func() error {
 			s, x := tinySample()
-			tr, co := SplitScores(s, x)
-			m, err := psm.Match(tr, co, nil)
+			m, err := psm.MatchUnits(x, s.Treated, nil)
 			if err != nil {
 				return err
 			}
@@ -121,82 +146,79 @@ func TestBadInputEstimate(t *testing.T) {
 		msg  string
 	}{
 		// nil and empty inputs
-		{"Effects nil Matches", func() error { s, _ := tinySample(); _, err := Effects(s, nil, nil); return err }, ErrInvalid, nil, "needs a Sample and Matches (got nil)"},
-		{"Effects nil Sample", func() error { _, err := Effects(nil, tinyMatches(), nil); return err }, ErrInvalid, nil, "needs a Sample and Matches (got nil)"},
-		{"Bootstrap nil Sample", func() error { _, err := Bootstrap(ctx, nil, nil, nil); return err }, ErrInvalid, nil, "invalid input: Sample: nil"},
+		{"Effects nil matching", func() error { s, _ := tinySample(); _, err := Effects(s, nil, nil); return err }, ErrInvalid, nil, "needs a Sample and a psm.UnitMatching (got nil)"},
+		{"Effects nil Sample", func() error { _, err := Effects(nil, &psm.UnitMatching{}, nil); return err }, ErrInvalid, nil, "needs a Sample and a psm.UnitMatching (got nil)"},
+		{"Bootstrap nil Sample", func() error { _, err := Bootstrap(ctx, nil, nil, nil); return err }, ErrInvalid, nil, "invalid input: Sample: needs a Sample and a psm.UnitMatching (got nil)"},
 		{"AbadieImbens nil Matching", func() error { s, _ := tinySample(); _, err := AbadieImbens(s, nil, nil); return err }, ErrInvalid, nil, "got nil"},
-		{"sample without units", effects(func(s *Sample, _ *Matches, _ *[]float64) { *s = Sample{Outcomes: s.Outcomes} }), ErrInvalid, nil, "sample has no units"},
+		{"sample without units", effects(func(s *Sample, _ *matchSets, _ *[]float64) { *s = Sample{Outcomes: s.Outcomes} }), ErrInvalid, nil, "sample has no units"},
 		// mismatched slice lengths in the Sample
-		{"Person shorter than units", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Person = s.Person[:2] }), ErrInvalid, nil, "Sample.Person: 2 entries for 5 units"},
-		{"outcome matrix too short", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y = s.Outcomes[0].Y[:14] }), ErrInvalid, nil, `outcome "emp": Y has 14 values, want units × stride = 5 × 3`},
-		{"horizon beyond the outcome matrix", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].H = 4 }), ErrInvalid, nil, `outcome "emp": Y has 15 values, want units × stride = 5 × 5`},
-		{"stride below the horizon", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Stride = 2 }), ErrInvalid, nil, `outcome "emp": Stride 2 < H+1 = 3`},
-		{"negative horizon", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].H = -1 }), ErrInvalid, nil, "horizon H = -1 < 0"},
-		{"Y and Binary both set", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Binary = make([]uint8, 15) }), ErrInvalid, nil, "set exactly one of Y and Binary"},
-		{"no outcomes", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes = nil }), ErrInvalid, nil, "sample has no outcomes"},
-		{"duplicate outcome name", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes = append(s.Outcomes, s.Outcomes[0]) }), ErrInvalid, nil, `duplicate outcome name "emp"`},
-		{"subgroup codes too short", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Subgroups[0].Code = s.Subgroups[0].Code[:4] }), ErrInvalid, nil, `subgroup "sex": Code has 4 entries for 5 units`},
-		{"subgroup code without a level", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Subgroups[0].Code[1] = 2 }), ErrInvalid, nil, `subgroup "sex", unit 1 (person 11): code 2 but only 2 levels`},
+		{"Person shorter than units", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Person = s.Person[:2] }), ErrInvalid, nil, "Sample.Person: 2 entries for 5 units"},
+		{"outcome matrix too short", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].Y = s.Outcomes[0].Y[:14] }), ErrInvalid, nil, `outcome "emp": Y has 14 values, want units × stride = 5 × 3`},
+		{"horizon beyond the outcome matrix", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].H = 4 }), ErrInvalid, nil, `outcome "emp": Y has 15 values, want units × stride = 5 × 5`},
+		{"stride below the horizon", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].Stride = 2 }), ErrInvalid, nil, `outcome "emp": Stride 2 < H+1 = 3`},
+		{"negative horizon", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].H = -1 }), ErrInvalid, nil, "horizon H = -1 < 0"},
+		{"Y and Binary both set", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].Binary = make([]uint8, 15) }), ErrInvalid, nil, "set exactly one of Y and Binary"},
+		{"no outcomes", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes = nil }), ErrInvalid, nil, "sample has no outcomes"},
+		{"duplicate outcome name", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes = append(s.Outcomes, s.Outcomes[0]) }), ErrInvalid, nil, `duplicate outcome name "emp"`},
+		{"subgroup codes too short", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Subgroups[0].Code = s.Subgroups[0].Code[:4] }), ErrInvalid, nil, `subgroup "sex": Code has 4 entries for 5 units`},
+		{"subgroup code without a level", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Subgroups[0].Code[1] = 2 }), ErrInvalid, nil, `subgroup "sex", unit 1 (person 11): code 2 but only 2 levels`},
 		// mismatched Matches
-		{"Matches.Start too short", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Start = m.Start[:2] }), ErrInvalid, nil, "Matches.Start: 2 entries for 2 treated"},
-		{"Matches.Start beyond the controls", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Start[1] = 4 }), ErrInvalid, nil, "Matches.Start[1], unit 0 (person 10): 4 is beyond the 3 controls"},
-		{"Matches names a control as treated", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Treated[0] = 2 }), ErrInvalid, nil, "Matches.Treated[0], unit 2 (person 20): not a treated unit"},
-		{"Matches names a treated unit as control", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Control[2] = 0 }), ErrInvalid, nil, "Matches.Control[2], unit 1 (person 11): treated unit matched to unit 0, which is not a control"},
-		{"Matches NaN set weight", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[0] = nan }), ErrInvalid, nil, "Matches.Weight[0], unit 2 (person 20): weight NaN of this control in the set of treated unit 0"},
-		{"Matches set weights not summing to 1", effects(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[1] = 0.3 }), ErrInvalid, nil, "Matches.Weight, unit 0 (person 10): weights of the set of this treated unit sum to 0.8, not 1"},
+		{"sets.Start too short", effects(func(_ *Sample, m *matchSets, _ *[]float64) { m.Start = m.Start[:2] }), ErrInvalid, nil, "sets.Start: 2 entries for 2 treated"},
+		{"sets.Start beyond the controls", effects(func(_ *Sample, m *matchSets, _ *[]float64) { m.Start[1] = 4 }), ErrInvalid, nil, "sets.Start[1], unit 0 (person 10): 4 is beyond the 3 controls"},
+		{"Matches names a control as treated", effects(func(_ *Sample, m *matchSets, _ *[]float64) { m.Treated[0] = 2 }), ErrInvalid, nil, "sets.Treated[0], unit 2 (person 20): not a treated unit"},
+		{"Matches names a treated unit as control", effects(func(_ *Sample, m *matchSets, _ *[]float64) { m.Control[2] = 0 }), ErrInvalid, nil, "sets.Control[2], unit 1 (person 11): treated unit matched to unit 0, which is not a control"},
+		{"Matches NaN set weight", effects(func(_ *Sample, m *matchSets, _ *[]float64) { m.Weight[0] = nan }), ErrInvalid, nil, "sets.Weight[0], unit 2 (person 20): weight NaN of this control in the set of treated unit 0"},
+		{"Matches set weights not summing to 1", effects(func(_ *Sample, m *matchSets, _ *[]float64) { m.Weight[1] = 0.3 }), ErrInvalid, nil, "sets.Weight, unit 0 (person 10): weights of the set of this treated unit sum to 0.8, not 1"},
 		// NaN outcomes inside the horizon (policy: an error naming the
 		// outcome, unit, person and event month; NaN beyond H is allowed,
 		// see TestBadInputHorizonPolicy)
-		{"NaN outcome of a treated unit", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[0*3+2] = nan }), ErrNaNOutcome,
+		{"NaN outcome of a treated unit", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].Y[0*3+2] = nan }), ErrNaNOutcome,
 			&Error{Field: `outcome "emp"`, Unit: 0, Person: 10, Month: 2}, `NaN or infinite outcome inside the horizon: outcome "emp", unit 0 (person 10), event month 2: value NaN`},
-		{"Inf outcome of a matched control", effects(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[4*3+1] = math.Inf(1) }), ErrNaNOutcome,
+		{"Inf outcome of a matched control", effects(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].Y[4*3+1] = math.Inf(1) }), ErrNaNOutcome,
 			&Error{Field: `outcome "emp"`, Unit: 4, Person: 22, Month: 1, Value: math.Inf(1)}, `outcome "emp", unit 4 (person 22), event month 1: value +Inf`},
-		{"NaN outcome of a matched control in the bootstrap", bootstrap(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[4*3+1] = nan }, nil), ErrNaNOutcome,
+		{"NaN outcome of a matched control in the bootstrap", bootstrap(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].Y[4*3+1] = nan }, nil, nil), ErrNaNOutcome,
 			&Error{Field: `outcome "emp"`, Unit: 4, Person: 22, Month: 1}, "unit 4 (person 22), event month 1: value NaN"},
-		{"NaN outcome in Otsu-Rai", otsuRai(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[3*3+0] = nan }, nil), ErrNaNOutcome,
+		{"NaN outcome in Otsu-Rai", otsuRai(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].Y[3*3+0] = nan }, nil, nil), ErrNaNOutcome,
 			&Error{Field: `outcome "emp"`, Unit: 3, Person: 21, Month: 0}, "unit 3 (person 21), event month 0: value NaN"},
 		// scores
-		{"Bootstrap scores shorter than units", bootstrap(func(_ *Sample, _ *Matches, x *[]float64) { *x = (*x)[:2] }, nil), ErrInvalid, nil, "2 scores for 5 units"},
-		{"Bootstrap NaN score", bootstrap(func(_ *Sample, _ *Matches, x *[]float64) { (*x)[2] = nan }, nil), ErrInvalid, nil, "scores, unit 2 (person 20): score NaN is not finite"},
-		{"Otsu-Rai Inf score", otsuRai(func(_ *Sample, _ *Matches, x *[]float64) { (*x)[4] = math.Inf(-1) }, nil), ErrInvalid, nil, "scores, unit 4 (person 22): score -Inf is not finite"},
-		{"MatchUnits scores longer than units", func() error { s, x := tinySample(); _, err := MatchUnits(s, append(x, 0), nil); return err }, ErrInvalid, nil, "6 scores for 5 units"},
-		{"re-fitted scores of the wrong length", bootstrap(none, &BootstrapOptions{Refit: func(context.Context, []float64) ([]float64, error) { return []float64{1, 2}, nil }}),
+		{"Bootstrap scores shorter than units", bootstrap(func(_ *Sample, _ *matchSets, x *[]float64) { *x = (*x)[:2] }, nil, nil), ErrInvalid, nil, "2 scores for 5 units"},
+		{"Bootstrap NaN score", bootstrap(func(_ *Sample, _ *matchSets, x *[]float64) { (*x)[2] = nan }, nil, nil), ErrInvalid, nil, "scores, unit 2 (person 20): score NaN is not finite"},
+		{"Otsu-Rai Inf score", otsuRai(func(_ *Sample, _ *matchSets, x *[]float64) { (*x)[4] = math.Inf(-1) }, nil, nil), ErrInvalid, nil, "scores, unit 4 (person 22): score -Inf is not finite"},
+		{"MatchUnits scores longer than units", func() error { s, x := tinySample(); _, err := matchUnits(s, append(x, 0), nil); return err }, ErrInvalid, nil, "6 scores for 5 units"},
+		{"re-fitted scores of the wrong length", bootstrap(none, &BootstrapOptions{Refit: func(context.Context, []float64) ([]float64, error) { return []float64{1, 2}, nil }}, nil),
 			ErrInvalid, nil, "refit returned 2 scores for 5 units"},
-		{"re-fitted NaN score", bootstrap(none, &BootstrapOptions{Refit: func(context.Context, []float64) ([]float64, error) { return []float64{.5, nan, .25, .75, 1}, nil }}),
+		{"re-fitted NaN score", bootstrap(none, &BootstrapOptions{Refit: func(context.Context, []float64) ([]float64, error) { return []float64{.5, nan, .25, .75, 1}, nil }}, nil),
 			ErrInvalid, nil, "BootstrapOptions.Refit, unit 1 (person 11): replicate 0: refitted score NaN is not finite"},
 		// matching rule: k, caliper, strata, all treated
-		{"K larger than the number of controls", bootstrap(none, &BootstrapOptions{Match: MatchRule{K: 4}}), ErrInvalid, nil, "MatchRule.K: 4 neighbours, but the sample has 3 control units"},
-		{"MatchUnits K larger than the number of controls", func() error { s, x := tinySample(); _, err := MatchUnits(s, x, &MatchRule{K: 5}); return err },
-			ErrInvalid, nil, "MatchRule.K: 5 neighbours"},
-		{"caliper that leaves no match", bootstrap(none, &BootstrapOptions{Match: MatchRule{Caliper: 0.01}}), ErrNoMatches, nil, "2 treated and 3 control units; no treated unit has a match set"},
-		{"Otsu-Rai caliper that leaves no match", otsuRai(none, &OtsuRaiOptions{Match: MatchRule{Caliper: 0.01}}), ErrNoMatches, nil, "no treated unit has a match set"},
-		{"all units treated", bootstrap(func(s *Sample, _ *Matches, _ *[]float64) { s.Treated = []bool{true, true, true, true, true} }, nil),
-			ErrNoMatches, nil, "5 treated and 0 control units"},
-		{"no treated units", otsuRai(func(s *Sample, _ *Matches, _ *[]float64) { s.Treated = make([]bool, 5) }, nil),
-			ErrNoMatches, nil, "0 treated and 5 control units"},
-		{"strata of the wrong length", bootstrap(none, &BootstrapOptions{Match: MatchRule{Strata: []int32{1, 2}}}), ErrInvalid, nil, "MatchRule.Strata: 2 entries for 5 units"},
-		{"negative caliper", bootstrap(none, &BootstrapOptions{Match: MatchRule{Caliper: -1}}), ErrInvalid, nil, "MatchRule.Caliper: -1, want >= 0"},
-		{"NaN tie tolerance", bootstrap(none, &BootstrapOptions{Match: MatchRule{TieTolerance: nan}}), ErrInvalid, nil, "MatchRule.TieTolerance: NaN, want >= 0"},
+		{"K larger than the number of controls", bootstrap(none, nil, &matchRule{K: 4}), ErrInvalid, nil, "psm.MatchOptions.K: 4 neighbours, but the sample has 3 control units"},
+		{"MatchUnits K larger than the number of controls", func() error { s, x := tinySample(); _, err := matchUnits(s, x, &matchRule{K: 5}); return err },
+			ErrInvalid, nil, "psm.MatchOptions.K: 5 neighbours"},
+		{"caliper that leaves no match", bootstrap(none, nil, &matchRule{Caliper: 0.01}), ErrNoMatches, nil, "2 treated and 3 control units; no treated unit has a match set"},
+		{"Otsu-Rai caliper that leaves no match", otsuRai(none, nil, &matchRule{Caliper: 0.01}), ErrNoMatches, nil, "no treated unit has a match set"},
+		{"all units treated", bootstrap(func(s *Sample, _ *matchSets, _ *[]float64) { s.Treated = []bool{true, true, true, true, true} }, nil, nil),
+			ErrInvalid, nil, "psm.UnitMatching: its 2 treated and 3 control units are not the sample's 5 and 0 (another sample?)"},
+		{"no treated units", otsuRai(func(s *Sample, _ *matchSets, _ *[]float64) { s.Treated = make([]bool, 5) }, nil, nil),
+			ErrInvalid, nil, "psm.UnitMatching: its 2 treated and 3 control units are not the sample's 0 and 5 (another sample?)"},
+		{"strata of the wrong length", bootstrap(none, nil, &matchRule{Strata: []int32{1, 2}}), ErrInvalid, nil, "psm.UnitOptions.Strata: 2 entries for 5 units"},
+		{"negative caliper", bootstrap(none, nil, &matchRule{Caliper: -1}), ErrInvalid, nil, "psm.MatchOptions.Caliper: -1, want >= 0"},
+		{"NaN tie tolerance", bootstrap(none, nil, &matchRule{TieTolerance: nan}), ErrInvalid, nil, "psm.MatchOptions.TieTolerance: NaN, want >= 0"},
 		// options
-		{"Level outside (0,1)", bootstrap(none, &BootstrapOptions{Level: 1.5}), ErrInvalid, nil, "BootstrapOptions.Level: 1.5, want 0 < Level < 1"},
-		{"unknown Scheme", bootstrap(none, &BootstrapOptions{Scheme: 7}), ErrInvalid, nil, "BootstrapOptions.Scheme: unknown scheme 7"},
-		{"Otsu-Rai negative Neighbours", otsuRai(none, &OtsuRaiOptions{Neighbours: -1}), ErrInvalid, nil, "OtsuRaiOptions.Neighbours: -1, want >= 0"},
+		{"Level outside (0,1)", bootstrap(none, &BootstrapOptions{Level: 1.5}, nil), ErrInvalid, nil, "BootstrapOptions.Level: 1.5, want 0 < Level < 1"},
+		{"unknown Scheme", bootstrap(none, &BootstrapOptions{Scheme: 7}, nil), ErrInvalid, nil, "BootstrapOptions.Scheme: unknown scheme 7"},
+		{"Otsu-Rai negative Neighbours", otsuRai(none, &OtsuRaiOptions{Neighbours: -1}, nil), ErrInvalid, nil, "OtsuRaiOptions.Neighbours: -1, want >= 0"},
 		{"subgroup breaks not ascending", func() error { _, err := SubgroupsByBreaks("age", []float64{1, 2}, []float64{30, 30}); return err },
 			ErrInvalid, nil, `subgroup "age": breaks not strictly ascending at 1`},
 		// a psm.Matching of another sample, or in the wrong form
-		{"Matching with fewer treated than the sample", fromPSM([]float64{0.5}, []float64{0.25, 0.75, 1.125}, nil, asMatches),
-			ErrInvalid, nil, "psm.Matching: 1 treated sets for 2 treated units"},
-		{"Matching with fewer controls than the sample", fromPSM([]float64{0.5, 1}, []float64{0.25, 0.75}, nil, asMatches),
-			ErrInvalid, nil, "psm.Matching: 2 controls for 3 control units (another sample?)"},
-		{"AbadieImbens with another sample's Matching", fromPSM([]float64{0.5, 1}, []float64{0.25, 0.75, 1.125, 2}, nil, asAI),
-			ErrInvalid, nil, "psm.Matching: 4 controls for 3 control units"},
-		{"Matching without sets", fromPSM([]float64{0.5, 1}, []float64{0.25, 0.75, 1.125}, &psm.MatchOptions{SkipSets: true}, asMatches),
-			ErrInvalid, nil, "psm.Matching: no match sets (MatchOptions.SkipSets)"},
-		{"rule of a matching without replacement", func() error {
-			s, x := tinySample()
-			_, _, err := RuleFromPSM(s, x, &psm.MatchOptions{NoReplacement: true})
-			return err
-		}, ErrInvalid, nil, "replicates re-match with replacement only"},
+		{"Matching with fewer treated than the sample", fromPSM([]float64{0.5, 1, 0.25, 0.75, 1.125}, []bool{true, false, false, false, false}, nil, asEffects),
+			ErrInvalid, nil, "psm.UnitMatching: its 1 treated and 4 control units are not the sample's 2 and 3 (another sample?)"},
+		{"Matching with fewer controls than the sample", fromPSM([]float64{0.5, 1, 0.25, 0.75}, []bool{true, true, false, false}, nil, asEffects),
+			ErrInvalid, nil, "psm.UnitMatching: its 2 treated and 2 control units are not the sample's 2 and 3 (another sample?)"},
+		{"AbadieImbens with another sample's Matching", fromPSM([]float64{0.5, 1, 0.25, 0.75, 1.125, 2}, []bool{true, true, false, false, false, false}, nil, asAI),
+			ErrInvalid, nil, "psm.UnitMatching: its 2 treated and 4 control units are not the sample's 2 and 3"},
+		{"Matching without sets", fromPSM([]float64{0.5, 1, 0.25, 0.75, 1.125}, []bool{true, true, false, false, false}, &psm.UnitOptions{Match: psm.MatchOptions{SkipSets: true}}, asEffects),
+			ErrInvalid, nil, "psm.UnitMatching: no match sets (MatchOptions.SkipSets)"},
+		{"Bootstrap of a matching without replacement", fromPSM([]float64{0.5, 1, 0.25, 0.75, 1.125}, []bool{true, true, false, false, false}, &psm.UnitOptions{Match: psm.MatchOptions{NoReplacement: true}}, asBootstrap),
+			ErrInvalid, nil, "psm.MatchOptions.NoReplacement: replicates re-match with replacement only"},
 		{"BiasAdjusted nil z", biasAdj(nil, nil), ErrInvalid, nil, "needs the covariates z (got nil)"},
 		{"BiasAdjusted z rows", biasAdj(mat.NewDense(4, 1, nil), nil), ErrInvalid, nil, "z: 4 rows for 5 units"},
 		{"BiasAdjusted NaN covariate of a matched control", biasAdj(zNaN, &BiasAdjustedOptions{Names: []string{"age"}}),
@@ -220,12 +242,14 @@ func TestBadInputEstimate(t *testing.T) {
 		{"Rosenbaum empty window", rosenbaum(none, Window{Outcome: "emp", Kind: WindowEver, From: 2, To: 1}, nil), ErrInvalid, nil, `window 2..1 of outcome "emp" is empty (To < From)`},
 		{"Rosenbaum unknown outcome", rosenbaum(none, Window{Outcome: "wage"}, nil), ErrInvalid, nil, `Window.Outcome: no outcome "wage" in the sample`},
 		{"Rosenbaum unknown WindowKind", rosenbaum(none, Window{Outcome: "emp", Kind: 9}, nil), ErrInvalid, nil, "unknown WindowKind 9"},
-		{"Rosenbaum nil Matches", func() error { s, _ := tinySample(); _, err := Rosenbaum(s, nil, month1, nil); return err }, ErrInvalid, nil, "Rosenbaum needs a Sample and Matches (got nil)"},
-		{"Rosenbaum unequal weights in a set", rosenbaum(func(_ *Sample, m *Matches, _ *[]float64) { m.Weight[0], m.Weight[1] = 0.25, 0.75 }, month1, nil), ErrInvalid, nil,
-			"Matches.Weight, unit 0 (person 10): the controls of this treated unit have unequal weights (0.25, 0.75)"},
-		{"Rosenbaum NaN outcome in the window", rosenbaum(func(s *Sample, _ *Matches, _ *[]float64) { s.Outcomes[0].Y[3*3+1] = nan }, month1, nil), ErrNaNOutcome,
+		{"Rosenbaum nil Matches", func() error { s, _ := tinySample(); _, err := Rosenbaum(s, nil, month1, nil); return err }, ErrInvalid, nil, "Rosenbaum needs a Sample and a psm.UnitMatching (got nil)"},
+		{"Rosenbaum unequal weights in a set", rosenbaum(func(_ *Sample, m *matchSets, _ *[]float64) { m.Weight[0], m.Weight[1] = 0.25, 0.75 }, month1, nil), ErrInvalid, nil,
+			"sets.Weight, unit 0 (person 10): the controls of this treated unit have unequal weights (0.25, 0.75)"},
+		{"Rosenbaum NaN outcome in the window", rosenbaum(func(s *Sample, _ *matchSets, _ *[]float64) { s.Outcomes[0].Y[3*3+1] = nan }, month1, nil), ErrNaNOutcome,
 			&Error{Field: `outcome "emp"`, Unit: 3, Person: 21, Month: 1}, "unit 3 (person 21), event month 1: value NaN"},
-		{"Rosenbaum no matched treated unit", rosenbaum(func(_ *Sample, m *Matches, _ *[]float64) { *m = Matches{Treated: []int32{0, 1}, Start: []int{0, 0, 0}} }, month1, nil),
+		{"Rosenbaum no matched treated unit", rosenbaum(func(_ *Sample, m *matchSets, _ *[]float64) {
+			*m = matchSets{Treated: []int32{0, 1}, Start: []int{0, 0, 0}}
+		}, month1, nil),
 			ErrNoMatches, nil, "no treated unit has a match set"},
 		{"RosenbaumSignedRank lengths differ", func() error { _, err := RosenbaumSignedRank([]float64{1, 2}, []float64{1}, nil); return err }, ErrInvalid, nil,
 			"control: 2 treated and 1 control outcomes"},
@@ -242,11 +266,8 @@ func TestBadInputEstimate(t *testing.T) {
 		{"RosenbaumMeanDiff set without controls", func() error { _, err := RosenbaumMeanDiff([]MatchedSet{{1, []float64{0}}, {2, nil}}, nil); return err }, ErrInvalid, nil,
 			"matched set 1 has no controls"},
 		{"RosenbaumSets no sets", func() error { _, err := RosenbaumSets(nil, nil); return err }, ErrInvalid, nil, "need at least one matched set"},
-		{"logit rule with a score of 1", func() error {
-			s, x := tinySample()
-			_, _, err := RuleFromPSM(s, x, &psm.MatchOptions{Distance: psm.LogitDistance})
-			return err
-		}, ErrInvalid, nil, "scores, unit 1 (person 11): score 1 is outside (0,1), as LogitDistance needs"},
+		{"logit rule with a score of 1", bootstrap(func(_ *Sample, _ *matchSets, x *[]float64) { (*x)[1] = 1 }, nil, &matchRule{distance: psm.LogitDistance}),
+			ErrInvalid, nil, "psm.UnitMatching.Scores, unit 1 (person 11): score 1 is outside (0,1), as LogitDistance needs"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -321,10 +342,7 @@ func TestBadInputHorizonPolicy(t *testing.T) {
 	for u := range scores {
 		scores[u] = p.X.At(u, 0) // match on age at start
 	}
-	tr, co := SplitScores(s, scores)
-	m, err := psm.Match(tr, co, nil)
-	require.NoError(t, err)
-	ms, err := MatchesFromPSM(s, m)
+	ms, err := psm.MatchUnits(scores, s.Treated, nil)
 	require.NoError(t, err)
 	res, err := Effects(s, ms, nil)
 	require.NoError(t, err, "NaN beyond HCommon is allowed")

@@ -70,7 +70,7 @@ func BenchmarkBootstrapFixed(b *testing.B) {
 				b.ReportAllocs()
 				c0 := cpuSeconds()
 				for range b.N {
-					_, err := Bootstrap(context.Background(), s, x, &BootstrapOptions{Scheme: scheme, Replicates: c.reps, Seed: 1})
+					_, err := Bootstrap(context.Background(), s, unitsFor(b, s, x, nil), &BootstrapOptions{Scheme: scheme, Replicates: c.reps, Seed: 1})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -89,7 +89,7 @@ func BenchmarkOtsuRai(b *testing.B) {
 	b.ResetTimer()
 	c0 := cpuSeconds()
 	for range b.N {
-		if _, err := OtsuRai(context.Background(), s, x, &OtsuRaiOptions{Replicates: 999, Seed: 1}); err != nil {
+		if _, err := OtsuRai(context.Background(), s, unitsFor(b, s, x, nil), &OtsuRaiOptions{Replicates: 999, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -143,7 +143,7 @@ func BenchmarkBootstrapRefit(b *testing.B) {
 	b.ResetTimer()
 	c0 := cpuSeconds()
 	for range b.N {
-		if _, err := Bootstrap(ctx, s, scores, &BootstrapOptions{Replicates: 4, Seed: 1, Refit: refit}); err != nil {
+		if _, err := Bootstrap(ctx, s, unitsFor(b, s, scores, nil), &BootstrapOptions{Replicates: 4, Seed: 1, Refit: refit}); err != nil {
 			b.Fatal(err)
 		}
 	}

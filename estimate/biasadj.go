@@ -26,8 +26,8 @@ type BiasAdjustedOptions struct {
 }
 
 // BiasAdjusted computes the bias-corrected matching effects (Abadie and
-// Imbens 2011) of s from m, the psm.Match result on the scores of its
-// treated and controls in unit order (SplitScores), with their
+// Imbens 2011) of s from um, the matched sample (psm.MatchUnits on one
+// score per unit of s with s.Treated as the treated flags), with their
 // Abadie–Imbens standard errors, for every outcome and event month, the
 // accumulated effects and every subgroup. z holds the covariates of the
 // adjustment, one row per unit of s (unit order) and one column per
@@ -58,7 +58,7 @@ type BiasAdjustedOptions struct {
 // matched units with p^2 work each and an O(p^3) inverse) and two of
 // its ATT calls per outcome-month, each O(p) per matched unit plus
 // psm.ATTEvaluator's cost.
-func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOptions) (*Result, error) {
+func BiasAdjusted(s *Sample, um *psm.UnitMatching, z mat.Matrix, opts *BiasAdjustedOptions) (*Result, error) {
 	if opts == nil {
 		opts = &BiasAdjustedOptions{}
 	}
@@ -69,8 +69,8 @@ func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOp
 	if !(level > 0 && level < 1) {
 		return nil, invalid("BiasAdjustedOptions.Level", "%v, want 0 < Level < 1", opts.Level)
 	}
-	if s == nil || m == nil {
-		return nil, invalid(nilField(s == nil, "Sample", "psm.Matching"), "BiasAdjusted needs a Sample and a psm.Matching (got nil)")
+	if s == nil || um == nil {
+		return nil, invalid(nilField(s == nil, "Sample", "psm.UnitMatching"), "BiasAdjusted needs a Sample and a psm.UnitMatching (got nil)")
 	}
 	if err := s.validate(); err != nil {
 		return nil, err
@@ -82,11 +82,12 @@ func BiasAdjusted(s *Sample, m *psm.Matching, z mat.Matrix, opts *BiasAdjustedOp
 	if rows != s.Len() {
 		return nil, invalid("z", "%d rows for %d units", rows, s.Len())
 	}
-	ms, err := MatchesFromPSM(s, m)
+	ms, err := setsFromUnits(s, um)
 	if err != nil {
 		return nil, err
 	}
-	res, err := Effects(s, ms, &EffectOptions{IncludeMonth0: opts.IncludeMonth0})
+	m := um.Matching
+	res, err := effects(s, ms, &EffectOptions{IncludeMonth0: opts.IncludeMonth0})
 	if err != nil {
 		return nil, err
 	}

@@ -50,15 +50,13 @@ func testBiasAdjustedGroups(t *testing.T, scale float64) {
 		z.Set(u, 1, scale*z.At(u, 1))
 	}
 	ridge := false
-	tsc, csc := SplitScores(s, x)
 	// coarse scores: ties
-	for i := range tsc {
-		tsc[i] = math.Round(tsc[i]*200) / 200
+	xc := make([]float64, len(x))
+	for u, v := range x {
+		xc[u] = math.Round(v*200) / 200
 	}
-	for j := range csc {
-		csc[j] = math.Round(csc[j]*200) / 200
-	}
-	pm, err := psm.Match(tsc, csc, &psm.MatchOptions{K: 2})
+	pm, err := psm.MatchUnits(xc, s.Treated, &psm.UnitOptions{Match: psm.MatchOptions{K: 2}})
+	tsc, csc := groupScores(s, xc)
 	require.NoError(t, err)
 	res, err := BiasAdjusted(s, pm, z, &BiasAdjustedOptions{Names: []string{"x", "noise"}})
 	require.NoError(t, err)

@@ -44,10 +44,7 @@ func TestBinaryOutcomesEqualFloat(t *testing.T) {
 	ctx := context.Background()
 	s, x := synthSample(150, 900, 6, 3)
 	b := asBinary(t, s)
-	tr, co := SplitScores(s, x)
-	m, err := psm.Match(tr, co, nil)
-	require.NoError(t, err)
-	ms, err := MatchesFromPSM(s, m)
+	ms, err := psm.MatchUnits(x, s.Treated, nil)
 	require.NoError(t, err)
 
 	e1, err := Effects(s, ms, nil)
@@ -56,35 +53,35 @@ func TestBinaryOutcomesEqualFloat(t *testing.T) {
 	require.NoError(t, err)
 	sameSeries(t, e1.Series, e2.Series, "Effects")
 
-	a1, err := AbadieImbens(s, m, nil)
+	a1, err := AbadieImbens(s, ms, nil)
 	require.NoError(t, err)
-	a2, err := AbadieImbens(b, m, nil)
+	a2, err := AbadieImbens(b, ms, nil)
 	require.NoError(t, err)
 	sameSeries(t, a1.Series, a2.Series, "AbadieImbens")
 
 	bo := &BootstrapOptions{Replicates: 30, Seed: 5}
-	b1, err := Bootstrap(ctx, s, x, bo)
+	b1, err := Bootstrap(ctx, s, unitsFor(t, s, x, nil), bo)
 	require.NoError(t, err)
-	b2, err := Bootstrap(ctx, b, x, bo)
+	b2, err := Bootstrap(ctx, b, unitsFor(t, b, x, nil), bo)
 	require.NoError(t, err)
 	sameSeries(t, b1.Series, b2.Series, "Bootstrap")
 
 	oo := &OtsuRaiOptions{Replicates: 30, Seed: 5}
-	o1, err := OtsuRai(ctx, s, x, oo)
+	o1, err := OtsuRai(ctx, s, unitsFor(t, s, x, nil), oo)
 	require.NoError(t, err)
-	o2, err := OtsuRai(ctx, b, x, oo)
+	o2, err := OtsuRai(ctx, b, unitsFor(t, b, x, nil), oo)
 	require.NoError(t, err)
 	sameSeries(t, o1.Series, o2.Series, "OtsuRai")
 
 	// a missing value inside the horizon is reported like a NaN
-	b.Outcomes[0].Binary[int(ms.Control[0])*(b.Outcomes[0].H+1)+2] = panel.Missing
+	b.Outcomes[0].Binary[ms.ControlUnits[ms.Control[0]]*(b.Outcomes[0].H+1)+2] = panel.Missing
 	_, err = Effects(b, ms, nil)
 	require.ErrorIs(t, err, ErrNaNOutcome)
 	var oe *Error
 	require.ErrorAs(t, err, &oe)
 	require.True(t, oe.HasMonth)
 	require.Equal(t, 2, oe.Month)
-	require.Equal(t, int(ms.Control[0]), oe.Unit)
+	require.Equal(t, ms.ControlUnits[ms.Control[0]], oe.Unit)
 
 	// exactly one of Y and Binary
 	b.Outcomes[0].Y = s.Outcomes[0].Y

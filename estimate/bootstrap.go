@@ -10,6 +10,7 @@ import (
 
 	"github.com/psmeval/psmeval/internal/pool"
 	"github.com/psmeval/psmeval/internal/rng"
+	"github.com/psmeval/psmeval/psm"
 )
 
 // BootstrapOptions configures Bootstrap. The zero value is the default.
@@ -39,9 +40,9 @@ type BootstrapOptions struct {
 	// scores. Refit is called from Workers goroutines at once: it must be
 	// safe for concurrent use (fit into fresh or per-call buffers).
 	Refit func(ctx context.Context, w []float64) ([]float64, error)
-	// Match is the matching rule; it must be the rule of the point
-	// estimate (see MatchRule).
-	Match MatchRule
+	// rule is the matching rule, that of the matched sample (set by
+	// Bootstrap)
+	rule matchRule
 	// IncludeMonth0: see EffectOptions.
 	IncludeMonth0 bool
 	// KeepDraws keeps the replicate estimates in Series.Draws.
@@ -90,8 +91,12 @@ func checkScores(s *Sample, scores []float64) error {
 	return nil
 }
 
-// Bootstrap estimates the effects on the scores (one per unit, the scale
-// matched on) with opts.Match, and their bootstrap intervals (see
+// Bootstrap estimates the effects of the matched sample um (psm.MatchUnits
+// on one score per unit of s with s.Treated as the treated flags; its
+// scores and matching options are the rule every replicate re-matches
+// by: K, caliper, tie tolerance, trimming, strata, on the probability or
+// the logit scale, with replacement and psm.TieDistance), and their
+// bootstrap intervals (see
 // Bounds). Replicate b draws a count per person (opts.Scheme) from the
 // stream (Seed, b), re-matches every treated unit with a positive count
 // among the controls with positive counts — on the fixed scores, or on
@@ -108,7 +113,7 @@ func checkScores(s *Sample, scores []float64) error {
 // fixed number of neighbours (Abadie and Imbens 2008); see OtsuRai for a
 // valid alternative. Cancelling ctx stops the workers after their
 // current replicate and returns ctx.Err().
-func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *BootstrapOptions) (*Result, error) {
+func Bootstrap(ctx context.Context, s *Sample, um *psm.UnitMatching, opts *BootstrapOptions) (*Result, error) {
 	if opts == nil {
 		opts = &BootstrapOptions{}
 	}
@@ -116,9 +121,10 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 	if err != nil {
 		return nil, err
 	}
-	o := *opts // prepare sets the caliper width in the copy
+	o := *opts // the rule and its caliper width are set in the copy
 	opts = &o
-	if err := prepare(s, scores, &opts.Match); err != nil {
+	scores, err := prepareUnits(s, um, &opts.rule)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.checkAll(); err != nil {
@@ -128,14 +134,14 @@ func Bootstrap(ctx context.Context, s *Sample, scores []float64, opts *Bootstrap
 	if opts.Scheme == Multinomial && pr.hasOverlap {
 		return nil, invalid("Sample.Person", "person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", pr.overlap)
 	}
-	ix, _, series, err := pointEstimate(s, pr, scores, &opts.Match, opts.IncludeMonth0)
+	ix, _, series, err := pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0)
 	if err != nil {
 		return nil, err
 	}
 
 	l := s.layout()
 	if opts.Refit == nil {
-		ix.gather(s, &l, &opts.Match)
+		ix.gather(s, &l, &opts.rule)
 	}
 	gi := s.groups()
 	G := len(gi.names)
@@ -188,10 +194,47 @@ func fillFromReplicates(res *Result, s *Sample, out []float64, R, G int, l *layo
 
 // matches forms the match sets of all treated units (in index order)
 // under the counter cnt (unit counts for the point estimate).
+// prepareUnits validates the sample and the matched sample um of an
+// inference method, sets *rule to um's rule with its caliper width, and
+// returns the scores on the matching scale.
+func prepareUnits(s *Sample, um *psm.UnitMatching, rule *matchRule) ([]float64, error) {
+	if s == nil || um == nil {
+		return nil, invalid(nilField(s == nil, "Sample", "psm.UnitMatching"), "needs a Sample and a psm.UnitMatching (got nil)")
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	r, x, err := ruleFromUnits(s, um)
+	if err != nil {
+		return nil, err
+	}
+	*rule = r
+	if err := prepare(s, x, rule); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// logits returns the logits of the re-fitted scores of replicate b (the
+// matching scale of psm.LogitDistance); units with count 0 get 0.
+func (w *worker) logits(p []float64, b int) ([]float64, error) {
+	x := make([]float64, len(p))
+	for u, v := range p {
+		if w.w[u] == 0 {
+			continue
+		}
+		if !(v > 0 && v < 1) {
+			return nil, invalidUnit(w.s, "BootstrapOptions.Refit", u, v, "replicate %d: refitted score %v is outside (0,1), as LogitDistance needs", b, v)
+		}
+		x[u] = math.Log(v / (1 - v))
+	}
+	return x, nil
+}
+
 // prepare validates the sample, the matching rule and the scores of an
 // inference method, and sets the rule's caliper width from the scores
 // (rule must be the method's own copy).
-func prepare(s *Sample, scores []float64, rule *MatchRule) error {
+func prepare(s *Sample, scores []float64, rule *matchRule) error {
 	if err := s.validate(); err != nil {
 		return err
 	}
@@ -208,7 +251,7 @@ func prepare(s *Sample, scores []float64, rule *MatchRule) error {
 // pointEstimate matches every treated unit once with unit counts and
 // returns the index (for the replicates to reuse), the match sets and the
 // point estimates with their accumulated effects.
-func pointEstimate(s *Sample, pr *persons, scores []float64, rule *MatchRule, month0 bool) (*index, *Matches, []Series, error) {
+func pointEstimate(s *Sample, pr *persons, scores []float64, rule *matchRule, month0 bool) (*index, *matchSets, []Series, error) {
 	ix := &index{}
 	if err := buildIndex(ix, s, pr, scores, rule.Strata, nil); err != nil {
 		return nil, nil, nil, err
@@ -224,8 +267,8 @@ func pointEstimate(s *Sample, pr *persons, scores []float64, rule *MatchRule, mo
 	return ix, ms, series, nil
 }
 
-func (ix *index) matches(s *Sample, rule *MatchRule, cnt counter, tw func(i int) float64) *Matches {
-	m := &Matches{Treated: make([]int32, 0, len(ix.tunit)), Start: []int{0}}
+func (ix *index) matches(s *Sample, rule *matchRule, cnt counter, tw func(i int) float64) *matchSets {
+	m := &matchSets{Treated: make([]int32, 0, len(ix.tunit)), Start: []int{0}}
 	sr := ix.searcher(rule, cnt, false)
 	smin, smax := math.Inf(-1), math.Inf(1)
 	if rule != nil && rule.Trim {
@@ -259,7 +302,7 @@ func (ix *index) matches(s *Sample, rule *MatchRule, cnt counter, tw func(i int)
 // (treated in the order of their scores). It is the matching Bootstrap
 // and OtsuRai use for their point estimates; psm.Match with the same rule
 // gives the same sets.
-func MatchUnits(s *Sample, scores []float64, rule *MatchRule) (*Matches, error) {
+func matchUnits(s *Sample, scores []float64, rule *matchRule) (*matchSets, error) {
 	if s == nil {
 		return nil, invalid("Sample", "nil")
 	}
@@ -366,8 +409,13 @@ func (w *worker) replicate(ctx context.Context, b int, out []float64) error {
 				return invalidUnit(s, "BootstrapOptions.Refit", u, v, "replicate %d: refitted score %v is not finite", b, v)
 			}
 		}
+		if w.opts.rule.distance == psm.LogitDistance {
+			if scores, err = w.logits(scores, b); err != nil {
+				return err
+			}
+		}
 		ww := w.w
-		if err := buildIndex(w.own, s, w.pr, scores, w.opts.Match.Strata, func(u int) bool { return ww[u] > 0 }); err != nil {
+		if err := buildIndex(w.own, s, w.pr, scores, w.opts.rule.Strata, func(u int) bool { return ww[u] > 0 }); err != nil {
 			return fmt.Errorf("estimate: replicate %d: %w", b, err)
 		}
 		ix = w.own
@@ -381,7 +429,7 @@ func (w *worker) replicate(ctx context.Context, b int, out []float64) error {
 // run accumulates the replicate's effects over the treated in index
 // order.
 func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []float64) {
-	s, l, rule := w.s, w.l, &w.opts.Match
+	s, l, rule := w.s, w.l, &w.opts.rule
 	cols := l.cols
 	clear(w.sums)
 	clear(w.W)

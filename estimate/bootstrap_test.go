@@ -13,12 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/psmeval/psmeval/internal/rng"
+	"github.com/psmeval/psmeval/psm"
 )
 
 // bruteReplicate is an independent O(n₁·n₀) reference for one replicate:
 // per-unit weights tw (treated) and cw (controls), copies semantics of
-// MatchRule, returns the ATT per event month for the whole sample.
-func bruteReplicate(s *Sample, x []float64, rule *MatchRule, tw, cw []float64) []float64 {
+// matchRule, returns the ATT per event month for the whole sample.
+func bruteReplicate(s *Sample, x []float64, rule *matchRule, tw, cw []float64) []float64 {
 	o := &s.Outcomes[0]
 	H1 := o.H + 1
 	acc := make([]float64, H1)
@@ -113,7 +114,7 @@ func TestReplicateEqualsBruteForce(t *testing.T) {
 		xr[u] = math.Round(v*40) / 40
 		strata[u] = int32(u % 2)
 	}
-	rules := map[string]MatchRule{
+	rules := map[string]matchRule{
 		"k1":        {},
 		"k3":        {K: 3},
 		"caliper":   {Caliper: 0.04}, // standard deviations of the scores
@@ -126,7 +127,7 @@ func TestReplicateEqualsBruteForce(t *testing.T) {
 		for name, rule := range rules {
 			rule.setWidth(scores) // as Bootstrap's prepare does
 			for _, scheme := range []Scheme{Multinomial, Poisson} {
-				opts := &BootstrapOptions{Scheme: scheme, Match: rule, Seed: 5}
+				opts := &BootstrapOptions{Scheme: scheme, rule: rule, Seed: 5}
 				pr := newPersons(s)
 				ix := &index{}
 				require.NoError(t, buildIndex(ix, s, pr, scores, rule.Strata, nil))
@@ -168,18 +169,18 @@ func TestReplicateEqualsBruteForce(t *testing.T) {
 // A replicate with every count 1 reproduces the point estimate.
 func TestReplicateUnitCountsIsPointEstimate(t *testing.T) {
 	s, x := synthSample(200, 900, 4, 3)
-	rule := MatchRule{K: 2}
+	rule := matchRule{K: 2}
 	pr := newPersons(s)
 	ix := &index{}
 	require.NoError(t, buildIndex(ix, s, pr, x, nil, nil))
 	l := s.layout()
 	gi := s.groups()
-	w := newWorker(s, pr, ix, &l, &gi, &BootstrapOptions{Match: rule})
+	w := newWorker(s, pr, ix, &l, &gi, &BootstrapOptions{rule: rule})
 	out := make([]float64, len(gi.names)*l.cols)
 	w.run(ix, unitCount{}, func(int) float64 { return 1 }, out)
-	m, err := MatchUnits(s, x, &rule)
+	m, err := matchUnits(s, x, &rule)
 	require.NoError(t, err)
-	res, err := Effects(s, m, nil)
+	res, err := effects(s, m, nil)
 	require.NoError(t, err)
 	for g := range gi.names {
 		se := res.Series[g]
@@ -214,11 +215,11 @@ func TestBootstrapIdenticalAcrossWorkers(t *testing.T) {
 		for _, refit := range []bool{false, true} {
 			var ref *Result
 			for _, workers := range []int{1, 2, 16} {
-				opts := &BootstrapOptions{Replicates: 40, Seed: 77, Workers: workers, Scheme: scheme, KeepDraws: true, Match: MatchRule{K: 1}}
+				opts := &BootstrapOptions{Replicates: 40, Seed: 77, Workers: workers, Scheme: scheme, KeepDraws: true}
 				if refit {
 					opts.Refit = refitShift(context.Background(), x)
 				}
-				res, err := Bootstrap(context.Background(), s, x, opts)
+				res, err := Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), opts)
 				require.NoError(t, err)
 				if ref == nil {
 					ref = res
@@ -237,7 +238,7 @@ func TestBootstrapIdenticalAcrossWorkers(t *testing.T) {
 			if refit {
 				opts.Refit = refitShift(context.Background(), x)
 			}
-			res, err := Bootstrap(context.Background(), s, x, opts)
+			res, err := Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), opts)
 			require.NoError(t, err)
 			assert.NotEqual(t, ref.Series[0].Draws, res.Series[0].Draws)
 		}
@@ -264,9 +265,9 @@ func TestBootstrapRowOrderInvariant(t *testing.T) {
 	s2.Outcomes = []Outcome{{Name: "y", H: H1 - 1, Y: y2}}
 	for _, scheme := range []Scheme{Multinomial, Poisson} {
 		opts := &BootstrapOptions{Replicates: 20, Seed: 3, Scheme: scheme, KeepDraws: true}
-		a, err := Bootstrap(context.Background(), &Sample{Treated: s.Treated, Person: s.Person, Outcomes: s.Outcomes}, x, opts)
+		a, err := Bootstrap(context.Background(), &Sample{Treated: s.Treated, Person: s.Person, Outcomes: s.Outcomes}, unitsFor(t, s, x, nil), opts)
 		require.NoError(t, err)
-		b, err := Bootstrap(context.Background(), s2, x2, opts)
+		b, err := Bootstrap(context.Background(), s2, unitsFor(t, s2, x2, nil), opts)
 		require.NoError(t, err)
 		assert.Equal(t, a.Series[0].Draws, b.Series[0].Draws, "%v", scheme)
 	}
@@ -288,7 +289,7 @@ func TestBootstrapCancel(t *testing.T) {
 		}
 	}}
 	start := time.Now()
-	_, err := Bootstrap(ctx, s, x, opts)
+	_, err := Bootstrap(ctx, s, unitsFor(t, s, x, nil), opts)
 	elapsed := time.Since(start)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled), "err = %v", err)
@@ -298,20 +299,20 @@ func TestBootstrapCancel(t *testing.T) {
 	// cancelled before the start
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	cancel2()
-	_, err = OtsuRai(ctx2, s, x, &OtsuRaiOptions{Replicates: 100})
+	_, err = OtsuRai(ctx2, s, unitsFor(t, s, x, nil), &OtsuRaiOptions{Replicates: 100})
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestBootstrapRefitErrors(t *testing.T) {
 	s, x := synthSample(50, 200, 2, 1)
 	boom := errors.New("boom")
-	_, err := Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 5, Refit: func(context.Context, []float64) ([]float64, error) { return nil, boom }})
+	_, err := Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 5, Refit: func(context.Context, []float64) ([]float64, error) { return nil, boom }})
 	assert.ErrorIs(t, err, boom)
-	_, err = Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 5, Refit: func(context.Context, []float64) ([]float64, error) { return x[:3], nil }})
+	_, err = Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 5, Refit: func(context.Context, []float64) ([]float64, error) { return x[:3], nil }})
 	assert.ErrorIs(t, err, ErrInvalid)
 	// weights handed to Refit are the person counts: multinomial counts
 	// sum to the group sizes
-	_, err = Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 5, Workers: 1, Refit: func(_ context.Context, w []float64) ([]float64, error) {
+	_, err = Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 5, Workers: 1, Refit: func(_ context.Context, w []float64) ([]float64, error) {
 		t1, t0 := 0.0, 0.0
 		for u, v := range w {
 			if s.Treated[u] {
@@ -331,26 +332,36 @@ func TestBootstrapRefitErrors(t *testing.T) {
 func TestBootstrapOptionErrors(t *testing.T) {
 	s, x := synthSample(20, 50, 1, 1)
 	for name, o := range map[string]*BootstrapOptions{
-		"level":    {Level: 1.5},
-		"reps":     {Replicates: 1},
-		"scheme":   {Scheme: 7},
-		"k":        {Match: MatchRule{K: -1}},
-		"caliper":  {Match: MatchRule{Caliper: -1}},
-		"strata":   {Match: MatchRule{Strata: []int32{1}}},
-		"tolernce": {Match: MatchRule{TieTolerance: math.NaN()}},
+		"level":  {Level: 1.5},
+		"reps":   {Replicates: 1},
+		"scheme": {Scheme: 7},
 	} {
-		_, err := Bootstrap(context.Background(), s, x, o)
+		_, err := Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), o)
+		assert.ErrorIs(t, err, ErrInvalid, name)
+	}
+	// a rule changed after matching (the options of the UnitMatching)
+	for name, set := range map[string]func(o *psm.UnitOptions){
+		"k":         func(o *psm.UnitOptions) { o.Match.K = -1 },
+		"caliper":   func(o *psm.UnitOptions) { o.Match.Caliper = -1 },
+		"strata":    func(o *psm.UnitOptions) { o.Strata = []int32{1} },
+		"tolerance": func(o *psm.UnitOptions) { o.Match.TieTolerance = math.NaN() },
+	} {
+		um := unitsFor(t, s, x, nil)
+		set(&um.Options)
+		_, err := Bootstrap(context.Background(), s, um, nil)
 		assert.ErrorIs(t, err, ErrInvalid, name)
 	}
 	bad := append([]float64(nil), x...)
 	bad[3] = math.Inf(1)
-	_, err := Bootstrap(context.Background(), s, bad, nil)
+	um := unitsFor(t, s, x, nil)
+	um.Scores = bad
+	_, err := Bootstrap(context.Background(), s, um, nil)
 	assert.ErrorIs(t, err, ErrInvalid)
 	// a person with treated and control units cannot be resampled within groups
 	s.Person[30] = s.Person[0]
-	_, err = Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 3})
+	_, err = Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 3})
 	assert.ErrorIs(t, err, ErrInvalid)
-	_, err = Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 3, Scheme: Poisson})
+	_, err = Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 3, Scheme: Poisson})
 	assert.NoError(t, err)
 }
 
@@ -431,7 +442,7 @@ func TestMultinomialCounts(t *testing.T) {
 // intervals of the fixed-seed run cover the truth.
 func TestBootstrapCoversTruth(t *testing.T) {
 	s, x := synthSample(1500, 6000, 6, 2024)
-	res, err := Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 199, Seed: 1})
+	res, err := Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 199, Seed: 1})
 	require.NoError(t, err)
 	se := res.Find("y", "", "")
 	acc := 0.0

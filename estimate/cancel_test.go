@@ -24,13 +24,13 @@ func TestCancelMidRunNoLeak(t *testing.T) {
 	}
 	runs := map[string]func(ctx context.Context, progress func(done, total int)) (*Result, error){
 		"bootstrap fixed": func(ctx context.Context, progress func(done, total int)) (*Result, error) {
-			return Bootstrap(ctx, s, x, &BootstrapOptions{Replicates: 100_000, Workers: 4, Progress: progress})
+			return Bootstrap(ctx, s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 100_000, Workers: 4, Progress: progress})
 		},
 		"bootstrap refit": func(ctx context.Context, progress func(done, total int)) (*Result, error) {
-			return Bootstrap(ctx, s, x, &BootstrapOptions{Replicates: 100_000, Workers: 4, Refit: refit, Progress: progress})
+			return Bootstrap(ctx, s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 100_000, Workers: 4, Refit: refit, Progress: progress})
 		},
 		"otsu-rai": func(ctx context.Context, progress func(done, total int)) (*Result, error) {
-			return OtsuRai(ctx, s, x, &OtsuRaiOptions{Replicates: 100_000, Workers: 4, Progress: progress})
+			return OtsuRai(ctx, s, unitsFor(t, s, x, nil), &OtsuRaiOptions{Replicates: 100_000, Workers: 4, Progress: progress})
 		},
 	}
 	for name, run := range runs {

@@ -73,14 +73,11 @@
 // # Typical use
 //
 //	s, _ := estimate.FromPanel(p, "sex", "match_group")   // or build a Sample
-//	tr, co := estimate.SplitScores(s, scores)             // scores: fitted logit
-//	m, _ := psm.Match(tr, co, nil)                        // one NN, ties averaged
-//	ms, _ := estimate.MatchesFromPSM(s, m)
-//	eff, _ := estimate.Effects(s, ms, nil)                 // point estimates
-//	ai, _ := estimate.AbadieImbens(s, m, nil)             // analytic SEs
-//	rule, x, _ := estimate.RuleFromPSM(s, scores, nil)    // same rule for replicates
-//	bs, _ := estimate.Bootstrap(ctx, s, x, &estimate.BootstrapOptions{Match: rule, Refit: refit})
-//	or, _ := estimate.OtsuRai(ctx, s, x, &estimate.OtsuRaiOptions{Match: rule})
+//	m, _ := psm.MatchUnits(scores, s.Treated, nil)         // the matched sample: one NN, ties averaged
+//	eff, _ := estimate.Effects(s, m, nil)                  // point estimates
+//	ai, _ := estimate.AbadieImbens(s, m, nil)              // analytic SEs
+//	bs, _ := estimate.Bootstrap(ctx, s, m, &estimate.BootstrapOptions{Refit: refit}) // re-matched by m's rule
+//	or, _ := estimate.OtsuRai(ctx, s, m, nil)
 //
 // # Monte Carlo coverage
 //

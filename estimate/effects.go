@@ -3,6 +3,8 @@ package estimate
 import (
 	"fmt"
 	"math"
+
+	"github.com/psmeval/psmeval/psm"
 )
 
 // EffectOptions configures Effects. The zero value is the default.
@@ -18,48 +20,48 @@ type EffectOptions struct {
 // matched to the control units Control[Start[k]:Start[k+1]] with set
 // weights Weight[...] summing to 1. An empty set marks an unmatched
 // treated unit (caliper, no control in its stratum), which is left out.
-type Matches struct {
+type matchSets struct {
 	Treated []int32
 	Start   []int
 	Control []int32
 	Weight  []float64
 }
 
-func (m *Matches) validate(s *Sample) error {
+func (m *matchSets) validate(s *Sample) error {
 	n := s.Len()
 	nt := len(m.Treated)
 	if len(m.Start) != nt+1 {
-		return invalid("Matches.Start", "%d entries for %d treated", len(m.Start), nt)
+		return invalid("sets.Start", "%d entries for %d treated", len(m.Start), nt)
 	}
 	if len(m.Control) != len(m.Weight) || m.Start[0] != 0 || m.Start[nt] != len(m.Control) {
-		return invalid("Matches", "Start/Control/Weight do not fit (Start[%d] = %d, %d controls, %d weights)", nt, m.Start[nt], len(m.Control), len(m.Weight))
+		return invalid("sets", "Start/Control/Weight do not fit (Start[%d] = %d, %d controls, %d weights)", nt, m.Start[nt], len(m.Control), len(m.Weight))
 	}
 	for k, u := range m.Treated {
 		if u < 0 || int(u) >= n {
-			return invalid(fmt.Sprintf("Matches.Treated[%d]", k), "unit %d is not a unit of the sample (%d units)", u, n)
+			return invalid(fmt.Sprintf("sets.Treated[%d]", k), "unit %d is not a unit of the sample (%d units)", u, n)
 		}
 		if !s.Treated[u] {
-			return invalidUnit(s, fmt.Sprintf("Matches.Treated[%d]", k), int(u), 0, "not a treated unit")
+			return invalidUnit(s, fmt.Sprintf("sets.Treated[%d]", k), int(u), 0, "not a treated unit")
 		}
 		if m.Start[k+1] < m.Start[k] {
-			return invalidUnit(s, fmt.Sprintf("Matches.Start[%d]", k+1), int(u), 0, "%d < Start[%d] = %d: the set of this treated unit ends before it starts", m.Start[k+1], k, m.Start[k])
+			return invalidUnit(s, fmt.Sprintf("sets.Start[%d]", k+1), int(u), 0, "%d < Start[%d] = %d: the set of this treated unit ends before it starts", m.Start[k+1], k, m.Start[k])
 		}
 		if m.Start[k+1] > len(m.Control) {
-			return invalidUnit(s, fmt.Sprintf("Matches.Start[%d]", k+1), int(u), 0, "%d is beyond the %d controls", m.Start[k+1], len(m.Control))
+			return invalidUnit(s, fmt.Sprintf("sets.Start[%d]", k+1), int(u), 0, "%d is beyond the %d controls", m.Start[k+1], len(m.Control))
 		}
 		sum := 0.0
 		for p := m.Start[k]; p < m.Start[k+1]; p++ {
 			c := m.Control[p]
 			if c < 0 || int(c) >= n || s.Treated[c] {
-				return invalidUnit(s, fmt.Sprintf("Matches.Control[%d]", p), int(u), 0, "treated unit matched to unit %d, which is not a control", c)
+				return invalidUnit(s, fmt.Sprintf("sets.Control[%d]", p), int(u), 0, "treated unit matched to unit %d, which is not a control", c)
 			}
 			if !(m.Weight[p] >= 0) {
-				return invalidUnit(s, fmt.Sprintf("Matches.Weight[%d]", p), int(c), m.Weight[p], "weight %v of this control in the set of treated unit %d, want >= 0", m.Weight[p], u)
+				return invalidUnit(s, fmt.Sprintf("sets.Weight[%d]", p), int(c), m.Weight[p], "weight %v of this control in the set of treated unit %d, want >= 0", m.Weight[p], u)
 			}
 			sum += m.Weight[p]
 		}
 		if m.Start[k+1] > m.Start[k] && math.Abs(sum-1) > 1e-9 {
-			return invalidUnit(s, "Matches.Weight", int(u), sum, "weights of the set of this treated unit sum to %v, not 1", sum)
+			return invalidUnit(s, "sets.Weight", int(u), sum, "weights of the set of this treated unit sum to %v, not 1", sum)
 		}
 	}
 	return nil
@@ -71,11 +73,25 @@ func (m *Matches) validate(s *Sample) error {
 // sets computed once on the whole sample. A NaN or infinite outcome of a
 // treated unit or a matched control inside the horizon is an *Error
 // wrapping ErrNaNOutcome (values beyond the horizon are never read).
+// m is the matched sample: psm.MatchUnits on one score per unit of s
+// with s.Treated as the treated flags.
 // Cost: O((treated + match-set entries) · Σ(Pre+H+1) · (1 + subgroup attributes)).
-func Effects(s *Sample, m *Matches, opts *EffectOptions) (*Result, error) {
+func Effects(s *Sample, m *psm.UnitMatching, opts *EffectOptions) (*Result, error) {
 	if s == nil || m == nil {
-		return nil, invalid(nilField(s == nil, "Sample", "Matches"), "Effects needs a Sample and Matches (got nil)")
+		return nil, invalid(nilField(s == nil, "Sample", "psm.UnitMatching"), "Effects needs a Sample and a psm.UnitMatching (got nil)")
 	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	ms, err := setsFromUnits(s, m)
+	if err != nil {
+		return nil, err
+	}
+	return effects(s, ms, opts)
+}
+
+// effects is Effects on match sets in unit space.
+func effects(s *Sample, m *matchSets, opts *EffectOptions) (*Result, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -98,7 +114,7 @@ func Effects(s *Sample, m *Matches, opts *EffectOptions) (*Result, error) {
 
 // effectsOf computes the series of s from match sets (accumulated effects
 // not yet filled).
-func effectsOf(s *Sample, m *Matches) ([]Series, error) {
+func effectsOf(s *Sample, m *matchSets) ([]Series, error) {
 	l := s.layout()
 	gi := s.groups()
 	G := len(gi.names)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psmeval/psmeval/psm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,8 +43,8 @@ func tinySample() (*Sample, []float64) {
 	return s, []float64{0.5, 1.0, 0.25, 0.75, 1.125}
 }
 
-func tinyMatches() *Matches {
-	return &Matches{
+func tinyMatches() *matchSets {
+	return &matchSets{
 		Treated: []int32{0, 1},
 		Start:   []int{0, 2, 3},
 		Control: []int32{2, 3, 4},
@@ -54,11 +55,11 @@ func tinyMatches() *Matches {
 func TestEffectsTiny(t *testing.T) {
 	const tol = 1e-12 // exact binary fractions; hand-computed above
 	s, scores := tinySample()
-	byMatchUnits, err := MatchUnits(s, scores, nil)
+	byMatchUnits, err := matchUnits(s, scores, nil)
 	require.NoError(t, err)
-	for name, m := range map[string]*Matches{"hand": tinyMatches(), "MatchUnits": byMatchUnits} {
+	for name, m := range map[string]*matchSets{"hand": tinyMatches(), "MatchUnits": byMatchUnits} {
 		for _, month0 := range []bool{false, true} {
-			res, err := Effects(s, m, &EffectOptions{IncludeMonth0: month0})
+			res, err := effects(s, m, &EffectOptions{IncludeMonth0: month0})
 			require.NoError(t, err, name)
 			all := res.Find("emp", "", "")
 			require.NotNil(t, all)
@@ -99,10 +100,10 @@ func TestEffectsTiny(t *testing.T) {
 // every series.
 func TestAccumulatedIsRunningSum(t *testing.T) {
 	s, scores := synthSample(400, 1500, 7, 3)
-	m, err := MatchUnits(s, scores, &MatchRule{K: 2})
+	m, err := matchUnits(s, scores, &matchRule{K: 2})
 	require.NoError(t, err)
 	for _, month0 := range []bool{false, true} {
-		res, err := Effects(s, m, &EffectOptions{IncludeMonth0: month0})
+		res, err := effects(s, m, &EffectOptions{IncludeMonth0: month0})
 		require.NoError(t, err)
 		for _, se := range res.Series {
 			sum := 0.0
@@ -119,7 +120,7 @@ func TestAccumulatedIsRunningSum(t *testing.T) {
 func TestEffectsNaNOutcome(t *testing.T) {
 	s, _ := tinySample()
 	s.Outcomes[0].Y[3*3+1] = math.NaN() // C2, month 1
-	_, err := Effects(s, tinyMatches(), nil)
+	_, err := effects(s, tinyMatches(), nil)
 	require.Error(t, err)
 	require.ErrorIs(t, err, ErrNaNOutcome)
 	var oe *Error
@@ -134,18 +135,18 @@ func TestEffectsNaNOutcome(t *testing.T) {
 
 	// NaN beyond the horizon is fine: estimate months 0..0 with stride 3.
 	s.Outcomes[0].H, s.Outcomes[0].Stride = 0, 3
-	_, err = Effects(s, tinyMatches(), nil)
+	_, err = effects(s, tinyMatches(), nil)
 	require.NoError(t, err)
 }
 
 func TestEffectsBadInput(t *testing.T) {
 	s, _ := tinySample()
-	cases := map[string]func(*Sample, *Matches){
-		"control is treated": func(_ *Sample, m *Matches) { m.Control[0] = 1 },
-		"weights not 1":      func(_ *Sample, m *Matches) { m.Weight[0] = 0.7 },
-		"short Y":            func(s *Sample, _ *Matches) { s.Outcomes[0].Y = s.Outcomes[0].Y[:5] },
-		"bad code":           func(s *Sample, _ *Matches) { s.Subgroups[0].Code[0] = 5 },
-		"start":              func(_ *Sample, m *Matches) { m.Start = m.Start[:2] },
+	cases := map[string]func(*Sample, *matchSets){
+		"control is treated": func(_ *Sample, m *matchSets) { m.Control[0] = 1 },
+		"weights not 1":      func(_ *Sample, m *matchSets) { m.Weight[0] = 0.7 },
+		"short Y":            func(s *Sample, _ *matchSets) { s.Outcomes[0].Y = s.Outcomes[0].Y[:5] },
+		"bad code":           func(s *Sample, _ *matchSets) { s.Subgroups[0].Code[0] = 5 },
+		"start":              func(_ *Sample, m *matchSets) { m.Start = m.Start[:2] },
 	}
 	for name, f := range cases {
 		s2 := *s
@@ -153,7 +154,7 @@ func TestEffectsBadInput(t *testing.T) {
 		s2.Subgroups = []Subgroups{{Name: "sex", Levels: s.Subgroups[0].Levels, Code: append([]int32(nil), s.Subgroups[0].Code...)}}
 		m := tinyMatches()
 		f(&s2, m)
-		_, err := Effects(&s2, m, nil)
+		_, err := effects(&s2, m, nil)
 		require.Error(t, err, name)
 		assert.ErrorIs(t, err, ErrInvalid, name)
 	}
@@ -200,4 +201,33 @@ func TestQuantile7AgainstR(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 14, n)
+}
+
+// unitsFor matches s on scores with the psm options of rule (nil: the
+// defaults): the matched sample the estimators take.
+func unitsFor(t testing.TB, s *Sample, scores []float64, rule *matchRule) *psm.UnitMatching {
+	t.Helper()
+	var o psm.UnitOptions
+	if rule != nil {
+		o.Match = psm.MatchOptions{K: rule.K, Caliper: rule.Caliper, TieTolerance: rule.TieTolerance, Trim: rule.Trim, Distance: rule.distance}
+		o.Strata = rule.Strata
+	}
+	um, err := psm.MatchUnits(scores, s.Treated, &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return um
+}
+
+// groupScores returns the scores of the treated and of the controls of s
+// in unit order (psm.Match's arguments).
+func groupScores(s *Sample, x []float64) (treated, control []float64) {
+	for u, t := range s.Treated {
+		if t {
+			treated = append(treated, x[u])
+		} else {
+			control = append(control, x[u])
+		}
+	}
+	return treated, control
 }

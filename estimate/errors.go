@@ -21,7 +21,7 @@ var (
 // (Msg), where (Field, Unit, Month) and which kind (Err, one of the
 // sentinels above, for errors.Is). Its message reads
 //
-//	estimate: invalid input: MatchRule.K: 4 neighbours, but the sample has 3 control units
+//	estimate: invalid input: matchRule.K: 4 neighbours, but the sample has 3 control units
 //	estimate: NaN or infinite outcome inside the horizon: outcome "emp", unit 4 (person 22), event month 1: value +Inf
 //
 // Errors that are not about this package's input pass through unchanged
@@ -37,7 +37,7 @@ var (
 // Err.
 type Error struct {
 	// Field names what is wrong: an argument ("scores", "z", "sets"), an
-	// option ("MatchRule.K", "BootstrapOptions.Level"), a field of an
+	// option ("matchRule.K", "BootstrapOptions.Level"), a field of an
 	// argument ("Sample.Person", "Matches.Weight[3]", "psm.Matching"), an
 	// outcome (`outcome "emp"`) or a subgroup attribute (`subgroup "sex"`).
 	// It is empty when the error concerns the call as a whole.

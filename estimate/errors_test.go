@@ -21,8 +21,7 @@ func TestErrorFields(t *testing.T) {
 	ctx := context.Background()
 	biasAdj := func(z *mat.Dense) error {
 		s, x := tinySample()
-		tr, co := SplitScores(s, x)
-		m, err := psm.Match(tr, co, nil)
+		m, err := psm.MatchUnits(x, s.Treated, nil)
 		require.NoError(t, err)
 		_, err = BiasAdjusted(s, m, z, nil)
 		return err
@@ -36,42 +35,44 @@ func TestErrorFields(t *testing.T) {
 	}{
 		{"option", func() error {
 			s, x := tinySample()
-			_, err := Bootstrap(ctx, s, x, &BootstrapOptions{Replicates: 5, Match: MatchRule{K: 4}})
+			um := unitsFor(t, s, x, nil)
+			um.Options.Match.K = 4 // changed after matching
+			_, err := Bootstrap(ctx, s, um, &BootstrapOptions{Replicates: 5})
 			return err
-		}(), Error{Field: "MatchRule.K", Unit: -1, Person: -1, Err: ErrInvalid}, nil},
+		}(), Error{Field: "psm.MatchOptions.K", Unit: -1, Person: -1, Err: ErrInvalid}, nil},
 		{"OtsuRai names its options", func() error {
 			s, x := tinySample()
-			_, err := OtsuRai(ctx, s, x, &OtsuRaiOptions{Replicates: 1})
+			_, err := OtsuRai(ctx, s, unitsFor(t, s, x, nil), &OtsuRaiOptions{Replicates: 1})
 			return err
 		}(), Error{Field: "OtsuRaiOptions.Replicates", Unit: -1, Person: -1, Err: ErrInvalid}, nil},
 		{"score of a unit", func() error {
 			s, x := tinySample()
 			x[2] = nan
-			_, err := MatchUnits(s, x, nil)
+			_, err := matchUnits(s, x, nil)
 			return err
 		}(), Error{Field: "scores", Unit: 2, Person: 20, Value: nan, Err: ErrInvalid}, nil},
 		{"subgroup code of a unit", func() error {
 			s, _ := tinySample()
 			s.Subgroups[0].Code[1] = 2
-			_, err := Effects(s, tinyMatches(), nil)
+			_, err := effects(s, tinyMatches(), nil)
 			return err
 		}(), Error{Field: `subgroup "sex"`, Unit: 1, Person: 11, Value: 2, Err: ErrInvalid}, nil},
 		{"weight of a control", func() error {
 			s, _ := tinySample()
 			m := tinyMatches()
 			m.Weight[2] = -1
-			_, err := Effects(s, m, nil)
+			_, err := effects(s, m, nil)
 			return err
-		}(), Error{Field: "Matches.Weight[2]", Unit: 4, Person: 22, Value: -1, Err: ErrInvalid}, nil},
+		}(), Error{Field: "sets.Weight[2]", Unit: 4, Person: 22, Value: -1, Err: ErrInvalid}, nil},
 		{"NaN outcome", func() error {
 			s, _ := tinySample()
 			s.Outcomes[0].Y[4*3+2] = math.Inf(-1)
-			_, err := Effects(s, tinyMatches(), nil)
+			_, err := effects(s, tinyMatches(), nil)
 			return err
 		}(), Error{Field: `outcome "emp"`, Unit: 4, Person: 22, Month: 2, HasMonth: true, Value: math.Inf(-1), Err: ErrNaNOutcome}, nil},
 		{"no matches", func() error {
 			s, _ := tinySample()
-			_, err := Effects(s, &Matches{Treated: []int32{0, 1}, Start: []int{0, 0, 0}}, nil)
+			_, err := effects(s, &matchSets{Treated: []int32{0, 1}, Start: []int{0, 0, 0}}, nil)
 			return err
 		}(), Error{Unit: -1, Person: -1, Err: ErrNoMatches}, nil},
 		{"Gamma grid", func() error { return CheckGammas([]float64{1, 0.5}) }(),

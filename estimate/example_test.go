@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/psmeval/psmeval/estimate"
+	"github.com/psmeval/psmeval/psm"
 )
 
 // Two treated and three controls; the first treated unit is tied between
@@ -21,7 +22,7 @@ func ExampleEffects() {
 		}}},
 	}
 	scores := []float64{0.5, 1.0, 0.25, 0.75, 1.125}
-	m, err := estimate.MatchUnits(s, scores, nil)
+	m, err := psm.MatchUnits(scores, s.Treated, nil) // the matched sample
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/psmeval/psmeval/internal/pool"
 	"github.com/psmeval/psmeval/internal/rng"
+	"github.com/psmeval/psmeval/psm"
 )
 
 // OtsuRaiOptions configures OtsuRai. The zero value is the default.
@@ -29,8 +30,9 @@ type OtsuRaiOptions struct {
 	// persons of the sample, treated and controls pooled, as Otsu and Rai
 	// do; Poisson draws independent Poisson(1) weights per person.
 	Scheme Scheme
-	// Match is the matching rule of the point estimate.
-	Match MatchRule
+	// rule is the matching rule, that of the matched sample (set by
+	// OtsuRai)
+	rule matchRule
 	// Neighbours is J, the number of nearest controls (on the score, same
 	// stratum, ties included) whose mean estimates μ₀(x); 0 means 10.
 	Neighbours int
@@ -42,7 +44,9 @@ type OtsuRaiOptions struct {
 	Progress func(done, total int)
 }
 
-// OtsuRai computes the effects on the scores with opts.Match and
+// OtsuRai computes the effects of the matched sample um (psm.MatchUnits
+// on one score per unit of s with s.Treated as the treated flags, with
+// replacement and psm.TieDistance) and
 // intervals from the weighted bootstrap of Otsu and Rai (2017, "Bootstrap
 // inference of matching estimators for average treatment effects", JASA
 // 112:1720–1732), which resamples the terms of the linear form of the
@@ -78,7 +82,7 @@ type OtsuRaiOptions struct {
 // not applied. Cost: one match of the treated plus J-nearest-neighbour
 // means for the treated and the used controls, then O(terms·Σ(H+1)) per
 // replicate, independent of the number of unused controls.
-func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOptions) (*Result, error) {
+func OtsuRai(ctx context.Context, s *Sample, um *psm.UnitMatching, opts *OtsuRaiOptions) (*Result, error) {
 	if opts == nil {
 		opts = &OtsuRaiOptions{}
 	}
@@ -94,13 +98,14 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 	if J == 0 {
 		J = 10
 	}
-	o := *opts // prepare sets the caliper width in the copy
+	o := *opts // the rule and its caliper width are set in the copy
 	opts = &o
-	if err := prepare(s, scores, &opts.Match); err != nil {
+	scores, err := prepareUnits(s, um, &opts.rule)
+	if err != nil {
 		return nil, err
 	}
 	pr := newPersons(s)
-	ix, ms, series, err := pointEstimate(s, pr, scores, &opts.Match, opts.IncludeMonth0)
+	ix, ms, series, err := pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +146,7 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 	// μ̂₀ by the J nearest controls of the same stratum, all when fewer,
 	// leaving out the control at position excl (−1: none)
 	excl := -1
-	jrule := MatchRule{K: J, TieTolerance: opts.Match.TieTolerance}
+	jrule := matchRule{K: J, TieTolerance: opts.rule.TieTolerance}
 	sr := ix.searcher(&jrule, leaveOut{&excl}, true)
 	mu := func(dst []float64, t float64, stratum int32) {
 		clear(dst)
@@ -198,8 +203,8 @@ func OtsuRai(ctx context.Context, s *Sample, scores []float64, opts *OtsuRaiOpti
 	for _, u := range used {
 		excl = pos[u]
 		var stratum int32
-		if opts.Match.Strata != nil {
-			stratum = opts.Match.Strata[u]
+		if opts.rule.Strata != nil {
+			stratum = opts.rule.Strata[u]
 		}
 		mu(row, scores[u], stratum)
 		excl = -1

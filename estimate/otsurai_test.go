@@ -52,9 +52,9 @@ func knnMean(s *Sample, x []float64, t float64, J, excl, m int) float64 {
 func TestOtsuRaiMatchesClosedForm(t *testing.T) {
 	s, x := synthSample(120, 500, 3, 31)
 	const J = 4
-	res, err := OtsuRai(context.Background(), s, x, &OtsuRaiOptions{Replicates: 3000, Neighbours: J, Seed: 9})
+	res, err := OtsuRai(context.Background(), s, unitsFor(t, s, x, nil), &OtsuRaiOptions{Replicates: 3000, Neighbours: J, Seed: 9})
 	require.NoError(t, err)
-	m, err := MatchUnits(s, x, nil)
+	m, err := matchUnits(s, x, nil)
 	require.NoError(t, err)
 	K := map[int32]float64{}
 	for k := range m.Treated {
@@ -104,7 +104,7 @@ func TestOtsuRaiIdenticalAcrossWorkers(t *testing.T) {
 	for _, scheme := range []Scheme{Multinomial, Poisson} {
 		var ref *Result
 		for _, w := range []int{1, 2, 16} {
-			res, err := OtsuRai(context.Background(), s, x, &OtsuRaiOptions{Replicates: 50, Workers: w, Scheme: scheme, KeepDraws: true, Seed: 4})
+			res, err := OtsuRai(context.Background(), s, unitsFor(t, s, x, nil), &OtsuRaiOptions{Replicates: 50, Workers: w, Scheme: scheme, KeepDraws: true, Seed: 4})
 			require.NoError(t, err)
 			if ref == nil {
 				ref = res
@@ -119,7 +119,7 @@ func TestOtsuRaiIdenticalAcrossWorkers(t *testing.T) {
 
 func TestOtsuRaiCoversTruth(t *testing.T) {
 	s, x := synthSample(1500, 6000, 6, 2024)
-	res, err := OtsuRai(context.Background(), s, x, &OtsuRaiOptions{Replicates: 499, Seed: 1})
+	res, err := OtsuRai(context.Background(), s, unitsFor(t, s, x, nil), &OtsuRaiOptions{Replicates: 499, Seed: 1})
 	require.NoError(t, err)
 	assert.Equal(t, "otsu-rai", res.Method)
 	se := res.Find("y", "", "")

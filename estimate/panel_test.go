@@ -37,7 +37,7 @@ func TestFromPanel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, s.Outcomes[0].H)
 	assert.Equal(t, 4, s.Outcomes[0].Stride)
-	res, err := Effects(s, tinyMatches(), nil)
+	res, err := effects(s, tinyMatches(), nil)
 	require.NoError(t, err)
 	for m, want := range []float64{.25, .5, .25} {
 		assert.InDelta(t, want, res.Find("emp", "", "").Effects[m].ATT, 1e-12)
@@ -48,7 +48,7 @@ func TestFromPanel(t *testing.T) {
 
 	// Truth beside the estimate, and the tidy CSV.
 	_, scores := tinySample()
-	br, err := Bootstrap(context.Background(), s, scores, &BootstrapOptions{Replicates: 20, Scheme: Poisson})
+	br, err := Bootstrap(context.Background(), s, unitsFor(t, s, scores, nil), &BootstrapOptions{Replicates: 20, Scheme: Poisson})
 	require.NoError(t, err)
 	se := br.Find("emp", "", "")
 	se.SetTruth([]float64{0.2, 0.4}, false)
@@ -82,7 +82,7 @@ func TestFromPanelPre(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, s.Outcomes[0].Pre)
 	assert.Equal(t, 6, s.Outcomes[0].Stride)
-	res, err := Effects(s, tinyMatches(), nil)
+	res, err := effects(s, tinyMatches(), nil)
 	require.NoError(t, err)
 	se := &res.Series[0]
 	for j, want := range []float64{.75, 0, .25, .5, .25} {

@@ -84,20 +84,19 @@ func methods(t *testing.T, s *Sample, x []float64, workers int) map[string]*Resu
 	t.Helper()
 	ctx := context.Background()
 	out := map[string]*Result{}
-	ms, err := MatchUnits(s, x, nil)
+	ms, err := matchUnits(s, x, nil)
 	require.NoError(t, err)
-	out["effects"], err = Effects(s, ms, nil)
+	out["effects"], err = effects(s, ms, nil)
 	require.NoError(t, err)
-	bo := &BootstrapOptions{Replicates: 60, Seed: 11, Workers: workers, KeepDraws: true, Match: MatchRule{K: 1}}
-	out["fixed"], err = Bootstrap(ctx, s, x, bo)
+	bo := &BootstrapOptions{Replicates: 60, Seed: 11, Workers: workers, KeepDraws: true}
+	out["fixed"], err = Bootstrap(ctx, s, unitsFor(t, s, x, nil), bo)
 	require.NoError(t, err)
 	bo.Refit, bo.Scheme = refitShift(ctx, x), Poisson
-	out["refit"], err = Bootstrap(ctx, s, x, bo)
+	out["refit"], err = Bootstrap(ctx, s, unitsFor(t, s, x, nil), bo)
 	require.NoError(t, err)
-	out["otsu-rai"], err = OtsuRai(ctx, s, x, &OtsuRaiOptions{Replicates: 60, Seed: 12, Workers: workers, KeepDraws: true})
+	out["otsu-rai"], err = OtsuRai(ctx, s, unitsFor(t, s, x, nil), &OtsuRaiOptions{Replicates: 60, Seed: 12, Workers: workers, KeepDraws: true})
 	require.NoError(t, err)
-	tsc, csc := SplitScores(s, x)
-	pm, err := psm.Match(tsc, csc, nil)
+	pm, err := psm.MatchUnits(x, s.Treated, nil)
 	require.NoError(t, err)
 	out["abadie-imbens"], err = AbadieImbens(s, pm, nil)
 	require.NoError(t, err)
@@ -113,8 +112,7 @@ func methods(t *testing.T, s *Sample, x []float64, workers int) map[string]*Resu
 	}
 	fit, err := psm.FitLogit(ctx, z, d, nil, nil, nil)
 	require.NoError(t, err)
-	tsc, csc = SplitScores(s, fit.Predict(z, nil))
-	pm2, err := psm.Match(tsc, csc, nil)
+	pm2, err := psm.MatchUnits(fit.Predict(z, nil), s.Treated, nil)
 	require.NoError(t, err)
 	out["abadie-imbens-2016"], err = AbadieImbens(s, pm2, &AbadieImbensOptions{EstimatedScore: &EstimatedScore{X: z, Fit: fit.Logit}})
 	require.NoError(t, err)
@@ -134,13 +132,13 @@ func TestPreMonthsBitIdentical(t *testing.T) {
 	pre := methods(t, columns(s, 0, P-1), x, 2)
 	all := methods(t, s, x, 2)
 	// Rosenbaum bounds read months 0..H at the same place
-	ms, err := MatchUnits(s, x, nil)
+	ms, err := matchUnits(s, x, nil)
 	require.NoError(t, err)
 	for _, kind := range []WindowKind{WindowMonth, WindowEver, WindowSum} {
 		w := Window{Outcome: "y", Kind: kind, From: 1, To: H}
-		a, err := Rosenbaum(s, ms, w, nil)
+		a, err := rosenbaum(s, ms, w, nil)
 		require.NoError(t, err)
-		b, err := Rosenbaum(columns(s, P, H), ms, w, nil)
+		b, err := rosenbaum(columns(s, P, H), ms, w, nil)
 		require.NoError(t, err)
 		same(t, b, a, "Rosenbaum kind %d", kind)
 	}
@@ -256,7 +254,7 @@ func TestDiDHand(t *testing.T) {
 	s := &Sample{Treated: []bool{true, true, false, false, false}, Person: []int64{10, 11, 20, 21, 22},
 		Outcomes: []Outcome{{Name: "emp", H: 2, Pre: 2, Y: y}}}
 	for _, month0 := range []bool{false, true} {
-		res, err := Effects(s, tinyMatches(), &EffectOptions{IncludeMonth0: month0})
+		res, err := effects(s, tinyMatches(), &EffectOptions{IncludeMonth0: month0})
 		require.NoError(t, err)
 		d, err := DiD(res, &DiDOptions{Reference: PreWindow{-2, -1}})
 		require.NoError(t, err)
@@ -279,7 +277,7 @@ func TestDiDHand(t *testing.T) {
 		// DiDSample gives the same point estimates
 		ds, err := DiDSample(s, &DiDOptions{Reference: PreWindow{-2, -1}})
 		require.NoError(t, err)
-		r2, err := Effects(ds, tinyMatches(), &EffectOptions{IncludeMonth0: month0})
+		r2, err := effects(ds, tinyMatches(), &EffectOptions{IncludeMonth0: month0})
 		require.NoError(t, err)
 		for j, e := range r2.Series[0].Effects {
 			assert.InDelta(t, wantATT[j], e.ATT, tol, "DiDSample month %d", e.Month)
@@ -352,7 +350,7 @@ func TestPlaceboSizePower(t *testing.T) {
 	po := &PlaceboOptions{Window: PreWindow{-6, -1}}
 	run := func(shift float64, seed uint64) (Placebo, *Result) {
 		s, x := prepostSample(150, 600, P, H, shift, seed)
-		res, err := OtsuRai(ctx, s, x, &OtsuRaiOptions{Replicates: R, Seed: seed, KeepDraws: true})
+		res, err := OtsuRai(ctx, s, unitsFor(t, s, x, nil), &OtsuRaiOptions{Replicates: R, Seed: seed, KeepDraws: true})
 		require.NoError(t, err)
 		pl, err := PlaceboTest(res, po)
 		require.NoError(t, err)
@@ -413,7 +411,7 @@ func TestPlaceboSingular(t *testing.T) {
 	for u := range s.Treated {
 		o.Binary[u*o.stride()+1] = 0 // month −3
 	}
-	res, err := Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 50, KeepDraws: true})
+	res, err := Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 50, KeepDraws: true})
 	require.NoError(t, err)
 	pl, err := PlaceboTest(res, &PlaceboOptions{Window: PreWindow{-4, -1}})
 	require.NoError(t, err)
@@ -442,9 +440,9 @@ func TestPlaceboSingular(t *testing.T) {
 
 func TestPrePostBadOptions(t *testing.T) {
 	s, x := prepostSample(60, 200, 4, 1, 0, 35)
-	res, err := Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 20, KeepDraws: true})
+	res, err := Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 20, KeepDraws: true})
 	require.NoError(t, err)
-	noDraws, err := Bootstrap(context.Background(), s, x, &BootstrapOptions{Replicates: 20})
+	noDraws, err := Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), &BootstrapOptions{Replicates: 20})
 	require.NoError(t, err)
 	for _, c := range []struct {
 		name string
@@ -476,6 +474,6 @@ func TestPrePostBadOptions(t *testing.T) {
 	_, err = PlaceboTest(nil, nil)
 	require.ErrorIs(t, err, ErrInvalid)
 	s.Outcomes[0].Pre = -1
-	_, err = Bootstrap(context.Background(), s, x, nil)
+	_, err = Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), nil)
 	require.ErrorIs(t, err, ErrInvalid)
 }

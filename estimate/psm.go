@@ -3,12 +3,13 @@ package estimate
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/psmeval/psmeval/psm"
 )
 
 // split returns the treated and the control units of s in unit order:
-// the order psm.Match expects its two score vectors in.
+// the order in which psm.MatchUnits numbers them.
 func (s *Sample) split() (treated, control []int32) {
 	nt := s.nTreated()
 	treated = make([]int32, 0, nt)
@@ -23,97 +24,98 @@ func (s *Sample) split() (treated, control []int32) {
 	return treated, control
 }
 
-// SplitScores returns the scores of the treated and of the control units
-// of s, each in unit order: the arguments of psm.Match.
-func SplitScores(s *Sample, scores []float64) (treated, control []float64) {
-	nt := s.nTreated()
-	treated = make([]float64, 0, nt)
-	control = make([]float64, 0, len(s.Treated)-nt)
-	for u, t := range s.Treated {
-		if t {
-			treated = append(treated, scores[u])
-		} else {
-			control = append(control, scores[u])
-		}
-	}
-	return treated, control
-}
-
-// MatchesFromPSM converts m, the result of psm.Match on the scores of the
-// treated and the controls of s in unit order (SplitScores), to Matches
-// with unit indices. m must hold its sets (MatchOptions.SkipSets false).
-func MatchesFromPSM(s *Sample, m *psm.Matching) (*Matches, error) {
-	if s == nil || m == nil {
-		return nil, invalid(nilField(s == nil, "Sample", "psm.Matching"), "MatchesFromPSM needs a Sample and a psm.Matching (got nil)")
+// groupMatching returns um's Matching after checking that um matches the
+// units of s: psm.MatchUnits on one score per unit of s with s.Treated as
+// the treated flags.
+func groupMatching(s *Sample, um *psm.UnitMatching) (*psm.Matching, error) {
+	if um == nil || um.Matching == nil {
+		return nil, invalid("psm.UnitMatching", "no matching (got nil)")
 	}
 	tr, co := s.split()
-	if len(m.ControlWeight) != len(co) {
-		return nil, invalid("psm.Matching", "%d controls for %d control units (another sample?)", len(m.ControlWeight), len(co))
+	same := func(units []int, want []int32) bool {
+		return slices.EqualFunc(units, want, func(a int, b int32) bool { return a == int(b) })
 	}
+	if !same(um.TreatedUnits, tr) || !same(um.ControlUnits, co) {
+		return nil, invalid("psm.UnitMatching", "its %d treated and %d control units are not the sample's %d and %d (another sample?)",
+			len(um.TreatedUnits), len(um.ControlUnits), len(tr), len(co))
+	}
+	if len(um.ControlWeight) != len(co) {
+		return nil, invalid("psm.UnitMatching", "%d control weights for %d control units", len(um.ControlWeight), len(co))
+	}
+	return um.Matching, nil
+}
+
+// setsFromUnits returns the match sets of um with unit indices (treated
+// in unit order). um must hold its sets (MatchOptions.SkipSets false).
+func setsFromUnits(s *Sample, um *psm.UnitMatching) (*matchSets, error) {
+	m, err := groupMatching(s, um)
+	if err != nil {
+		return nil, err
+	}
+	nt := len(um.TreatedUnits)
 	if m.Start == nil {
-		return nil, invalid("psm.Matching", "no match sets (MatchOptions.SkipSets)")
+		return nil, invalid("psm.UnitMatching", "no match sets (MatchOptions.SkipSets)")
 	}
-	if len(m.Start) != len(tr)+1 {
-		return nil, invalid("psm.Matching", "%d treated sets for %d treated units (SkipSets, or another sample?)", len(m.Start)-1, len(tr))
+	if len(m.Start) != nt+1 {
+		return nil, invalid("psm.UnitMatching.Start", "%d entries for %d treated units", len(m.Start), nt)
 	}
-	out := &Matches{Treated: tr, Start: m.Start, Weight: m.Weight, Control: make([]int32, len(m.Control))}
+	out := &matchSets{Treated: make([]int32, nt), Start: m.Start, Weight: m.Weight, Control: make([]int32, len(m.Control))}
+	for i, u := range um.TreatedUnits {
+		out.Treated[i] = int32(u)
+	}
 	for p, j := range m.Control {
-		if j < 0 || int(j) >= len(co) {
-			return nil, invalid(fmt.Sprintf("psm.Matching.Control[%d]", p), "control %d of %d", j, len(co))
+		if j < 0 || int(j) >= len(um.ControlUnits) {
+			return nil, invalid(fmt.Sprintf("psm.UnitMatching.Control[%d]", p), "control %d of %d", j, len(um.ControlUnits))
 		}
-		out.Control[p] = co[j]
+		out.Control[p] = int32(um.ControlUnits[j])
 	}
 	return out, nil
 }
 
-// RuleFromPSM returns the MatchRule and the scores on the matching scale
-// that reproduce psm.Match(treated, control, o) for Bootstrap and OtsuRai:
-// LogitDistance becomes logit scores (on which MatchRule's caliper, in
-// standard deviations as psm's, is then measured) and the strata are put
-// in unit order.
-// Matching without replacement and TieRMatching are not supported by the
-// re-matching of replicates.
-func RuleFromPSM(s *Sample, scores []float64, o *psm.MatchOptions) (MatchRule, []float64, error) {
-	if err := checkScores(s, scores); err != nil {
-		return MatchRule{}, nil, err
+// ruleFromUnits returns the rule and the scores on the matching scale
+// with which Bootstrap and OtsuRai re-match so as to reproduce um:
+// LogitDistance becomes logit scores (on which the caliper, in standard
+// deviations as psm's, is then measured). Matching without replacement,
+// TieRMatching and frequency weights of the point estimate are not
+// supported by the re-matching of replicates.
+func ruleFromUnits(s *Sample, um *psm.UnitMatching) (matchRule, []float64, error) {
+	if _, err := groupMatching(s, um); err != nil {
+		return matchRule{}, nil, err
 	}
-	if o == nil {
-		return MatchRule{}, scores, nil
+	o := um.Options
+	if err := checkScores(s, um.Scores); err != nil {
+		return matchRule{}, nil, err
 	}
-	if o.NoReplacement {
-		return MatchRule{}, nil, invalid("psm.MatchOptions.NoReplacement", "replicates re-match with replacement only")
+	mo := o.Match
+	if mo.NoReplacement {
+		return matchRule{}, nil, invalid("psm.MatchOptions.NoReplacement", "replicates re-match with replacement only")
 	}
-	if o.TieRule != psm.TieDistance {
-		return MatchRule{}, nil, invalid("psm.MatchOptions.TieRule", "replicates support psm.TieDistance only")
+	if mo.TieRule != psm.TieDistance {
+		return matchRule{}, nil, invalid("psm.MatchOptions.TieRule", "replicates support psm.TieDistance only")
 	}
-	if o.TreatedWeights != nil || o.ControlWeights != nil {
-		return MatchRule{}, nil, invalid(nilField(o.TreatedWeights != nil, "psm.MatchOptions.TreatedWeights", "psm.MatchOptions.ControlWeights"),
-			"frequency weights of the point estimate are not supported (units are unweighted)")
+	if o.Weights != nil {
+		return matchRule{}, nil, invalid("psm.UnitOptions.Weights", "frequency weights of the point estimate are not supported (units are unweighted)")
 	}
-	x := scores
-	if o.Distance == psm.LogitDistance {
-		x = make([]float64, len(scores))
-		for u, p := range scores {
-			if !(p > 0 && p < 1) {
-				return MatchRule{}, nil, invalidUnit(s, "scores", u, p, "score %v is outside (0,1), as LogitDistance needs", p)
-			}
-			x[u] = math.Log(p / (1 - p))
-		}
+	x, err := matchScale(s, mo.Distance, um.Scores, "psm.UnitMatching.Scores")
+	if err != nil {
+		return matchRule{}, nil, err
 	}
-	r := MatchRule{K: o.K, Caliper: o.Caliper, TieTolerance: o.TieTolerance, Trim: o.Trim}
-	if o.TreatedStrata != nil || o.ControlStrata != nil {
-		tr, co := s.split()
-		if len(o.TreatedStrata) != len(tr) || len(o.ControlStrata) != len(co) {
-			return MatchRule{}, nil, invalid(nilField(len(o.TreatedStrata) != len(tr), "psm.MatchOptions.TreatedStrata", "psm.MatchOptions.ControlStrata"),
-				"strata lengths %d and %d for %d treated and %d controls", len(o.TreatedStrata), len(o.ControlStrata), len(tr), len(co))
-		}
-		r.Strata = make([]int32, s.Len())
-		for k, u := range tr {
-			r.Strata[u] = o.TreatedStrata[k]
-		}
-		for k, u := range co {
-			r.Strata[u] = o.ControlStrata[k]
-		}
-	}
+	r := matchRule{K: mo.K, Caliper: mo.Caliper, TieTolerance: mo.TieTolerance, Trim: mo.Trim, Strata: o.Strata, distance: mo.Distance}
 	return r, x, nil
+}
+
+// matchScale returns scores on the matching scale of distance d: the
+// scores themselves, or their logits for psm.LogitDistance.
+func matchScale(s *Sample, d psm.Distance, scores []float64, field string) ([]float64, error) {
+	if d != psm.LogitDistance {
+		return scores, nil
+	}
+	x := make([]float64, len(scores))
+	for u, p := range scores {
+		if !(p > 0 && p < 1) {
+			return nil, invalidUnit(s, field, u, p, "score %v is outside (0,1), as LogitDistance needs", p)
+		}
+		x[u] = math.Log(p / (1 - p))
+	}
+	return x, nil
 }

@@ -12,10 +12,11 @@ import (
 	"github.com/psmeval/psmeval/psm"
 )
 
-// The replicate matcher of this package and psm.Match (an independent
-// implementation: tie blocks with prefix sums) agree: same point
-// estimates at unit weights, and the same weighted ATT with a
-// replicate's frequency weights.
+// The replicate matcher of this package (psm.Searcher, lazily read counts)
+// and psm.Match (weight vectors, eager block sums) agree: the same point
+// estimates at unit weights, and the same weighted ATT with a replicate's
+// frequency weights, for every rule a bootstrap derives from a
+// psm.UnitMatching.
 func TestAgreesWithPSMMatch(t *testing.T) {
 	s, x := synthSample(80, 400, 3, 17)
 	xr := make([]float64, len(x))
@@ -31,29 +32,32 @@ func TestAgreesWithPSMMatch(t *testing.T) {
 	for k, u := range co {
 		cs[k] = u % 3
 	}
-	opts := map[string]*psm.MatchOptions{
+	st := make([]int32, s.Len())
+	for u := range st {
+		st[u] = int32(u % 3)
+	}
+	opts := map[string]*psm.UnitOptions{
 		"default": nil,
-		"k3":      {K: 3},
-		"caliper": {Caliper: 0.02},
-		"trim":    {Trim: true, K: 2},
-		"tol":     {TieTolerance: 0.015},
-		"logit":   {Distance: psm.LogitDistance, K: 2},
-		"strata":  {TreatedStrata: ts, ControlStrata: cs},
+		"k3":      {Match: psm.MatchOptions{K: 3}},
+		"caliper": {Match: psm.MatchOptions{Caliper: 0.02}},
+		"trim":    {Match: psm.MatchOptions{Trim: true, K: 2}},
+		"tol":     {Match: psm.MatchOptions{TieTolerance: 0.015}},
+		"logit":   {Match: psm.MatchOptions{Distance: psm.LogitDistance, K: 2}},
+		"strata":  {Strata: st},
 	}
 	for _, scores := range [][]float64{x, xr} {
 		for name, o := range opts {
-			tsc, csc := SplitScores(s, scores)
-			pm, err := psm.Match(tsc, csc, o)
+			pm, err := psm.MatchUnits(scores, s.Treated, o)
 			require.NoError(t, err, name)
-			m1, err := MatchesFromPSM(s, pm)
+			m1, err := setsFromUnits(s, pm)
 			require.NoError(t, err)
-			rule, sx, err := RuleFromPSM(s, scores, o)
+			rule, sx, err := ruleFromUnits(s, pm)
 			require.NoError(t, err, name)
-			m2, err := MatchUnits(s, sx, &rule)
+			m2, err := matchUnits(s, sx, &rule)
 			require.NoError(t, err)
-			r1, err := Effects(s, m1, nil)
+			r1, err := effects(s, m1, nil)
 			require.NoError(t, err)
-			r2, err := Effects(s, m2, nil)
+			r2, err := effects(s, m2, nil)
 			require.NoError(t, err)
 			for i := range r1.Series {
 				assert.Equal(t, r1.Series[i].NTreated, r2.Series[i].NTreated, name)
@@ -74,9 +78,13 @@ func TestAgreesWithPSMMatch(t *testing.T) {
 			}
 			var ow psm.MatchOptions
 			if o != nil {
-				ow = *o
+				ow = o.Match
+				if o.Strata != nil {
+					ow.TreatedStrata, ow.ControlStrata = ts, cs
+				}
 			}
 			ow.TreatedWeights, ow.ControlWeights = tw, cw
+			tsc, csc := groupScores(s, scores)
 			pw, err := psm.Match(tsc, csc, &ow)
 			require.NoError(t, err, name)
 			H1 := s.Outcomes[0].H + 1
@@ -102,7 +110,7 @@ func TestAgreesWithPSMMatch(t *testing.T) {
 			require.NoError(t, buildIndex(ix, s, pr, sx, rule.Strata, nil))
 			l := s.layout()
 			gi := s.groups()
-			w := newWorker(s, pr, ix, &l, &gi, &BootstrapOptions{Scheme: Poisson, Seed: 3, Match: rule})
+			w := newWorker(s, pr, ix, &l, &gi, &BootstrapOptions{Scheme: Poisson, Seed: 3, rule: rule})
 			out := make([]float64, len(gi.names)*l.cols)
 			require.NoError(t, w.replicate(context.Background(), 1, out))
 			for m := range want {

@@ -11,7 +11,7 @@ import (
 	"github.com/psmeval/psmeval/psm"
 )
 
-// MatchRule is the nearest-neighbour rule with which Bootstrap and OtsuRai
+// matchRule is the nearest-neighbour rule with which Bootstrap and OtsuRai
 // (re-)match: the same rule as psm.Match with replacement, so that a
 // replicate in which every person is drawn once reproduces the point
 // estimate. Scores are compared on the scale they are given on (pass the
@@ -27,7 +27,7 @@ import (
 // rule: the K nearest and everything tied with the K-th share equally.
 // The sets are found by psm's engine (psm.Index and psm.Searcher, which
 // reads a count only for the controls a search passes).
-type MatchRule struct {
+type matchRule struct {
 	// K is the number of neighbours; 0 means 1.
 	K int
 	// Caliper is the largest admissible |score distance| in standard
@@ -55,11 +55,14 @@ type MatchRule struct {
 
 	// width is Caliper × sd of the scores (setWidth), the bound find uses.
 	width float64
+	// distance is the scale of the point estimate's scores (psm's): with
+	// psm.LogitDistance re-fitted scores are matched on their logits.
+	distance psm.Distance
 }
 
 // setWidth sets r.width from the full-sample scores: Caliper times their
 // population standard deviation (mean and sum of squares in unit order).
-func (r *MatchRule) setWidth(scores []float64) {
+func (r *matchRule) setWidth(scores []float64) {
 	if r == nil || r.Caliper <= 0 {
 		return
 	}
@@ -75,32 +78,32 @@ func (r *MatchRule) setWidth(scores []float64) {
 	r.width = r.Caliper * math.Sqrt(ss/float64(len(scores)))
 }
 
-func (r *MatchRule) k() float64 {
+func (r *matchRule) k() float64 {
 	if r == nil || r.K <= 0 {
 		return 1
 	}
 	return float64(r.K)
 }
 
-func (r *MatchRule) validate(s *Sample) error {
+func (r *matchRule) validate(s *Sample) error {
 	if r == nil {
 		return nil
 	}
 	n := s.Len()
 	if r.K < 0 {
-		return invalid("MatchRule.K", "%d, want >= 0", r.K)
+		return invalid("psm.MatchOptions.K", "%d, want >= 0", r.K)
 	}
 	if nc := n - s.nTreated(); r.K > nc {
-		return invalid("MatchRule.K", "%d neighbours, but the sample has %d control units", r.K, nc)
+		return invalid("psm.MatchOptions.K", "%d neighbours, but the sample has %d control units", r.K, nc)
 	}
 	if r.Caliper < 0 || math.IsNaN(r.Caliper) {
-		return invalid("MatchRule.Caliper", "%v, want >= 0", r.Caliper)
+		return invalid("psm.MatchOptions.Caliper", "%v, want >= 0", r.Caliper)
 	}
 	if r.TieTolerance < 0 || math.IsNaN(r.TieTolerance) {
-		return invalid("MatchRule.TieTolerance", "%v, want >= 0", r.TieTolerance)
+		return invalid("psm.MatchOptions.TieTolerance", "%v, want >= 0", r.TieTolerance)
 	}
 	if r.Strata != nil && len(r.Strata) != n {
-		return invalid("MatchRule.Strata", "%d entries for %d units", len(r.Strata), n)
+		return invalid("psm.UnitOptions.Strata", "%d entries for %d units", len(r.Strata), n)
 	}
 	return nil
 }
@@ -158,7 +161,7 @@ const gatherWindow = 8
 // gatherWindow positions of the unit's match set with unit weights (of
 // its ends only when the set is large). Cost: O((n₁ + gathered
 // controls)·cols) once.
-func (ix *index) gather(s *Sample, l *layout, rule *MatchRule) {
+func (ix *index) gather(s *Sample, l *layout, rule *matchRule) {
 	ix.cols = l.cols
 	ix.trows = make([]float64, len(ix.tunit)*l.cols)
 	for i, u := range ix.tunit {
@@ -224,7 +227,7 @@ type searcher struct{ sr *psm.Searcher }
 // searcher returns a searcher over the index's controls with the counts
 // cnt and the rule's K, caliper width and tie tolerance; partial accepts
 // sets lighter than K (all the stratum has).
-func (ix *index) searcher(rule *MatchRule, cnt counter, partial bool) searcher {
+func (ix *index) searcher(rule *matchRule, cnt counter, partial bool) searcher {
 	if ix.c == nil {
 		return searcher{}
 	}

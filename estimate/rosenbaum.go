@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/psmeval/psmeval/psm"
 )
 
 // Alternative is the direction of the one-sided test.
@@ -388,13 +390,22 @@ type Window struct {
 // A NaN or infinite outcome of a unit in a set within the months read is
 // an *Error wrapping ErrNaNOutcome. Cost: O(match-set entries · window
 // length) to build the sets, then that of the test.
-func Rosenbaum(s *Sample, m *Matches, w Window, opts *RosenbaumOptions) (*RosenbaumResult, error) {
+func Rosenbaum(s *Sample, m *psm.UnitMatching, w Window, opts *RosenbaumOptions) (*RosenbaumResult, error) {
 	if s == nil || m == nil {
-		return nil, invalid(nilField(s == nil, "Sample", "Matches"), "Rosenbaum needs a Sample and Matches (got nil)")
+		return nil, invalid(nilField(s == nil, "Sample", "psm.UnitMatching"), "Rosenbaum needs a Sample and a psm.UnitMatching (got nil)")
 	}
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
+	ms, err := setsFromUnits(s, m)
+	if err != nil {
+		return nil, err
+	}
+	return rosenbaum(s, ms, w, opts)
+}
+
+// rosenbaum is Rosenbaum on match sets in unit space.
+func rosenbaum(s *Sample, m *matchSets, w Window, opts *RosenbaumOptions) (*RosenbaumResult, error) {
 	if err := m.validate(s); err != nil {
 		return nil, err
 	}
@@ -444,7 +455,7 @@ func Rosenbaum(s *Sample, m *Matches, w Window, opts *RosenbaumOptions) (*Rosenb
 		}
 		for p := lo + 1; p < hi; p++ {
 			if math.Abs(m.Weight[p]-m.Weight[lo]) > 1e-9 {
-				return nil, invalidUnit(s, "Matches.Weight", int(u), m.Weight[p],
+				return nil, invalidUnit(s, "sets.Weight", int(u), m.Weight[p],
 					"the controls of this treated unit have unequal weights (%v, %v); the tests need equal weights within a set", m.Weight[lo], m.Weight[p])
 			}
 		}

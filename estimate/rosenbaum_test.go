@@ -473,7 +473,7 @@ func TestRosenbaumSample(t *testing.T) {
 	s, _ := tinySample()
 	// emp rows: T1 1 1 0, T2 0 1 1, C1 0 0 0, C2 1 0 1, C3 0 1 0.
 	// T1 matched to C1, C2 (1/2 each); T2 to C2 (reused).
-	m := &Matches{Treated: []int32{0, 1}, Start: []int{0, 2, 3}, Control: []int32{2, 3, 3}, Weight: []float64{.5, .5, 1}}
+	m := &matchSets{Treated: []int32{0, 1}, Start: []int{0, 2, 3}, Control: []int32{2, 3, 3}, Weight: []float64{.5, .5, 1}}
 	cases := []struct {
 		name   string
 		w      Window
@@ -485,7 +485,7 @@ func TestRosenbaumSample(t *testing.T) {
 		{"sum 0..2", Window{Outcome: "emp", Kind: WindowSum, From: 0, To: 2}, []MatchedSet{{2, []float64{0, 2}}, {2, []float64{2}}}, MeanDifference},
 	}
 	for _, c := range cases {
-		got, err := Rosenbaum(s, m, c.w, nil)
+		got, err := rosenbaum(s, m, c.w, nil)
 		require.NoError(t, err, c.name)
 		want, err := RosenbaumSets(c.sets, nil)
 		require.NoError(t, err, c.name)
@@ -493,8 +493,8 @@ func TestRosenbaumSample(t *testing.T) {
 		sameRosenbaum(t, want, got, c.name)
 	}
 	// 1:1 pairs of a count: signed rank
-	p := &Matches{Treated: []int32{0, 1}, Start: []int{0, 1, 2}, Control: []int32{2, 4}, Weight: []float64{1, 1}}
-	got, err := Rosenbaum(s, p, Window{Outcome: "emp", Kind: WindowSum, From: 0, To: 2}, nil)
+	p := &matchSets{Treated: []int32{0, 1}, Start: []int{0, 1, 2}, Control: []int32{2, 4}, Weight: []float64{1, 1}}
+	got, err := rosenbaum(s, p, Window{Outcome: "emp", Kind: WindowSum, From: 0, To: 2}, nil)
 	require.NoError(t, err)
 	want, err := RosenbaumSignedRank([]float64{2, 2}, []float64{0, 1}, nil)
 	require.NoError(t, err)
@@ -674,10 +674,9 @@ func TestRosenbaumOrderInvariant(t *testing.T) {
 func TestRosenbaumSampleFromPSM(t *testing.T) {
 	s, x := synthSample(300, 900, 12, 21)
 	for _, k := range []int{1, 3} {
-		tr, co := SplitScores(s, x)
-		m, err := psm.Match(tr, co, &psm.MatchOptions{K: k})
+		m, err := psm.MatchUnits(x, s.Treated, &psm.UnitOptions{Match: psm.MatchOptions{K: k}})
 		require.NoError(t, err)
-		ms, err := MatchesFromPSM(s, m)
+		ms, err := setsFromUnits(s, m)
 		require.NoError(t, err)
 		require.Less(t, m.NDistinctControls, m.NMatched*k, "controls are reused")
 		y := s.Outcomes[0]
@@ -714,7 +713,7 @@ func TestRosenbaumSampleFromPSM(t *testing.T) {
 			}
 			want, err := RosenbaumSets(sets, nil)
 			require.NoError(t, err)
-			got, err := Rosenbaum(s, ms, c.w, nil)
+			got, err := rosenbaum(s, ms, c.w, nil)
 			require.NoError(t, err)
 			assert.Equal(t, c.method, got.Method, "k %d %+v", k, c.w)
 			sameRosenbaum(t, want, got, "sample")

@@ -19,10 +19,16 @@ type UnitOptions struct {
 
 // UnitMatching is a Matching in unit space: treated unit TreatedUnits[i]
 // is the Matching's treated i and control unit ControlUnits[j] its
-// control j, both in unit order.
+// control j, both in unit order. It is the matched sample that package
+// estimate's estimators take, and it keeps the scores and options it was
+// matched with, so that a bootstrap can re-match by the same rule.
 type UnitMatching struct {
 	*Matching
 	TreatedUnits, ControlUnits []int
+	// Scores and Options are MatchUnits' arguments (not copies: do not
+	// change them while the UnitMatching is in use).
+	Scores  []float64
+	Options UnitOptions
 }
 
 // MatchUnits matches treated to control units on one score per unit and
@@ -50,7 +56,7 @@ func MatchUnits(scores []float64, treated []bool, opts *UnitOptions) (*UnitMatch
 	if mo.TreatedWeights != nil || mo.ControlWeights != nil || mo.TreatedStrata != nil || mo.ControlStrata != nil {
 		return nil, optionError("Match", "give weights and strata per unit (UnitOptions.Weights, Strata), not per group")
 	}
-	um := &UnitMatching{}
+	um := &UnitMatching{Scores: scores, Options: o}
 	var ts, cs []float64
 	for u, t := range treated {
 		if t {
@@ -91,7 +97,7 @@ func MatchUnits(scores []float64, treated []bool, opts *UnitOptions) (*UnitMatch
 // ATT is ATT with one outcome value per unit (y[u]); an error about a
 // unit names it (Field "y", Index the unit).
 func (m *UnitMatching) ATT(y []float64, opts *ATTOptions) (ATTResult, error) {
-	yt, yc, err := m.split(y)
+	yt, yc, err := m.Split(y)
 	if err != nil {
 		return ATTResult{}, err
 	}
@@ -99,21 +105,22 @@ func (m *UnitMatching) ATT(y []float64, opts *ATTOptions) (ATTResult, error) {
 	return r, m.unitError(err)
 }
 
-// split returns v's values of the treated and of the controls.
-func (m *UnitMatching) split(v []float64) (t, c []float64, err error) {
+// Split returns the values of v (one per unit) of the treated and of the
+// controls, each in unit order: the group vectors of Match and ATT.
+func (m *UnitMatching) Split(v []float64) (treated, control []float64, err error) {
 	n := len(m.TreatedUnits) + len(m.ControlUnits)
 	if len(v) != n {
 		return nil, nil, optionError("y", "%d values for %d units", len(v), n)
 	}
-	t = make([]float64, len(m.TreatedUnits))
+	treated = make([]float64, len(m.TreatedUnits))
 	for i, u := range m.TreatedUnits {
-		t[i] = v[u]
+		treated[i] = v[u]
 	}
-	c = make([]float64, len(m.ControlUnits))
+	control = make([]float64, len(m.ControlUnits))
 	for j, u := range m.ControlUnits {
-		c[j] = v[u]
+		control[j] = v[u]
 	}
-	return t, c, nil
+	return treated, control, nil
 }
 
 // unitField maps the group-space argument names of Match and ATT to the

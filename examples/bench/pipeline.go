@@ -73,8 +73,7 @@ type pipeline struct {
 	logit    *psm.Logit
 	scores   []float64
 	sample   *estimate.Sample
-	matching *psm.Matching
-	matches  *estimate.Matches
+	matching *psm.UnitMatching
 	effects  *estimate.Result
 	boot     *estimate.Result
 }
@@ -182,8 +181,7 @@ func (p *pipeline) match(ctx context.Context) error {
 		o.H = min(o.H, p.cfg.horizon)
 	}
 	p.sample = s
-	tr, co := estimate.SplitScores(s, p.scores)
-	m, err := psm.Match(tr, co, nil)
+	m, err := psm.MatchUnits(p.scores, s.Treated, nil)
 	if err != nil {
 		return err
 	}
@@ -194,30 +192,21 @@ func (p *pipeline) match(ctx context.Context) error {
 // estimateEffects computes the monthly and accumulated effects of every
 // outcome from the match sets.
 func (p *pipeline) estimateEffects(ctx context.Context) error {
-	ms, err := estimate.MatchesFromPSM(p.sample, p.matching)
+	eff, err := estimate.Effects(p.sample, p.matching, nil)
 	if err != nil {
 		return err
 	}
-	eff, err := estimate.Effects(p.sample, ms, nil)
-	if err != nil {
-		return err
-	}
-	p.matches, p.effects = ms, eff
+	p.effects = eff
 	return ctx.Err()
 }
 
 // bootstrap runs the fixed-score bootstrap (multinomial person counts,
 // re-matching every replicate on the scores of the point estimate).
 func (p *pipeline) bootstrap(ctx context.Context) error {
-	rule, x, err := estimate.RuleFromPSM(p.sample, p.scores, nil)
-	if err != nil {
-		return err
-	}
-	bs, err := estimate.Bootstrap(ctx, p.sample, x, &estimate.BootstrapOptions{
+	bs, err := estimate.Bootstrap(ctx, p.sample, p.matching, &estimate.BootstrapOptions{
 		Replicates: p.cfg.replicates,
 		Seed:       p.cfg.seed,
 		Workers:    p.cfg.workers,
-		Match:      rule,
 		Progress:   progress.New(p.logw, "replicates"),
 	})
 	if err != nil {

@@ -91,15 +91,12 @@ func TestReferenceR(t *testing.T) {
 	}
 	compare("exact ties (pipeline)", p.effects, ref.ExactEffects)
 
-	tr, co := estimate.SplitScores(p.sample, p.scores)
-	m, err := psm.Match(tr, co, &psm.MatchOptions{TieRule: psm.TieRMatching, TieTolerance: rTieTolerance})
+	m, err := psm.MatchUnits(p.scores, p.sample.Treated, &psm.UnitOptions{Match: psm.MatchOptions{TieRule: psm.TieRMatching, TieTolerance: rTieTolerance}})
 	require.NoError(t, err)
 	assert.Equal(t, ref.Sizes.MatchedTreated, m.NMatched)
 	assert.Equal(t, ref.Sizes.DistinctControls, m.NDistinctControls)
 	assert.Equal(t, ref.Sizes.MatchPairs, len(m.Control))
-	ms, err := estimate.MatchesFromPSM(p.sample, m)
-	require.NoError(t, err)
-	eff, err := estimate.Effects(p.sample, ms, nil)
+	eff, err := estimate.Effects(p.sample, m, nil)
 	require.NoError(t, err)
 	compare("Matching::Match", eff, ref.Effects)
 	// the two rules differ on these data (near-ties within R's 1e-10)

@@ -257,17 +257,16 @@ func runOne(t *tally, seed uint64, k, n, H, reps int, months []int) error {
 		return sc, err
 	}
 	bseed := seed*1_000_003 + uint64(k)
+	pm, err := psm.MatchUnits(scores, ds.s.Treated, nil)
+	if err != nil {
+		return fmt.Errorf("dataset %d: %w", k, err)
+	}
 	results := map[string]*estimate.Result{}
-	results["bootstrap re-fitted"], err = estimate.Bootstrap(ctx, ds.s, scores, &estimate.BootstrapOptions{Replicates: reps, Seed: bseed, Workers: 1, Refit: refit, KeepDraws: true})
+	results["bootstrap re-fitted"], err = estimate.Bootstrap(ctx, ds.s, pm, &estimate.BootstrapOptions{Replicates: reps, Seed: bseed, Workers: 1, Refit: refit, KeepDraws: true})
 	if err != nil {
 		return fmt.Errorf("dataset %d: %w", k, err)
 	}
-	results["bootstrap fixed"], err = estimate.Bootstrap(ctx, ds.s, scores, &estimate.BootstrapOptions{Replicates: reps, Seed: bseed, Workers: 1, KeepDraws: true})
-	if err != nil {
-		return fmt.Errorf("dataset %d: %w", k, err)
-	}
-	tsc, csc := estimate.SplitScores(ds.s, scores)
-	pm, err := psm.Match(tsc, csc, nil)
+	results["bootstrap fixed"], err = estimate.Bootstrap(ctx, ds.s, pm, &estimate.BootstrapOptions{Replicates: reps, Seed: bseed, Workers: 1, KeepDraws: true})
 	if err != nil {
 		return fmt.Errorf("dataset %d: %w", k, err)
 	}
@@ -275,7 +274,7 @@ func runOne(t *tally, seed uint64, k, n, H, reps int, months []int) error {
 	if err != nil {
 		return fmt.Errorf("dataset %d: %w", k, err)
 	}
-	results["Otsu-Rai"], err = estimate.OtsuRai(ctx, ds.s, scores, &estimate.OtsuRaiOptions{Replicates: reps, Seed: bseed, Workers: 1, KeepDraws: true})
+	results["Otsu-Rai"], err = estimate.OtsuRai(ctx, ds.s, pm, &estimate.OtsuRaiOptions{Replicates: reps, Seed: bseed, Workers: 1, KeepDraws: true})
 	if err != nil {
 		return fmt.Errorf("dataset %d: %w", k, err)
 	}

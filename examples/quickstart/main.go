@@ -41,7 +41,7 @@ func main() {
 	fit := must(psm.FitLogit(context.Background(), p.X, p.TreatedIndicator(), nil, p.CovNames, nil)) // = R glm(family = binomial)
 	s := must(estimate.FromPanel(p))
 	m := must(psm.MatchUnits(fit.Predict(p.X, nil), s.Treated, nil)) // 1 neighbour, with replacement, ties averaged
-	res := must(estimate.AbadieImbens(s, m.Matching, nil))
+	res := must(estimate.AbadieImbens(s, m, nil))
 	// README end
 	fmt.Fprintf(out, "%d treated, %d eligible controls, %d distinct matched controls\n", p.NTreated(), p.Len()-p.NTreated(), m.NDistinctControls)
 	for _, se := range res.Series {

@@ -166,10 +166,6 @@ func (a *analysis) credibilityChecks(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	matches, err := estimate.MatchesFromPSM(a.sample, a.matching)
-	if err != nil {
-		return err
-	}
 	from := 1
 	if a.effects.IncludeMonth0 {
 		from = 0
@@ -179,7 +175,7 @@ func (a *analysis) credibilityChecks(ctx context.Context) error {
 		if se == nil {
 			continue
 		}
-		rb, err := estimate.Rosenbaum(a.sample, matches, estimate.Window{Outcome: oi.name, Kind: estimate.WindowSum, From: from, To: len(se.Effects) - 1}, nil)
+		rb, err := estimate.Rosenbaum(a.sample, a.matching, estimate.Window{Outcome: oi.name, Kind: estimate.WindowSum, From: from, To: len(se.Effects) - 1}, nil)
 		if err != nil {
 			return fmt.Errorf("credibility: Rosenbaum bounds of %s: %w", oi.name, err)
 		}

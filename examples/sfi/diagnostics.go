@@ -42,7 +42,7 @@ type cohortDiagnostic struct {
 
 // diagnose computes a.diag from the panel, the logit and the matching.
 func (a *analysis) diagnose() error {
-	p, m := a.panel, a.matching
+	p, m := a.panel, a.matching.Matching
 	nt, n := p.NTreated(), p.Len()
 	c := p.Counts
 	d := &diagnostics{Thresholds: map[string]float64{

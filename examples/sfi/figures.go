@@ -6,7 +6,6 @@ import (
 	"math"
 	"path/filepath"
 
-	"github.com/psmeval/psmeval/estimate"
 	eplot "github.com/psmeval/psmeval/estimate/plot"
 	"github.com/psmeval/psmeval/psm"
 )
@@ -51,7 +50,10 @@ func (a *analysis) figures(ctx context.Context, dir string) error {
 		}
 		figs = append(figs, fig{"accumulated_" + oi.name, g})
 	}
-	tr, co := estimate.SplitScores(a.sample, a.scores)
+	tr, co, err := a.matching.Split(a.scores)
+	if err != nil {
+		return fmt.Errorf("overlap figure: %w", err)
+	}
 	ov, err := eplot.Overlap(tr, co, a.matching.ControlWeight, nil)
 	if err != nil {
 		return fmt.Errorf("overlap figure: %w", err)

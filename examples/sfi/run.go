@@ -47,7 +47,7 @@ type analysis struct {
 	strata    []int32    // exact-matching stratum of each unit (matchStrata)
 	fitW      []float64  // the logit's unit weights: 0 outside the strata with treated and controls (nil: all 1)
 	scores    []float64
-	matching  *psm.Matching
+	matching  *psm.UnitMatching
 	sample    *estimate.Sample
 	effects   *estimate.Result // point estimates (+ intervals when bootstrapped)
 	ai        *estimate.Result // Abadie-Imbens standard errors
@@ -297,13 +297,14 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 			a.strata[u] = stratumExcludedTreated
 		}
 	}
-	tr, co := estimate.SplitScores(s, a.scores)
-	nt := p.NTreated()
-	m, err := psm.Match(tr, co, &psm.MatchOptions{TreatedStrata: a.strata[:nt], ControlStrata: a.strata[nt:]})
+	// units are treated first (panel order), so a.strata is per unit
+	um, err := psm.MatchUnits(a.scores, s.Treated, &psm.UnitOptions{Strata: a.strata})
 	if err != nil {
 		return err
 	}
-	a.matching = m
+	a.matching = um
+	m := um.Matching
+	nt := p.NTreated()
 	done()
 
 	done = a.watch.start("balance")
@@ -340,11 +341,7 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 
 func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 	done := a.watch.start("monthly and accumulated effects")
-	matches, err := estimate.MatchesFromPSM(a.sample, a.matching)
-	if err != nil {
-		return err
-	}
-	eff, err := estimate.Effects(a.sample, matches, nil)
+	eff, err := estimate.Effects(a.sample, a.matching, nil)
 	if err != nil {
 		return err
 	}
@@ -376,7 +373,6 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 	otsuRai := a.cfg.bootstrap > 0 && (all || strings.HasPrefix(a.cfg.interval, "otsu-rai"))
 	if boot {
 		o := &estimate.BootstrapOptions{
-			Match:      estimate.MatchRule{Strata: a.strata},
 			Replicates: a.cfg.bootstrap,
 			Seed:       a.cfg.seed,
 			Workers:    a.cfg.workers,
@@ -389,7 +385,7 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 			o.Refit = a.refit
 		}
 		done := a.watch.start(fmt.Sprintf("%s (%d replicates)", name, a.cfg.bootstrap))
-		bs, err := estimate.Bootstrap(ctx, sample, a.scores, o)
+		bs, err := estimate.Bootstrap(ctx, sample, a.matching, o)
 		if err != nil {
 			return err
 		}
@@ -407,9 +403,9 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 	}
 	if otsuRai {
 		done := a.watch.start(fmt.Sprintf("Otsu-Rai weighted bootstrap (%d replicates)", a.cfg.bootstrap))
-		or, err := estimate.OtsuRai(ctx, sample, a.scores, &estimate.OtsuRaiOptions{
+		or, err := estimate.OtsuRai(ctx, sample, a.matching, &estimate.OtsuRaiOptions{
 			Replicates: a.cfg.bootstrap, Seed: a.cfg.seed, Workers: a.cfg.workers,
-			Match: estimate.MatchRule{Strata: a.strata}, Progress: progress.New(logw, "replicates"), KeepDraws: keep})
+			Progress: progress.New(logw, "replicates"), KeepDraws: keep})
 		if err != nil {
 			return err
 		}
