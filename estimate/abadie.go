@@ -275,7 +275,7 @@ func groupMatchings(s *Sample, m *psm.Matching, tr []int32) []*psm.Matching {
 // into yT and for the matched controls (indices used into co) into yC,
 // and with acc adds them to the running sums aT and aC: the per-month
 // step that Abadie-Imbens and the bias-adjusted estimator share.
-func matchedMonth[I int | int32](o *Outcome, mo int, tr, co []int32, used []I, acc bool, yT, yC, aT, aC []float64) {
+func matchedMonth[I int | int32](o *EventOutcome, mo int, tr, co []int32, used []I, acc bool, yT, yC, aT, aC []float64) {
 	for i, u := range tr {
 		yT[i] = o.at(int(u), mo)
 	}

@@ -41,7 +41,7 @@ func sfiScale(n1, n0, nOut int) (*Sample, []float64) {
 				y[i] = 1
 			}
 		}
-		s.Outcomes = append(s.Outcomes, Outcome{Name: "y" + strconv.Itoa(k), H: H, Y: y})
+		s.Outcomes = append(s.Outcomes, EventOutcome{Name: "y" + strconv.Itoa(k), H: H, Y: y})
 	}
 	return s, x
 }

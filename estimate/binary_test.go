@@ -11,7 +11,7 @@ import (
 	"github.com/psmeval/psmeval/psm"
 )
 
-// asBinary returns a copy of s whose outcomes are stored in Outcome.Binary
+// asBinary returns a copy of s whose outcomes are stored in EventOutcome.Binary
 // (the compact form FromPanel uses) instead of Y.
 func asBinary(t *testing.T, s *Sample) *Sample {
 	b := *s
@@ -26,7 +26,7 @@ func asBinary(t *testing.T, s *Sample) *Sample {
 				t.Fatalf("outcome %q value %v is not 0/1", o.Name, v)
 			}
 		}
-		b.Outcomes = append(b.Outcomes, Outcome{Name: o.Name, H: o.H, Stride: o.Stride, Binary: bin})
+		b.Outcomes = append(b.Outcomes, EventOutcome{Name: o.Name, H: o.H, Stride: o.Stride, Binary: bin})
 	}
 	return &b
 }

@@ -262,7 +262,7 @@ func TestBootstrapRowOrderInvariant(t *testing.T) {
 		s2.Treated[i], s2.Person[i], x2[i] = s.Treated[u], s.Person[u], x[u]
 		copy(y2[i*H1:(i+1)*H1], s.Outcomes[0].Y[u*H1:(u+1)*H1])
 	}
-	s2.Outcomes = []Outcome{{Name: "y", H: H1 - 1, Y: y2}}
+	s2.Outcomes = []EventOutcome{{Name: "y", H: H1 - 1, Y: y2}}
 	for _, scheme := range []Scheme{Multinomial, Poisson} {
 		opts := &BootstrapOptions{Replicates: 20, Seed: 3, Scheme: scheme, KeepDraws: true}
 		a, err := Bootstrap(context.Background(), &Sample{Treated: s.Treated, Person: s.Person, Outcomes: s.Outcomes}, unitsFor(t, s, x, nil), opts)

@@ -137,7 +137,7 @@ func DiDSample(s *Sample, opts *DiDOptions) (*Sample, error) {
 		return nil, err
 	}
 	w := opts.window()
-	out := &Sample{Treated: s.Treated, Person: s.Person, Subgroups: s.Subgroups, Outcomes: make([]Outcome, len(s.Outcomes))}
+	out := &Sample{Treated: s.Treated, Person: s.Person, Subgroups: s.Subgroups, Outcomes: make([]EventOutcome, len(s.Outcomes))}
 	for k := range s.Outcomes {
 		o := &s.Outcomes[k]
 		if err := w.checkPre("DiDOptions.Reference", "DiD reference window", o.Name, o.Pre); err != nil {
@@ -158,7 +158,7 @@ func DiDSample(s *Sample, opts *DiDOptions) (*Sample, error) {
 				row[j] = o.at(u, j) - ref
 			}
 		}
-		out.Outcomes[k] = Outcome{Name: o.Name, H: o.H, Pre: o.Pre, Y: y}
+		out.Outcomes[k] = EventOutcome{Name: o.Name, H: o.H, Pre: o.Pre, Y: y}
 	}
 	return out, nil
 }

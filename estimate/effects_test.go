@@ -37,7 +37,7 @@ func tinySample() (*Sample, []float64) {
 	s := &Sample{
 		Treated:   []bool{true, true, false, false, false},
 		Person:    []int64{10, 11, 20, 21, 22},
-		Outcomes:  []Outcome{{Name: "emp", H: 2, Y: y}},
+		Outcomes:  []EventOutcome{{Name: "emp", H: 2, Y: y}},
 		Subgroups: []Subgroups{{Name: "sex", Levels: []string{"0", "1"}, Code: []int32{0, 1, -1, 0, 1}}},
 	}
 	return s, []float64{0.5, 1.0, 0.25, 0.75, 1.125}
@@ -150,7 +150,7 @@ func TestEffectsBadInput(t *testing.T) {
 	}
 	for name, f := range cases {
 		s2 := *s
-		s2.Outcomes = []Outcome{{Name: "emp", H: 2, Y: append([]float64(nil), s.Outcomes[0].Y...)}}
+		s2.Outcomes = []EventOutcome{{Name: "emp", H: 2, Y: append([]float64(nil), s.Outcomes[0].Y...)}}
 		s2.Subgroups = []Subgroups{{Name: "sex", Levels: s.Subgroups[0].Levels, Code: append([]int32(nil), s.Subgroups[0].Code...)}}
 		m := tinyMatches()
 		f(&s2, m)

@@ -54,7 +54,7 @@ type Error struct {
 	HasMonth bool
 	// Value is the offending number when the error is about one (an
 	// outcome, score, weight, subgroup code, covariate), else 0. A
-	// missing outcome of a compact 0/1 Outcome (Binary) is NaN.
+	// missing outcome of a compact 0/1 EventOutcome (Binary) is NaN.
 	Value float64
 	// Msg says what is wrong.
 	Msg string
@@ -123,7 +123,7 @@ func invalidUnit(s *Sample, field string, u int, v float64, format string, args 
 
 // outcomeError returns the *Error wrapping ErrNaNOutcome for the value v
 // of outcome o of unit u of s in event month month.
-func outcomeError(s *Sample, o *Outcome, u, month int, v float64) error {
+func outcomeError(s *Sample, o *EventOutcome, u, month int, v float64) error {
 	return &Error{Field: fmt.Sprintf("outcome %q", o.Name), Unit: u, Person: errPerson(s, u),
 		Month: month, HasMonth: true, Value: v, Msg: fmt.Sprintf("value %v", v), Err: ErrNaNOutcome}
 }

@@ -13,7 +13,7 @@ import (
 func ExampleEffects() {
 	s := &estimate.Sample{
 		Treated: []bool{true, true, false, false, false},
-		Outcomes: []estimate.Outcome{{Name: "employed", H: 2, Y: []float64{
+		Outcomes: []estimate.EventOutcome{{Name: "employed", H: 2, Y: []float64{
 			1, 1, 0,
 			0, 1, 1,
 			0, 0, 0,

@@ -44,7 +44,7 @@ func synthSample(n1, n0, H int, seed uint64) (*Sample, []float64) {
 			}
 		}
 	}
-	s.Outcomes = []Outcome{{Name: "y", H: H, Y: y}}
+	s.Outcomes = []EventOutcome{{Name: "y", H: H, Y: y}}
 	s.Subgroups = []Subgroups{half}
 	return s, x
 }

@@ -15,7 +15,7 @@ import (
 func FromPanel(p *panel.Panel, subgroups ...string) (*Sample, error) {
 	s := &Sample{Treated: p.Treated, Person: p.ID}
 	for _, o := range p.Outcomes {
-		s.Outcomes = append(s.Outcomes, Outcome{Name: o.Name, H: o.HCommon, Pre: o.Pre, Stride: o.Pre + o.H + 1, Binary: o.Y})
+		s.Outcomes = append(s.Outcomes, EventOutcome{Name: o.Name, H: o.HCommon, Pre: o.Pre, Stride: o.Pre + o.H + 1, Binary: o.Y})
 	}
 	// descriptors first, as the documentation says
 	var descs, covs []string

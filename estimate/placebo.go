@@ -16,7 +16,7 @@ type PreWindow struct{ From, To int }
 // DefaultPreWindow is the default pre-programme window of PlaceboTest and
 // of the reference window of DiD: event months −60..−49, the year before
 // the 48 months of wage history that the SFI design's covariates
-// summarise. It needs Outcome.Pre >= 60 (panel.Design.PreMonths = 60).
+// summarise. It needs EventOutcome.Pre >= 60 (panel.Design.PreMonths = 60).
 var DefaultPreWindow = PreWindow{From: -60, To: -49}
 
 // Len returns the number of months in w (0 when From > To).

@@ -54,7 +54,7 @@ func prepostSample(n1, n0, P, H int, shift float64, seed uint64) (*Sample, []flo
 			}
 		}
 	}
-	s.Outcomes = []Outcome{{Name: "y", H: H, Pre: P, Binary: y}}
+	s.Outcomes = []EventOutcome{{Name: "y", H: H, Pre: P, Binary: y}}
 	s.Subgroups = []Subgroups{half}
 	return s, x
 }
@@ -68,7 +68,7 @@ func columns(s *Sample, j0, H int) *Sample {
 		copy(y[u*(H+1):(u+1)*(H+1)], o.Binary[u*o.stride()+j0:])
 	}
 	return &Sample{Treated: s.Treated, Person: s.Person, Subgroups: s.Subgroups,
-		Outcomes: []Outcome{{Name: o.Name, H: H, Binary: y}}}
+		Outcomes: []EventOutcome{{Name: o.Name, H: H, Binary: y}}}
 }
 
 // same asserts that a and b print identically with %v (Go prints the
@@ -208,7 +208,7 @@ func TestPlaceboDiDDeterministic(t *testing.T) {
 		s2.Treated[i], s2.Person[i], x2[i], half.Code[i] = s.Treated[u], s.Person[u], x[u], s.Subgroups[0].Code[u]
 		copy(y2[i*w:(i+1)*w], o.Binary[u*w:(u+1)*w])
 	}
-	s2.Outcomes = []Outcome{{Name: "y", H: H, Pre: P, Binary: y2}}
+	s2.Outcomes = []EventOutcome{{Name: "y", H: H, Pre: P, Binary: y2}}
 	s2.Subgroups = []Subgroups{half}
 
 	po := &PlaceboOptions{Window: PreWindow{-6, -3}}
@@ -252,7 +252,7 @@ func TestDiDHand(t *testing.T) {
 		0, 1, 0, 1, 0, // C3
 	}
 	s := &Sample{Treated: []bool{true, true, false, false, false}, Person: []int64{10, 11, 20, 21, 22},
-		Outcomes: []Outcome{{Name: "emp", H: 2, Pre: 2, Y: y}}}
+		Outcomes: []EventOutcome{{Name: "emp", H: 2, Pre: 2, Y: y}}}
 	for _, month0 := range []bool{false, true} {
 		res, err := effects(s, tinyMatches(), &EffectOptions{IncludeMonth0: month0})
 		require.NoError(t, err)

@@ -34,7 +34,7 @@ type Series struct {
 	// NTreated: every match set sums to 1).
 	NTreated, NUnmatched, NControls int
 	WeightedControls                float64
-	// Pre is the number of event months before the start (Outcome.Pre):
+	// Pre is the number of event months before the start (EventOutcome.Pre):
 	// Effects, Monthly, Accumulated, Truth and TruthAccumulated hold
 	// months −Pre..H, month m at index Pre+m (see Index). With Pre = 0
 	// index and month coincide.

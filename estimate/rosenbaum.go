@@ -409,7 +409,7 @@ func rosenbaum(s *Sample, m *matchSets, w Window, opts *RosenbaumOptions) (*Rose
 	if err := m.validate(s); err != nil {
 		return nil, err
 	}
-	var o *Outcome
+	var o *EventOutcome
 	for k := range s.Outcomes {
 		if s.Outcomes[k].Name == w.Outcome {
 			o = &s.Outcomes[k]

@@ -21,17 +21,19 @@ type Sample struct {
 	// person). nil means every unit is its own person.
 	Person []int64
 	// Outcomes holds the event-time outcome matrices.
-	Outcomes []Outcome
+	Outcomes []EventOutcome
 	// Subgroups lists attributes for subgroup effects. Only the codes of
 	// the treated units are used.
 	Subgroups []Subgroups
 }
 
-// Outcome is one outcome in event time: unit u's value in event month m
-// is Y[u*Stride+Pre+m], m = −Pre..H, or, for a 0/1 outcome stored
-// compactly, Binary[u*Stride+Pre+m]. Exactly one of Y and Binary is set.
-// With Pre = 0 (the default) months are 0..H at Y[u*Stride+m].
-type Outcome struct {
+// EventOutcome is one outcome in event time (the concept of
+// panel.EventOutcome; panel.Outcome is a register's calendar-month
+// series): unit u's value in event month m is Y[u*Stride+Pre+m],
+// m = −Pre..H, or, for a 0/1 outcome stored compactly,
+// Binary[u*Stride+Pre+m]. Exactly one of Y and Binary is set. With
+// Pre = 0 (the default) months are 0..H at Y[u*Stride+m].
+type EventOutcome struct {
 	Name string
 	// H is the last event month estimated (months 0..H).
 	H int
@@ -53,14 +55,14 @@ type Outcome struct {
 	Binary []uint8
 }
 
-// missing is panel.Missing: a NaN in Outcome.Binary.
+// missing is panel.Missing: a NaN in EventOutcome.Binary.
 const missing = panel.Missing
 
 var nan = math.NaN()
 
 // at returns unit u's value in column j of its row, event month j−Pre
 // (NaN when missing).
-func (o *Outcome) at(u, j int) float64 {
+func (o *EventOutcome) at(u, j int) float64 {
 	i := u*o.stride() + j
 	if o.Binary != nil {
 		if v := o.Binary[i]; v != missing {
@@ -72,14 +74,14 @@ func (o *Outcome) at(u, j int) float64 {
 }
 
 // len returns the number of values of the outcome matrix.
-func (o *Outcome) len() int {
+func (o *EventOutcome) len() int {
 	if o.Binary != nil {
 		return len(o.Binary)
 	}
 	return len(o.Y)
 }
 
-func (o *Outcome) stride() int {
+func (o *EventOutcome) stride() int {
 	if o.Stride == 0 {
 		return o.width()
 	}
@@ -87,7 +89,7 @@ func (o *Outcome) stride() int {
 }
 
 // width is the number of estimated months, Pre+H+1.
-func (o *Outcome) width() int { return o.Pre + o.H + 1 }
+func (o *EventOutcome) width() int { return o.Pre + o.H + 1 }
 
 // Subgroups is a unit attribute that splits the treated into subgroups.
 type Subgroups struct {

@@ -64,9 +64,9 @@ func (p *pipeline) writeFlat(ctx context.Context, path string) error {
 }
 
 // outcomeRow copies unit u's months 0..H of o into dst and returns H+1.
-// It reads either form of estimate.Outcome: Y (float64) or Binary (bytes,
+// It reads either form of estimate.EventOutcome: Y (float64) or Binary (bytes,
 // panel.Missing read as NaN).
-func outcomeRow(dst []float64, o *estimate.Outcome, u int) int {
+func outcomeRow(dst []float64, o *estimate.EventOutcome, u int) int {
 	stride := o.Stride
 	if stride == 0 {
 		stride = o.H + 1

@@ -103,7 +103,7 @@ func simulate(seed uint64, k, n, H int) *dataset {
 			}
 		}
 	}
-	ds.s.Outcomes = []estimate.Outcome{{Name: "y", H: H, Y: y}}
+	ds.s.Outcomes = []estimate.EventOutcome{{Name: "y", H: H, Y: y}}
 	return ds
 }
 

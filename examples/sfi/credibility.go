@@ -80,7 +80,7 @@ func (a *analysis) credibilitySample(w estimate.PreWindow) (*estimate.Sample, er
 	p, s := a.panel, a.sample
 	W := w.Len()
 	cs := *s
-	cs.Outcomes = make([]estimate.Outcome, len(s.Outcomes))
+	cs.Outcomes = make([]estimate.EventOutcome, len(s.Outcomes))
 	n := p.Len()
 	for k, o := range s.Outcomes {
 		reg := a.reg.Outcome(o.Name)
@@ -112,7 +112,7 @@ func (a *analysis) credibilitySample(w estimate.PreWindow) (*estimate.Sample, er
 			}
 			copy(row[W:], o.Binary[u*stride+o.Pre:u*stride+o.Pre+o.H+1])
 		}
-		cs.Outcomes[k] = estimate.Outcome{Name: o.Name, H: o.H, Pre: W, Binary: b}
+		cs.Outcomes[k] = estimate.EventOutcome{Name: o.Name, H: o.H, Pre: W, Binary: b}
 	}
 	return &cs, nil
 }
@@ -386,7 +386,7 @@ func (a *analysis) simulatedConfounder(ctx context.Context) (map[string]*confoun
 			continue
 		}
 		H := len(se.Effects) - 1
-		var o *estimate.Outcome
+		var o *estimate.EventOutcome
 		for k := range a.sample.Outcomes {
 			if a.sample.Outcomes[k].Name == oi.name {
 				o = &a.sample.Outcomes[k]
