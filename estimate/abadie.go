@@ -77,7 +77,7 @@ func AbadieImbens(s *Sample, um *psm.UnitMatching, opts *AbadieImbensOptions) (*
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	ms, err := setsFromUnits(s, um)
+	ms, err := setsFromUnits(s, um, "AbadieImbens")
 	if err != nil {
 		return nil, err
 	}

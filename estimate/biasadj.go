@@ -82,7 +82,7 @@ func BiasAdjusted(s *Sample, um *psm.UnitMatching, z mat.Matrix, opts *BiasAdjus
 	if rows != s.Len() {
 		return nil, invalid("z", "%d rows for %d units", rows, s.Len())
 	}
-	ms, err := setsFromUnits(s, um)
+	ms, err := setsFromUnits(s, um, "BiasAdjusted")
 	if err != nil {
 		return nil, err
 	}

@@ -77,13 +77,7 @@ func (m *matchSets) validate(s *Sample) error {
 // with s.Treated as the treated flags.
 // Cost: O((treated + match-set entries) · Σ(Pre+H+1) · (1 + subgroup attributes)).
 func Effects(s *Sample, m *psm.UnitMatching, opts *EffectOptions) (*Result, error) {
-	if s == nil || m == nil {
-		return nil, invalid(nilField(s == nil, "Sample", "psm.UnitMatching"), "Effects needs a Sample and a psm.UnitMatching (got nil)")
-	}
-	if err := s.validate(); err != nil {
-		return nil, err
-	}
-	ms, err := setsFromUnits(s, m)
+	ms, err := setsFromUnits(s, m, "Effects")
 	if err != nil {
 		return nil, err
 	}

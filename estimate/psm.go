@@ -45,9 +45,16 @@ func groupMatching(s *Sample, um *psm.UnitMatching) (*psm.Matching, error) {
 	return um.Matching, nil
 }
 
-// setsFromUnits returns the match sets of um with unit indices (treated
-// in unit order). um must hold its sets (MatchOptions.SkipSets false).
-func setsFromUnits(s *Sample, um *psm.UnitMatching) (*matchSets, error) {
+// setsFromUnits checks s and um for the estimator caller and returns the
+// match sets of um with unit indices (treated in unit order). um must
+// hold its sets (MatchOptions.SkipSets false).
+func setsFromUnits(s *Sample, um *psm.UnitMatching, caller string) (*matchSets, error) {
+	if s == nil || um == nil {
+		return nil, invalid(nilField(s == nil, "Sample", "psm.UnitMatching"), "%s needs a Sample and a psm.UnitMatching (got nil)", caller)
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
 	m, err := groupMatching(s, um)
 	if err != nil {
 		return nil, err

@@ -49,7 +49,7 @@ func TestAgreesWithPSMMatch(t *testing.T) {
 		for name, o := range opts {
 			pm, err := psm.MatchUnits(scores, s.Treated, o)
 			require.NoError(t, err, name)
-			m1, err := setsFromUnits(s, pm)
+			m1, err := setsFromUnits(s, pm, "test")
 			require.NoError(t, err)
 			rule, sx, err := ruleFromUnits(s, pm)
 			require.NoError(t, err, name)

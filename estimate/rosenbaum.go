@@ -391,13 +391,7 @@ type Window struct {
 // an *Error wrapping ErrNaNOutcome. Cost: O(match-set entries · window
 // length) to build the sets, then that of the test.
 func Rosenbaum(s *Sample, m *psm.UnitMatching, w Window, opts *RosenbaumOptions) (*RosenbaumResult, error) {
-	if s == nil || m == nil {
-		return nil, invalid(nilField(s == nil, "Sample", "psm.UnitMatching"), "Rosenbaum needs a Sample and a psm.UnitMatching (got nil)")
-	}
-	if err := s.validate(); err != nil {
-		return nil, err
-	}
-	ms, err := setsFromUnits(s, m)
+	ms, err := setsFromUnits(s, m, "Rosenbaum")
 	if err != nil {
 		return nil, err
 	}

@@ -676,7 +676,7 @@ func TestRosenbaumSampleFromPSM(t *testing.T) {
 	for _, k := range []int{1, 3} {
 		m, err := psm.MatchUnits(x, s.Treated, &psm.UnitOptions{Match: psm.MatchOptions{K: k}})
 		require.NoError(t, err)
-		ms, err := setsFromUnits(s, m)
+		ms, err := setsFromUnits(s, m, "test")
 		require.NoError(t, err)
 		require.Less(t, m.NDistinctControls, m.NMatched*k, "controls are reused")
 		y := s.Outcomes[0]

@@ -1,6 +1,7 @@
 package psm
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -27,15 +28,7 @@ func naiveSet(x []float64, strata []int32, c []float64, t float64, s int32, o Se
 		}
 		cs = append(cs, cand{j, d})
 	}
-	slices.SortStableFunc(cs, func(a, b cand) int {
-		switch {
-		case a.d < b.d:
-			return -1
-		case a.d > b.d:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(cs, func(a, b cand) int { return cmp.Compare(a.d, b.d) })
 	k := float64(max(o.K, 1))
 	got := 0.0
 	for _, e := range cs {
