@@ -336,3 +336,5 @@ func (c leaveOut) at(pos int) float64 {
 	}
 	return 1
 }
+
+func (c leaveOut) fn() func(int) float64 { return c.at }

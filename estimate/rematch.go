@@ -235,7 +235,7 @@ func (ix *index) searcher(rule *matchRule, cnt counter, partial bool) searcher {
 	if rule != nil {
 		o.Width, o.TieTolerance = rule.width, rule.TieTolerance
 	}
-	sr, err := ix.c.NewSearcher(cnt.at, &o)
+	sr, err := ix.c.NewSearcher(cnt.fn(), &o)
 	if err != nil { // the rule was validated
 		panic("estimate: " + err.Error())
 	}
@@ -350,11 +350,15 @@ func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []in
 }
 
 // counter returns the frequency weight of the control at sorted position
-// pos of an index.
+// pos of an index; fn returns the same as a function for psm.Searcher
+// (a closure with a direct call: one indirect call per weight read).
 type counter interface {
 	at(pos int) float64
+	fn() func(int) float64
 }
 
 type unitCount struct{}
 
 func (unitCount) at(int) float64 { return 1 }
+
+func (unitCount) fn() func(int) float64 { return nil } // psm: every control weighs 1

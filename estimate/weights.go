@@ -258,6 +258,11 @@ type multCount struct {
 
 func (m multCount) at(pos int) float64 { return m.cnt.get(m.prank[pos]) }
 
+func (m multCount) fn() func(int) float64 {
+	cnt, prank := m.cnt, m.prank
+	return func(pos int) float64 { return cnt.get(prank[pos]) }
+}
+
 // poisCount is the Poisson counter over sorted control positions.
 type poisCount struct {
 	key uint64
@@ -265,6 +270,11 @@ type poisCount struct {
 }
 
 func (p poisCount) at(pos int) float64 { return poissonCount(p.key, p.pid[pos]) }
+
+func (p poisCount) fn() func(int) float64 {
+	key, pid := p.key, p.pid
+	return func(pos int) float64 { return poissonCount(key, pid[pos]) }
+}
 
 // unitWeights is a counter over sorted control positions from per-unit
 // weights.
@@ -274,3 +284,8 @@ type unitWeights struct {
 }
 
 func (c unitWeights) at(pos int) float64 { return c.w[c.unit[pos]] }
+
+func (c unitWeights) fn() func(int) float64 {
+	w, unit := c.w, c.unit
+	return func(pos int) float64 { return w[unit[pos]] }
+}

@@ -57,7 +57,14 @@ func MatchUnits(scores []float64, treated []bool, opts *UnitOptions) (*UnitMatch
 		return nil, optionError("Match", "give weights and strata per unit (UnitOptions.Weights, Strata), not per group")
 	}
 	um := &UnitMatching{Scores: scores, Options: o}
-	var ts, cs []float64
+	nt := 0
+	for _, t := range treated {
+		if t {
+			nt++
+		}
+	}
+	um.TreatedUnits, um.ControlUnits = make([]int, 0, nt), make([]int, 0, n-nt)
+	ts, cs := make([]float64, 0, nt), make([]float64, 0, n-nt)
 	for u, t := range treated {
 		if t {
 			um.TreatedUnits, ts = append(um.TreatedUnits, u), append(ts, scores[u])
@@ -65,26 +72,11 @@ func MatchUnits(scores []float64, treated []bool, opts *UnitOptions) (*UnitMatch
 			um.ControlUnits, cs = append(um.ControlUnits, u), append(cs, scores[u])
 		}
 	}
-	split := func(v []float64) (a, b []float64) {
-		if v == nil {
-			return nil, nil
-		}
-		for _, u := range um.TreatedUnits {
-			a = append(a, v[u])
-		}
-		for _, u := range um.ControlUnits {
-			b = append(b, v[u])
-		}
-		return a, b
+	if o.Weights != nil {
+		mo.TreatedWeights, mo.ControlWeights = gather(o.Weights, um.TreatedUnits), gather(o.Weights, um.ControlUnits)
 	}
-	mo.TreatedWeights, mo.ControlWeights = split(o.Weights)
 	if o.Strata != nil {
-		for _, u := range um.TreatedUnits {
-			mo.TreatedStrata = append(mo.TreatedStrata, o.Strata[u])
-		}
-		for _, u := range um.ControlUnits {
-			mo.ControlStrata = append(mo.ControlStrata, o.Strata[u])
-		}
+		mo.TreatedStrata, mo.ControlStrata = gather(o.Strata, um.TreatedUnits), gather(o.Strata, um.ControlUnits)
 	}
 	m, err := Match(ts, cs, &mo)
 	if err != nil {
@@ -112,15 +104,7 @@ func (m *UnitMatching) Split(v []float64) (treated, control []float64, err error
 	if len(v) != n {
 		return nil, nil, optionError("y", "%d values for %d units", len(v), n)
 	}
-	treated = make([]float64, len(m.TreatedUnits))
-	for i, u := range m.TreatedUnits {
-		treated[i] = v[u]
-	}
-	control = make([]float64, len(m.ControlUnits))
-	for j, u := range m.ControlUnits {
-		control[j] = v[u]
-	}
-	return treated, control, nil
+	return gather(v, m.TreatedUnits), gather(v, m.ControlUnits), nil
 }
 
 // unitField maps the group-space argument names of Match and ATT to the
@@ -160,4 +144,13 @@ func (m *UnitMatching) unitError(err error) error {
 		}
 	}
 	return &out
+}
+
+// gather returns v[u] for the units u in order.
+func gather[T any](v []T, units []int) []T {
+	out := make([]T, len(units))
+	for i, u := range units {
+		out[i] = v[u]
+	}
+	return out
 }

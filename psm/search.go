@@ -72,10 +72,7 @@ func (ix *Index) NewSearcher(weight func(p int) float64, opts *SearchOptions) (*
 		return nil, optionError("TieTolerance", "TieTolerance = %v; want a finite value ≥ 0", o.TieTolerance)
 	}
 	s := &Searcher{ix: ix}
-	if weight == nil {
-		weight = func(int) float64 { return 1 }
-	}
-	s.bw = blockWeights{ix: ix, wf: weight}
+	s.bw = blockWeights{ix: ix, wf: weight} // nil: block sizes
 	s.sr = searcher{ix: ix, bw: &s.bw, k: float64(o.K), tol: o.TieTolerance, rule: TieDistance,
 		cal: o.Width, partial: o.Partial}
 	return s, nil
