@@ -113,8 +113,8 @@ func TestBadInputEstimate(t *testing.T) {
 	month1 := Window{Outcome: "emp", Kind: WindowMonth, From: 1}
 	asEffects := func(s *Sample, m *psm.UnitMatching) error { _, err := Effects(s, m, nil); return err }
 	asAI := func(s *Sample, m *psm.UnitMatching) error { _, err := AbadieImbens(s, m, nil); return err }
-	asBootstrap := func(s *Sample, m *psm.UnitMatching) error {
-		_, err := Bootstrap(ctx, s, m, &BootstrapOptions{Replicates: 5})
+	asOtsuRai := func(s *Sample, m *psm.UnitMatching) error {
+		_, err := OtsuRai(ctx, s, m, &OtsuRaiOptions{Replicates: 5})
 		return err
 	}
 	none := func(*Sample, *matchSets, *[]float64) {}
@@ -217,8 +217,8 @@ func TestBadInputEstimate(t *testing.T) {
 			ErrInvalid, nil, "psm.UnitMatching: its 2 treated and 4 control units are not the sample's 2 and 3"},
 		{"Matching without sets", fromPSM([]float64{0.5, 1, 0.25, 0.75, 1.125}, []bool{true, true, false, false, false}, &psm.UnitOptions{Match: psm.MatchOptions{SkipSets: true}}, asEffects),
 			ErrInvalid, nil, "psm.UnitMatching: no match sets (MatchOptions.SkipSets)"},
-		{"Bootstrap of a matching without replacement", fromPSM([]float64{0.5, 1, 0.25, 0.75, 1.125}, []bool{true, true, false, false, false}, &psm.UnitOptions{Match: psm.MatchOptions{NoReplacement: true}}, asBootstrap),
-			ErrInvalid, nil, "psm.MatchOptions.NoReplacement: replicates re-match with replacement only"},
+		{"Otsu-Rai of a matching without replacement", fromPSM([]float64{0.5, 1, 0.25, 0.75, 1.125}, []bool{true, true, false, false, false}, &psm.UnitOptions{Match: psm.MatchOptions{NoReplacement: true}}, asOtsuRai),
+			ErrInvalid, nil, "psm.MatchOptions.NoReplacement: the Otsu-Rai linear form is that of matching with replacement"},
 		{"BiasAdjusted nil z", biasAdj(nil, nil), ErrInvalid, nil, "needs the covariates z (got nil)"},
 		{"BiasAdjusted z rows", biasAdj(mat.NewDense(4, 1, nil), nil), ErrInvalid, nil, "z: 4 rows for 5 units"},
 		{"BiasAdjusted NaN covariate of a matched control", biasAdj(zNaN, &BiasAdjustedOptions{Names: []string{"age"}}),

@@ -134,20 +134,26 @@ func Bootstrap(ctx context.Context, s *Sample, um *psm.UnitMatching, opts *Boots
 	if opts.Scheme == Multinomial && pr.hasOverlap {
 		return nil, invalid("Sample.Person", "person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", pr.overlap)
 	}
-	ix, _, series, err := pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0)
+	ix, _, series, err := pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0, um)
 	if err != nil {
 		return nil, err
 	}
+	var units *unitIndex
+	if opts.rule.generic() {
+		if units, err = newUnitIndex(s, scores, &opts.rule, opts.Refit != nil); err != nil {
+			return nil, err
+		}
+	}
 
 	l := s.layout()
-	if opts.Refit == nil {
+	if opts.Refit == nil && units == nil {
 		ix.gather(s, &l, &opts.rule)
 	}
 	gi := s.groups()
 	G := len(gi.names)
 	out := make([]float64, R*G*l.cols)
 
-	err = pool.Run(ctx, workers, R, func() *worker { return newWorker(s, pr, ix, &l, &gi, opts) }, func(w *worker, b int) error {
+	err = pool.Run(ctx, workers, R, func() *worker { w := newWorker(s, pr, ix, &l, &gi, opts); w.units = units; return w }, func(w *worker, b int) error {
 		return w.replicate(ctx, b, out[b*G*l.cols:(b+1)*G*l.cols])
 	}, opts.Progress)
 	if err != nil {
@@ -251,12 +257,26 @@ func prepare(s *Sample, scores []float64, rule *matchRule) error {
 // pointEstimate matches every treated unit once with unit counts and
 // returns the index (for the replicates to reuse), the match sets and the
 // point estimates with their accumulated effects.
-func pointEstimate(s *Sample, pr *persons, scores []float64, rule *matchRule, month0 bool) (*index, *matchSets, []Series, error) {
+//
+// For a rule the lazy search does not cover (rule.generic) the match sets
+// are um's.
+func pointEstimate(s *Sample, pr *persons, scores []float64, rule *matchRule, month0 bool, um *psm.UnitMatching) (*index, *matchSets, []Series, error) {
 	ix := &index{}
 	if err := buildIndex(ix, s, pr, scores, rule.Strata, nil); err != nil {
 		return nil, nil, nil, err
 	}
-	ms := ix.matches(s, rule, unitCount{}, nil)
+	var ms *matchSets
+	if rule.generic() {
+		var err error
+		if ms, err = setsFromUnits(s, um, "the point estimate"); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := ms.validate(s); err != nil {
+			return nil, nil, nil, err
+		}
+	} else {
+		ms = ix.matches(s, rule, unitCount{}, nil)
+	}
 	series, err := effectsOf(s, ms)
 	if err != nil {
 		return nil, nil, nil, err
@@ -348,6 +368,10 @@ type worker struct {
 	// re-fit buffers
 	w   []float64
 	own *index
+	// the replicates of a rule matched through MatchInto
+	units  *unitIndex
+	cw, tw []float64
+	gm     psm.Matching
 }
 
 func newWorker(s *Sample, pr *persons, ix *index, l *layout, gi *groupIndex, opts *BootstrapOptions) *worker {
@@ -359,7 +383,7 @@ func newWorker(s *Sample, pr *persons, ix *index, l *layout, gi *groupIndex, opt
 		w.tcnt = newCounts(pr.nT)
 		w.ccnt = newCounts(pr.nC)
 	}
-	if opts.Refit != nil {
+	if opts.Refit != nil || opts.rule.generic() {
 		w.w = make([]float64, s.Len())
 		w.own = &index{}
 	}
@@ -383,36 +407,14 @@ func (w *worker) replicate(ctx context.Context, b int, out []float64) error {
 		cnt = poisCount{key, ix.pid}
 		tweight = func(i int) float64 { return poissonCount(key, ix.tpid[i]) }
 	}
+	if w.opts.rule.generic() {
+		return w.replicateUnits(ctx, key, b, out)
+	}
 	if w.opts.Refit != nil {
 		s := w.s
-		for u := range w.w {
-			switch w.opts.Scheme {
-			case Multinomial:
-				if s.Treated[u] {
-					w.w[u] = w.tcnt.get(w.pr.rank[u])
-				} else {
-					w.w[u] = w.ccnt.get(w.pr.rank[u])
-				}
-			case Poisson:
-				w.w[u] = poissonCount(key, s.person(u))
-			}
-		}
-		scores, err := w.opts.Refit(ctx, w.w)
+		scores, err := w.refit(ctx, key, b)
 		if err != nil {
-			return fmt.Errorf("estimate: replicate %d: refit: %w", b, err)
-		}
-		if len(scores) != s.Len() {
-			return invalid("BootstrapOptions.Refit", "replicate %d: refit returned %d scores for %d units", b, len(scores), s.Len())
-		}
-		for u, v := range scores {
-			if w.w[u] > 0 && (math.IsNaN(v) || math.IsInf(v, 0)) {
-				return invalidUnit(s, "BootstrapOptions.Refit", u, v, "replicate %d: refitted score %v is not finite", b, v)
-			}
-		}
-		if w.opts.rule.distance == psm.LogitDistance {
-			if scores, err = w.logits(scores, b); err != nil {
-				return err
-			}
+			return err
 		}
 		ww := w.w
 		if err := buildIndex(w.own, s, w.pr, scores, w.opts.rule.Strata, func(u int) bool { return ww[u] > 0 }); err != nil {
@@ -426,6 +428,47 @@ func (w *worker) replicate(ctx context.Context, b int, out []float64) error {
 	return nil
 }
 
+// counts sets w.w to the replicate's count of every unit's person (the
+// counts drawn for key).
+func (w *worker) counts(key uint64) {
+	s := w.s
+	for u := range w.w {
+		switch w.opts.Scheme {
+		case Multinomial:
+			if s.Treated[u] {
+				w.w[u] = w.tcnt.get(w.pr.rank[u])
+			} else {
+				w.w[u] = w.ccnt.get(w.pr.rank[u])
+			}
+		case Poisson:
+			w.w[u] = poissonCount(key, s.person(u))
+		}
+	}
+}
+
+// refit sets w.w to the replicate's counts and returns the scores
+// re-fitted by opts.Refit on the matching scale.
+func (w *worker) refit(ctx context.Context, key uint64, b int) ([]float64, error) {
+	s := w.s
+	w.counts(key)
+	scores, err := w.opts.Refit(ctx, w.w)
+	if err != nil {
+		return nil, fmt.Errorf("estimate: replicate %d: refit: %w", b, err)
+	}
+	if len(scores) != s.Len() {
+		return nil, invalid("BootstrapOptions.Refit", "replicate %d: refit returned %d scores for %d units", b, len(scores), s.Len())
+	}
+	for u, v := range scores {
+		if w.w[u] > 0 && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			return nil, invalidUnit(s, "BootstrapOptions.Refit", u, v, "replicate %d: refitted score %v is not finite", b, v)
+		}
+	}
+	if w.opts.rule.distance == psm.LogitDistance {
+		return w.logits(scores, b)
+	}
+	return scores, nil
+}
+
 // run accumulates the replicate's effects over the treated in index
 // order.
 func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []float64) {
@@ -434,6 +477,11 @@ func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []
 	clear(w.sums)
 	clear(w.W)
 	lastLo, lastHi := -1, -1
+	if rule.Caliper > 0 {
+		r := *rule
+		r.width = ix.replicateWidth(r.Caliper, cnt, tweight)
+		rule = &r
+	}
 	sr := ix.searcher(rule, cnt, false)
 	smin, smax := math.Inf(-1), math.Inf(1)
 	if rule.Trim {
@@ -467,13 +515,27 @@ func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []
 				w.d[j] -= v
 			}
 		}
-		w.gs = s.unitGroups(w.gs, int(u), w.gi)
-		for _, g := range w.gs {
-			dst := w.sums[int(g)*cols : (int(g)+1)*cols]
-			floats.AddScaled(dst[:len(w.d)], wt, w.d) // dst += wt·d, unfused
-			w.W[g] += wt
-		}
+		w.add(int(u), wt)
 	}
+	w.finish(out)
+}
+
+// add adds wt·w.d, the difference of treated unit u's row and its
+// controls', to the sums of u's groups.
+func (w *worker) add(u int, wt float64) {
+	cols := w.l.cols
+	w.gs = w.s.unitGroups(w.gs, u, w.gi)
+	for _, g := range w.gs {
+		dst := w.sums[int(g)*cols : (int(g)+1)*cols]
+		floats.AddScaled(dst[:len(w.d)], wt, w.d) // dst += wt·d, unfused
+		w.W[g] += wt
+	}
+}
+
+// finish writes the replicate's monthly effects: the group sums over
+// their weights (NaN for a group without weight).
+func (w *worker) finish(out []float64) {
+	cols := w.l.cols
 	for g := range w.W {
 		dst := out[g*cols : (g+1)*cols]
 		if w.W[g] == 0 {

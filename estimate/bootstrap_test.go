@@ -32,6 +32,28 @@ func bruteReplicate(s *Sample, x []float64, rule *matchRule, tw, cw []float64) [
 		d, c float64
 		v    int
 	}
+	// the caliper width of the resampled rows: Caliper × the population
+	// sd of the scores weighted by the counts (R Matching::Match on the
+	// duplicated rows)
+	width := 0.0
+	if rule.Caliper > 0 {
+		var sw, swx, ss float64
+		cnt := func(u int) float64 {
+			if s.Treated[u] {
+				return tw[u]
+			}
+			return cw[u]
+		}
+		for u := range s.Treated {
+			sw += cnt(u)
+			swx += cnt(u) * x[u]
+		}
+		mean := swx / sw
+		for u := range s.Treated {
+			ss += cnt(u) * (x[u] - mean) * (x[u] - mean)
+		}
+		width = rule.Caliper * math.Sqrt(ss/sw)
+	}
 	smin, smax := math.Inf(1), math.Inf(-1)
 	for v := range s.Treated {
 		if !s.Treated[v] && cw[v] > 0 {
@@ -54,7 +76,7 @@ func bruteReplicate(s *Sample, x []float64, rule *matchRule, tw, cw []float64) [
 				continue
 			}
 			d := math.Abs(x[v] - x[u])
-			if rule.Caliper > 0 && d > rule.width {
+			if rule.Caliper > 0 && d > width {
 				continue
 			}
 			cs = append(cs, cand{d, cw[v], v})

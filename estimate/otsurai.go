@@ -105,7 +105,10 @@ func OtsuRai(ctx context.Context, s *Sample, um *psm.UnitMatching, opts *OtsuRai
 		return nil, err
 	}
 	pr := newPersons(s)
-	ix, ms, series, err := pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0)
+	if opts.rule.noReplacement {
+		return nil, invalid("psm.MatchOptions.NoReplacement", "the Otsu-Rai linear form is that of matching with replacement")
+	}
+	ix, ms, series, err := pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0, um)
 	if err != nil {
 		return nil, err
 	}

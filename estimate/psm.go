@@ -82,9 +82,8 @@ func setsFromUnits(s *Sample, um *psm.UnitMatching, caller string) (*matchSets, 
 // ruleFromUnits returns the rule and the scores on the matching scale
 // with which Bootstrap and OtsuRai re-match so as to reproduce um:
 // LogitDistance becomes logit scores (on which the caliper, in standard
-// deviations as psm's, is then measured). Matching without replacement,
-// TieRMatching and frequency weights of the point estimate are not
-// supported by the re-matching of replicates.
+// deviations as psm's, is then measured). Frequency weights of the point
+// estimate are not supported (the replicates' counts are the weights).
 func ruleFromUnits(s *Sample, um *psm.UnitMatching) (matchRule, []float64, error) {
 	if _, err := groupMatching(s, um); err != nil {
 		return matchRule{}, nil, err
@@ -94,12 +93,6 @@ func ruleFromUnits(s *Sample, um *psm.UnitMatching) (matchRule, []float64, error
 		return matchRule{}, nil, err
 	}
 	mo := o.Match
-	if mo.NoReplacement {
-		return matchRule{}, nil, invalid("psm.MatchOptions.NoReplacement", "replicates re-match with replacement only")
-	}
-	if mo.TieRule != psm.TieDistance {
-		return matchRule{}, nil, invalid("psm.MatchOptions.TieRule", "replicates support psm.TieDistance only")
-	}
 	if o.Weights != nil {
 		return matchRule{}, nil, invalid("psm.UnitOptions.Weights", "frequency weights of the point estimate are not supported (units are unweighted)")
 	}
@@ -107,7 +100,8 @@ func ruleFromUnits(s *Sample, um *psm.UnitMatching) (matchRule, []float64, error
 	if err != nil {
 		return matchRule{}, nil, err
 	}
-	r := matchRule{K: mo.K, Caliper: mo.Caliper, TieTolerance: mo.TieTolerance, Trim: mo.Trim, Strata: o.Strata, distance: mo.Distance}
+	r := matchRule{K: mo.K, Caliper: mo.Caliper, TieTolerance: mo.TieTolerance, Trim: mo.Trim, Strata: o.Strata, distance: mo.Distance,
+		noReplacement: mo.NoReplacement, tieR: mo.TieRule == psm.TieRMatching}
 	return r, x, nil
 }
 

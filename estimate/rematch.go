@@ -33,13 +33,13 @@ type matchRule struct {
 	// Caliper is the largest admissible |score distance| in standard
 	// deviations of the scores (as psm.MatchOptions.Caliper and R
 	// Matching::Match's caliper): the width is Caliper × sd, sd the
-	// population standard deviation (divisor N) of the scores given to the
-	// estimator over all units of the sample, on the scale they are given
-	// on. The width is computed once from the full-sample scores and kept
-	// fixed in every replicate (also when the replicates re-fit the
-	// scores). 0 means none. A treated unit with fewer than K controls
-	// (by weight) within the caliper is unmatched and left out of the
-	// estimate, as in psm.Match.
+	// population standard deviation of the scores of the units being
+	// matched, on the matching scale: for the point estimate all units of
+	// the sample; for a replicate its units weighted by their counts, with
+	// their re-fitted scores under Refit (the width R computes on the
+	// resampled rows, as psm.Bootstrap). 0 means none. A treated unit with
+	// fewer than K controls (by weight) within the caliper is unmatched
+	// and left out of the estimate, as in psm.Match.
 	Caliper float64
 	// TieTolerance: controls whose distance is within this of the K-th
 	// nearest are ties; 0 means exact equality.
@@ -58,7 +58,15 @@ type matchRule struct {
 	// distance is the scale of the point estimate's scores (psm's): with
 	// psm.LogitDistance re-fitted scores are matched on their logits.
 	distance psm.Distance
+	// noReplacement and tieR are psm's NoReplacement and TieRMatching:
+	// the replicates then match through psm.Index.MatchInto with the
+	// replicate's counts as weight vectors (rematch_units.go).
+	noReplacement, tieR bool
 }
+
+// generic reports whether replicates match through MatchInto (a rule the
+// lazy search does not cover).
+func (r *matchRule) generic() bool { return r.noReplacement || r.tieR }
 
 // setWidth sets r.width from the full-sample scores: Caliper times their
 // population standard deviation (mean and sum of squares in unit order).
@@ -126,10 +134,11 @@ func (s *Sample) nTreated() int {
 // replicates visit them, which makes the "same set as the last treated"
 // cache effective and the summation order fixed).
 type index struct {
-	c     *psm.Index
-	unit  []int32 // by sorted control position: the unit
-	prank []int32 // its control-person rank
-	pid   []int64 // its person id
+	c      *psm.Index
+	scores []float64 // the scores indexed, by unit (not a copy)
+	unit   []int32   // by sorted control position: the unit
+	prank  []int32   // its control-person rank
+	pid    []int64   // its person id
 
 	tunit []int32 // treated units in visiting order
 	tx    []float64
@@ -314,7 +323,7 @@ func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []in
 			cs[j] = strata[u]
 		}
 	}
-	ix.c = nil
+	ix.c, ix.scores = nil, scores
 	ix.unit = buf.Resize(ix.unit, n)
 	ix.prank = buf.Resize(ix.prank, n)
 	ix.pid = buf.Resize(ix.pid, n)
@@ -362,3 +371,40 @@ type unitCount struct{}
 func (unitCount) at(int) float64 { return 1 }
 
 func (unitCount) fn() func(int) float64 { return nil } // psm: every control weighs 1
+
+// replicateWidth returns c times the population standard deviation of the
+// indexed scores under a replicate's weights (tweight for the treated in
+// visiting order, cnt for the controls by sorted position): the caliper
+// width of that replicate. Cost: O(units), only with a caliper.
+func (ix *index) replicateWidth(c float64, cnt counter, tweight func(i int) float64) float64 {
+	var sw, swx float64
+	for i, t := range ix.tx {
+		if w := tweight(i); w > 0 {
+			sw += w
+			swx += w * t
+		}
+	}
+	for p, u := range ix.unit {
+		if w := cnt.at(p); w > 0 {
+			sw += w
+			swx += w * ix.scores[u]
+		}
+	}
+	if sw == 0 {
+		return 0
+	}
+	mean := swx / sw
+	var ss float64
+	for i, t := range ix.tx {
+		if w := tweight(i); w > 0 {
+			ss += w * (t - mean) * (t - mean)
+		}
+	}
+	for p, u := range ix.unit {
+		if w := cnt.at(p); w > 0 {
+			d := ix.scores[u] - mean
+			ss += w * d * d
+		}
+	}
+	return c * math.Sqrt(ss/sw)
+}
