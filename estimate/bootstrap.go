@@ -92,22 +92,28 @@ func checkScores(s *Sample, scores []float64) error {
 }
 
 // Bootstrap estimates the effects of the matched sample um (psm.MatchUnits
-// on one score per unit of s with s.Treated as the treated flags; its
-// scores and matching options are the rule every replicate re-matches
-// by: K, caliper, tie tolerance, trimming, strata, on the probability or
-// the logit scale, with replacement and psm.TieDistance), and their
-// bootstrap intervals (see
-// Bounds). Replicate b draws a count per person (opts.Scheme) from the
-// stream (Seed, b), re-matches every treated unit with a positive count
-// among the controls with positive counts — on the fixed scores, or on
-// scores re-fitted by opts.Refit — and recomputes every monthly and
+// on one score per unit of s with s.Treated as the treated flags) and
+// their bootstrap intervals (see Bounds). um's scores and matching
+// options are the rule every replicate re-matches by: every option of
+// psm.MatchOptions (K, caliper, tie rule and tolerance, trimming, strata,
+// with or without replacement, the probability or the logit scale);
+// um's frequency weights are not supported. Replicate b draws a count per
+// person (opts.Scheme) from the stream (Seed, b), re-matches every treated
+// unit with a positive count among the controls with positive counts —
+// on the fixed scores, or on scores re-fitted by opts.Refit — as R's
+// Match would on the resampled rows (a caliper in standard deviations of
+// the replicate's own scores), and recomputes every monthly and
 // accumulated effect in every subgroup. Nothing is copied per replicate.
 //
-// With fixed scores the search reads counts only for the controls it
-// visits: with the Poisson scheme a replicate costs O(n_1·(K + ties)·Σ(H+1))
-// whatever the number of controls; with the multinomial scheme the block
-// totals add O(n_0/256) binomial draws. With Refit each replicate also sorts
-// the controls with positive counts, O(n_0 log n_0), plus the callback.
+// With replacement and psm.TieDistance, and fixed scores, the search
+// (psm.Searcher) reads counts only for the controls it visits: with the
+// Poisson scheme a replicate costs O(n_1·(K + ties)·Σ(H+1)) whatever the
+// number of controls; with the multinomial scheme the block totals add
+// O(n_0/256) binomial draws; a caliper adds O(n) for the replicate's
+// standard deviation. With Refit each replicate also sorts the controls
+// with positive counts, O(n_0 log n_0), plus the callback. Without
+// replacement or with psm.TieRMatching a replicate passes all counts to
+// psm's MatchInto: O(n) plus its cost.
 //
 // The plain bootstrap is not valid for nearest-neighbour matching with a
 // fixed number of neighbours (Abadie and Imbens 2008); see OtsuRai for a
