@@ -46,7 +46,8 @@ type OtsuRaiOptions struct {
 
 // OtsuRai computes the effects of the matched sample um (psm.MatchUnits
 // on one score per unit of s with s.Treated as the treated flags, with
-// replacement and psm.TieDistance) and
+// replacement, since the linear form below is that of matching with
+// replacement; any tie rule, the point estimate being um's sets) and
 // intervals from the weighted bootstrap of Otsu and Rai (2017, "Bootstrap
 // inference of matching estimators for average treatment effects", JASA
 // 112:1720–1732), which resamples the terms of the linear form of the
