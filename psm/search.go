@@ -9,9 +9,9 @@ type SearchOptions struct {
 	K int
 	// Width is the largest admissible |score distance| on the index's
 	// distance scale; 0 means none. Unlike MatchOptions.Caliper it is not
-	// in standard deviations: the caller fixes the scale (for a bootstrap,
-	// once from the full sample), so that it does not move with the
-	// weights.
+	// in standard deviations: the caller computes it (for a bootstrap
+	// replicate, Caliper × the standard deviation of the replicate's
+	// weighted scores, as MatchOptions.Caliper would give on its rows).
 	Width float64
 	// TieTolerance: controls whose distance is within this of the K-th
 	// nearest are ties (MatchOptions.TieTolerance); 0 means exact equality.
