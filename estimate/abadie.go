@@ -74,9 +74,6 @@ func AbadieImbens(s *Sample, um *psm.UnitMatching, opts *AbadieImbensOptions) (*
 	if !(level > 0 && level < 1) {
 		return nil, invalid("AbadieImbensOptions.Level", "%v, want 0 < Level < 1", opts.Level)
 	}
-	if err := s.validate(); err != nil {
-		return nil, err
-	}
 	ms, err := setsFromUnits(s, um, "AbadieImbens")
 	if err != nil {
 		return nil, err

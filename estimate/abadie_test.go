@@ -16,7 +16,8 @@ import (
 func TestAbadieImbensSubgroupsAndAccumulated(t *testing.T) {
 	s, x := synthSample(300, 1200, 4, 12)
 	pm, err := psm.MatchUnits(x, s.Treated, nil)
-	tsc, csc := groupScores(s, x)
+	tsc, csc, err := pm.Split(x)
+	require.NoError(t, err)
 	require.NoError(t, err)
 	res, err := AbadieImbens(s, pm, nil)
 	require.NoError(t, err)

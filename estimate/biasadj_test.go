@@ -56,7 +56,8 @@ func testBiasAdjustedGroups(t *testing.T, scale float64) {
 		xc[u] = math.Round(v*200) / 200
 	}
 	pm, err := psm.MatchUnits(xc, s.Treated, &psm.UnitOptions{Match: psm.MatchOptions{K: 2}})
-	tsc, csc := groupScores(s, xc)
+	tsc, csc, err := pm.Split(xc)
+	require.NoError(t, err)
 	require.NoError(t, err)
 	res, err := BiasAdjusted(s, pm, z, &BiasAdjustedOptions{Names: []string{"x", "noise"}})
 	require.NoError(t, err)

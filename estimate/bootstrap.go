@@ -146,7 +146,7 @@ func Bootstrap(ctx context.Context, s *Sample, um *psm.UnitMatching, opts *Boots
 	}
 	var units *unitIndex
 	if opts.rule.generic() {
-		if units, err = newUnitIndex(s, scores, &opts.rule, opts.Refit != nil); err != nil {
+		if units, err = newUnitIndex(um, scores, &opts.rule, opts.Refit != nil); err != nil {
 			return nil, err
 		}
 	}
@@ -390,7 +390,9 @@ func newWorker(s *Sample, pr *persons, ix *index, l *layout, gi *groupIndex, opt
 		w.ccnt = newCounts(pr.nC)
 	}
 	if opts.Refit != nil || opts.rule.generic() {
-		w.w = make([]float64, s.Len())
+		w.w = make([]float64, s.Len()) // the counts per unit
+	}
+	if opts.Refit != nil && !opts.rule.generic() {
 		w.own = &index{}
 	}
 	return w

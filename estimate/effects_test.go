@@ -218,16 +218,3 @@ func unitsFor(t testing.TB, s *Sample, scores []float64, rule *matchRule) *psm.U
 	}
 	return um
 }
-
-// groupScores returns the scores of the treated and of the controls of s
-// in unit order (psm.Match's arguments).
-func groupScores(s *Sample, x []float64) (treated, control []float64) {
-	for u, t := range s.Treated {
-		if t {
-			treated = append(treated, x[u])
-		} else {
-			control = append(control, x[u])
-		}
-	}
-	return treated, control
-}

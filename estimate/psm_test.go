@@ -84,7 +84,8 @@ func TestAgreesWithPSMMatch(t *testing.T) {
 				}
 			}
 			ow.TreatedWeights, ow.ControlWeights = tw, cw
-			tsc, csc := groupScores(s, scores)
+			tsc, csc, err := pm.Split(scores)
+			require.NoError(t, err)
 			pw, err := psm.Match(tsc, csc, &ow)
 			require.NoError(t, err, name)
 			H1 := s.Outcomes[0].H + 1

@@ -24,19 +24,14 @@ type unitIndex struct {
 }
 
 // newUnitIndex prepares the matching of rule on the scores x (matching
-// scale) of s; with refit the index is built in every replicate.
-func newUnitIndex(s *Sample, x []float64, rule *matchRule, refit bool) (*unitIndex, error) {
-	g := &unitIndex{mo: psm.MatchOptions{K: rule.K, Caliper: rule.Caliper, TieTolerance: rule.TieTolerance,
-		Trim: rule.Trim, NoReplacement: rule.noReplacement}}
+// scale) of the units of um; with refit the index is built in every
+// replicate.
+func newUnitIndex(um *psm.UnitMatching, x []float64, rule *matchRule, refit bool) (*unitIndex, error) {
+	g := &unitIndex{tu: um.TreatedUnits, cu: um.ControlUnits,
+		mo: psm.MatchOptions{K: rule.K, Caliper: rule.Caliper, TieTolerance: rule.TieTolerance,
+			Trim: rule.Trim, NoReplacement: rule.noReplacement}}
 	if rule.tieR {
 		g.mo.TieRule = psm.TieRMatching
-	}
-	tr, co := s.split()
-	for _, u := range tr {
-		g.tu = append(g.tu, int(u))
-	}
-	for _, u := range co {
-		g.cu = append(g.cu, int(u))
 	}
 	g.tx = gatherUnits(x, g.tu)
 	if rule.Strata != nil {

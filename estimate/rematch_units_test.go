@@ -79,11 +79,20 @@ func TestReplicateUnitsEqualsDuplicatedRows(t *testing.T) {
 }
 
 // Otsu-Rai takes R's tie rule (its point estimate is the matched
-// sample's sets) and refuses matching without replacement.
+// sample's sets) and refuses matching without replacement. The scores
+// are near-ties (a 0.02 grid plus ±1e-9): R's rule (distances within
+// 1e-5 of the K-th are ties) forms other sets than exact ties, so a
+// point estimate by the default rule would not pass.
 func TestOtsuRaiUnitsRules(t *testing.T) {
 	s, x := synthSample(40, 160, 3, 9)
+	for u := range x {
+		x[u] = math.Round(x[u]*50)/50*0.98 + 0.01 + 1e-9*float64(u%3-1)
+	}
 	um, err := psm.MatchUnits(x, s.Treated, &psm.UnitOptions{Match: psm.MatchOptions{TieRule: psm.TieRMatching}})
 	require.NoError(t, err)
+	exact, err := psm.MatchUnits(x, s.Treated, nil)
+	require.NoError(t, err)
+	require.NotEqual(t, exact.Control, um.Control, "the two tie rules form the same sets: the test proves nothing")
 	res, err := OtsuRai(context.Background(), s, um, &OtsuRaiOptions{Replicates: 20, Seed: 1})
 	require.NoError(t, err)
 	eff, err := Effects(s, um, nil)
