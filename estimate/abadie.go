@@ -56,7 +56,8 @@ type EstimatedScore struct {
 // are NaN (the method gives no joint distribution over months). The
 // scores are treated as known (no adjustment for their estimation,
 // Abadie and Imbens 2016) unless opts.EstimatedScore is set: then each
-// SE is that of psm.ScoreAdjuster, whose sums run over the (sub)group's
+// SE is that of psm.ScoreAdjuster, with um's strata
+// (psm.ScoreAdjustOptions.Strata), whose sums run over the (sub)group's
 // units (for a subgroup a plug-in analogue the theorem does not cover),
 // and a month whose adjusted variance is negative gets a NaN SE and
 // interval. Cost: one psm.ATTEvaluator per (sub)group and two of its ATT
@@ -88,7 +89,7 @@ func AbadieImbens(s *Sample, um *psm.UnitMatching, opts *AbadieImbensOptions) (*
 	var yU, aU []float64
 	if es := opts.EstimatedScore; es != nil {
 		res.Method = "abadie-imbens-2016"
-		if adjs, err = scoreAdjusters(s, es); err != nil {
+		if adjs, err = scoreAdjusters(s, es, um.Options.Strata); err != nil {
 			return nil, err
 		}
 		yU = make([]float64, s.Len())
@@ -186,8 +187,9 @@ func AbadieImbens(s *Sample, um *psm.UnitMatching, opts *AbadieImbensOptions) (*
 }
 
 // scoreAdjusters returns one psm.ScoreAdjuster per group of s (the
-// order of groupMatchings), its sums restricted to the group's units.
-func scoreAdjusters(s *Sample, es *EstimatedScore) ([]*psm.ScoreAdjuster, error) {
+// order of groupMatchings), its sums restricted to the group's units and
+// its neighbours to the matching's strata (nil: one stratum).
+func scoreAdjusters(s *Sample, es *EstimatedScore, strata []int32) ([]*psm.ScoreAdjuster, error) {
 	if es.X == nil || es.Fit == nil {
 		return nil, invalid(nilField(es.X == nil, "EstimatedScore.X", "EstimatedScore.Fit"), "EstimatedScore needs X and Fit")
 	}
@@ -218,7 +220,7 @@ func scoreAdjusters(s *Sample, es *EstimatedScore) ([]*psm.ScoreAdjuster, error)
 		if nt == 0 {
 			continue // a group without treated units has no effect
 		}
-		a, err := psm.NewScoreAdjuster(es.X, s.Treated, es.Fit, &psm.ScoreAdjustOptions{K: es.K, L: es.L, Include: inc[g], NoDerivativeTerm: es.NoDerivativeTerm})
+		a, err := psm.NewScoreAdjuster(es.X, s.Treated, es.Fit, &psm.ScoreAdjustOptions{K: es.K, L: es.L, Include: inc[g], Strata: strata, NoDerivativeTerm: es.NoDerivativeTerm})
 		if err != nil {
 			return nil, &Error{Field: "AbadieImbensOptions.EstimatedScore", Unit: -1, Person: -1, Msg: fmt.Sprintf("group %d", g), Err: ErrInvalid, Cause: err}
 		}

@@ -75,6 +75,32 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 		}
 	}
 
+	// exact strata in the matching: the adjuster searches neighbours
+	// within them (psm.ScoreAdjustOptions.Strata)
+	strata := make([]int32, s.Len())
+	for u := range strata {
+		strata[u] = int32(u % 3)
+	}
+	sm, err := psm.MatchUnits(score, s.Treated, &psm.UnitOptions{Strata: strata})
+	require.NoError(t, err)
+	splain, err := AbadieImbens(s, sm, nil)
+	require.NoError(t, err)
+	sres, err := AbadieImbens(s, sm, &AbadieImbensOptions{EstimatedScore: &EstimatedScore{X: X, Fit: fit.Logit}})
+	require.NoError(t, err)
+	sa, err := psm.NewScoreAdjuster(X, s.Treated, fit.Logit, &psm.ScoreAdjustOptions{Strata: strata})
+	require.NoError(t, err)
+	got, pl := sres.Find("y", "", ""), splain.Find("y", "", "")
+	for m := 0; m < H1; m++ {
+		y := make([]float64, s.Len())
+		for u := range y {
+			y[u] = s.Outcomes[0].Y[u*H1+m]
+		}
+		want, err := sa.Adjust(y, psm.ATTResult{ATT: pl.Effects[m].ATT, SE: pl.Monthly[m].SE})
+		require.NoError(t, err)
+		assert.InDelta(t, want.SE, got.Monthly[m].SE, 1e-12, "strata, month %d", m)
+		assert.NotEqual(t, res.Find("y", "", "").Monthly[m].SE, got.Monthly[m].SE, "strata, month %d", m)
+	}
+
 	// bad input: wrong rows, missing fit, bad L
 	for _, es := range []*EstimatedScore{
 		{X: mat.NewDense(3, 1, nil), Fit: fit.Logit},

@@ -26,6 +26,16 @@ type ScoreAdjustOptions struct {
 	// then its number of treated units (see NewScoreAdjuster). Neighbours
 	// are still searched among all units. Default nil: all units.
 	Include []bool
+	// Strata, when not nil (one code per row), restricts every
+	// neighbour search to the row's stratum, as exact matching within
+	// strata (UnitOptions.Strata) does, and the sums that make c and d
+	// (and N_1) to the rows of strata that hold both treated and control
+	// rows (no other row can be matched). Within a stratum the covariance
+	// of group w is taken over min(L, m) neighbours when only m < L rows of
+	// group w besides the row itself are there, and is 0 when m < 2; the
+	// imputation uses min(K, m) rows of the other group. Default nil: one
+	// stratum, whose groups must hold L+1 and K rows.
+	Strata []int32
 	// NoDerivativeTerm leaves the term d̂' Cov d̂ out of Var (it is still
 	// reported in DTerm): Var = SE_AI² − ĉ' Cov ĉ. In the Monte Carlo of
 	// docs/ai2016.md the variance of matching on the estimated score is
@@ -125,9 +135,14 @@ type ScoreAdjuster struct {
 // is conservative there.
 //
 // The theorem covers matching with replacement of all treated units on
-// the score, without caliper, trimming or strata; with them, or with
-// Include (a subgroup), the same plug-in formula is applied as an
-// approximation. R's Matching has no such adjustment; Stata's teffects
+// the score, without caliper, trimming or strata. Exact matching within
+// strata is matching on (stratum, score): give the strata (Strata) and
+// every neighbour is found within the row's stratum, so that the
+// conditional covariances are those given the stratum and the score (a
+// covariate constant within strata, such as a stratum's dummy, then
+// has none) and a stratum without treated or without controls adds
+// nothing. With a caliper, trimming or Include (a subgroup) the same
+// plug-in formula is applied as an approximation. R's Matching has no such adjustment; Stata's teffects
 // psmatch reports it for the ATET, with its own heteroskedasticity-robust
 // σ_t² (vce(robust, nn(L))) instead of the homoskedastic one of ATT.
 //
@@ -164,6 +179,9 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 	if o.Include != nil && len(o.Include) != n {
 		return nil, lengthError("Include", len(o.Include), n, "row")
 	}
+	if o.Strata != nil && len(o.Strata) != n {
+		return nil, lengthError("Strata", len(o.Strata), n, "row")
+	}
 	K, L := o.K, o.L
 	if K < 0 {
 		return nil, optionError("K", "%d; want K >= 1 (0 = default 1)", K)
@@ -192,26 +210,61 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 		}
 	}
 	score := fit.Predict(x, nil)
-	var groups [2][]int32
-	for i, t := range treated {
-		if !(score[i] >= 0 && score[i] <= 1) {
-			return nil, &InputError{Field: "x", Index: i, Value: score[i], Msg: "the logit's score of this row is not finite", Err: ErrBadScore}
+	for i, v := range score {
+		if !(v >= 0 && v <= 1) {
+			return nil, &InputError{Field: "x", Index: i, Value: v, Msg: "the logit's score of this row is not finite", Err: ErrBadScore}
 		}
+	}
+	// cells[c][w]: the rows of stratum c and group w, sorted by score
+	cellOf := make([]int32, n)
+	var cells [][2][]int32
+	if o.Strata == nil {
+		cells = make([][2][]int32, 1)
+	} else {
+		index := map[int32]int32{}
+		for i, st := range o.Strata {
+			c, ok := index[st]
+			if !ok {
+				c = int32(len(cells))
+				index[st] = c
+				cells = append(cells, [2][]int32{})
+			}
+			cellOf[i] = c
+		}
+	}
+	for i, t := range treated {
 		w := 0
 		if t {
 			w = 1
 		}
-		groups[w] = append(groups[w], int32(i))
-		if o.Include == nil || o.Include[i] {
-			a.n1 += float64(w)
+		c := &cells[cellOf[i]]
+		c[w] = append(c[w], int32(i))
+	}
+	if o.Strata == nil {
+		for w, gr := range cells[0] {
+			if len(gr) < L+1 || len(gr) < K {
+				name := [2]string{"control", "treated"}[w]
+				return nil, optionError("treated", "%d %s rows; want at least L+1 = %d and K = %d", len(gr), name, L+1, K)
+			}
 		}
 	}
-	for w, gr := range groups {
-		name := [2]string{"control", "treated"}[w]
-		if len(gr) < L+1 || len(gr) < K {
-			return nil, optionError("treated", "%d %s rows; want at least L+1 = %d and K = %d", len(gr), name, L+1, K)
+	pos := make([]int, n) // position of each row in its cell's group, sorted by score
+	for _, c := range cells {
+		for _, gr := range c {
+			slices.SortStableFunc(gr, func(u, v int32) int { return cmp.Compare(score[u], score[v]) })
+			for k, i := range gr {
+				pos[i] = k
+			}
 		}
-		slices.SortStableFunc(gr, func(u, v int32) int { return cmp.Compare(score[u], score[v]) })
+	}
+	counted := func(i int) bool {
+		c := &cells[cellOf[i]]
+		return (o.Include == nil || o.Include[i]) && len(c[0]) > 0 && len(c[1]) > 0
+	}
+	for i, t := range treated {
+		if t && counted(i) {
+			a.n1++
+		}
 	}
 	if a.n1 == 0 {
 		return nil, optionError("Include", "no treated row is included")
@@ -228,12 +281,6 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 			}
 		}
 	}
-	pos := make([]int, n) // position of each row in its group's sorted order
-	for _, gr := range groups {
-		for k, i := range gr {
-			pos[i] = k
-		}
-	}
 	a.g = make([]float64, n*q)
 	a.h = make([]float64, n*q)
 	a.s = make([]float64, q)
@@ -242,9 +289,10 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 	xj := make([]float64, q)
 	mean := make([]float64, q)
 	for i := 0; i < n; i++ {
-		if o.Include != nil && !o.Include[i] {
+		if !counted(i) {
 			continue
 		}
+		groups := &cells[cellOf[i]]
 		pi := score[i]
 		fi := pi * (1 - pi)
 		wi := 0
@@ -258,8 +306,15 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 			if w == 1 {
 				coef = fi
 			}
-			coef /= float64(L-1) * a.n1
-			lo, hi := nearestSame(gr, score, pi, w == wi, pos[i], L)
+			l := min(L, len(gr))
+			if w == wi {
+				l = min(L, len(gr)-1)
+			}
+			if l < 2 {
+				continue // no covariance from fewer than two rows
+			}
+			coef /= float64(l-1) * a.n1
+			lo, hi := nearestSame(gr, score, pi, w == wi, pos[i], l)
 			clear(mean)
 			for k := lo; k < hi; k++ {
 				if w == wi && k == pos[i] {
@@ -267,7 +322,7 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 				}
 				design(int(gr[k]), xj)
 				for r := range mean {
-					mean[r] += xj[r] / float64(L)
+					mean[r] += xj[r] / float64(l)
 				}
 			}
 			for k := lo; k < hi; k++ {
@@ -295,7 +350,7 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 		}
 		a.used[i] = true
 		other := groups[1-wi]
-		lo, hi := nearestOther(other, score, pi, K)
+		lo, hi := nearestOther(other, score, pi, min(K, len(other)))
 		m := float64(hi - lo)
 		for k := lo; k < hi; k++ {
 			j := int(other[k])

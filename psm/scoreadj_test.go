@@ -405,3 +405,139 @@ func TestScoreAdjustBadInput(t *testing.T) {
 	_, err = a.Adjust(y, ATTResult{})
 	assert.ErrorIs(t, err, ErrBadValue)
 }
+
+// With Strata the coefficients of ĉ and d̂ equal a direct computation
+// within strata, to 1e-12: neighbours only from the row's stratum, the
+// covariance over min(L, m) rows (none from fewer than two), no sums
+// over a stratum without one of the groups.
+func TestScoreAdjustStrataHand(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 3))
+	d := aiDesign{a0: -0.3, b2: 0.5, g: 1, tau0: 1, tau1: 1}
+	x, w, y, _ := d.draw(rng, 90)
+	fit, err := FitLogit(context.Background(), x, w, nil, nil, nil)
+	require.NoError(t, err)
+	p := fit.Predict(x, nil)
+	n := len(w)
+	tr := make([]bool, n)
+	strata := make([]int32, n)
+	var treatedB int
+	for i := range w {
+		tr[i] = w[i] == 1
+		switch {
+		case i >= 80: // stratum 3: controls only, or none
+			strata[i] = 3
+			if tr[i] {
+				strata[i] = 0
+			}
+		case tr[i] && i%5 == 0 && treatedB < 2: // stratum 2: two treated
+			strata[i] = 2
+			treatedB++
+		case !tr[i] && i%3 == 0:
+			strata[i] = 2
+		default:
+			strata[i] = int32(i % 2)
+		}
+	}
+	require.Equal(t, 2, treatedB)
+
+	// the ATT within strata, for τ̂
+	um, err := MatchUnits(p, tr, &UnitOptions{Strata: strata})
+	require.NoError(t, err)
+	var ys [2][]float64
+	for _, u := range um.TreatedUnits {
+		ys[1] = append(ys[1], y[u])
+	}
+	for _, u := range um.ControlUnits {
+		ys[0] = append(ys[0], y[u])
+	}
+	r, err := ATT(ys[1], ys[0], um.Matching, nil)
+	require.NoError(t, err)
+	const L = 3
+	a, err := NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{L: L, Strata: strata})
+	require.NoError(t, err)
+	got, err := a.Adjust(y, r)
+	require.NoError(t, err)
+
+	xt := func(i int) []float64 { return []float64{1, x.At(i, 0), x.At(i, 1)} }
+	both := map[int32][2]int{}
+	for i := range w {
+		c := both[strata[i]]
+		c[int(w[i])]++
+		both[strata[i]] = c
+	}
+	counted := func(i int) bool { c := both[strata[i]]; return c[0] > 0 && c[1] > 0 }
+	var n1 float64
+	for i := range w {
+		if tr[i] && counted(i) {
+			n1++
+		}
+	}
+	c := make([]float64, 3)
+	dd := make([]float64, 3)
+	var skipped int
+	for i := 0; i < n; i++ {
+		if !counted(i) {
+			continue
+		}
+		f := p[i] * (1 - p[i])
+		var imputed [2]float64
+		for g := 0; g < 2; g++ {
+			var js []int
+			for j := 0; j < n; j++ {
+				if int(w[j]) == g && j != i && strata[j] == strata[i] {
+					js = append(js, j)
+				}
+			}
+			sortByDist(js, p, p[i])
+			if g != int(w[i]) {
+				imputed[g] = y[js[0]] // the nearest of the other group (no ties here)
+			} else {
+				imputed[g] = y[i]
+			}
+			l := min(L, len(js))
+			if l < 2 {
+				skipped++
+				continue
+			}
+			set := js[:l]
+			var mx [3]float64
+			var my float64
+			for _, j := range set {
+				for k, v := range xt(j) {
+					mx[k] += v / float64(l)
+				}
+				my += y[j] / float64(l)
+			}
+			coef := f
+			if g == 0 {
+				coef = p[i] * p[i]
+			}
+			for _, j := range set {
+				for k, v := range xt(j) {
+					c[k] += coef * (v - mx[k]) * (y[j] - my) / float64(l-1) / n1
+				}
+			}
+		}
+		for k, v := range xt(i) {
+			dd[k] += f * v * (imputed[1] - imputed[0] - r.ATT) / n1
+		}
+	}
+	require.Greater(t, skipped, 0, "a stratum with too few rows for a covariance")
+	quad := func(v []float64) float64 {
+		var s float64
+		for i := range v {
+			for j := range v {
+				s += v[i] * fit.Cov.At(i, j) * v[j]
+			}
+		}
+		return s
+	}
+	assert.InDelta(t, quad(c), got.CTerm, 1e-12*quad(c))
+	assert.InDelta(t, quad(dd), got.DTerm, 1e-12*quad(dd))
+	assert.InDelta(t, r.SE*r.SE-quad(c)+quad(dd), got.Var, 1e-12)
+
+	_, err = NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{Strata: strata[1:]})
+	var me *InputError
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, "Strata", me.Field)
+}

@@ -70,8 +70,8 @@ type analysis struct {
 	credRes    *estimate.Result
 	// ai2016 and biasAdj are the Abadie-Imbens intervals adjusted for the
 	// estimated score and the bias-corrected estimator (a study only).
-	ai2016, biasAdj *estimate.Result
-	watch           *stopwatch
+	ai2016, ai2016c, biasAdj *estimate.Result
+	watch                    *stopwatch
 }
 
 func scenarioOptions(c *config) (synth.Options, error) {

@@ -19,7 +19,7 @@ var studyMonths = [4]int{0, 3, 6, 12}
 // studyMethods are the interval methods a study compares: the -interval
 // methods and two analytic ones only the study computes. With -refit the
 // bootstrap rows are those of the re-fitted bootstrap.
-var studyMethods = append(append([]string{}, intervalOrder...), "abadie-imbens-2016", "bias-corrected")
+var studyMethods = append(append([]string{}, intervalOrder...), "abadie-imbens-2016", "abadie-imbens-2016-c", "bias-corrected")
 
 // studyMethod returns the result holding a study method's intervals and
 // which interval of its bounds.
@@ -27,6 +27,8 @@ func studyMethod(key string) (func(a *analysis) *estimate.Result, func(estimate.
 	switch key {
 	case "abadie-imbens-2016":
 		return func(a *analysis) *estimate.Result { return a.ai2016 }, normal
+	case "abadie-imbens-2016-c":
+		return func(a *analysis) *estimate.Result { return a.ai2016c }, normal
 	case "bias-corrected":
 		return func(a *analysis) *estimate.Result { return a.biasAdj }, normal
 	}
@@ -45,6 +47,11 @@ func (a *analysis) studyAnalytic() error {
 		EstimatedScore: &estimate.EstimatedScore{X: a.x, Fit: a.logit}})
 	if err != nil {
 		return fmt.Errorf("abadie-imbens-2016: %w", err)
+	}
+	a.ai2016c, err = estimate.AbadieImbens(a.sample, a.matching, &estimate.AbadieImbensOptions{
+		EstimatedScore: &estimate.EstimatedScore{X: a.x, Fit: a.logit, NoDerivativeTerm: true}})
+	if err != nil {
+		return fmt.Errorf("abadie-imbens-2016-c: %w", err)
 	}
 	a.biasAdj, err = estimate.BiasAdjusted(a.sample, a.matching, a.x, nil)
 	if err != nil {
