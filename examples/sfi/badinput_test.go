@@ -55,6 +55,8 @@ func TestBadInputSFI(t *testing.T) {
 		{"-pre-window before the data", func(t *testing.T, c *config) { c.preWindow, c.scale = "-80..-70", 0.01 }, nil, "",
 			"the data begin in 2007-01, which does not reach back to the pre-programme window -80..-70; set -pre-window later or off"},
 		{"negative -bootstrap", func(t *testing.T, c *config) { c.bootstrap = -5 }, nil, "", "-bootstrap -5"},
+		{"unknown -study-score", func(t *testing.T, c *config) { c.studyScore = "known" }, nil, "", `-study-score "known": want fitted, independent or true`},
+		{"-study-score true without -study", func(t *testing.T, c *config) { c.studyScore = "true" }, nil, "", "-study-score true is a diagnostic of a study"},
 		{"unknown -scenario", func(t *testing.T, c *config) { c.scenario = "nonsense" }, nil, "", `-scenario "nonsense": want sfi, observables or persistent`},
 		{"-data that does not exist", func(t *testing.T, c *config) { c.data = filepath.Join(t.TempDir(), "nope") }, os.ErrNotExist, "", "no persons table"},
 		{"-data with a truncated Parquet file", func(t *testing.T, c *config) {

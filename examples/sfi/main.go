@@ -62,12 +62,13 @@ type config struct {
 	// studyDefaultOnly makes a study compute the -interval method only
 	// (and Abadie-Imbens), not every method (tests).
 	studyDefaultOnly bool
-	// independentScore makes every seed of a study match on scores from
-	// the logit fitted on another, independent population (seed +
-	// independentSeedOffset) instead of its own fit: the scores are then
-	// not estimated on the sample they match, as if the propensity score
-	// were known (study.go)
-	independentScore bool
+	// studyScore is the score every seed of a study matches on
+	// (study.go): "fitted" (default: its own logit), "independent" (the
+	// logit fitted on another, independent population, seed +
+	// independentSeedOffset: not estimated on the sample it matches) or
+	// "true" (the generator's selection index, synth.SelectionIndex: a
+	// score that is not estimated at all)
+	studyScore string
 	// scoreModel, when set, replaces the analysis's own fit in computing
 	// the matching scores (its coefficients on the panel's columns by
 	// name)
@@ -99,7 +100,7 @@ func main() {
 	flag.StringVar(&c.preWindow, "pre-window", defaultPreWindow, "pre-programme window of the credibility section (placebo test, difference-in-differences), event months A..B before the start, or off")
 	flag.StringVar(&c.sensatt, "sensatt", "", "p11,p10,p01,p00: the month-H effect of each outcome under a simulated binary confounder U with P(U=1 | T=t, Y=y) = ptY (psm.SimulatedConfounder; each draw re-fits the logit on the whole panel)")
 	flag.IntVar(&c.sensattDraws, "sensatt-draws", 20, "draws of U for -sensatt")
-	flag.BoolVar(&c.independentScore, "study-independent-score", false, "in a study, match each seed on the scores of the logit fitted on an independent population (a diagnostic: the propensity score not estimated on the matched sample)")
+	flag.StringVar(&c.studyScore, "study-score", "fitted", "in a study, the score each seed matches on: fitted (its own logit), independent (the logit fitted on an independent population) or true (the generator's selection index, a score not estimated at all); diagnostics of the variance of matching on an estimated score")
 	flag.StringVar(&c.interval, "interval", "", "reported interval: otsu-rai-normal (default; bootstrap-percentile with -refit), otsu-rai-percentile, bootstrap-percentile, bootstrap-normal or abadie-imbens (the only one with -bootstrap 0); the plain bootstrap, fixed or -refit, is not valid for nearest-neighbour matching (Abadie & Imbens 2008) and over-covers (97-100 % in the README's study)")
 	flag.IntVar(&c.study, "study", 0, "run N replications (seeds -seed, -seed+1, ...) and print how well the estimates recover the synthetic truth; writes no files")
 	flag.BoolVar(&c.noMemoryCheck, "no-memory-check", false, "run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable)")

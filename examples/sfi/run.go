@@ -133,6 +133,16 @@ func (c *config) check() error {
 	if c.study < 0 {
 		return fmt.Errorf("-study %d: want a number of replications >= 0", c.study)
 	}
+	switch c.studyScore {
+	case "", "fitted":
+		c.studyScore = "fitted"
+	case "independent", "true":
+		if c.study == 0 || c.data != "" {
+			return fmt.Errorf("-study-score %s is a diagnostic of a study (-study N) on the synthetic population", c.studyScore)
+		}
+	default:
+		return fmt.Errorf("-study-score %q: want fitted, independent or true", c.studyScore)
+	}
 	if c.preWindow == "" {
 		c.preWindow = defaultPreWindow
 	}
@@ -276,6 +286,11 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	a.scores = fit.Scores(nil)
 	if m := a.cfg.scoreModel; m != nil {
 		if err := a.externalScores(m); err != nil {
+			return err
+		}
+	}
+	if a.cfg.studyScore == "true" {
+		if err := a.trueScores(ctx); err != nil {
 			return err
 		}
 	}

@@ -77,6 +77,25 @@ type coverage struct {
 	// accErr sums the method's accumulated estimate minus the truth (the
 	// bias-corrected estimator has its own estimate).
 	accErr float64
+	// month 0: the summed standard errors (se0N finite ones) and the sums
+	// of the estimate's error and its square, for the ratio of the mean
+	// reported SE to the Monte Carlo SD of the estimate
+	se0      float64
+	se0N     int
+	e0, e0Sq float64
+}
+
+// se0Ratio is the mean reported standard error at month 0 over the Monte
+// Carlo standard deviation of the month-0 estimate's error (NaN with
+// fewer than two replications or no finite SE).
+func (c *coverage) se0Ratio() float64 {
+	n := float64(c.accN)
+	if c.accN < 2 || c.se0N == 0 {
+		return math.NaN()
+	}
+	mean := c.e0 / n
+	sd := math.Sqrt((c.e0Sq/n - mean*mean) * n / (n - 1))
+	return c.se0 / float64(c.se0N) / sd
 }
 
 // truthStats accumulates, for one outcome over the replications of a
@@ -144,6 +163,13 @@ func (t *truthStats) add(a *analysis, outcome string) error {
 			continue
 		}
 		c := &t.cover[k]
+		if se := ms.Monthly[0].SE; !math.IsNaN(se) {
+			c.se0 += se
+			c.se0N++
+		}
+		e0 := ms.Effects[0].ATT - se.Truth[0]
+		c.e0 += e0
+		c.e0Sq += e0 * e0
 		iv := interval(ms.Accumulated[H])
 		c.accN++
 		c.accErr += ms.Effects[H].Accumulated - se.TruthAccumulated[H]
@@ -315,8 +341,11 @@ func study(ctx context.Context, c *config, stdout, logw io.Writer) ([]*truthStat
 func printStudy(w io.Writer, c *config, stats []*truthStats, failed []string) {
 	fmt.Fprintf(w, "Truth recovery over %d seeds (%d..%d): scale %g, scenario %s, effect %g, %d replicates per interval method\n\n",
 		c.study, c.seed, c.seed+uint64(c.study)-1, c.scale, c.scenario, c.effect, c.bootstrap)
-	if c.independentScore {
+	switch c.studyScore {
+	case "independent":
 		fmt.Fprintf(w, "Matching scores from the logit of an independent population (seed + %d), not from each seed's own fit.\n\n", independentSeedOffset)
+	case "true":
+		fmt.Fprintf(w, "Matching scores from the generator's selection index (the true propensity score, not estimated), not from each seed's own fit.\n\n")
 	}
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "%d seeds could not be analysed and are left out:\n", len(failed))
@@ -335,7 +364,7 @@ func printStudy(w io.Writer, c *config, stats []*truthStats, failed []string) {
 	}
 	fmt.Fprintf(w, "\nCoverage of nominal 95 %% intervals (percent; monthly pooled over months 0..H; Monte Carlo SE about %.1f points at 95 %% for one month)\n\n",
 		100*math.Sqrt(0.95*0.05/float64(max(c.study, 1))))
-	fmt.Fprintf(w, "| outcome | method | accumulated | monthly | month 0 | 3 | 6 | 12 | sup-t band | mean monthly width (pp; share not computed) | mean accumulated error |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "| outcome | method | accumulated | monthly | month 0 | 3 | 6 | 12 | sup-t band | mean monthly width (pp; share not computed) | mean accumulated error | month 0: SE / SD |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for k, t := range stats {
 		for j, key := range studyMethods {
 			cv := t.cover[j]
@@ -349,10 +378,10 @@ func printStudy(w io.Writer, c *config, stats []*truthStats, failed []string) {
 			if cv.bandN > 0 {
 				band = fmt.Sprintf("%.0f", pct(cv.band, cv.bandN))
 			}
-			fmt.Fprintf(w, "| %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f | %.0f | %s | %s | %+.3f |\n", outcomeInfo[k].short, key,
+			fmt.Fprintf(w, "| %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f | %.0f | %s | %s | %+.3f | %.2f |\n", outcomeInfo[k].short, key,
 				pct(cv.acc, cv.accN), pct(cv.mon, cv.monN),
 				pct(cv.at[0], cv.accN), pct(cv.at[1], cv.accN), pct(cv.at[2], cv.accN), pct(cv.at[3], cv.accN),
-				band, widthCell(cv), cv.accErr/float64(cv.accN))
+				band, widthCell(cv), cv.accErr/float64(cv.accN), cv.se0Ratio())
 		}
 	}
 	printCredibilityStudy(w, c, stats)
@@ -386,7 +415,7 @@ func printCredibilityStudy(w io.Writer, c *config, stats []*truthStats) {
 // analyseSeed runs the analysis of one study replication (c.seed) without
 // writing anything.
 func analyseSeed(ctx context.Context, c *config) (*analysis, error) {
-	if c.independentScore {
+	if c.studyScore == "independent" {
 		m, err := independentModel(ctx, c)
 		if err != nil {
 			return nil, fmt.Errorf("independent score: %w", err)
@@ -413,9 +442,41 @@ func analyseSeed(ctx context.Context, c *config) (*analysis, error) {
 }
 
 // independentSeedOffset separates the population whose logit gives the
-// scores of a -study-independent-score replication from the replication's
+// scores of a -study-score independent replication from the replication's
 // own.
 const independentSeedOffset = 1_000_000
+
+// trueScores sets the matching scores of a -study-score true
+// replication to the generator's selection index (synth.SelectionIndex,
+// the log-odds of the true propensity score up to a constant) at each
+// unit's start day, as probabilities: F(index + c), c such that the
+// scores of the controls sum to those of a logit with an intercept
+// would (log N_1 − log Σ_controls exp(index)). The units the logit
+// predicted perfectly stay out.
+func (a *analysis) trueScores(ctx context.Context) error {
+	p := a.panel
+	idx, err := a.pop.SelectionIndex(ctx, p.Person, p.StartDay)
+	if err != nil {
+		return err
+	}
+	var sum float64
+	for u, v := range idx {
+		if !p.Treated[u] {
+			sum += math.Exp(v)
+		}
+	}
+	c := math.Log(float64(p.NTreated())) - math.Log(sum)
+	excl := map[int]bool{}
+	for _, u := range a.excluded {
+		excl[u] = true
+	}
+	for u, v := range idx {
+		if !excl[u] {
+			a.scores[u] = 1 / (1 + math.Exp(-(v + c)))
+		}
+	}
+	return nil
+}
 
 // externalScores sets the matching scores from model m (another
 // population's fit) on the panel's covariates, matched by name; the units
@@ -458,11 +519,11 @@ func (a *analysis) externalScores(m *psm.Logit) error {
 
 // independentModel fits the logit of the population of seed c.seed +
 // independentSeedOffset (same scale, scenario and design) for a
-// -study-independent-score replication.
+// -study-score independent replication.
 func independentModel(ctx context.Context, c *config) (*psm.Logit, error) {
 	ci := *c
 	ci.seed = c.seed + independentSeedOffset
-	ci.independentScore = false
+	ci.studyScore = "fitted"
 	b := &analysis{cfg: &ci, watch: &stopwatch{log: io.Discard}}
 	if err := b.load(ctx, io.Discard); err != nil {
 		return nil, err
