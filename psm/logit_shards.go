@@ -53,8 +53,8 @@ func (pl *LogitPlan) check(p int) error {
 		return bad("Sparse has %d values, want %d (covariates)", len(pl.Sparse), p)
 	case pl.Constant != nil && len(pl.Constant) != p:
 		return bad("Constant has %d values, want %d (covariates)", len(pl.Constant), p)
-	case pl.Sparse != nil && p > math.MaxUint16+1:
-		return bad("the sparse pass takes at most %d covariates, not %d", math.MaxUint16+1, p)
+	case pl.Sparse != nil && (p == 0 || p > math.MaxUint16+1):
+		return bad("the sparse pass takes 1 to %d covariates, not %d", math.MaxUint16+1, p)
 	case !pl.Intercept && p == 0:
 		return bad("no intercept and no covariates")
 	}
@@ -71,11 +71,12 @@ func (pl *LogitPlan) check(p int) error {
 	return nil
 }
 
-// equal reports whether two plans have the same coordinates (bit for bit).
+// equal reports whether two plans give the same coordinates: the same
+// centres bit for bit and the same pass (Constant nil is all false, and
+// is not used by the dense pass).
 func (pl *LogitPlan) equal(o *LogitPlan) bool {
 	if pl.Intercept != o.Intercept || len(pl.Center) != len(o.Center) ||
-		!slices.Equal(pl.Sparse, o.Sparse) || !slices.Equal(pl.Constant, o.Constant) ||
-		(pl.Sparse == nil) != (o.Sparse == nil) {
+		(pl.Sparse == nil) != (o.Sparse == nil) || !slices.Equal(pl.Sparse, o.Sparse) {
 		return false
 	}
 	for j, c := range pl.Center {
@@ -83,8 +84,17 @@ func (pl *LogitPlan) equal(o *LogitPlan) bool {
 			return false
 		}
 	}
+	if pl.Sparse != nil {
+		for j := range pl.Sparse {
+			if pl.constant(j) != o.constant(j) {
+				return false
+			}
+		}
+	}
 	return true
 }
+
+func (pl *LogitPlan) constant(j int) bool { return pl.Constant != nil && pl.Constant[j] }
 
 // LogitShard is one part of the rows of a logit fit, in its own process
 // or on another machine: FitLogitShards asks every shard for its partial
@@ -181,8 +191,8 @@ func newLogitRows(x *mat.Dense, y, w []float64, lo, hi, offset, workers int) *Lo
 func (r *LogitRows) Scan(ctx context.Context, start bool) (*LogitScanPartial, error) {
 	pr := r.pr
 	r.scanned, r.planSet, pr.sp = false, false, nil
-	if n := pr.hi - pr.lo; len(r.eta) != n {
-		r.eta = make([]float64, n)
+	if n := pr.hi - pr.lo; r.eta == nil || len(r.eta) != n {
+		r.eta = make([]float64, n) // (not nil: scanPartial reads a nil eta as no start)
 	} else {
 		clear(r.eta)
 	}
