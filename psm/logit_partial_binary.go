@@ -356,7 +356,10 @@ func (p *LogitPartial) MarshalBinary() ([]byte, error) {
 	if p.k == 0 {
 		return nil, optionError("LogitPartial", "MarshalBinary: the zero value has no layout")
 	}
-	idx := lgPacked(p.q, p.md, p.ns)
+	var idx []int
+	if len(p.rows) > 0 { // (a partial without terms may have any q)
+		idx = lgPacked(p.q, p.md, p.ns)
+	}
 	w := &lgWriter{b: make([]byte, 0, 44+len(p.rows)*(24+8*len(idx)))}
 	w.header('P')
 	w.u32(uint32(p.q))
