@@ -193,6 +193,10 @@ type Logit struct {
 // as Stata's logit does (see LogitOptions.DropSeparated); the result then
 // names the covariates dropped and the units left out. Without it the
 // result's X is x and nothing is dropped or left out.
+//
+// FitLogit is FitLogitShards with one in-memory shard (LogitRows) over all
+// rows of x; FitLogitShards fits the same model with the rows split over
+// processes or machines.
 func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
 	if opts != nil && opts.DropSeparated {
 		return fitDropSeparated(ctx, x, y, w, names, opts)

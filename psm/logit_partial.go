@@ -52,8 +52,9 @@ func lgBadCode(err error) uint8 {
 // choice of the sparse pass.
 //
 // The zero value is an empty partial that takes the layout of the first
-// one merged into it. Size: 8(4p + 3) + B(16 + 8(3 + 2p)) bytes in memory
-// and encoded (plus a 40-byte header), for p covariates and B blocks.
+// one merged into it. Encoded size (MarshalBinary): 58 + 32p +
+// B(40 + 16p) bytes for p covariates and B blocks, about as much in
+// memory.
 type LogitScanPartial struct {
 	p     int
 	k     int  // values per term, 3 + 2p; 0: the zero value
@@ -160,7 +161,7 @@ func (sp *LogitScanPartial) Merge(o *LogitScanPartial) error {
 // them after adding.
 //
 // The zero value is an empty partial that takes the layout of the first
-// one merged into it. Encoded size (MarshalBinary): 48 + B(24 + 8K) bytes
+// one merged into it. Encoded size (MarshalBinary): 44 + B(24 + 8K) bytes
 // for B blocks (one after Compact), with K = m(m+1)/2, m = q+1 for q
 // terms (the intercept and p covariates) in the dense pass, and
 // K = md(md+1)/2 + ns*md + ns(ns+1)/2 in the sparse pass with ns sparse

@@ -191,13 +191,13 @@ func (r *lgReader) end() {
 }
 
 // MarshalBinary encodes the partial (see logit_partial_binary.go for the
-// format): 66 + 32p + B(16 + 8(3 + 2p)) bytes. The zero value has no
-// layout and is an error.
+// format): 58 + 32p + B(40 + 16p) bytes for p covariates and B blocks.
+// The zero value has no layout and is an error.
 func (sp *LogitScanPartial) MarshalBinary() ([]byte, error) {
 	if sp.k == 0 {
 		return nil, optionError("LogitScanPartial", "MarshalBinary: the zero value has no layout")
 	}
-	w := &lgWriter{b: make([]byte, 0, 66+32*sp.p+len(sp.rows)*16+8*len(sp.sums))}
+	w := &lgWriter{b: make([]byte, 0, 58+32*sp.p+len(sp.rows)*16+8*len(sp.sums))}
 	w.header('S')
 	w.u32(uint32(sp.p))
 	var flags uint8

@@ -436,6 +436,11 @@ func TestLogitPartialBinary(t *testing.T) {
 		_, err = lgDecodeAny(lgKindOf(b), append(slices.Clone(b), 0))
 		assert.ErrorContains(t, err, "1 trailing bytes", name)
 	}
+	// The sizes of the documentation: two blocks, p = 7, q = 8.
+	assert.Len(t, encs["scan"], 58+32*7+2*(40+16*7))
+	assert.Len(t, encs["dense"], 44+2*(24+4*9*10))
+	assert.Len(t, encs["plan dense"], 13+8*7)
+	assert.Len(t, encs["plan sparse"], 13+9*7)
 	mod := func(name string, f func(b []byte)) error {
 		b := slices.Clone(encs[name])
 		f(b)

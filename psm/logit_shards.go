@@ -103,7 +103,10 @@ func (pl *LogitPlan) constant(j int) bool { return pl.Constant != nil && pl.Cons
 // IRLS iteration at the coefficients solved from the previous one (the
 // passes FitLogit makes). A shard keeps its linear predictor between
 // calls (one float64 per row); the calls of one fit come one at a time.
-// LogitRows is the in-memory shard.
+// The rows of a shard's partials are numbered in the whole data (rows
+// 0..n-1 over all shards). LogitRows is the in-memory shard; a shard on
+// another machine can send the encodings of the plan (the same for every
+// pass of a fit), beta and the partials (MarshalBinary).
 type LogitShard interface {
 	// Scan validates the shard's rows and returns their scan partial;
 	// with start it also sets the linear predictor to R's starting
@@ -211,8 +214,8 @@ func (r *LogitRows) Scan(ctx context.Context, start bool) (*LogitScanPartial, er
 // Pass implements LogitShard: one pass over the rows, about
 // n(q+1)(q+2)/2 multiply-adds and an exponential per row in the dense
 // pass (see FitLogit for the sparse pass). It is an error (*InputError,
-// ErrBadOption) to call it before Scan or with a plan or beta of the
-// wrong size.
+// ErrBadOption) to call it before Scan (or after a failed Pass) or with a
+// plan or beta of the wrong size.
 func (r *LogitRows) Pass(ctx context.Context, plan *LogitPlan, beta []float64) (*LogitPartial, error) {
 	pr := r.pr
 	if !r.scanned {
@@ -234,6 +237,7 @@ func (r *LogitRows) Pass(ctx context.Context, plan *LogitPlan, beta []float64) (
 	r.spare = nil
 	res, err := pr.passBlocks(ctx, beta, r.eta, part.sums)
 	if err != nil {
+		r.scanned = false // the linear predictor is partly updated
 		return nil, err
 	}
 	part.boundary, part.maxDelta = res.boundary, res.maxDelta
@@ -281,12 +285,12 @@ type lgRecycler interface{ recycle(p *LogitPartial) }
 // them), in any order of shards.
 //
 // Rounds: Iterations + 2 (the scan, the start values, one per IRLS
-// iteration). Bytes per round and shard with p covariates, q terms and B
-// blocks of 4096 rows (see LogitPartial and LogitScanPartial for the
-// sparse pass): the scan returns about 32p + B(40 + 16p); every pass
-// sends the plan and beta, about 8(p + q) (9p + 8q with the sparse pass),
-// and returns about 48 + B(24 + 4(q+1)(q+2)), or one block's size after
-// LogitPartial.Compact.
+// iteration). Bytes per round and shard, encoded, with p covariates, q
+// terms and B blocks of 4096 rows: the scan returns 58 + 32p +
+// B(40 + 16p); every pass sends the plan and beta, 13 + 8p + 8q (plus p
+// with the sparse pass), and returns 44 + B(24 + 4(q+1)(q+2)) in the
+// dense pass (see LogitPartial for the sparse pass), or that with B = 1
+// after LogitPartial.Compact: about 23 KB per block for 74 covariates.
 //
 // The fit is bit-identical to FitLogit on the whole data (same kernels)
 // when every shard's rows start at a multiple of 4096 (a whole number of
