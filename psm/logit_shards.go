@@ -170,8 +170,8 @@ func NewLogitRows(x *mat.Dense, y, w []float64, lo, hi int, opts *LogitRowsOptio
 		return nil, optionError("w", "length %d, want %d (rows of x)", len(w), n)
 	case lo < 0 || hi < lo || hi > n:
 		return nil, optionError("rows", "%d to %d, want 0 <= lo <= hi <= %d (rows of x)", lo, hi, n)
-	case o.Offset < 0 || o.Offset > math.MaxInt/2-n:
-		return nil, optionError("Offset", "%d, want >= 0", o.Offset)
+	case o.Offset < 0 || o.Offset > lgMaxRow-n:
+		return nil, optionError("Offset", "%d, want 0 <= Offset <= 2^62 - %d (rows of x)", o.Offset, n)
 	case o.Workers < 0:
 		return nil, optionError("Workers", "%d, want >= 0 (0: GOMAXPROCS)", o.Workers)
 	}
