@@ -15,7 +15,12 @@
 // (collinear or constant) covariates are dropped and reported as R does.
 //
 // Its cost per IRLS iteration is O(n p²/2) multiply-adds for n units and p
-// covariates, spread over Workers goroutines.
+// covariates, spread over Workers goroutines. FitLogitShards runs the same
+// fit with the rows split over shards (processes or machines, LogitShard):
+// each IRLS iteration is one round in which every shard returns its
+// partial sums (LogitPartial, with a binary encoding) and the coordinator
+// adds them, bit-identical to FitLogit when the shards are whole blocks
+// of 4096 rows.
 //
 // # Matching
 //

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -193,6 +193,10 @@ type Logit struct {
 // as Stata's logit does (see LogitOptions.DropSeparated); the result then
 // names the covariates dropped and the units left out. Without it the
 // result's X is x and nothing is dropped or left out.
+//
+// FitLogit is FitLogitShards with one in-memory shard (LogitRows) over all
+// rows of x; FitLogitShards fits the same model with the rows split over
+// processes or machines.
 func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
 	if opts != nil && opts.DropSeparated {
 		return fitDropSeparated(ctx, x, y, w, names, opts)
@@ -212,7 +216,8 @@ func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 	return &LogitFit{Logit: lg, X: x, Covariates: cov, y: y, w: w, opts: o}, err
 }
 
-// fitLogit is FitLogit without DropSeparated.
+// fitLogit is FitLogit without DropSeparated: the IRLS of lgFit on one
+// in-memory shard over all rows of x.
 func fitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*Logit, error) {
 	if opts == nil {
 		opts = &LogitOptions{}
@@ -221,21 +226,16 @@ func fitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 		return nil, fmt.Errorf("%w: x is nil", ErrBadOption)
 	}
 	n, p := x.Dims()
-	raw := x.RawMatrix()
-	pr := &lgProblem{x: raw.Data, stride: raw.Stride, n: n, p: p, icpt: !opts.NoIntercept, y: y, w: w}
-	pr.q = p
-	if pr.icpt {
-		pr.q++
-	}
-	if err := lgCheckArgs(pr, names, opts); err != nil {
+	if err := lgCheckArgs(n, p, y, w, names, opts); err != nil {
 		return nil, err
 	}
-	if names == nil {
-		names = make([]string, p)
-		for j := range names {
-			names[j] = fmt.Sprintf("x%d", j+1)
-		}
-	}
+	rows := newLogitRows(x, y, w, 0, n, 0, opts.Workers)
+	return lgFit(ctx, []LogitShard{rows}, p, names, opts)
+}
+
+// lgFit runs the IRLS of FitLogit on shards (names and options checked;
+// p the number of covariates, or -1 when the shards are to tell it).
+func lgFit(ctx context.Context, shards []LogitShard, p int, names []string, opts *LogitOptions) (*Logit, error) {
 	eps := opts.Epsilon
 	if eps == 0 {
 		eps = 1e-8
@@ -248,23 +248,29 @@ func fitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 	if tol == 0 {
 		tol = 1e-10
 	}
-	pr.workers = opts.Workers
-	if pr.workers <= 0 {
-		pr.workers = runtime.GOMAXPROCS(0)
-	}
-	pr.nblocks = (n + lgBlock - 1) / lgBlock
-	q := pr.q
+	c := &lgCoord{shards: shards}
 
-	// Pass 0: validate, weighted means, ranges, R's starting eta.
-	eta := make([]float64, n)
-	var etaInit []float64
-	if opts.Start == nil {
-		etaInit = eta
-	}
-	sc, err := pr.scan(ctx, etaInit)
+	// Round 0: validate, weighted means, ranges, R's starting eta.
+	sc, ps, err := c.scan(ctx, opts.Start == nil)
 	if err != nil {
 		return nil, err
 	}
+	if p < 0 { // the shards' covariates: check what depends on them
+		p = ps
+		if c.n == 0 {
+			return nil, optionError("shards", "no rows")
+		}
+		if err := lgCheckArgs(-1, p, nil, nil, names, opts); err != nil {
+			return nil, err
+		}
+	}
+	names = lgFitNames(names, p)
+	pr := &lgProblem{p: p, q: p, icpt: !opts.NoIntercept}
+	if pr.icpt {
+		pr.q++
+	}
+	q := pr.q
+	c.q = q
 	if sc.badErr != nil {
 		col := "treatment"
 		switch {
@@ -305,8 +311,17 @@ func fitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 	}
 
 	// Mostly-zero columns are accumulated without centring when that pays
-	// (logit_sparse.go); the Gram is the same up to rounding.
-	pr.sp = lgPlanSparse(pr, sc, forced[off:])
+	// (logit_sparse.go); the Gram is the same up to rounding. The plan
+	// tells the shards.
+	c.sp = lgPlanSparse(pr, sc, forced[off:])
+	c.plan = &LogitPlan{Intercept: pr.icpt, Center: pr.center}
+	if c.sp != nil {
+		c.plan.Sparse = make([]bool, p)
+		for _, j := range c.sp.scol {
+			c.plan.Sparse[j] = true
+		}
+		c.plan.Constant = slices.Clone(forced[off:])
+	}
 
 	// Coefficients in internal coordinates. The first pass gives the
 	// deviance and X'WX at the starting eta; each iteration then solves
@@ -326,13 +341,13 @@ func fitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 				beta[0] += beta[off+j] * pr.center[j]
 			}
 		}
-		r, err := pr.pass(ctx, beta, eta, g)
+		r, err := c.pass(ctx, beta, g)
 		if err != nil {
 			return nil, err
 		}
 		devold = r.dev
 	} else {
-		if _, err := pr.pass(ctx, nil, eta, g); err != nil {
+		if _, err := c.pass(ctx, nil, g); err != nil {
 			return nil, err
 		}
 		devold = sc.dev
@@ -366,7 +381,7 @@ func fitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 			fit := lgResult(pr, sc, names, beta, &fac, last, iter, false)
 			return fit, fmt.Errorf("%w: non-finite coefficients at iteration %d", ErrNotConverged, iter)
 		}
-		r, err := pr.pass(ctx, start, eta, g)
+		r, err := c.pass(ctx, start, g)
 		if err != nil {
 			return nil, err
 		}
@@ -415,21 +430,29 @@ func fitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 	return fit, nil
 }
 
-func lgCheckArgs(pr *lgProblem, names []string, opts *LogitOptions) error {
+// lgCheckArgs checks the lengths of y, w, names and Start against n rows
+// and p covariates, and the options; n < 0 skips the checks of y and w,
+// p < 0 those that need p.
+func lgCheckArgs(n, p int, y, w []float64, names []string, opts *LogitOptions) error {
 	bad := func(field, format string, args ...any) error {
 		return &InputError{Field: field, Index: -1, Msg: fmt.Sprintf(format, args...), Err: ErrBadOption}
 	}
+	icpt := !opts.NoIntercept
+	q := p
+	if icpt {
+		q++
+	}
 	switch {
-	case pr.n == 0:
+	case n == 0:
 		return bad("x", "no rows")
-	case len(pr.y) != pr.n:
-		return bad("y", "length %d, want %d (rows of x)", len(pr.y), pr.n)
-	case pr.w != nil && len(pr.w) != pr.n:
-		return bad("w", "length %d, want %d (rows of x)", len(pr.w), pr.n)
-	case names != nil && len(names) != pr.p:
-		return bad("names", "length %d, want %d (columns of x)", len(names), pr.p)
-	case opts.Start != nil && len(opts.Start) != pr.q:
-		return bad("Start", "length %d, want %d (intercept and covariates)", len(opts.Start), pr.q)
+	case n > 0 && len(y) != n:
+		return bad("y", "length %d, want %d (rows of x)", len(y), n)
+	case n > 0 && w != nil && len(w) != n:
+		return bad("w", "length %d, want %d (rows of x)", len(w), n)
+	case p >= 0 && names != nil && len(names) != p:
+		return bad("names", "length %d, want %d (columns of x)", len(names), p)
+	case p >= 0 && opts.Start != nil && len(opts.Start) != q:
+		return bad("Start", "length %d, want %d (intercept and covariates)", len(opts.Start), q)
 	case !(opts.Epsilon >= 0) || math.IsInf(opts.Epsilon, 1):
 		return bad("Epsilon", "%v, want >= 0", opts.Epsilon)
 	case opts.MaxIter < 0:
@@ -440,7 +463,7 @@ func lgCheckArgs(pr *lgProblem, names []string, opts *LogitOptions) error {
 		return bad("L2", "%v, want a finite value >= 0", opts.L2)
 	case !(opts.AliasTol >= 0) || opts.AliasTol >= 1:
 		return bad("AliasTol", "%v, want 0 <= AliasTol < 1", opts.AliasTol)
-	case pr.q == 0:
+	case p >= 0 && q == 0:
 		return bad("NoIntercept", "no intercept and no covariates")
 	}
 	for _, v := range opts.Start {
@@ -453,7 +476,7 @@ func lgCheckArgs(pr *lgProblem, names []string, opts *LogitOptions) error {
 		if k, dup := seen[nm]; dup {
 			return bad("names", "columns %d and %d are both named %q (the coefficients could not be told apart)", k, j, nm)
 		}
-		if !pr.icpt || nm != InterceptName {
+		if !icpt || nm != InterceptName {
 			seen[nm] = j
 		} else {
 			return bad("names", "column %d is named %q, the intercept's name", j, nm)

@@ -242,8 +242,7 @@ func BenchmarkLogitPass(b *testing.B) {
 func lgBenchProblem(b *testing.B, x *mat.Dense, y []float64, path int) (*lgProblem, []float64) {
 	n, p := x.Dims()
 	raw := x.RawMatrix()
-	pr := &lgProblem{x: raw.Data, stride: raw.Stride, n: n, p: p, q: p + 1, icpt: true, y: y,
-		workers: 1, nblocks: (n + lgBlock - 1) / lgBlock, center: make([]float64, p)}
+	pr := newLgProblem(raw.Data, raw.Stride, n, p, y, nil, 0, n, 0, true, 1)
 	sc, err := pr.scan(context.Background(), nil)
 	if err != nil {
 		b.Fatal(err)

@@ -8,24 +8,44 @@ import (
 )
 
 // lgBlock is the number of rows per work block. Blocks are fixed by row
-// number, never by worker count, and their partial sums are reduced in
-// block order, so every result is bit-identical for any Workers.
+// number, never by worker count or shard, and their partial sums are
+// reduced in block order, so every result is bit-identical for any
+// Workers. Block b holds the rows 4096b to 4096(b+1)-1 of the whole data
+// (cut at the ends of a shard's rows, see LogitRows).
 const lgBlock = 4096
 
-// lgProblem is the data of one fit, in the internal coordinates
-// u = (1, x_1 - c_1, ..., x_p - c_p) (without the leading 1 and without
-// centering when there is no intercept).
+// lgProblem is the data of one shard of a fit, in the internal
+// coordinates u = (1, x_1 - c_1, ..., x_p - c_p) (without the leading 1
+// and without centering when there is no intercept). Its rows are lo..hi-1
+// of x; row i of x is row base+i of the whole data.
 type lgProblem struct {
 	x       []float64 // row-major, row i at x[i*stride : i*stride+p]
 	stride  int
-	n, p, q int // q = p + 1 with an intercept, else p
+	n, p, q int // n rows of x; q = p + 1 with an intercept, else p
 	icpt    bool
-	y, w    []float64 // w nil = all ones
+	y, w    []float64 // indexed like the rows of x; w nil = all ones
 	center  []float64 // c_j, len p
 	workers int
+	lo, hi  int // the shard's rows of x
+	base    int // the number in the whole data of row 0 of x
+	fb      int // the first block: (base+lo)/lgBlock
 	nblocks int
-	parts   []float64 // per-block partial triangles, reused by every pass
 	sp      *lgSparse // not nil: the sparse pass (logit_sparse.go)
+}
+
+// newLgProblem returns the problem of rows lo..hi-1 of x (row i of x is
+// row base+i of the whole data), without centres or sparse split.
+func newLgProblem(x []float64, stride, n, p int, y, w []float64, lo, hi, base int, icpt bool, workers int) *lgProblem {
+	pr := &lgProblem{x: x, stride: stride, n: n, p: p, q: p, icpt: icpt, y: y, w: w,
+		center: make([]float64, p), workers: workers, lo: lo, hi: hi, base: base}
+	if icpt {
+		pr.q++
+	}
+	pr.fb = (base + lo) / lgBlock
+	if hi > lo {
+		pr.nblocks = (base+hi-1)/lgBlock - pr.fb + 1
+	}
+	return pr
 }
 
 func (pr *lgProblem) weight(i int) float64 {
@@ -35,9 +55,10 @@ func (pr *lgProblem) weight(i int) float64 {
 	return pr.w[i]
 }
 
+// blockRows returns the rows lo..hi-1 of x in block b of the shard.
 func (pr *lgProblem) blockRows(b int) (lo, hi int) {
-	lo = b * lgBlock
-	return lo, min(lo+lgBlock, pr.n)
+	g := (pr.fb+b)*lgBlock - pr.base
+	return max(pr.lo, g), min(pr.hi, g+lgBlock)
 }
 
 // parallel runs f(scratch, block) for every block on pr.workers
@@ -72,11 +93,12 @@ func newLgScan(p int) *lgScan {
 	return s
 }
 
-// scan validates every row (covariates, then treatment, then weight),
-// accumulates the sums needed for centering and the single-column
-// separation check, and, when eta is not nil, stores R's starting linear
-// predictor logit((w*y + 0.5)/(w + 1)) and its deviance.
-func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
+// scanPartial validates every row of the shard (covariates, then
+// treatment, then weight) and accumulates, block by block, the sums needed
+// for centering and the single-column separation check; when eta (one
+// value per row of the shard) is not nil it stores R's starting linear
+// predictor logit((w*y + 0.5)/(w + 1)) and accumulates its deviance.
+func (pr *lgProblem) scanPartial(ctx context.Context, eta []float64) (*LogitScanPartial, error) {
 	var unit [2]struct{ eta, dev float64 }
 	for y := range unit {
 		unit[y].eta, unit[y].dev = lgStart(float64(y), 1)
@@ -125,7 +147,7 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 			}
 			if wi == 0 {
 				if eta != nil {
-					eta[i] = 0
+					eta[i-pr.lo] = 0
 				}
 				continue
 			}
@@ -142,7 +164,7 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 				} else {
 					e, d = lgStart(yi, wi)
 				}
-				eta[i] = e
+				eta[i-pr.lo] = e
 				s.dev += d
 			}
 		}
@@ -150,27 +172,22 @@ func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
 	if err != nil {
 		return nil, err
 	}
-	tot := newLgScan(pr.p)
-	for _, s := range parts {
-		if s.badErr != nil {
-			tot.badRow, tot.badCol, tot.badVal, tot.badErr = s.badRow, s.badCol, s.badVal, s.badErr
-			return tot, nil
-		}
-		tot.nPos += s.nPos
-		tot.n1 += s.n1
-		tot.sumW += s.sumW
-		tot.sumWY += s.sumWY
-		tot.dev += s.dev
-		for j := 0; j < pr.p; j++ {
-			tot.sumWX[j] += s.sumWX[j]
-			tot.nzW[j] += s.nzW[j]
-			tot.min0[j] = math.Min(tot.min0[j], s.min0[j])
-			tot.max0[j] = math.Max(tot.max0[j], s.max0[j])
-			tot.min1[j] = math.Min(tot.min1[j], s.min1[j])
-			tot.max1[j] = math.Max(tot.max1[j], s.max1[j])
-		}
+	out := newLogitScanPartial(pr.p, eta != nil)
+	for b, s := range parts {
+		lo, hi := pr.blockRows(b)
+		out.add(lgRange{pr.base + lo, pr.base + hi}, s, pr.base)
 	}
-	return tot, nil
+	return out, nil
+}
+
+// scan is scanPartial followed by the coordinator's sum of its blocks.
+func (pr *lgProblem) scan(ctx context.Context, eta []float64) (*lgScan, error) {
+	part, err := pr.scanPartial(ctx, eta)
+	if err != nil {
+		return nil, err
+	}
+	sc, _, err := lgFoldScan([]*LogitScanPartial{part})
+	return sc, err
 }
 
 // lgScanRowGo adds w*x to sumWX and, where x != 0, w to nzW, and
@@ -235,29 +252,26 @@ type lgPassScratch struct {
 	w [4]float64
 }
 
-// pass is one sweep over the rows. With beta not nil it first sets
-// eta_i = u_i'beta (beta in internal coordinates; maxDelta compares with
-// the previous eta), else it uses the stored eta; it returns the deviance
-// at eta. With g not nil it also accumulates, at R's working weights
-// W = w*mu.eta^2/var(mu) and working response z = eta + (y-mu)/mu.eta of
-// that eta, the upper triangle of the m×lgStride(m) row-major matrix
-// (m = q+1) sum_i W_i v_i v_i' with v_i = (u_i, z_i): its leading q×q
-// block is U'WU and its last column U'Wz. Cost: n(p+1) multiply-adds for eta and,
-// with g, n*m*(m+1)/2 for the triangle.
-func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassResult, error) {
+// passBlocks is one sweep over the rows of the shard. With beta not nil
+// it first sets eta_i = u_i'beta (beta in internal coordinates; maxDelta
+// compares with the previous eta), else it uses the stored eta (one value
+// per row of the shard). At R's working weights W = w*mu.eta^2/var(mu)
+// and working response z = eta + (y-mu)/mu.eta of that eta, block b
+// accumulates in sums[b*k : b*k+k-1] (zero on entry) the upper triangle of
+// the m×lgStride(m) row-major matrix (m = q+1) sum_i W_i v_i v_i' with
+// v_i = (u_i, z_i): its leading q×q block is U'WU and its last column
+// U'Wz; sums[b*k+k-1] gets the block's deviance. k is lgPartialLen; with
+// pr.sp the layout is the sparse pass's (passSparse). It returns the
+// boundary count and the largest change of eta over the shard (its
+// deviance is the blocks' sum, in block order). Cost: n(p+1)
+// multiply-adds for eta and n*m*(m+1)/2 for the triangle.
+func (pr *lgProblem) passBlocks(ctx context.Context, beta, eta, sums []float64) (lgPassResult, error) {
 	if pr.sp != nil {
-		return pr.passSparse(ctx, beta, eta, g)
+		return pr.passSparse(ctx, beta, eta, sums)
 	}
 	m := pr.q + 1
 	plen := lgGramLen(m)
-	var parts []float64
-	if g != nil {
-		if len(pr.parts) != pr.nblocks*plen {
-			pr.parts = make([]float64, pr.nblocks*plen)
-		}
-		parts = pr.parts
-		clear(parts)
-	}
+	kt := plen + 1
 	res := make([]lgPassResult, pr.nblocks)
 	err := pr.parallel(ctx, func() any {
 		s := &lgPassScratch{}
@@ -268,30 +282,27 @@ func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassRe
 	}, func(sc any, b int) {
 		s := sc.(*lgPassScratch)
 		var r lgPassResult
-		var gb []float64
-		if g != nil {
-			gb = parts[b*plen : (b+1)*plen]
-		}
+		gb := sums[b*kt : b*kt+plen]
 		lo, hi := pr.blockRows(b)
 		k := 0 // rows buffered
 		for i := lo; i < hi; i++ {
 			wi := pr.weight(i)
 			if wi == 0 {
 				if beta != nil {
-					eta[i] = pr.fillRowDot(s.u[k], i, beta)
+					eta[i-pr.lo] = pr.fillRowDot(s.u[k], i, beta)
 				}
 				continue
 			}
 			u := s.u[k]
-			e := eta[i]
+			e := eta[i-pr.lo]
 			if beta != nil {
 				enew := pr.fillRowDot(u, i, beta)
 				if d := math.Abs(enew - e); d > r.maxDelta || math.IsNaN(d) {
 					r.maxDelta = d
 				}
 				e = enew
-				eta[i] = e
-			} else if g != nil {
+				eta[i-pr.lo] = e
+			} else {
 				pr.fillRowDot(u, i, nil)
 			}
 			me, mu, t := lgMuEtaLinkinv(e)
@@ -299,9 +310,6 @@ func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassRe
 			r.dev += lgDevResidT(yi, mu, t, wi)
 			if mu < lgBoundary || mu > 1-lgBoundary {
 				r.boundary++
-			}
-			if g == nil {
-				continue
 			}
 			s.w[k] = wi * me * me / (mu * (1 - mu))
 			u[pr.q] = e + (yi-mu)/me
@@ -318,19 +326,24 @@ func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassRe
 			}
 			lgRank4(gb, m, &s.w, &s.u)
 		}
+		sums[b*kt+plen] = r.dev
 		res[b] = r
 	})
-	tot := sumPassResults(res)
-	if g != nil {
-		clear(g[:plen])
-		for b := 0; b < pr.nblocks; b++ {
-			gb := parts[b*plen : (b+1)*plen]
-			for j, v := range gb {
-				g[j] += v
-			}
-		}
+	return sumPassResults(res), err
+}
+
+// pass is passBlocks into a new partial followed by the coordinator's sum
+// of its blocks: it returns the deviance, boundary count and largest
+// change of eta, and writes the (centred) Gram to g, of length
+// lgGramLen(q+1).
+func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassResult, error) {
+	part := pr.newPartial(nil)
+	r, err := pr.passBlocks(ctx, beta, eta, part.sums)
+	if err != nil {
+		return r, err
 	}
-	return tot, err
+	part.boundary, part.maxDelta = r.boundary, r.maxDelta
+	return lgFoldPass([]*LogitPartial{part}, pr.base+pr.lo, pr.base+pr.hi, pr.sp, pr.q, g)
 }
 
 // fillRowDot writes (1, x_i - c) (or x_i without intercept) to u[:q]

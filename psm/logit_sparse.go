@@ -114,52 +114,65 @@ func lgPlanSparse(pr *lgProblem, sc *lgScan, fixed []bool) *lgSparse {
 	if lgPathOverride == 1 || pr.p == 0 || pr.p > math.MaxUint16+1 {
 		return nil // (column numbers of the nonzero lists are uint16)
 	}
-	sp := &lgSparse{}
-	if pr.icpt {
-		sp.icpt = 1
-		sp.dfull = append(sp.dfull, 0)
-	}
-	off := pr.q - pr.p
-	sp.smask = make([]uint64, (pr.p+63)/64)
-	sp.sidx = make([]int, pr.p)
+	sparse := make([]bool, pr.p)
 	kbar := 0.0
 	for j := 0; j < pr.p; j++ {
-		sp.sidx[j] = -1
-		if fixed[j] {
-			continue
-		}
 		// Sparse when nonzero values carry at most half the weight; the
 		// comparison is exact (2x is exact in floating point).
-		if 2*sc.nzW[j] <= sc.sumW {
-			sp.smask[j>>6] |= 1 << (j & 63)
-			sp.sidx[j] = len(sp.scol)
-			sp.scol = append(sp.scol, j)
-			sp.scen = append(sp.scen, pr.center[j])
-			sp.sfull = append(sp.sfull, off+j)
+		if !fixed[j] && 2*sc.nzW[j] <= sc.sumW {
+			sparse[j] = true
 			kbar += sc.nzW[j]
-		} else {
-			sp.dcol = append(sp.dcol, j)
-			sp.dcen = append(sp.dcen, pr.center[j])
-			sp.dfull = append(sp.dfull, off+j)
 		}
 	}
-	sp.dfull = append(sp.dfull, pr.q) // z
 	kbar /= sc.sumW
-	sp.md = len(sp.dfull)
-	sp.md4 = lgStride(sp.md)
-	sp.ns = len(sp.scol)
-	sp.plen = sp.md*sp.md4 + sp.ns*sp.md4 + sp.ns*sp.ns
-	sp.lists = make([]lgNzList, pr.nblocks)
+	sp := lgNewSparse(pr.p, pr.q, pr.icpt, pr.center, sparse, fixed)
 	if lgPathOverride == 2 {
 		return sp
 	}
 	m := float64(pr.q + 1)
 	md := float64(sp.md)
 	dense := m * (m + 1) / 2
-	sparse := md*(md+1)/2 + lgSparseRowCost*kbar*float64(sp.md4) + lgSparsePairCost*kbar*(kbar+1)/2
-	if sp.ns < lgSparseMinCols || sparse > lgSparseGain*dense {
+	cost := md*(md+1)/2 + lgSparseRowCost*kbar*float64(sp.md4) + lgSparsePairCost*kbar*(kbar+1)/2
+	if sp.ns < lgSparseMinCols || cost > lgSparseGain*dense {
 		return nil
 	}
+	return sp
+}
+
+// lgNewSparse returns the split of p covariates (q terms, with or without
+// intercept, centres center) into the sparse columns (sparse[j]), the
+// fixed ones (fixed[j], in neither part) and the dense ones (the others),
+// without nonzero lists (passSparse makes them).
+func lgNewSparse(p, q int, icpt bool, center []float64, sparse, fixed []bool) *lgSparse {
+	sp := &lgSparse{}
+	if icpt {
+		sp.icpt = 1
+		sp.dfull = append(sp.dfull, 0)
+	}
+	off := q - p
+	sp.smask = make([]uint64, (p+63)/64)
+	sp.sidx = make([]int, p)
+	for j := 0; j < p; j++ {
+		sp.sidx[j] = -1
+		switch {
+		case fixed[j]:
+		case sparse[j]:
+			sp.smask[j>>6] |= 1 << (j & 63)
+			sp.sidx[j] = len(sp.scol)
+			sp.scol = append(sp.scol, j)
+			sp.scen = append(sp.scen, center[j])
+			sp.sfull = append(sp.sfull, off+j)
+		default:
+			sp.dcol = append(sp.dcol, j)
+			sp.dcen = append(sp.dcen, center[j])
+			sp.dfull = append(sp.dfull, off+j)
+		}
+	}
+	sp.dfull = append(sp.dfull, q) // z
+	sp.md = len(sp.dfull)
+	sp.md4 = lgStride(sp.md)
+	sp.ns = len(sp.scol)
+	sp.plen = sp.md*sp.md4 + sp.ns*sp.md4 + sp.ns*sp.ns
 	return sp
 }
 
@@ -186,25 +199,23 @@ type lgSparseScratch struct {
 	bcol []uint16
 }
 
-// passSparse is pass (same arguments and results) with the column split
-// of pr.sp: eta_i = b0 + u_D'beta_D + sum_{x_is != 0} beta_s x_is with
-// b0 = beta_0 - sum_s beta_s c_s, and g assembled as described above.
-// The first pass finds each row's nonzero sparse values from its nonzero
-// mask and records their columns (sp.lists); later passes read them from
-// there. Rows go through in groups of lgSub (see there). Cost per row:
-// md(md+1)/2 multiply-adds for G_DD, md4 per nonzero sparse value for
-// G_SD and k(k+1)/2 for G_SS with k nonzero sparse values.
-func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, g []float64) (lgPassResult, error) {
+// passSparse is passBlocks (same arguments and results) with the column
+// split of pr.sp: eta_i = b0 + u_D'beta_D + sum_{x_is != 0} beta_s x_is
+// with b0 = beta_0 - sum_s beta_s c_s, and block b's G_DD | G_SD | G_SS
+// (sp.plen values) and deviance in sums[b*(sp.plen+1):], to be summed and
+// assembled as described above. The first pass finds each row's nonzero
+// sparse values from its nonzero mask and records their columns
+// (sp.lists); later passes read them from there. Rows go through in
+// groups of lgSub (see there). Cost per row: md(md+1)/2 multiply-adds for
+// G_DD, md4 per nonzero sparse value for G_SD and k(k+1)/2 for G_SS with
+// k nonzero sparse values.
+func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) (lgPassResult, error) {
 	sp := pr.sp
 	md, md4, ns := sp.md, sp.md4, sp.ns
 	plen := sp.plen
-	var parts []float64
-	if g != nil {
-		if len(pr.parts) != pr.nblocks*plen {
-			pr.parts = make([]float64, pr.nblocks*plen)
-		}
-		parts = pr.parts
-		clear(parts)
+	kt := plen + 1
+	if len(sp.lists) != pr.nblocks {
+		sp.lists = make([]lgNzList, pr.nblocks)
 	}
 	// Coefficients in the split: bd over u_D (zero at the intercept, z
 	// and padding), bs over the sparse columns, b0 = beta_0 - sum_s
@@ -239,13 +250,10 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, g []float64) (lg
 	}, func(scr any, b int) {
 		s := scr.(*lgSparseScratch)
 		var r lgPassResult
-		var gdd, gsd, gss []float64
-		if g != nil {
-			gb := parts[b*plen : (b+1)*plen]
-			gdd = gb[:md*md4]
-			gsd = gb[md*md4 : (md+ns)*md4]
-			gss = gb[(md+ns)*md4:]
-		}
+		gb := sums[b*kt : b*kt+plen]
+		gdd := gb[:md*md4]
+		gsd := gb[md*md4 : (md+ns)*md4]
+		gss := gb[(md+ns)*md4:]
 		lo, hi := pr.blockRows(b)
 		list := sp.lists[b]
 		build := list.off == nil // first pass: record the block's list
@@ -275,7 +283,7 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, g []float64) (lg
 					k := len(cols)
 					enew := fill.fill(row, row, s.ud[nr*md4+sp.icpt:nr*md4+md-1], cols, s.idx[nz:nz+k], s.val[nz:nz+k])
 					if wi == 0 { // absent unit: only its eta (not used by the fit)
-						eta[i] = enew
+						eta[i-pr.lo] = enew
 						continue
 					}
 					s.e[nr], s.row[nr] = enew, i
@@ -291,7 +299,7 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, g []float64) (lg
 					} else if beta != nil { // absent unit: only its eta
 						row := pr.x[i*pr.stride : i*pr.stride+pr.p]
 						cols := list.col[list.off[i-lo]:list.off[i-lo+1]]
-						eta[i] = fill.fill(row, row, s.ud[sp.icpt:md-1], cols, s.idx[:len(cols)], s.val[:len(cols)])
+						eta[i-pr.lo] = fill.fill(row, row, s.ud[sp.icpt:md-1], cols, s.idx[:len(cols)], s.val[:len(cols)])
 					}
 				}
 				nz = fill.rows(s.row[:nr], list, lo, s.ud[sp.icpt:], md4, s.idx, s.val, s.off, s.e)
@@ -299,14 +307,14 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, g []float64) (lg
 			if beta != nil {
 				for t, i := range s.row[:nr] {
 					e := s.e[t]
-					if d := math.Abs(e - eta[i]); d > r.maxDelta || math.IsNaN(d) {
+					if d := math.Abs(e - eta[i-pr.lo]); d > r.maxDelta || math.IsNaN(d) {
 						r.maxDelta = d
 					}
-					eta[i] = e
+					eta[i-pr.lo] = e
 				}
 			} else {
 				for t, i := range s.row[:nr] {
-					s.e[t] = eta[i]
+					s.e[t] = eta[i-pr.lo]
 				}
 			}
 			// Phase 2: deviance, working weights and responses.
@@ -321,9 +329,6 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, g []float64) (lg
 				}
 				s.w[t] = wi * me * me / (mu * (1 - mu))
 				s.ud[t*md4+md-1] = e + (yi-mu)/me
-			}
-			if g == nil {
-				continue
 			}
 			// Phase 3: G_DD by rank-4 updates (a ragged group padded with
 			// zero rows), then G_SD and G_SS row by row.
@@ -344,19 +349,10 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, g []float64) (lg
 			sp.lists[b] = lgNzList{off: append([]int32(nil), s.boff[:hi-lo+1]...),
 				col: append(make([]uint16, 0, len(s.bcol)+1), s.bcol...)}
 		}
+		sums[b*kt+plen] = r.dev
 		res[b] = r
 	})
-	tot := sumPassResults(res)
-	if g != nil {
-		sum := make([]float64, plen)
-		for b := 0; b < pr.nblocks; b++ {
-			for j, v := range parts[b*plen : (b+1)*plen] {
-				sum[j] += v
-			}
-		}
-		sp.assemble(g, pr.q+1, sum)
-	}
-	return tot, err
+	return sumPassResults(res), err
 }
 
 // fromMask appends to cols the nonzero sparse columns of row, in

@@ -256,8 +256,7 @@ func TestLogitSparseClassification(t *testing.T) {
 	}
 	plan := func(w []float64) []int {
 		raw := x.RawMatrix()
-		pr := &lgProblem{x: raw.Data, stride: raw.Stride, n: n, p: len(names), q: len(names) + 1, icpt: true,
-			y: y, w: w, workers: 1, nblocks: 1, center: make([]float64, len(names))}
+		pr := newLgProblem(raw.Data, raw.Stride, n, len(names), y, w, 0, n, 0, true, 1)
 		sc, err := pr.scan(context.Background(), nil)
 		require.NoError(t, err)
 		defer func(v int) { lgPathOverride = v }(lgPathOverride)
@@ -289,8 +288,7 @@ func TestLogitSparseRule(t *testing.T) {
 	choose := func(x *mat.Dense, y []float64) *lgSparse {
 		n, p := x.Dims()
 		raw := x.RawMatrix()
-		pr := &lgProblem{x: raw.Data, stride: raw.Stride, n: n, p: p, q: p + 1, icpt: true,
-			y: y, workers: 1, nblocks: (n + lgBlock - 1) / lgBlock, center: make([]float64, p)}
+		pr := newLgProblem(raw.Data, raw.Stride, n, p, y, nil, 0, n, 0, true, 1)
 		sc, err := pr.scan(context.Background(), nil)
 		require.NoError(t, err)
 		return lgPlanSparse(pr, sc, make([]bool, p))
@@ -427,7 +425,7 @@ func lgCheckSparseKernels(t *testing.T, rng *rand.Rand, draw func(n int) []float
 			x.SetRow(i, append([]float64{rng.NormFloat64(), rng.NormFloat64()}, draw(5)...))
 		}
 		raw := x.RawMatrix()
-		pr := &lgProblem{x: raw.Data, stride: raw.Stride, n: n, p: p, q: p + 1, icpt: true}
+		pr := newLgProblem(raw.Data, raw.Stride, n, p, nil, nil, 0, n, 0, true, 1)
 		pr.sp = &lgSparse{dcol: []int{0, 1}, dcen: []float64{0.5, -0.25}, scol: []int{2, 3, 4, 5, 6},
 			sidx: []int{-1, -1, 0, 1, 2, 3, 4}, smask: []uint64{0x7c}, icpt: 1, md: 4, md4: 4, ns: 5}
 		bd, bs := []float64{0.3, -0.7, 0, 0}, []float64{1, -2, 0.5, 0.25, 3}
