@@ -229,6 +229,9 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		o = *opts
 	}
 	T := len(treated)
+	if ix.candidates {
+		return errCandidateIndex()
+	}
 	if err := ix.checkOptions(&o, T); err != nil {
 		return err
 	}

@@ -109,21 +109,8 @@ func (ix *Index) scaleStats(sr *searcher, bw *blockWeights, o *MatchOptions, xt,
 				ss.add(w * d * d)
 			}
 		}
-		sdY := math.Sqrt(ss.val() / W)
-		calS := o.Caliper * sdY
-		switch {
-		case sdY == 0:
-			// all scores with positive weight are equal: every distance
-			// is 0 and within any caliper
-		case !(calS > 0) || math.IsInf(calS, 0):
-			return optionError("Caliper", "caliper %g times the score sd %g·2^%d cannot be computed", o.Caliper, sdY, e)
-		default:
-			if calw := math.Ldexp(calS, e); calw >= 0x1p-1000 && calw <= 0x1p1000 {
-				sr.cal = calw
-			} else {
-				// subnormal or huge width: compare on the scaled axis
-				sr.cal, sr.calScale, sr.calE = calS, true, e
-			}
+		if err := sr.setCaliper(o.Caliper, math.Sqrt(ss.val()/W), e); err != nil {
+			return err
 		}
 	}
 	if o.TieRule == TieRMatching {
@@ -148,6 +135,27 @@ func (ix *Index) scaleStats(sr *searcher, bw *blockWeights, o *MatchOptions, xt,
 				Msg: fmt.Sprintf("TieRMatching: standardized distances overflow (scores %g to %g, sd %g); use TieDistance", lo, hi, sig)}
 		}
 		sr.mu, sr.sig = mean, sig
+	}
+	return nil
+}
+
+// setCaliper sets the caliper width of sr from the caliper c (in
+// standard deviations) and the score sd sdY on the axis scaled by 2^-e.
+func (sr *searcher) setCaliper(c, sdY float64, e int) error {
+	calS := c * sdY
+	switch {
+	case sdY == 0:
+		// all scores with positive weight are equal: every distance
+		// is 0 and within any caliper
+	case !(calS > 0) || math.IsInf(calS, 0):
+		return optionError("Caliper", "caliper %g times the score sd %g·2^%d cannot be computed", c, sdY, e)
+	default:
+		if calw := math.Ldexp(calS, e); calw >= 0x1p-1000 && calw <= 0x1p1000 {
+			sr.cal = calw
+		} else {
+			// subnormal or huge width: compare on the scaled axis
+			sr.cal, sr.calScale, sr.calE = calS, true, e
+		}
 	}
 	return nil
 }
