@@ -32,12 +32,13 @@ func (a *xacc) add(m0, m1, m2 uint64, e int) {
 	}
 	p := e + xsBias
 	k, s := p>>6, uint(p&63)
+	w := a.w[k : k+4 : k+4]
 	// m << s over four words (a shift by 64 gives 0)
-	v := [4]uint64{m0 << s, m1<<s | m0>>(64-s), m2<<s | m1>>(64-s), m2 >> (64 - s)}
 	var c uint64
-	for i := range v {
-		a.w[k+i], c = bits.Add64(a.w[k+i], v[i], c)
-	}
+	w[0], c = bits.Add64(w[0], m0<<s, 0)
+	w[1], c = bits.Add64(w[1], m1<<s|m0>>(64-s), c)
+	w[2], c = bits.Add64(w[2], m2<<s|m1>>(64-s), c)
+	w[3], c = bits.Add64(w[3], m2>>(64-s), c)
 	for i := k + 4; c != 0; i++ {
 		a.w[i], c = bits.Add64(a.w[i], 0, c)
 	}
@@ -167,4 +168,32 @@ func xsSD(s0, s1p, s1n, s2 xsum, e int) float64 {
 	f.SetMantExp(f, -e)
 	sd, _ := f.Float64()
 	return sd
+}
+
+// xmoments accumulates the exact sums S0 = Σ w, S1 = Σ w x (its positive
+// and negative terms apart) and S2 = Σ w x² of scores x with weights
+// w > 0.
+type xmoments struct{ s0, s1p, s1n, s2 xacc }
+
+func (m *xmoments) add(w, x float64) {
+	mw, ew := mant(w)
+	mx, ex := mant(x)
+	m.s0.add(mw, 0, 0, ew)
+	hi, lo := bits.Mul64(mw, mx) // w x
+	switch {
+	case x > 0:
+		m.s1p.add(lo, hi, 0, ew+ex)
+	case x < 0:
+		m.s1n.add(lo, hi, 0, ew+ex)
+	}
+	h, l := bits.Mul64(mx, mx) // x², < 2^106, times w
+	ph, pl := bits.Mul64(l, mw)
+	qh, ql := bits.Mul64(h, mw)
+	r1, c := bits.Add64(ph, ql, 0)
+	m.s2.add(pl, r1, qh+c, ew+2*ex)
+}
+
+// sd returns the population sd of the scores times 2^-e (xsSD).
+func (m *xmoments) sd(e int) float64 {
+	return xsSD(m.s0.sum(), m.s1p.sum(), m.s1n.sum(), m.s2.sum(), e)
 }

@@ -360,26 +360,14 @@ func (m *MatchMoments) Distance() Distance { return m.dist }
 // with frequency weights w (nil: all 1).
 func newMatchMoments(d Distance, x, w []float64) *MatchMoments {
 	m := &MatchMoments{dist: d, set: true, n: len(x), min: math.Inf(1), max: math.Inf(-1)}
-	var s0, s1p, s1n, s2 xacc
+	var a xmoments
 	for j, v := range x {
-		wj := 1.0
-		if w != nil {
-			wj = w[j]
+		if wj := weightOf(w, j); wj > 0 {
+			m.min, m.max = math.Min(m.min, v), math.Max(m.max, v)
+			a.add(wj, v)
 		}
-		if !(wj > 0) {
-			continue
-		}
-		m.min, m.max = math.Min(m.min, v), math.Max(m.max, v)
-		s0.add1(wj)
-		switch {
-		case v > 0:
-			s1p.add2(wj, v)
-		case v < 0:
-			s1n.add2(wj, v)
-		}
-		s2.add3(wj, v, v)
 	}
-	m.s0, m.s1p, m.s1n, m.s2 = s0.sum(), s1p.sum(), s1n.sum(), s2.sum()
+	m.s0, m.s1p, m.s1n, m.s2 = a.s0.sum(), a.s1p.sum(), a.s1n.sum(), a.s2.sum()
 	return m
 }
 
