@@ -215,6 +215,9 @@ func (c *MatchCandidates) Merge(o *MatchCandidates) error {
 	if c.p != o.p {
 		return optionError("MatchCandidates", "merging candidates for another query (%v) into ones for %v", o.p, c.p)
 	}
+	if c.n > lgMaxRow-o.n || len(c.ctrl)+len(o.ctrl) >= math.MaxInt32 {
+		return optionError("MatchCandidates", "merging candidates of %d and %d controls (%d and %d candidates): too many", c.n, o.n, len(c.ctrl), len(o.ctrl))
+	}
 	// the union of the controls, by unit
 	ctrl := make([]candControl, 0, len(c.ctrl)+len(o.ctrl))
 	a, b := c.ctrl, o.ctrl

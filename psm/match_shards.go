@@ -54,8 +54,9 @@ type MatchControls struct {
 // numbers in the whole data, distinct, in any order) with scores scores
 // (one per unit, on the probability scale of MatchOptions: transformed
 // to the query's distance scale as Match does). Errors (*InputError):
-// lengths that differ, a negative or repeated unit, a bad weight
-// (ErrBadWeight, Field "Weights", Index the unit). Scores are checked
+// lengths that differ; a negative or repeated unit (ErrBadOption, Field
+// "units", Index its place in units); a bad weight (ErrBadWeight, Field
+// "Weights", Index the unit). Scores are checked
 // when an index is built (Moments, Candidates): a bad score is an
 // *InputError with ErrBadScore, Field "scores" and Index the unit.
 func NewMatchControls(units []int, scores []float64, opts *MatchControlsOptions) (*MatchControls, error) {
@@ -234,9 +235,9 @@ type MatchRun struct {
 // (UnitOptions, as MatchUnits). The rule is MatchOptions with
 // replacement and TieDistance; NoReplacement (each treated unit takes
 // the controls the earlier ones left: sequential over all controls) and
-// TieRMatching (its standardization and tolerance need the global score
-// moments at every comparison) are not supported (*InputError naming the
-// option, ErrBadOption). Errors are MatchUnits' for the same input
+// TieRMatching (R's standardization, a compensated sum over all scores in
+// sorted order, which the shards cannot reproduce bit for bit) are not
+// supported (*InputError naming the option, ErrBadOption). Errors are MatchUnits' for the same input
 // (about a unit: Field "scores", "Weights" or "Strata", Index the unit),
 // except those about control scores, which the shards report. Cost: O(n)
 // plus sorting the treated units.
@@ -259,7 +260,7 @@ func NewMatchRun(scores []float64, treated []bool, opts *UnitOptions) (*MatchRun
 	case mo.NoReplacement:
 		return nil, optionError("NoReplacement", "matching without replacement is sequential over all controls (each treated unit takes the controls the earlier ones left) and cannot be sharded; use MatchUnits")
 	case mo.TieRule == TieRMatching:
-		return nil, optionError("TieRule", "TieRMatching is not supported with sharded controls (its standardized tolerance needs every score); use TieDistance")
+		return nil, optionError("TieRule", "TieRMatching is not supported with sharded controls (its standardization is a compensated sum over all scores in sorted order, which the shards cannot reproduce bit for bit); use TieDistance")
 	case mo.TieRule != TieDistance:
 		return nil, optionError("TieRule", "unknown tie rule %d", mo.TieRule)
 	case mo.Distance != ProbabilityDistance && mo.Distance != LogitDistance:
@@ -711,12 +712,12 @@ func (r *MatchRun) controlWeight(j int) float64 {
 // goroutine. See MatchRun for what is supported, Finish for the
 // guarantee (MatchUnits' matching, bit for bit with whole-number
 // weights) and MatchCandidates for what a shard sends: at most 16 + 28m
-// bytes per treated unit for its m candidates (about K, plus ties), the
-// query 12 bytes per treated unit (16 and 20 + 32m with strata). The
+// bytes per treated unit for its m candidates (about K, plus ties), and
+// the query 12 bytes per treated unit (with strata 20 + 32m and 16). The
 // coordinator merges the answers one by one, each merge an Index over
-// the candidates so far. Errors are NewMatchRun's, Query's and Finish's; a shard's
-// own error is returned as it is (the lowest-numbered shard's when
-// several fail), and a nil shard or answer is an *InputError with
+// the candidates so far. Errors are NewMatchRun's, Query's and Finish's;
+// a shard's own error is returned as it is (the lowest-numbered shard's
+// when several fail), and a nil shard or answer is an *InputError with
 // ErrBadOption.
 func MatchUnitsShards(ctx context.Context, shards []MatchShard, scores []float64, treated []bool, opts *UnitOptions) (*UnitMatching, error) {
 	if len(shards) == 0 {
