@@ -31,7 +31,12 @@
 // frequency weights. NewIndex prepares the controls once (sorted, equal
 // scores collapsed into blocks) so that repeated matching, as in the
 // bootstrap, costs O(log N) per treated unit whatever the size of the tie
-// blocks (Index.MatchInto). ATT estimates the effect on the treated with
+// blocks (Index.MatchInto). MatchUnitsShards matches with replacement with
+// the control units split over shards (MatchShard): every shard returns
+// its candidates for the broadcast treated units (MatchCandidates, with a
+// binary encoding), which merge in any order; the coordinator (MatchRun)
+// builds from them MatchUnits' matching, bit for bit with whole-number
+// weights. ATT estimates the effect on the treated with
 // the Abadie–Imbens (2006) and naive standard errors of R
 // Matching::Match, BiasAdjustedATT the bias-corrected estimator of
 // Abadie and Imbens (2011) (Match(..., BiasAdjust = TRUE)); Balance

@@ -25,8 +25,9 @@ var (
 	// ErrNotConverged: IRLS did not meet the convergence criterion within
 	// MaxIter iterations, or produced non-finite coefficients.
 	ErrNotConverged = errors.New("psm: logit did not converge")
-	// ErrBadEncoding: an encoded LogitPartial, LogitScanPartial or
-	// LogitPlan is truncated, of another type or version, or not valid.
+	// ErrBadEncoding: an encoded LogitPartial, LogitScanPartial,
+	// LogitPlan, MatchQuery, MatchMoments or MatchCandidates is
+	// truncated, of another type or version, or not valid.
 	ErrBadEncoding = errors.New("psm: invalid encoding")
 )
 

@@ -30,6 +30,12 @@ type Index struct {
 	hasStrata  bool
 	sOf        []int32 // stratum number (index into strata) of each control; nil without strata
 	xmin, xmax float64 // smallest and largest control score
+	// candidates marks the index of a matching merged from shards
+	// (MatchRun.Finish): its blocks hold only the candidate controls,
+	// numbered among all n controls; x and sOf are nil and blockOf is -1
+	// for the other controls. It serves the matching's estimators but
+	// cannot match.
+	candidates bool
 }
 
 // NewIndex prepares the control scores for matching. It uses
@@ -54,11 +60,18 @@ func NewIndex(control []float64, opts *MatchOptions) (*Index, error) {
 	if o.ControlStrata != nil && len(o.ControlStrata) != n {
 		return nil, lengthError("ControlStrata", len(o.ControlStrata), n, "control")
 	}
-	ix := &Index{n: n, dist: o.Distance, hasStrata: o.ControlStrata != nil}
 	x, err := transformInto(nil, "control", control, o.Distance)
 	if err != nil {
 		return nil, err
 	}
+	return buildIndex(x, o.ControlStrata, o.Distance), nil
+}
+
+// buildIndex is NewIndex on checked scores x, already on the distance
+// scale d (taken, not copied), with strata nil or one per score.
+func buildIndex(x []float64, strata []int32, d Distance) *Index {
+	n := len(x)
+	ix := &Index{n: n, dist: d, hasStrata: strata != nil}
 	ix.x = x
 	ix.xmin, ix.xmax = math.Inf(1), math.Inf(-1)
 	for _, v := range x {
@@ -81,7 +94,7 @@ func NewIndex(control []float64, opts *MatchOptions) (*Index, error) {
 	if ix.hasStrata {
 		sk := make([]uint64, n)
 		for p, i := range idx {
-			sk[p] = uint64(uint32(o.ControlStrata[i]) ^ 0x80000000)
+			sk[p] = uint64(uint32(strata[i]) ^ 0x80000000)
 		}
 		_, idx = radixSort64(sk, idx)
 		for p, i := range idx {
@@ -97,7 +110,7 @@ func NewIndex(control []float64, opts *MatchOptions) (*Index, error) {
 	// Count the blocks, then fill them.
 	var stratumAt func(p int) int32
 	if ix.hasStrata {
-		stratumAt = func(p int) int32 { return o.ControlStrata[idx[p]] }
+		stratumAt = func(p int) int32 { return strata[idx[p]] }
 	} else {
 		stratumAt = func(int) int32 { return 0 }
 	}
@@ -140,7 +153,7 @@ func NewIndex(control []float64, opts *MatchOptions) (*Index, error) {
 	if !ix.hasStrata {
 		ix.strata = nil
 	}
-	return ix, nil
+	return ix
 }
 
 // Len is the number of controls.
@@ -156,7 +169,8 @@ func (ix *Index) Block(b int) []int32 { return ix.order[ix.bstart[b]:ix.bstart[b
 // BlockScore returns the score of block b on the distance scale.
 func (ix *Index) BlockScore(b int) float64 { return ix.bscore[b] }
 
-// BlockOf returns the block of control j (input order).
+// BlockOf returns the block of control j (input order); -1 for a control
+// that the index of a sharded matching (MatchRun.Finish) does not hold.
 func (ix *Index) BlockOf(j int) int { return int(ix.blockOf[j]) }
 
 // Distance returns the distance scale the index was built for.

@@ -195,9 +195,9 @@ func (bw *blockWeights) prepare(ix *Index, cw []float64) {
 // Cost with replacement, for N controls in B blocks and T treated units:
 // with control weights one sequential pass over them (their total, and
 // their score range when trimming, a caliper or TieRMatching need it);
-// O(T log T) to sort the treated units; a caliper or TieRMatching adds
-// one or two passes over the B block weights and the T treated units
-// (with more than 65,536 blocks and control weights this forms every
+// O(T log T) to sort the treated units; a caliper (exact sums, some 50
+// ns per block) and TieRMatching each add a pass over the B block
+// weights and the T treated units (with more than 65,536 blocks and control weights this forms every
 // block sum, O(N) gathered in sorted order); then O(log B) per treated unit plus one step per block visited to accumulate
 // weight K (blocks of weight 0 are stepped over), whatever the size of the
 // tie blocks. A block's weight sum costs its size once per call when the
@@ -229,6 +229,9 @@ func (ix *Index) MatchInto(dst *Matching, treated []float64, opts *MatchOptions)
 		o = *opts
 	}
 	T := len(treated)
+	if ix.candidates {
+		return errCandidateIndex()
+	}
 	if err := ix.checkOptions(&o, T); err != nil {
 		return err
 	}

@@ -52,9 +52,11 @@ func (w *lgWriter) u32(v uint32)  { w.b = binary.LittleEndian.AppendUint32(w.b, 
 func (w *lgWriter) u64(v uint64)  { w.b = binary.LittleEndian.AppendUint64(w.b, v) }
 func (w *lgWriter) f64(v float64) { w.u64(math.Float64bits(v)) }
 
-func (w *lgWriter) header(kind byte) {
+func (w *lgWriter) header(kind byte) { w.headerVersion(kind, lgVersion) }
+
+func (w *lgWriter) headerVersion(kind byte, version uint16) {
 	w.b = append(w.b, 'P', 'S', 'M', kind)
-	w.u16(lgVersion)
+	w.u16(version)
 	w.u16(0)
 }
 
@@ -134,7 +136,9 @@ func (r *lgReader) floats(n int, field string) []float64 {
 	return v
 }
 
-func (r *lgReader) header(kind byte) {
+func (r *lgReader) header(kind byte) { r.headerVersion(kind, lgVersion) }
+
+func (r *lgReader) headerVersion(kind byte, version uint16) {
 	magic := r.take(4, "the header")
 	if magic == nil {
 		return
@@ -147,8 +151,8 @@ func (r *lgReader) header(kind byte) {
 		r.fail("type %q, want %q (%s)", magic[3], kind, r.what)
 		return
 	}
-	if v := r.u16("the version"); r.err == nil && v != lgVersion {
-		r.fail("version %d, want %d", v, lgVersion)
+	if v := r.u16("the version"); r.err == nil && v != version {
+		r.fail("version %d, want %d", v, version)
 	}
 	if v := r.u16("the reserved field"); r.err == nil && v != 0 {
 		r.fail("reserved field %d, want 0", v)

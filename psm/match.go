@@ -119,10 +119,12 @@ type MatchOptions struct {
 	// population sd, divisor W, before trimming) - the caliper of R
 	// Matching::Match. A treated unit with fewer than K controls (by
 	// weight) inside its caliper is not matched (StatusCaliper), as in
-	// Matching::Match. The sd is computed without overflow or underflow
-	// (scores scaled by a power of two, compensated sums in sorted order,
-	// so the width is the same for any row order), for any finite scores;
-	// when all scores with positive weight are equal the sd is 0 and all
+	// Matching::Match. The sd is a function of the exact sums of w, w x
+	// and w x² alone (kept without rounding, the sd computed from them to
+	// 256 bits and rounded), so the width is the same for any row order
+	// and, in MatchUnitsShards, any split of the controls, for any finite
+	// scores (no overflow or underflow); when all scores with positive
+	// weight are equal the sd is 0 and all
 	// distances are 0 (within the caliper). A Caliper so small that
 	// Caliper*sd underflows to 0 is an error naming Caliper. Default 0: no
 	// caliper.

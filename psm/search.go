@@ -65,6 +65,9 @@ func (ix *Index) NewSearcher(weight func(p int) float64, opts *SearchOptions) (*
 	if o.K == 0 {
 		o.K = 1
 	}
+	if ix.candidates {
+		return nil, errCandidateIndex()
+	}
 	if !(o.Width >= 0) || math.IsInf(o.Width, 0) {
 		return nil, optionError("Width", "Width = %v; want a finite value ≥ 0", o.Width)
 	}
