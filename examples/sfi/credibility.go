@@ -38,8 +38,15 @@ import (
 	"github.com/psmeval/psmeval/psm"
 )
 
-// defaultPreWindow is the default -pre-window.
-const defaultPreWindow = "-60..-49"
+// defaultPreWindow is the default -pre-window. persistentPreWindow is
+// that of -scenario persistent, whose trait pauses from February 2008
+// (synth.Options.UnobservedPersistent): event months -61..-54 of every
+// start in the SFI window lie before that (January 2007 is month -61 of
+// a February 2012 start).
+const (
+	defaultPreWindow    = "-60..-49"
+	persistentPreWindow = "-61..-54"
+)
 
 // parsePreWindow parses -pre-window: "A..B" with A <= B < 0, or "off".
 func parsePreWindow(s string) (w estimate.PreWindow, on bool, err error) {

@@ -9,7 +9,7 @@
 //	go run ./examples/sfi                      # default scenario, under a minute on 2 cores
 //	go run ./examples/sfi -scale 1             # the SFI size: 3.3 million persons
 //	go run ./examples/sfi -scenario observables  # no unobserved confounding
-//	go run ./examples/sfi -scenario persistent   # the unobserved factor a stable trait
+//	go run ./examples/sfi -scenario persistent   # a stable unobserved trait: placebo test and DiD
 //	go run ./examples/sfi -data DIR            # a register in the panel schema
 //	go run ./examples/sfi -scale 0.1 -scenario observables -effect -10 -study 100
 //	                                           # truth recovery over 100 seeds
@@ -91,13 +91,13 @@ func main() {
 	flag.IntVar(&c.workers, "workers", 0, "worker goroutines (0 = all cores)")
 	flag.StringVar(&c.out, "out", "sfi-out", "output directory")
 	flag.StringVar(&c.data, "data", "", "read the register from this directory (panel schema, CSV or Parquet) instead of generating one")
-	flag.StringVar(&c.scenario, "scenario", "sfi", "synthetic scenario: sfi (unobserved negative selection acting after the window, true effect ~0), observables (selection on observables only) or persistent (the unobserved factor a stable trait acting before and after the start)")
+	flag.StringVar(&c.scenario, "scenario", "sfi", "synthetic scenario: sfi (unobserved negative selection acting after the window, true effect ~0), observables (selection on observables only) or persistent (the unobserved factor a stable trait acting before and after the start, paused in the months of history the covariates summarise)")
 	flag.Float64Var(&c.confounding, "confounding", -1, "strength of the unobserved factor (SD shift of starters; -1 = the scenario's value)")
 	flag.Float64Var(&c.effect, "effect", 0, "true effect: lock-in depth in percentage points for the first 6 months, recovering over 6 (0 = none)")
 	flag.BoolVar(&c.quiet, "quiet", false, "no progress on stderr")
 	flag.BoolVar(&c.noFigures, "no-figures", false, "skip the figures")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
-	flag.StringVar(&c.preWindow, "pre-window", defaultPreWindow, "pre-programme window of the credibility section (placebo test, difference-in-differences), event months A..B before the start, or off")
+	flag.StringVar(&c.preWindow, "pre-window", "", "pre-programme window of the credibility section (placebo test, difference-in-differences), event months A..B before the start, or off (default "+defaultPreWindow+"; "+persistentPreWindow+" with -scenario persistent)")
 	flag.StringVar(&c.sensatt, "sensatt", "", "p11,p10,p01,p00: the month-H effect of each outcome under a simulated binary confounder U with P(U=1 | T=t, Y=y) = ptY (psm.SimulatedConfounder; each draw re-fits the logit on the whole panel)")
 	flag.IntVar(&c.sensattDraws, "sensatt-draws", 20, "draws of U for -sensatt")
 	flag.StringVar(&c.studyScore, "study-score", "fitted", "in a study, the score each seed matches on: fitted (its own logit), independent (the logit fitted on an independent population) or true (the generator's selection index, a score not estimated at all); diagnostics of the variance of matching on an estimated score")

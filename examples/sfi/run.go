@@ -82,11 +82,15 @@ func scenarioOptions(c *config) (synth.Options, error) {
 	case "observables":
 		o.Confounding = 0
 	case "persistent":
-		// the unobserved factor as a stable trait acting in every month,
-		// before the start as after it (synth.Options.UnobservedPersistent):
-		// what a pre-programme placebo test can see
+		// the unobserved factor as a stable trait with a constant effect
+		// on the probabilities, before the start as after it, paused in
+		// the months of history the covariates summarise
+		// (synth.Options.UnobservedPersistent): what a pre-programme
+		// placebo test can see and difference-in-differences removes
 		o.Confounding = sfiConfounding
 		o.UnobservedPersistent = true
+		o.UnobservedEffect = 1
+		o.UnobservedShare = 0.3
 	default:
 		return o, fmt.Errorf("-scenario %q: want sfi, observables or persistent", c.scenario)
 	}
@@ -145,6 +149,9 @@ func (c *config) check() error {
 	}
 	if c.preWindow == "" {
 		c.preWindow = defaultPreWindow
+		if c.scenario == "persistent" && c.data == "" {
+			c.preWindow = persistentPreWindow
+		}
 	}
 	if _, _, err := parsePreWindow(c.preWindow); err != nil {
 		return err

@@ -143,7 +143,8 @@ type Options struct {
 	Confounding float64
 	// UnobservedEffect is the decrease in the log-odds of the monthly
 	// probabilities of wage income and of education per standard
-	// deviation of U at full weight. 0 means the default 0.5; negative
+	// deviation of U at full weight (with UnobservedPersistent: the slope
+	// β of the trait's level z(U)). 0 means the default 0.5; negative
 	// values are an error.
 	UnobservedEffect float64
 	// UnobservedShape is the weight (0..1 typically) of U's effect by
@@ -153,38 +154,42 @@ type Options struct {
 	// to 1 in January 2013, then 1). Ignored when UnobservedPersistent is
 	// set.
 	UnobservedShape []float64
-	// UnobservedPersistent makes U a stable trait: it lowers the log-odds
-	// of the monthly probabilities of wage income and of education by
-	// UnobservedEffect per SD in every month, January 2007 to the end of
-	// the data, before and after any start, instead of by
-	// UnobservedShape from 2012 on. Default false (the default shape).
+	// UnobservedPersistent makes U a stable trait with an additive
+	// effect on the probability scale: the monthly probabilities p of
+	// wage income and of education become
 	//
-	// What the scenario means. The untreated outcomes of starters and
-	// non-starters then differ, given everything the selection sees, by a
-	// shift of the log-odds that is the same in every month, before the
-	// start as after it: a pre-programme placebo test can see it, and
-	// conditional difference-in-differences removes it up to the
-	// non-linearity of the logit (on the probability scale the shift is
-	// about β·p(1−p) per month, so it is constant only where the
-	// untreated probability p is; parallel trends holds exactly on the
-	// log-odds scale of each person-month, approximately for the
-	// probabilities). Unlike the default, U now also moves the wage
-	// history that the selection uses (months with wage income in the 48
-	// months before the start and in the month before it): the features
-	// of a window starter are drawn given its U, so selection is still on
-	// observables only (acceptance depends on U only through the features
-	// it moved), but the starters' features are no longer those the
-	// selection weights were fitted to (fewer wage months when
-	// Confounding > 0), so the profiles depart from the report's figures.
-	// Matching on that history then balances part of U (the history is a
-	// proxy of the trait), and the part it leaves is constant over months
-	// on the log-odds scale only: where the untreated probabilities of the
-	// matched groups change over event time (benefit at start, the
-	// business cycle), the gap in probabilities does too, and DiD on the
-	// probability scale keeps a bias that grows with UnobservedEffect
-	// (docs/credibility.md gives measurements). TrueATT stays exact: it
+	//	p' = (1 − r) p + r z(U),  z(U) = 1 / (1 + exp(β U)),
+	//
+	// r = UnobservedShare, β = UnobservedEffect (a share r of each month
+	// is set by the person's own level z(U), lower for higher U), in every
+	// month of the data except February 2008 to January 2012, the months
+	// that the history covariates of a start in the SFI window summarise
+	// (the 48 months before the start month); UnobservedShape is then
+	// ignored. Default false (U acts after the window only).
+	//
+	// What the scenario means. Two groups with the same distribution of p
+	// whose distributions of U differ have untreated outcome means that
+	// differ by r·(E z(U₁) − E z(U₀)) in every month where the trait acts,
+	// before the start as after it: parallel trends hold on the
+	// probability scale, a pre-programme placebo test in months before
+	// February 2008 (event months −61..−54 hold no pause month for any
+	// start in the window) sees the gap, and conditional
+	// difference-in-differences on such a window removes it. The pause
+	// keeps U out of most of the wage history that the selection and the
+	// matching use: a history that proxied U would also, given the
+	// history, unbalance the other latent traits, whose effect on p is not
+	// constant over event time. (Starts from March 2012 still see U in
+	// their last months of history and in the month before the start:
+	// the features of a window starter are drawn given its U, so
+	// selection stays on observables only, through the features U moved.)
+	// Probabilities of 0 or 1 (school age, the statuses that imply wage
+	// income) move too, so that the gap is the same in every month: the
+	// scenario tests identification, not realism. TrueATT stays exact: it
 	// re-simulates each person with the same U and the same draws.
 	UnobservedPersistent bool
+	// UnobservedShare is r of UnobservedPersistent, in (0, 1); 0 means
+	// the default 0.25. Ignored without UnobservedPersistent.
+	UnobservedShare float64
 	// ControlFraction keeps each person whose first spell does not start
 	// in the SFI window (1 Feb – 31 Jul 2012) with this probability;
 	// persons starting in the window are kept by WindowFraction. The kept
@@ -248,6 +253,12 @@ func (o *Options) resolved() (Options, error) {
 	}
 	if r.UnobservedEffect == 0 {
 		r.UnobservedEffect = 0.5
+	}
+	if math.IsNaN(r.UnobservedShare) || r.UnobservedShare < 0 || r.UnobservedShare >= 1 {
+		return r, fmt.Errorf("synth: Options.UnobservedShare %v must be in [0, 1) (0 = default 0.25)", r.UnobservedShare)
+	}
+	if r.UnobservedShare == 0 {
+		r.UnobservedShare = 0.25
 	}
 	if r.UnobservedShape == nil {
 		r.UnobservedShape = DefaultUnobservedShape()

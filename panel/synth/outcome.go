@@ -45,6 +45,12 @@ func (s *sim) monthlyP(draw bool) {
 	beta := s.o.UnobservedEffect * s.u
 	shape := s.o.UnobservedShape
 	persistent := s.o.UnobservedPersistent
+	share := s.o.UnobservedShare
+	level := 1 / (1 + math.Exp(beta)) // z(U) = F(−β U)
+	s.trait = 0
+	if persistent {
+		s.trait = share * level
+	}
 	// U's odds factor by distinct shape weight (usually few).
 	var kLast, wLast float64 = 1, 0
 	for t := 0; t < empMonths; t++ {
@@ -105,14 +111,16 @@ func (s *sim) monthlyP(draw bool) {
 				pd = 0.01
 			}
 		}
-		if beta != 0 && (persistent || t >= month2012) {
-			wt := 1.0 // persistent: every month
-			if !persistent {
-				j := t - month2012
-				wt = shape[len(shape)-1]
-				if j < len(shape) {
-					wt = shape[j]
-				}
+		if persistent && traitMonth(t) {
+			// a stable trait: a share r of the month's probability is
+			// the person's own level z(U)
+			pe = (1-share)*pe + share*level
+			pd = (1-share)*pd + share*level
+		} else if !persistent && beta != 0 && t >= month2012 {
+			j := t - month2012
+			wt := shape[len(shape)-1]
+			if j < len(shape) {
+				wt = shape[j]
 			}
 			if wt != wLast {
 				kLast, wLast = math.Exp(-beta*wt), wt
@@ -131,6 +139,18 @@ func (s *sim) monthlyP(draw bool) {
 		}
 	}
 }
+
+// The months of the persistent trait's pause (index from January 2007):
+// February 2008 to January 2012, the months of history of every start in
+// the SFI window (see Options.UnobservedPersistent).
+var (
+	persistentGapFirst = int(panel.MonthFromDate(2008, 2) - OutcomeFirstMonth)
+	persistentGapLast  = int(panel.MonthFromDate(2012, 1) - OutcomeFirstMonth)
+)
+
+// traitMonth reports whether the persistent trait acts in month t
+// (index from January 2007): outside its pause.
+func traitMonth(t int) bool { return t < persistentGapFirst || t > persistentGapLast }
 
 func oddsShift(p, k float64) float64 {
 	if p <= 0 || p >= 1 {
@@ -169,6 +189,12 @@ func (s *sim) outcomes(sm int, eff *EffectCurves) outcomeBits {
 		pn, ps := 0.0, 0.0
 		if s.nb[t] {
 			pn = pe
+		} else if s.trait != 0 && traitMonth(t) {
+			// the months the persistent trait sets (V < r·z) are months
+			// of work without benefit, whatever the status grid's
+			// benefit: the trait's gap is then the same for employment
+			// with and without benefit
+			pn = s.trait
 		}
 		if s.su[t] {
 			ps = 1

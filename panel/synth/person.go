@@ -79,11 +79,15 @@ type sim struct {
 	w15, w16, w18, w60, w65 int
 	appLo, appHi            int // vocational apprenticeship weeks (education)
 
-	row    [GridWeeks]byte
-	pEmp   [empMonths]float64
-	pEdu   [empMonths]float64
-	nb     [empMonths]bool
-	su     [empMonths]bool
+	row  [GridWeeks]byte
+	pEmp [empMonths]float64
+	pEdu [empMonths]float64
+	nb   [empMonths]bool
+	su   [empMonths]bool
+	// trait is r·z(U) of the persistent trait (Options.UnobservedPersistent;
+	// 0 without it): in a month where the trait acts, the probability of
+	// a month of work without benefit that the trait sets
+	trait  float64
 	vEmp   [empMonths]float64
 	vEdu   [empMonths]float64
 	spells []panel.Spell
