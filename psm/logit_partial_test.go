@@ -393,26 +393,6 @@ func lgEncodings(t testing.TB) map[string][]byte {
 	return out
 }
 
-// lgDecodeAny decodes b as the type of name's encoding, re-encodes it,
-// and returns the new encoding or the error.
-func lgDecodeAny(kind byte, b []byte) ([]byte, error) {
-	var m interface {
-		MarshalBinary() ([]byte, error)
-		UnmarshalBinary([]byte) error
-	}
-	switch kind {
-	case 'S':
-		m = &LogitScanPartial{}
-	case 'P':
-		m = &LogitPartial{}
-	default:
-		m = &LogitPlan{}
-	}
-	if err := m.UnmarshalBinary(b); err != nil {
-		return nil, err
-	}
-	return m.MarshalBinary()
-}
 
 func lgKindOf(b []byte) byte { return b[3] }
 
@@ -424,16 +404,16 @@ func TestLogitPartialBinary(t *testing.T) {
 	// errors (*InputError, ErrBadEncoding) that name the problem.
 	encs := lgEncodings(t)
 	for name, b := range encs {
-		got, err := lgDecodeAny(lgKindOf(b), b)
+		got, err := decodeAny(lgKindOf(b), b)
 		require.NoError(t, err, name)
 		assert.Equal(t, b, got, name)
 		for cut := range len(b) {
-			_, err := lgDecodeAny(lgKindOf(b), b[:cut])
+			_, err := decodeAny(lgKindOf(b), b[:cut])
 			require.ErrorIs(t, err, ErrBadEncoding, "%s cut at %d", name, cut)
 			var ie *InputError
 			require.ErrorAs(t, err, &ie)
 		}
-		_, err = lgDecodeAny(lgKindOf(b), append(slices.Clone(b), 0))
+		_, err = decodeAny(lgKindOf(b), append(slices.Clone(b), 0))
 		assert.ErrorContains(t, err, "1 trailing bytes", name)
 	}
 	// The sizes of the documentation: two blocks, p = 7, q = 8.
@@ -444,7 +424,7 @@ func TestLogitPartialBinary(t *testing.T) {
 	mod := func(name string, f func(b []byte)) error {
 		b := slices.Clone(encs[name])
 		f(b)
-		_, err := lgDecodeAny(lgKindOf(encs[name]), b)
+		_, err := decodeAny(lgKindOf(encs[name]), b)
 		assert.ErrorIs(t, err, ErrBadEncoding, name)
 		return err
 	}
@@ -523,7 +503,7 @@ func FuzzLogitPartial(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, kind := range []byte{'S', 'P', 'L'} {
-			got, err := lgDecodeAny(kind, b)
+			got, err := decodeAny(kind, b)
 			if err != nil {
 				var ie *InputError
 				if !errors.As(err, &ie) || ie.Err != ErrBadEncoding {

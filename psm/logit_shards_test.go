@@ -84,25 +84,16 @@ func (s *lgWireShard) Scan(ctx context.Context, start bool) (*LogitScanPartial, 
 	if err != nil {
 		return nil, err
 	}
-	b, err := part.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	var out LogitScanPartial
-	return &out, out.UnmarshalBinary(b)
+	return overWire[LogitScanPartial](part)
 }
 
 func (s *lgWireShard) Pass(ctx context.Context, plan *LogitPlan, beta []float64) (*LogitPartial, error) {
-	b, err := plan.MarshalBinary()
+	pl, err := overWire[LogitPlan](plan)
 	if err != nil {
 		return nil, err
 	}
-	var pl LogitPlan
-	if err := pl.UnmarshalBinary(b); err != nil {
-		return nil, err
-	}
-	s.plans = append(s.plans, &pl)
-	part, err := s.inner.Pass(ctx, &pl, slices.Clone(beta))
+	s.plans = append(s.plans, pl)
+	part, err := s.inner.Pass(ctx, pl, slices.Clone(beta))
 	if err != nil {
 		return nil, err
 	}
@@ -111,11 +102,7 @@ func (s *lgWireShard) Pass(ctx context.Context, plan *LogitPlan, beta []float64)
 			return nil, err
 		}
 	}
-	if b, err = part.MarshalBinary(); err != nil {
-		return nil, err
-	}
-	var out LogitPartial
-	return &out, out.UnmarshalBinary(b)
+	return overWire[LogitPartial](part)
 }
 
 // lgShardCase is a fit to compare: data and options.

@@ -193,25 +193,6 @@ func msEncodings(t testing.TB) map[string][]byte {
 	return out
 }
 
-// msDecodeAny decodes b as kind ('Q', 'M', 'C') and encodes it again.
-func msDecodeAny(kind byte, b []byte) ([]byte, error) {
-	var v interface {
-		MarshalBinary() ([]byte, error)
-		UnmarshalBinary([]byte) error
-	}
-	switch kind {
-	case 'Q':
-		v = &MatchQuery{}
-	case 'M':
-		v = &MatchMoments{}
-	default:
-		v = &MatchCandidates{}
-	}
-	if err := v.UnmarshalBinary(b); err != nil {
-		return nil, err
-	}
-	return v.MarshalBinary()
-}
 
 func requireEncodingError(t testing.TB, err error, what string) {
 	t.Helper()
@@ -225,24 +206,24 @@ func requireEncodingError(t testing.TB, err error, what string) {
 func TestMatchPartialBinary(t *testing.T) {
 	for name, b := range msEncodings(t) {
 		kind := b[3]
-		got, err := msDecodeAny(kind, b)
+		got, err := decodeAny(kind, b)
 		require.NoError(t, err, name)
 		require.Equal(t, b, got, name)
 		for n := range len(b) {
-			_, err := msDecodeAny(kind, b[:n])
+			_, err := decodeAny(kind, b[:n])
 			requireEncodingError(t, err, name)
 		}
-		_, err = msDecodeAny(kind, append(append([]byte(nil), b...), 0))
+		_, err = decodeAny(kind, append(append([]byte(nil), b...), 0))
 		requireEncodingError(t, err, name+" trailing")
 		for _, k := range []byte{'Q', 'M', 'C'} {
 			if k != kind {
-				_, err := msDecodeAny(k, b)
+				_, err := decodeAny(k, b)
 				requireEncodingError(t, err, name+" other type")
 			}
 		}
 		bad := append([]byte(nil), b...)
 		bad[4] = 2 // version
-		_, err = msDecodeAny(kind, bad)
+		_, err = decodeAny(kind, bad)
 		requireEncodingError(t, err, name+" version")
 	}
 
@@ -285,7 +266,7 @@ func TestMatchPartialBinary(t *testing.T) {
 		"many controls":  set(42, func(b []byte) { binary.LittleEndian.PutUint64(b, 1<<40) }),
 		"covers too few": set(34, func(b []byte) { binary.LittleEndian.PutUint64(b, 1) }),
 	} {
-		_, err := msDecodeAny('C', x)
+		_, err := decodeAny('C', x)
 		requireEncodingError(t, err, name)
 	}
 	// a control nobody lists: drop the first treated unit's candidates
@@ -295,7 +276,7 @@ func TestMatchPartialBinary(t *testing.T) {
 	one.ctrl = []candControl{{unit: 1, x: 0.5, w: 1}, {unit: 2, x: 0.6, w: 1}}
 	one.queries = []candQuery{{treated: 0, x: 0.5, lo: 0, hi: 1}}
 	one.refs = []int32{0}
-	_, err = msDecodeAny('C', msEncode(t, &one))
+	_, err = decodeAny('C', msEncode(t, &one))
 	requireEncodingError(t, err, "unreferenced control")
 
 	// the zero values do not encode
@@ -352,7 +333,7 @@ func FuzzMatchCandidates(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, kind := range []byte{'Q', 'M', 'C'} {
-			got, err := msDecodeAny(kind, b)
+			got, err := decodeAny(kind, b)
 			if err != nil {
 				var ie *InputError
 				if !errors.As(err, &ie) || ie.Err != ErrBadEncoding {

@@ -328,33 +328,19 @@ func (w msWire) Moments(ctx context.Context, d Distance) (*MatchMoments, error) 
 	if err != nil {
 		return nil, err
 	}
-	b, err := m.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	var out MatchMoments
-	return &out, out.UnmarshalBinary(b)
+	return overWire[MatchMoments](m)
 }
 
 func (w msWire) Candidates(ctx context.Context, q *MatchQuery) (*MatchCandidates, error) {
-	qb, err := q.MarshalBinary()
+	q2, err := overWire[MatchQuery](q)
 	if err != nil {
 		return nil, err
 	}
-	var q2 MatchQuery
-	if err := q2.UnmarshalBinary(qb); err != nil {
-		return nil, err
-	}
-	c, err := w.s.Candidates(ctx, &q2)
+	c, err := w.s.Candidates(ctx, q2)
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	var out MatchCandidates
-	return &out, out.UnmarshalBinary(b)
+	return overWire[MatchCandidates](c)
 }
 
 // Across the wire the matching is the same; the trimmed and caliper
