@@ -37,7 +37,9 @@ type shardedReport struct {
 	// MaxAbsDiff is the largest of Parts.
 	MaxAbsDiff float64 `json:"max_abs_diff"`
 	// BitIdentical says that every compared value has the same bits as
-	// the single-process one.
+	// the single-process one: with aligned shards, and effects whose
+	// match sets each lie in one shard (estimate.EffectSums: a set's
+	// terms split over shards are added in another order).
 	BitIdentical bool         `json:"bit_identical"`
 	Parts        shardedParts `json:"parts"`
 	// Wall is the wall time of the sharded logit, scores, matching and
@@ -77,8 +79,8 @@ func shardBounds(n, s int) (bounds []int, aligned bool) {
 // to the number of units; shard k holds units bounds[k] to
 // bounds[k+1]-1): psm.FitLogitShards over one psm.LogitRows per shard,
 // the scores from its coefficients, psm.MatchUnitsShards over one
-// psm.MatchControls per shard (the shard's control units) and
-// estimate.Effects on that matching, and compares each with the
+// psm.MatchControls per shard (the shard's control units) and the
+// effects on that matching from the shards' estimate.EffectSums, and compares each with the
 // single-process result. The pipeline's options must be ones the sharded
 // functions accept: a logit that dropped covariates or left units out
 // for separation (psm.LogitOptions.DropSeparated) is an error naming the
@@ -161,7 +163,19 @@ func (p *pipeline) runSharded(ctx context.Context, bounds []int) (*shardedReport
 	if err != nil {
 		return nil, fmt.Errorf("sharded matching: %w", err)
 	}
-	eff, err := estimate.Effects(p.sample, m, nil)
+	// the effects: each shard's control sums (estimate.EffectSums), merged
+	// in order of shards
+	var sums estimate.EffectSums
+	for k := range S {
+		part, err := estimate.NewEffectSums(p.sample, m, bounds[k], bounds[k+1])
+		if err == nil {
+			err = sums.Merge(part)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sharded effects: %w", err)
+		}
+	}
+	eff, err := estimate.EffectsFromSums(p.sample, m, &sums, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sharded effects: %w", err)
 	}

@@ -12,14 +12,17 @@ import (
 // The logit, the matching and the effects over in-process shards of the
 // small run equal the single-process results: bit for bit when the
 // shards start at multiples of 4096 units (the logit's blocks; the
-// matching, with unit weights, is bit-identical for any split), and to
-// 1e-12 otherwise. The splits include a shard without treated units, an
+// matching, with unit weights, is bit-identical for any split; the
+// effects, with sets of one control, too), and to 1e-12 otherwise. The splits include a shard without treated units, an
 // empty shard and a shard of treated units only (no controls).
 func TestShardedBench(t *testing.T) {
 	_, p, _ := smallRun(t)
 	n, T := p.panel.Len(), p.panel.NTreated()
 	require.Less(t, T, logitBlock, "the treated (units 0..T-1) fill less than a block")
 	require.Greater(t, n, 4*logitBlock)
+	// one control per set: every set lies in one shard, so the effects
+	// from the shards' sums are bit-identical too (estimate.EffectSums)
+	require.Equal(t, p.matching.NMatched, len(p.matching.Control))
 	for _, s := range []int{2, 3, 5} {
 		b, aligned := shardBounds(n, s)
 		require.True(t, aligned, "%d shards", s)
