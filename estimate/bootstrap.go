@@ -283,7 +283,7 @@ func pointEstimate(s *Sample, pr *persons, scores []float64, rule *matchRule, mo
 	} else {
 		ms = ix.matches(s, rule, unitCount{}, nil)
 	}
-	series, err := effectsOf(s, ms)
+	series, err := effectsOf(s, ms, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}

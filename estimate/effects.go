@@ -95,7 +95,7 @@ func effects(s *Sample, m *matchSets, opts *EffectOptions) (*Result, error) {
 	if opts == nil {
 		opts = &EffectOptions{}
 	}
-	series, err := effectsOf(s, m)
+	series, err := effectsOf(s, m, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +107,11 @@ func effects(s *Sample, m *matchSets, opts *EffectOptions) (*Result, error) {
 }
 
 // effectsOf computes the series of s from match sets (accumulated effects
-// not yet filled).
-func effectsOf(s *Sample, m *matchSets) ([]Series, error) {
+// not yet filled). rows, when not nil, gives the weighted sum of the
+// outcome rows of the controls of treated unit k's set (the k-th of
+// m.Treated) in place of the sum over the set (Σ_p Weight[p]·row(Control[p])
+// in set order, each control checked for NaN outcomes).
+func effectsOf(s *Sample, m *matchSets, rows func(k int) []float64) ([]Series, error) {
 	l := s.layout()
 	gi := s.groups()
 	G := len(gi.names)
@@ -136,16 +139,20 @@ func effectsOf(s *Sample, m *matchSets) ([]Series, error) {
 		if err := s.checkUnit(int(u)); err != nil {
 			return nil, err
 		}
-		clear(crow)
-		for p := lo; p < hi; p++ {
-			c := m.Control[p]
-			if !checked[c] {
-				if err := s.checkUnit(int(c)); err != nil {
-					return nil, err
+		if rows != nil {
+			crow = rows(k)
+		} else {
+			clear(crow)
+			for p := lo; p < hi; p++ {
+				c := m.Control[p]
+				if !checked[c] {
+					if err := s.checkUnit(int(c)); err != nil {
+						return nil, err
+					}
+					checked[c] = true
 				}
-				checked[c] = true
+				s.addRow(crow, int(c), m.Weight[p], &l)
 			}
-			s.addRow(crow, int(c), m.Weight[p], &l)
 		}
 		for _, g := range gs {
 			s.addRow(tsum[int(g)*l.cols:(int(g)+1)*l.cols], int(u), 1, &l)

@@ -46,6 +46,7 @@ type config struct {
 	horizon    int
 	replicates int
 	workers    int // 0 = GOMAXPROCS
+	shards     int // 0 = off
 	seed       uint64
 	write      string
 	json       bool
@@ -72,6 +73,7 @@ func main() {
 	fs.IntVar(&c.outcomes, "outcomes", c.outcomes, "outcomes M, the first M of "+strings.Join(synth.OutcomeNames, ", "))
 	fs.IntVar(&c.horizon, "horizon", c.horizon, "last event month H of the effects (at most each outcome's horizon)")
 	fs.IntVar(&c.replicates, "replicates", c.replicates, "fixed-score bootstrap replicates (0 = no bootstrap)")
+	fs.IntVar(&c.shards, "shards", 0, "also run the logit, matching and effects over this many in-process shards of the units (>= 2; 0 = off) and report the differences")
 	fs.IntVar(&c.workers, "workers", 0, "worker goroutines (0 = GOMAXPROCS)")
 	fs.Uint64Var(&c.seed, "seed", c.seed, "seed of the population, the simulated starts and the bootstrap")
 	fs.StringVar(&c.write, "write", "", "write the flat matched-analysis file (.csv, .csv.gz or .parquet)")
@@ -157,6 +159,15 @@ func runPipeline(ctx context.Context, c *config, stdout, logw io.Writer) (*pipel
 		man.AddStep(s.Stage, time.Duration(s.Wall*float64(time.Second)))
 	}
 	r := newReport(p, m)
+	if c.shards > 0 {
+		fmt.Fprintf(logw, "sharded (%d shards) ...\n", c.shards)
+		bounds, _ := shardBounds(p.panel.Len(), c.shards)
+		sr, err := p.runSharded(ctx, bounds)
+		if err != nil {
+			return nil, fmt.Errorf("-shards %d: %w", c.shards, err)
+		}
+		r.Sharded = sr
+	}
 	if c.floor {
 		r.Floor = newFloor(p, m.stages)
 	}

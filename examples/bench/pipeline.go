@@ -70,6 +70,7 @@ type pipeline struct {
 	x        *mat.Dense // the logit's covariates (panel X less separating columns)
 	xNames   []string
 	dropped  []string // covariates dropped for separation
+	excluded []int    // units left out of the logit for separation
 	logit    *psm.Logit
 	scores   []float64
 	sample   *estimate.Sample
@@ -94,6 +95,9 @@ func newPipeline(c *config, logw io.Writer) (*pipeline, error) {
 	}
 	if c.workers < 0 {
 		return nil, fmt.Errorf("-workers %d: must be >= 0", c.workers)
+	}
+	if c.shards < 0 || c.shards == 1 {
+		return nil, fmt.Errorf("-shards %d: want 0 (off) or at least 2", c.shards)
 	}
 	if c.covariates < 1 {
 		return nil, fmt.Errorf("-covariates %d: must be positive", c.covariates)
@@ -160,7 +164,7 @@ func (p *pipeline) fitLogit(ctx context.Context) error {
 	if len(fit.Dropped) > 0 {
 		fmt.Fprintf(p.logw, "  perfect prediction: dropped %s\n", strings.Join(fit.Dropped, ", "))
 	}
-	p.logit, p.x, p.xNames, p.dropped = fit.Logit, fit.X, fit.Covariates, fit.Dropped
+	p.logit, p.x, p.xNames, p.dropped, p.excluded = fit.Logit, fit.X, fit.Covariates, fit.Dropped, fit.Excluded
 	p.scores = fit.Scores(p.scores)
 	return nil
 }

@@ -25,6 +25,10 @@ type report struct {
 	// Floor relates each stage to the time it takes to stream the bytes
 	// it must touch once (floor.go); nil with -floor=false.
 	Floor *reportFloor `json:"floor,omitempty"`
+	// Sharded compares the logit, matching and effects run over -shards
+	// in-process shards with the single-process results; nil without
+	// -shards.
+	Sharded *shardedReport `json:"sharded,omitempty"`
 	// Manifest records the build (module version, VCS revision: "unknown"
 	// under go run), the flags, the seed, the cores and the wall time of
 	// each stage. bench reads no input file (Inputs is empty).
@@ -136,14 +140,7 @@ func newReport(p *pipeline, m *meter) *report {
 		sz.OutcomeMonths = append(sz.OutcomeMonths, outcomeMonth{o.Name, o.H})
 	}
 	r.Sizes = sz
-	for _, se := range p.effects.Series {
-		if se.Subgroup != "" {
-			continue
-		}
-		for _, e := range se.Effects {
-			r.Effects = append(r.Effects, effectRow{se.Outcome, e.Month, e.TreatedMean, e.ControlMean, e.ATT, e.Accumulated})
-		}
-	}
+	r.Effects = effectRows(p.effects)
 	return r
 }
 
@@ -187,6 +184,14 @@ func (r *report) writeTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nmatching: %d treated matched to %d distinct controls (%d pairs with ties)\n",
 		sz.MatchedTreated, sz.DistinctControls, sz.MatchPairs)
+	if sr := r.Sharded; sr != nil {
+		al := "aligned to 4096-unit blocks"
+		if !sr.Aligned {
+			al = "not aligned to 4096-unit blocks"
+		}
+		fmt.Fprintf(w, "sharded: %d shards (%s), %.2fs wall; max abs diff %.3g (coefficients %.3g, scores %.3g, control weights %.3g, effects %.3g), bit-identical %v\n",
+			sr.Shards, al, sr.Wall, sr.MaxAbsDiff, sr.Parts.Coefficients, sr.Parts.Scores, sr.Parts.ControlWeights, sr.Parts.Effects, sr.BitIdentical)
+	}
 	if f := r.Floor; f != nil {
 		fmt.Fprintf(w, "floor: streaming bandwidth %.1f GB/s; each stage's bytes touched once, that time, and the stage's multiple of it\n", f.BandwidthGBs)
 		for _, s := range f.Stages {
