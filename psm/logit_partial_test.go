@@ -393,7 +393,6 @@ func lgEncodings(t testing.TB) map[string][]byte {
 	return out
 }
 
-
 func lgKindOf(b []byte) byte { return b[3] }
 
 func TestLogitPartialBinary(t *testing.T) {

@@ -193,7 +193,6 @@ func msEncodings(t testing.TB) map[string][]byte {
 	return out
 }
 
-
 func requireEncodingError(t testing.TB, err error, what string) {
 	t.Helper()
 	var ie *InputError
