@@ -292,58 +292,8 @@ func TestScoreAdjustHand(t *testing.T) {
 	got, err := a.Adjust(y, r)
 	require.NoError(t, err)
 
-	xt := func(i int) []float64 { return []float64{1, x.At(i, 0), x.At(i, 1)} }
-	n1 := float64(len(ps[1]))
-	c := make([]float64, 3)
-	dd := make([]float64, 3)
-	for i := 0; i < n; i++ {
-		f := p[i] * (1 - p[i])
-		var imputed [2]float64
-		for g := 0; g < 2; g++ {
-			var js []int
-			for j := 0; j < n; j++ {
-				if int(w[j]) == g && j != i {
-					js = append(js, j)
-				}
-			}
-			sortByDist(js, p, p[i])
-			set := js[:L]
-			var mx [3]float64
-			var my float64
-			for _, j := range set {
-				for k, v := range xt(j) {
-					mx[k] += v / L
-				}
-				my += y[j] / L
-			}
-			coef := f
-			if g == 0 {
-				coef = p[i] * p[i]
-			}
-			for _, j := range set {
-				for k, v := range xt(j) {
-					c[k] += coef * (v - mx[k]) * (y[j] - my) / (L - 1) / n1
-				}
-			}
-			if g != int(w[i]) { // nearest of the other group (no ties here)
-				imputed[g] = y[js[0]]
-			} else {
-				imputed[g] = y[i]
-			}
-		}
-		for k, v := range xt(i) {
-			dd[k] += f * v * (imputed[1] - imputed[0] - r.ATT) / n1
-		}
-	}
-	quad := func(v []float64) float64 {
-		var s float64
-		for i := range v {
-			for j := range v {
-				s += v[i] * fit.Cov.At(i, j) * v[j]
-			}
-		}
-		return s
-	}
+	c, dd, _ := scoreAdjustByHand(x, w, y, p, nil, L, r.ATT)
+	quad := func(v []float64) float64 { return quadCov(fit.Cov, v) }
 	assert.InDelta(t, quad(c), got.CTerm, 1e-12*quad(c))
 	assert.InDelta(t, quad(dd), got.DTerm, 1e-12*quad(dd))
 	assert.InDelta(t, r.SE*r.SE-quad(c)+quad(dd), got.Var, 1e-12)
@@ -353,6 +303,98 @@ func TestScoreAdjustHand(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, r.SE*r.SE-quad(c), noD.Var, 1e-12)
 	assert.Equal(t, got.DTerm, noD.DTerm)
+}
+
+// scoreAdjustByHand computes ĉ and d̂ of NewScoreAdjuster directly from
+// their definitions: for every unit of a stratum with both groups, the
+// neighbours by sorting all distances within the stratum (nil strata:
+// one stratum), the sample covariance over the min(L, m) nearest of each
+// group (divisor l−1; none from fewer than two), the nearest unit of the
+// other group as the imputed outcome (no ties in these data). skipped
+// counts the covariances left out for want of two units.
+func scoreAdjustByHand(x *mat.Dense, w, y, p []float64, strata []int32, L int, att float64) (c, d []float64, skipped int) {
+	n := len(w)
+	st := func(i int) int32 {
+		if strata == nil {
+			return 0
+		}
+		return strata[i]
+	}
+	xt := func(i int) []float64 { return []float64{1, x.At(i, 0), x.At(i, 1)} }
+	both := map[int32][2]int{}
+	for i := range w {
+		b := both[st(i)]
+		b[int(w[i])]++
+		both[st(i)] = b
+	}
+	counted := func(i int) bool { b := both[st(i)]; return b[0] > 0 && b[1] > 0 }
+	var n1 float64
+	for i := range w {
+		if w[i] == 1 && counted(i) {
+			n1++
+		}
+	}
+	c = make([]float64, 3)
+	d = make([]float64, 3)
+	for i := 0; i < n; i++ {
+		if !counted(i) {
+			continue
+		}
+		f := p[i] * (1 - p[i])
+		var imputed [2]float64
+		for g := 0; g < 2; g++ {
+			var js []int
+			for j := 0; j < n; j++ {
+				if int(w[j]) == g && j != i && st(j) == st(i) {
+					js = append(js, j)
+				}
+			}
+			sortByDist(js, p, p[i])
+			if g != int(w[i]) {
+				imputed[g] = y[js[0]]
+			} else {
+				imputed[g] = y[i]
+			}
+			l := min(L, len(js))
+			if l < 2 {
+				skipped++
+				continue
+			}
+			set := js[:l]
+			var mx [3]float64
+			var my float64
+			for _, j := range set {
+				for k, v := range xt(j) {
+					mx[k] += v / float64(l)
+				}
+				my += y[j] / float64(l)
+			}
+			coef := f
+			if g == 0 {
+				coef = p[i] * p[i]
+			}
+			for _, j := range set {
+				for k, v := range xt(j) {
+					c[k] += coef * (v - mx[k]) * (y[j] - my) / float64(l-1) / n1
+				}
+			}
+		}
+		for k, v := range xt(i) {
+			d[k] += f * v * (imputed[1] - imputed[0] - att) / n1
+		}
+	}
+	return c, d, skipped
+}
+
+// quadCov returns v' Cov v for the logit's covariance matrix.
+func quadCov(cov *mat.SymDense, v []float64) float64 {
+	var s float64
+	for i := range v {
+		for j := range v {
+			s += v[i] * cov.At(i, j) * v[j]
+		}
+	}
+	return s
 }
 
 func sortByDist(js []int, p []float64, t float64) {
@@ -458,80 +500,9 @@ func TestScoreAdjustStrataHand(t *testing.T) {
 	got, err := a.Adjust(y, r)
 	require.NoError(t, err)
 
-	xt := func(i int) []float64 { return []float64{1, x.At(i, 0), x.At(i, 1)} }
-	both := map[int32][2]int{}
-	for i := range w {
-		c := both[strata[i]]
-		c[int(w[i])]++
-		both[strata[i]] = c
-	}
-	counted := func(i int) bool { c := both[strata[i]]; return c[0] > 0 && c[1] > 0 }
-	var n1 float64
-	for i := range w {
-		if tr[i] && counted(i) {
-			n1++
-		}
-	}
-	c := make([]float64, 3)
-	dd := make([]float64, 3)
-	var skipped int
-	for i := 0; i < n; i++ {
-		if !counted(i) {
-			continue
-		}
-		f := p[i] * (1 - p[i])
-		var imputed [2]float64
-		for g := 0; g < 2; g++ {
-			var js []int
-			for j := 0; j < n; j++ {
-				if int(w[j]) == g && j != i && strata[j] == strata[i] {
-					js = append(js, j)
-				}
-			}
-			sortByDist(js, p, p[i])
-			if g != int(w[i]) {
-				imputed[g] = y[js[0]] // the nearest of the other group (no ties here)
-			} else {
-				imputed[g] = y[i]
-			}
-			l := min(L, len(js))
-			if l < 2 {
-				skipped++
-				continue
-			}
-			set := js[:l]
-			var mx [3]float64
-			var my float64
-			for _, j := range set {
-				for k, v := range xt(j) {
-					mx[k] += v / float64(l)
-				}
-				my += y[j] / float64(l)
-			}
-			coef := f
-			if g == 0 {
-				coef = p[i] * p[i]
-			}
-			for _, j := range set {
-				for k, v := range xt(j) {
-					c[k] += coef * (v - mx[k]) * (y[j] - my) / float64(l-1) / n1
-				}
-			}
-		}
-		for k, v := range xt(i) {
-			dd[k] += f * v * (imputed[1] - imputed[0] - r.ATT) / n1
-		}
-	}
+	c, dd, skipped := scoreAdjustByHand(x, w, y, p, strata, L, r.ATT)
 	require.Greater(t, skipped, 0, "a stratum with too few rows for a covariance")
-	quad := func(v []float64) float64 {
-		var s float64
-		for i := range v {
-			for j := range v {
-				s += v[i] * fit.Cov.At(i, j) * v[j]
-			}
-		}
-		return s
-	}
+	quad := func(v []float64) float64 { return quadCov(fit.Cov, v) }
 	assert.InDelta(t, quad(c), got.CTerm, 1e-12*quad(c))
 	assert.InDelta(t, quad(dd), got.DTerm, 1e-12*quad(dd))
 	assert.InDelta(t, r.SE*r.SE-quad(c)+quad(dd), got.Var, 1e-12)
