@@ -49,7 +49,8 @@ func TestTruthRecovery(t *testing.T) {
 	const seeds = 20
 	for _, effect := range []float64{-10, 0} {
 		c := config{scale: truthTestScale, seed: 1, bootstrap: truthTestReplicates, workers: 2, scenario: "observables",
-			confounding: -1, effect: effect, noFigures: true, study: seeds, interval: defaultInterval, studyDefaultOnly: true}
+			confounding: -1, effect: effect, noFigures: true, study: seeds, interval: defaultInterval, studyDefaultOnly: true,
+			preWindow: "off"} // the credibility section has its own tests
 		stats, err := study(context.Background(), &c, io.Discard, io.Discard)
 		require.NoError(t, err)
 		def := slices.Index(intervalOrder, defaultInterval)
