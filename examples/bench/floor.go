@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/psmeval/psmeval/examples/internal/benchdata"
 )
 
 // floorStage is one stage's floor.
@@ -90,7 +92,7 @@ func stageBytes(p *pipeline) map[string]float64 {
 	}
 	rows := float64(p.matching.NMatched+p.matching.NDistinctControls) * months
 	return map[string]float64{
-		stagePanel:     units*float64(slices.Max(historyWindows)) + units*cov*8 + units*months,
+		stagePanel:     units*float64(slices.Max(benchdata.HistoryWindows)) + units*cov*8 + units*months,
 		stageLogit:     float64(p.logit.Iterations+1) * units * cov * 8,
 		stageMatch:     units * 8,
 		stageEffects:   rows,

@@ -11,7 +11,7 @@
 //	go run ./examples/bench -n 20000 -treated 1000 -write /tmp/b.csv.gz
 //	Rscript examples/bench/compare.R /tmp/b.csv.gz  # the same analysis in R
 //
-// The design (design.go) is generic: the SFI window (1 Feb – 31 Jul 2012),
+// The design (examples/internal/benchdata/design.go) is generic: the SFI window (1 Feb – 31 Jul 2012),
 // persons aged 16–64 on 1 January 2012 without a spell in January 2012
 // (SFI rules 1 and 4), the first -covariates columns of a
 // fixed list (age, attribute dummies, weeks on each benefit type in the 13
@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psmeval/psmeval/examples/internal/benchdata"
 	"github.com/psmeval/psmeval/internal/interrupt"
 	"github.com/psmeval/psmeval/internal/manifest"
 	"github.com/psmeval/psmeval/panel/synth"
@@ -69,7 +70,7 @@ func main() {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	fs.IntVar(&c.n, "n", c.n, "persons in the synthetic population (3,300,000 = the SFI population)")
 	fs.IntVar(&c.treated, "treated", 0, "treated persons (first start in the SFI window); 0 = in proportion, 6,487·n/3.3M")
-	fs.IntVar(&c.covariates, "covariates", c.covariates, "covariates K, the first K of the design's list (see design.go)")
+	fs.IntVar(&c.covariates, "covariates", c.covariates, "covariates K, the first K of the design's list (see examples/internal/benchdata/design.go)")
 	fs.IntVar(&c.outcomes, "outcomes", c.outcomes, "outcomes M, the first M of "+strings.Join(synth.OutcomeNames, ", "))
 	fs.IntVar(&c.horizon, "horizon", c.horizon, "last event month H of the effects (at most each outcome's horizon)")
 	fs.IntVar(&c.replicates, "replicates", c.replicates, "fixed-score bootstrap replicates (0 = no bootstrap)")
@@ -161,7 +162,7 @@ func runPipeline(ctx context.Context, c *config, stdout, logw io.Writer) (*pipel
 	r := newReport(p, m)
 	if c.shards > 0 {
 		fmt.Fprintf(logw, "sharded (%d shards) ...\n", c.shards)
-		bounds, _ := shardBounds(p.panel.Len(), c.shards)
+		bounds, _ := benchdata.ShardBounds(p.panel.Len(), c.shards)
 		sr, err := p.runSharded(ctx, bounds)
 		if err != nil {
 			return nil, fmt.Errorf("-shards %d: %w", c.shards, err)

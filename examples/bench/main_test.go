@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/psmeval/psmeval/examples/internal/benchdata"
 	"github.com/psmeval/psmeval/internal/flatfile"
 	"github.com/psmeval/psmeval/panel/synth"
 )
@@ -244,32 +245,32 @@ func TestConfigErrors(t *testing.T) {
 // the size of the list (checked after generation, on the register).
 func TestTooManyCovariates(t *testing.T) {
 	_, p, _ := smallRun(t)
-	list, err := covariateList(p.reg)
+	list, err := benchdata.CovariateList(p.reg)
 	require.NoError(t, err)
-	assert.Len(t, list, 18+len(historyBenefits)*len(historyWindows)+len(historyBenefits))
-	_, _, err = benchDesign(p.reg, len(list)+1, synth.OutcomeNames, 1, 1, nil)
+	assert.Len(t, list, 18+len(benchdata.HistoryBenefits)*len(benchdata.HistoryWindows)+len(benchdata.HistoryBenefits))
+	_, _, err = benchdata.Design(p.reg, len(list)+1, synth.OutcomeNames, 1, 1, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "-covariates 109")
 	assert.Contains(t, err.Error(), "1..108")
 	// every name is unique and the list is the same for the same register
 	seen := map[string]bool{}
 	for _, c := range list {
-		assert.False(t, seen[c.name], c.name)
-		seen[c.name] = true
+		assert.False(t, seen[c.Name], c.Name)
+		seen[c.Name] = true
 	}
-	assert.Equal(t, "age", list[0].name)
-	assert.Equal(t, "weeks_cash_benefit_13", list[18].name)
-	assert.Equal(t, "start=cash_benefit", list[18+75].name)
+	assert.Equal(t, "age", list[0].Name)
+	assert.Equal(t, "weeks_cash_benefit_13", list[18].Name)
+	assert.Equal(t, "start=cash_benefit", list[18+75].Name)
 }
 
-// populationOptions: Scale, ControlFraction and WindowFraction give the
+// benchdata.PopulationOptions: Scale, ControlFraction and WindowFraction give the
 // requested persons and treated in expectation, one fraction being 1.
 func TestPopulationOptions(t *testing.T) {
-	const others = synth.SFIPersons - sfiTreated
+	const others = synth.SFIPersons - benchdata.SFITreated
 	for _, tc := range []struct{ n, treated int }{
 		{330000, 0}, {330000, 649}, {20000, 1000}, {100000, 50}, {3300000, 6487}, {1000000, 100},
 	} {
-		o, err := populationOptions(tc.n, tc.treated)
+		o, err := benchdata.PopulationOptions(tc.n, tc.treated)
 		require.NoError(t, err)
 		wf, cf := o.WindowFraction, o.ControlFraction
 		if wf == 0 {
@@ -280,17 +281,17 @@ func TestPopulationOptions(t *testing.T) {
 		}
 		treated := tc.treated
 		if treated == 0 {
-			treated = proportionalTreated(tc.n)
+			treated = benchdata.ProportionalTreated(tc.n)
 		}
 		assert.True(t, wf == 1 || cf == 1, "%+v", tc)
 		assert.LessOrEqual(t, wf, 1.0)
 		assert.LessOrEqual(t, cf, 1.0)
-		if tc.treated == 0 || tc.treated == proportionalTreated(tc.n) {
+		if tc.treated == 0 || tc.treated == benchdata.ProportionalTreated(tc.n) {
 			assert.Equal(t, float64(tc.n)/synth.SFIPersons, o.Scale)
 			continue
 		}
-		assert.InDelta(t, float64(treated), sfiTreated*o.Scale*wf, 1e-6, "%+v", tc)
-		assert.InDelta(t, float64(tc.n), sfiTreated*o.Scale*wf+others*o.Scale*cf, 1e-6, "%+v", tc)
+		assert.InDelta(t, float64(treated), benchdata.SFITreated*o.Scale*wf, 1e-6, "%+v", tc)
+		assert.InDelta(t, float64(tc.n), benchdata.SFITreated*o.Scale*wf+others*o.Scale*cf, 1e-6, "%+v", tc)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/psmeval/psmeval/estimate"
+	"github.com/psmeval/psmeval/examples/internal/benchdata"
 	"github.com/psmeval/psmeval/panel"
 	"github.com/psmeval/psmeval/panel/synth"
 	"github.com/psmeval/psmeval/progress"
@@ -80,7 +81,7 @@ type pipeline struct {
 }
 
 func newPipeline(c *config, logw io.Writer) (*pipeline, error) {
-	o, err := populationOptions(c.n, c.treated)
+	o, err := benchdata.PopulationOptions(c.n, c.treated)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func (p *pipeline) generate(ctx context.Context) error {
 	return nil
 }
 
-// buildPanel builds the event-time panel with benchDesign.
+// buildPanel builds the event-time panel with benchdata.Design.
 func (p *pipeline) buildPanel(ctx context.Context) error {
 	var pf func(string, int, int)
 	if p.logw != io.Discard {
@@ -131,7 +132,7 @@ func (p *pipeline) buildPanel(ctx context.Context) error {
 			f(k, n)
 		}
 	}
-	d, names, err := benchDesign(p.reg, p.cfg.covariates, synth.OutcomeNames[:p.cfg.outcomes], p.cfg.seed, p.cfg.workers, pf)
+	d, names, err := benchdata.Design(p.reg, p.cfg.covariates, synth.OutcomeNames[:p.cfg.outcomes], p.cfg.seed, p.cfg.workers, pf)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/psmeval/psmeval/examples/internal/benchdata"
 	"github.com/psmeval/psmeval/internal/manifest"
 )
 
@@ -98,7 +99,7 @@ func newReport(p *pipeline, m *meter) *report {
 	c := p.cfg
 	treated := c.treated
 	if treated == 0 {
-		treated = proportionalTreated(c.n)
+		treated = benchdata.ProportionalTreated(c.n)
 	}
 	host, _ := os.Hostname()
 	r := &report{

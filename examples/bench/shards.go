@@ -13,13 +13,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/psmeval/psmeval/estimate"
+	"github.com/psmeval/psmeval/examples/internal/benchdata"
 	"github.com/psmeval/psmeval/psm"
 )
-
-// logitBlock is the number of rows per block of psm's logit partials
-// (psm.LogitRows): FitLogitShards is bit-identical to FitLogit when every
-// shard starts at a multiple of it.
-const logitBlock = 4096
 
 // shardedReport is the "sharded" object of the -json output (with
 // -shards): the logit, the matching and the effects run again with the
@@ -56,24 +52,6 @@ type shardedParts struct {
 	Effects        float64 `json:"effects"`         // treated mean, control mean, ATT and accumulated effect of every reported (outcome, month)
 }
 
-// shardBounds returns the bounds of s contiguous shards of n units:
-// whole blocks of 4096 units, as even as possible, when there are at
-// least s blocks (aligned), else n·k/s.
-func shardBounds(n, s int) (bounds []int, aligned bool) {
-	bounds = make([]int, s+1)
-	blocks := (n + logitBlock - 1) / logitBlock
-	aligned = blocks >= s
-	for k := 1; k < s; k++ {
-		if aligned {
-			bounds[k] = blocks * k / s * logitBlock
-		} else {
-			bounds[k] = n * k / s
-		}
-	}
-	bounds[s] = n
-	return bounds, aligned
-}
-
 // runSharded runs the logit, the scores, the matching and the effects of
 // the pipeline again with the units split at bounds (increasing, from 0
 // to the number of units; shard k holds units bounds[k] to
@@ -98,7 +76,7 @@ func (p *pipeline) runSharded(ctx context.Context, bounds []int) (*shardedReport
 	}
 	r := &shardedReport{Shards: S, Bounds: bounds, Aligned: true}
 	for _, b := range bounds[:S] {
-		r.Aligned = r.Aligned && b%logitBlock == 0
+		r.Aligned = r.Aligned && b%benchdata.LogitBlock == 0
 	}
 	start := time.Now()
 	workers := p.cfg.workers

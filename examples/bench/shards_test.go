@@ -5,6 +5,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/psmeval/psmeval/examples/internal/benchdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,13 +19,13 @@ import (
 func TestShardedBench(t *testing.T) {
 	_, p, _ := smallRun(t)
 	n, T := p.panel.Len(), p.panel.NTreated()
-	require.Less(t, T, logitBlock, "the treated (units 0..T-1) fill less than a block")
-	require.Greater(t, n, 4*logitBlock)
+	require.Less(t, T, benchdata.LogitBlock, "the treated (units 0..T-1) fill less than a block")
+	require.Greater(t, n, 4*benchdata.LogitBlock)
 	// one control per set: every set lies in one shard, so the effects
 	// from the shards' sums are bit-identical too (estimate.EffectSums)
 	require.Equal(t, p.matching.NMatched, len(p.matching.Control))
 	for _, s := range []int{2, 3, 5} {
-		b, aligned := shardBounds(n, s)
+		b, aligned := benchdata.ShardBounds(n, s)
 		require.True(t, aligned, "%d shards", s)
 		require.Len(t, b, s+1)
 	}
@@ -34,11 +35,11 @@ func TestShardedBench(t *testing.T) {
 		aligned bool
 	}{
 		{"1", []int{0, n}, true},
-		{"2", func() []int { b, _ := shardBounds(n, 2); return b }(), true},
-		{"3", func() []int { b, _ := shardBounds(n, 3); return b }(), true},
-		{"5", func() []int { b, _ := shardBounds(n, 5); return b }(), true},
+		{"2", func() []int { b, _ := benchdata.ShardBounds(n, 2); return b }(), true},
+		{"3", func() []int { b, _ := benchdata.ShardBounds(n, 3); return b }(), true},
+		{"5", func() []int { b, _ := benchdata.ShardBounds(n, 5); return b }(), true},
 		// shard 1 has no treated units, shard 2 nothing
-		{"5 no treated, empty", []int{0, logitBlock, 2 * logitBlock, 2 * logitBlock, 4 * logitBlock, n}, true},
+		{"5 no treated, empty", []int{0, benchdata.LogitBlock, 2 * benchdata.LogitBlock, 2 * benchdata.LogitBlock, 4 * benchdata.LogitBlock, n}, true},
 		// shard 0 holds the treated only (no controls), shards 1 and 2
 		// controls only
 		{"3 no controls", []int{0, T, T + 5000, n}, false},
@@ -82,7 +83,7 @@ func TestShardedBenchErrors(t *testing.T) {
 // The table prints the sharded line.
 func TestShardedTable(t *testing.T) {
 	_, p, _ := smallRun(t)
-	r, err := p.runSharded(context.Background(), []int{0, logitBlock, p.panel.Len()})
+	r, err := p.runSharded(context.Background(), []int{0, benchdata.LogitBlock, p.panel.Len()})
 	require.NoError(t, err)
 	rep := newReport(p, &meter{canReset: true})
 	rep.Sharded = r

@@ -1,4 +1,4 @@
-package main
+package benchdata
 
 import (
 	"fmt"
@@ -7,35 +7,35 @@ import (
 	"github.com/psmeval/psmeval/panel/synth"
 )
 
-// sfiTreated is the expected number of first starts in the SFI window at
+// SFITreated is the expected number of first starts in the SFI window at
 // synth Scale 1 (docs/method.md §4).
-const sfiTreated = 6487
+const SFITreated = 6487
 
-// proportionalTreated is the number treated in a population of n persons
+// ProportionalTreated is the number treated in a population of n persons
 // at the SFI's rate, round(6,487·n/3.3 million).
-func proportionalTreated(n int) int {
-	return int(math.Round(sfiTreated * float64(n) / synth.SFIPersons))
+func ProportionalTreated(n int) int {
+	return int(math.Round(SFITreated * float64(n) / synth.SFIPersons))
 }
 
-// populationOptions returns the synth options that give about n persons of
+// PopulationOptions returns the synth options that give about n persons of
 // whom about treated start in the window: Scale s with s·6,487 window
 // starters and s·(3.3M − 6,487) others before thinning, then WindowFraction
 // = treated/(6,487·s) and ControlFraction = (n − treated)/((3.3M − 6,487)·s),
 // with s the smallest scale for which both are at most 1 (one of them is
-// 1). With treated = proportionalTreated(n) (or 0) it is Scale n/3.3M
+// 1). With treated = ProportionalTreated(n) (or 0) it is Scale n/3.3M
 // without thinning. The counts drawn are random around these means.
-func populationOptions(n, treated int) (synth.Options, error) {
+func PopulationOptions(n, treated int) (synth.Options, error) {
 	if n < 1 {
 		return synth.Options{}, fmt.Errorf("-n %d: must be positive", n)
 	}
 	if treated < 0 || treated >= n {
 		return synth.Options{}, fmt.Errorf("-treated %d: must be in 1..%d (below -n)", treated, n-1)
 	}
-	if treated == 0 || treated == proportionalTreated(n) {
+	if treated == 0 || treated == ProportionalTreated(n) {
 		return synth.Options{Scale: float64(n) / synth.SFIPersons}, nil
 	}
-	others := float64(synth.SFIPersons - sfiTreated)
-	st, sc := float64(treated)/sfiTreated, float64(n-treated)/others
+	others := float64(synth.SFIPersons - SFITreated)
+	st, sc := float64(treated)/SFITreated, float64(n-treated)/others
 	if st >= sc { // more treated than in proportion: thin the others
 		return synth.Options{Scale: st, WindowFraction: 1, ControlFraction: sc / st}, nil
 	}

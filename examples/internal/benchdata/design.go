@@ -1,4 +1,4 @@
-package main
+package benchdata
 
 import (
 	"fmt"
@@ -18,16 +18,16 @@ var (
 	jan31       = panel.DayFromDate(2012, time.January, 31)
 )
 
-// historyWindows are the look-back windows (weeks before the start week) of
+// HistoryWindows are the look-back windows (weeks before the start week) of
 // the weeks-on-benefit covariates.
-var historyWindows = []int{13, 26, 52, 104, 156}
+var HistoryWindows = []int{13, 26, 52, 104, 156}
 
-// historyBenefits are the benefit types of the synthetic register whose
+// HistoryBenefits are the benefit types of the synthetic register whose
 // weeks in each history window are covariates, roughly from the most to the
 // least common among the treated, so that a small -covariates keeps the
 // informative ones. Self-supporting is the reference (it is 52 minus the
 // sum of the others in a 52-week window).
-var historyBenefits = []string{
+var HistoryBenefits = []string{
 	synth.CashBenefit, synth.UnemploymentInsurance, synth.Sickness, synth.SU, synth.Rehabilitation,
 	synth.DisabilityPension, synth.FlexJob, synth.FlexJobBenefit, synth.Other, synth.EarlyRetirement,
 	synth.VUS, synth.ServiceJob, synth.AdultApprentice, synth.FlexBenefit, synth.StatePension,
@@ -36,13 +36,13 @@ var historyBenefits = []string{
 // categorical attributes dummy-coded in the covariate list, in order.
 var dummyAttrs = []string{"sex", "origin", "education", "match_group", "cohabitation"}
 
-// covariate is one column of the design's covariate list.
-type covariate struct {
-	name string
-	cov  panel.Covariate
+// Covariate is one column of the design's covariate list.
+type Covariate struct {
+	Name string
+	Cov  panel.Covariate
 }
 
-// covariateList returns the deterministic list of single-column covariates
+// CovariateList returns the deterministic list of single-column covariates
 // the bench draws its first K from:
 //
 //  1. age at start (fractional years);
@@ -50,19 +50,19 @@ type covariate struct {
 //     cohabitation except the most frequent one in the register (the
 //     reference; ties go to the first level), named "attr=level";
 //  3. children and unemployment_rate (numeric attributes);
-//  4. weeks on each benefit type of historyBenefits in the 13, 26, 52, 104
+//  4. weeks on each benefit type of HistoryBenefits in the 13, 26, 52, 104
 //     and 156 weeks before the start week (panel.WeeksIn), benefit-major:
 //     weeks_cash_benefit_13, ..., weeks_cash_benefit_156,
 //     weeks_unemployment_insurance_13, ...;
 //  5. the benefit type in the start week, one 0/1 column per type of
-//     historyBenefits (panel.StatusAtStart), named "start=<type>".
+//     HistoryBenefits (panel.StatusAtStart), named "start=<type>".
 //
 // With the synthetic register's levels the list has 18 + 75 + 15 = 108
 // columns. Columns that are constant in the data (state pension before 65)
 // are aliased by the logit, as R's glm does with NA coefficients.
-func covariateList(r *panel.Register) ([]covariate, error) {
-	var list []covariate
-	list = append(list, covariate{"age", panel.AgeAtStart("age")})
+func CovariateList(r *panel.Register) ([]Covariate, error) {
+	var list []Covariate
+	list = append(list, Covariate{"age", panel.AgeAtStart("age")})
 	for _, name := range dummyAttrs {
 		a := r.Attr(name)
 		if a == nil || a.Codes == nil {
@@ -87,7 +87,7 @@ func covariateList(r *panel.Register) ([]covariate, error) {
 			code := uint16(l)
 			col := a.Codes
 			n := name + "=" + level
-			list = append(list, covariate{n, panel.CovFunc(n, func(u *panel.UnitView) float64 {
+			list = append(list, Covariate{n, panel.CovFunc(n, func(u *panel.UnitView) float64 {
 				if col[u.Person] == code {
 					return 1
 				}
@@ -99,31 +99,31 @@ func covariateList(r *panel.Register) ([]covariate, error) {
 		if a := r.Attr(name); a == nil || a.Values == nil {
 			return nil, fmt.Errorf("register has no numeric attribute %q", name)
 		}
-		list = append(list, covariate{name, panel.Numeric(name)})
+		list = append(list, Covariate{name, panel.Numeric(name)})
 	}
-	groups := make([]panel.LevelGroup, len(historyBenefits))
-	for i, b := range historyBenefits {
+	groups := make([]panel.LevelGroup, len(HistoryBenefits))
+	for i, b := range HistoryBenefits {
 		groups[i] = panel.LevelGroup{Name: b, Levels: synth.BenefitLevels(b)}
 	}
 	for _, g := range groups {
-		for _, w := range historyWindows {
+		for _, w := range HistoryWindows {
 			n := "weeks_" + g.Name + "_" + strconv.Itoa(w)
-			list = append(list, covariate{n, panel.WeeksIn("weeks_", []panel.LevelGroup{g}, w)})
+			list = append(list, Covariate{n, panel.WeeksIn("weeks_", []panel.LevelGroup{g}, w)})
 		}
 	}
 	for _, g := range groups {
-		list = append(list, covariate{"start=" + g.Name, panel.StatusAtStart("start", g)})
+		list = append(list, Covariate{"start=" + g.Name, panel.StatusAtStart("start", g)})
 	}
 	return list, nil
 }
 
-// benchDesign is the design of the benchmark: the SFI window, persons aged
+// Design is the design of the benchmark: the SFI window, persons aged
 // 16–64 on 1 January 2012 without a spell in January 2012, the first k
-// covariates of covariateList and the
+// covariates of CovariateList and the
 // outcomes named. It is a generic design built from panel's public
 // constructors, not the SFI reproduction's (examples/sfi).
-func benchDesign(r *panel.Register, k int, outcomes []string, seed uint64, workers int, progress func(string, int, int)) (*panel.Design, []string, error) {
-	list, err := covariateList(r)
+func Design(r *panel.Register, k int, outcomes []string, seed uint64, workers int, progress func(string, int, int)) (*panel.Design, []string, error) {
+	list, err := CovariateList(r)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -133,7 +133,7 @@ func benchDesign(r *panel.Register, k int, outcomes []string, seed uint64, worke
 	covs := make([]panel.Covariate, k)
 	names := make([]string, k)
 	for i, c := range list[:k] {
-		covs[i], names[i] = c.cov, c.name
+		covs[i], names[i] = c.Cov, c.Name
 	}
 	return &panel.Design{
 		WindowStart: windowStart,
