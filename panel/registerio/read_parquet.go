@@ -223,20 +223,38 @@ func (p *parquetRecords) corrupt(rg int, cause string) error {
 }
 
 // columnReads reports whether column i of row group rg decodes without
-// an error or a panic, to the row group's number of rows.
+// an error or a panic, to the row group's number of rows. It reads in
+// the reader's batches (memory bounded by the batch size, whatever
+// number of rows the file's metadata claims) and stops after
+// diagnoseRows rows, reporting the column as readable: the diagnosis
+// names a column only when it finds the damage within that bound.
 func (p *parquetRecords) columnReads(rg, i int) (ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false
 		}
 	}()
-	arr, err := p.fr.RowGroup(rg).Column(i).Read(p.ctx)
+	rr, err := p.fr.GetRecordReader(p.ctx, []int{i}, []int{rg})
 	if err != nil {
 		return false
 	}
-	defer arr.Release()
-	return int64(arr.Len()) == p.pf.MetaData().RowGroup(rg).NumRows()
+	defer rr.Release()
+	var n int64
+	for rr.Next() {
+		n += rr.RecordBatch().NumRows()
+		if n >= diagnoseRows || p.ctx.Err() != nil {
+			return true
+		}
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return false
+	}
+	return n == p.pf.MetaData().RowGroup(rg).NumRows()
 }
+
+// diagnoseRows bounds the rows that the diagnosis of a corrupt row group
+// decodes per column (a damaged file can claim any number of rows).
+const diagnoseRows = 1 << 22
 
 func (p *parquetRecords) Retain() { p.refs++ }
 
