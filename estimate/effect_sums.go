@@ -166,17 +166,6 @@ func EffectsFromSums(s *Sample, m *psm.UnitMatching, sums *EffectSums, opts *Eff
 	if sums.covered != sums.entries {
 		return nil, invalid("EffectSums", "the parts cover %d of the %d set entries (a shard missing)", sums.covered, sums.entries)
 	}
-	if opts == nil {
-		opts = &EffectOptions{}
-	}
 	rows := func(k int) []float64 { return sums.sums[k*sums.cols : (k+1)*sums.cols] }
-	series, err := effectsOf(s, ms, rows)
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{Method: "effects", IncludeMonth0: opts.IncludeMonth0, Series: series}
-	for i := range res.Series {
-		accumulate(res.Series[i].Effects, opts.IncludeMonth0)
-	}
-	return res, nil
+	return effectsResult(s, ms, rows, opts)
 }

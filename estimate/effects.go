@@ -92,10 +92,16 @@ func effects(s *Sample, m *matchSets, opts *EffectOptions) (*Result, error) {
 	if err := m.validate(s); err != nil {
 		return nil, err
 	}
+	return effectsResult(s, m, nil, opts)
+}
+
+// effectsResult is Effects on validated match sets, with the controls'
+// sums from rows when not nil (see effectsOf).
+func effectsResult(s *Sample, m *matchSets, rows func(k int) []float64, opts *EffectOptions) (*Result, error) {
 	if opts == nil {
 		opts = &EffectOptions{}
 	}
-	series, err := effectsOf(s, m, nil)
+	series, err := effectsOf(s, m, rows)
 	if err != nil {
 		return nil, err
 	}

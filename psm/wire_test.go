@@ -1,6 +1,11 @@
 package psm
 
-import "encoding"
+import (
+	"bytes"
+	"encoding"
+	"errors"
+	"testing"
+)
 
 // overWire encodes v and decodes the bytes into a new T, as a value
 // sent to another process would arrive there.
@@ -42,4 +47,23 @@ func decodeAny(kind byte, b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return v.MarshalBinary()
+}
+
+// decodesExactly decodes b as kind (see decodeAny) for a fuzzer: a
+// failure must be an encoding error (false), and what decodes must encode
+// to the same bytes (true).
+func decodesExactly(t *testing.T, kind byte, b []byte) bool {
+	t.Helper()
+	got, err := decodeAny(kind, b)
+	if err != nil {
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Err != ErrBadEncoding {
+			t.Fatalf("kind %c: error %v is not an encoding error", kind, err)
+		}
+		return false
+	}
+	if !bytes.Equal(got, b) {
+		t.Fatalf("kind %c: re-encoding differs", kind)
+	}
+	return true
 }
