@@ -85,11 +85,8 @@ func newPipeline(c *config, logw io.Writer) (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.outcomes < 1 || c.outcomes > len(synth.OutcomeNames) {
-		return nil, fmt.Errorf("-outcomes %d: must be in 1..%d (%s)", c.outcomes, len(synth.OutcomeNames), strings.Join(synth.OutcomeNames, ", "))
-	}
-	if c.horizon < 0 {
-		return nil, fmt.Errorf("-horizon %d: must be >= 0", c.horizon)
+	if err := benchdata.CheckOutcomes(c.outcomes, c.horizon); err != nil {
+		return nil, err
 	}
 	if c.replicates < 0 || c.replicates == 1 {
 		return nil, fmt.Errorf("-replicates %d: want 0 (no bootstrap) or at least 2", c.replicates)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/examples/internal/benchdata"
@@ -29,11 +28,8 @@ func buildData(ctx context.Context, c *config, parts int) (*data, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.outcomes < 1 || c.outcomes > len(synth.OutcomeNames) {
-		return nil, fmt.Errorf("-outcomes %d: must be in 1..%d (%s)", c.outcomes, len(synth.OutcomeNames), strings.Join(synth.OutcomeNames, ", "))
-	}
-	if c.horizon < 0 {
-		return nil, fmt.Errorf("-horizon %d: must be >= 0", c.horizon)
+	if err := benchdata.CheckOutcomes(c.outcomes, c.horizon); err != nil {
+		return nil, err
 	}
 	o.Seed, o.Workers = c.seed, c.workers
 	pop, err := synth.Generate(ctx, &o)

@@ -3,6 +3,7 @@ package benchdata
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/psmeval/psmeval/panel/synth"
 )
@@ -40,4 +41,16 @@ func PopulationOptions(n, treated int) (synth.Options, error) {
 		return synth.Options{Scale: st, WindowFraction: 1, ControlFraction: sc / st}, nil
 	}
 	return synth.Options{Scale: sc, WindowFraction: st / sc, ControlFraction: 1}, nil
+}
+
+// CheckOutcomes checks the -outcomes and -horizon flags: 1 to
+// len(synth.OutcomeNames) outcomes and a horizon of at least 0 months.
+func CheckOutcomes(outcomes, horizon int) error {
+	if outcomes < 1 || outcomes > len(synth.OutcomeNames) {
+		return fmt.Errorf("-outcomes %d: must be in 1..%d (%s)", outcomes, len(synth.OutcomeNames), strings.Join(synth.OutcomeNames, ", "))
+	}
+	if horizon < 0 {
+		return fmt.Errorf("-horizon %d: must be >= 0", horizon)
+	}
+	return nil
 }
