@@ -35,49 +35,80 @@ const (
 //     allowed, and earlier spells are a matter for an eligibility rule
 //     such as NoSpellActive (SFI rule 4).
 //  3. Treated units: starters that pass every eligibility rule at their
-//     actual start week.
+//     actual start week. Steps 1–3 are CountStarts (pass 0 of a sharded
+//     run), on the same code.
 //  4. Simulated starts: each potential control draws d.DrawsPerControl
 //     start days uniformly from the eligible treated units' start days
-//     (the empirical distribution of treated starts; DrawIndex), so its
-//     start week and cohort month follow that distribution; eligibility
-//     is re-checked at the simulated week and ineligible draws are
-//     dropped (not redrawn).
+//     (the empirical distribution of treated starts; DrawIndex), or from
+//     d.Starts when set (the treated of all shards of a sharded run), so
+//     its start week and cohort month follow that distribution;
+//     eligibility is re-checked at the simulated week and ineligible
+//     draws are dropped (not redrawn).
 //  5. Covariates, descriptors and event-time outcomes of every kept unit,
 //     relative to its start.
 //
 // The panel is identical for any d.Workers and any order of the input
 // rows (persons, spells): units are in canonical order (treated, then
 // controls, each by person id and draw) and each draw depends only on
-// (d.Seed, person id, draw). Errors: a data *Error from r.Validate or for a
-// missing (NaN) covariate value in X, a design *Error (errors.Is ErrDesign)
-// for a bad option, unknown attribute/level/outcome or an outcome horizon
-// beyond the data (also ErrHorizon), ErrEmptyWindow when no person starts
-// in the window or no starter is eligible, ErrNoControls when no control
-// draw is eligible, and ctx.Err() on cancellation.
+// (d.Seed, person id, draw, the number of treated start days).
+//
+// Sharded runs: split the persons of a register into shards (each
+// person with all its rows, every shard with the same status-grid
+// calendar and levels), merge the shards' CountStarts and Build each
+// shard with d.Starts set to the merged counts. Then the units of the
+// shards are exactly the units of Build on the whole register: the same
+// (id, draw, treated) with bit-identical start, covariates, descriptors
+// and outcomes, and every field of Counts (Dropped element by element)
+// is the sum of the shards' (TestShardedBuild). Only the order differs:
+// each shard's panel has its treated first, so the shards' panels
+// concatenated in shard order are not in the whole panel's order (all
+// treated, then all controls, by id). Results that sum over units in
+// order (the logit's 4,096-row blocks) then agree to rounding, not bit
+// for bit, unless the units are put back in canonical order.
+//
+// Errors: a data *Error from r.Validate or for a missing (NaN) covariate
+// value in X, a design *Error (errors.Is ErrDesign) for a bad option,
+// unknown attribute/level/outcome or an outcome horizon beyond the data
+// (also ErrHorizon), and, without d.Starts, ErrEmptyWindow when no
+// person starts in the window or no starter is eligible and
+// ErrNoControls when no control draw is eligible; ctx.Err() on
+// cancellation.
 //
 // Cost: O(N·D·(rules + max W + covariate columns + outcome months)) for N
 // persons and D draws, in parallel over fixed blocks of persons and
 // units; memory: the panel itself (8 bytes per unit and column of X, Desc
 // and each outcome's H+1 months, about 30 bytes per unit of index
-// columns) plus 12 bytes per kept control draw while building. Ids that
-// are not in ascending order cost one O(N log N) sort (16 bytes per
-// person).
+// columns) plus 12 bytes per kept control draw and per treated start day
+// (of d.Starts when set) while building. Ids that are not in ascending
+// order cost one O(N log N) sort (16 bytes per person).
 func Build(ctx context.Context, r *Register, d *Design) (*Panel, error) {
-	if r == nil {
-		return nil, designErr("Register", "nil register")
-	}
-	if d == nil {
-		return nil, designErr("Design", "nil design")
-	}
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	dn, err := d.normalized(r)
+	bs, err := newBuildState(r, d)
 	if err != nil {
 		return nil, err
 	}
-	bs := &buildState{r: r, d: &dn, prog: newProgress(dn.Progress)}
-	return bs.run(ctx)
+	if err := bs.findTreated(ctx); err != nil {
+		return nil, err
+	}
+	// Without Starts the register's own treated are the distribution of
+	// the simulated starts, so they must exist; a shard of a sharded run
+	// may have none.
+	if c, dd := &bs.counts, bs.d; dd.Starts == nil {
+		if c.Starters == 0 {
+			return nil, fmt.Errorf("panel: no merged spell starts in the window %v..%v: %w", dd.WindowStart, dd.WindowEnd, ErrEmptyWindow)
+		}
+		if c.Treated == 0 {
+			return nil, fmt.Errorf("panel: all %d persons starting in the window %v..%v fail the eligibility rules: %w",
+				c.Starters, dd.WindowStart, dd.WindowEnd, ErrEmptyWindow)
+		}
+	}
+	if err := bs.startDist(); err != nil {
+		return nil, err
+	}
+	ctrl, err := bs.controls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return bs.units(ctx, ctrl)
 }
 
 type buildState struct {
@@ -85,18 +116,19 @@ type buildState struct {
 	d    *Design
 	prog *progress
 
-	si      *spellIndex
-	b       *binder
-	rules   []func(*UnitView) bool
-	names   []string // rule names
-	covs    boundCovs
-	descs   boundCovs
-	outs    []eventOutcome
-	dist    startDist
-	counts  Counts
-	tStart  []starter // eligible treated, by id
-	tWeek   []int32
-	tCohort []Month
+	si       *spellIndex
+	b        *binder
+	rules    []func(*UnitView) bool
+	names    []string // rule names
+	covs     boundCovs
+	descs    boundCovs
+	outs     []eventOutcome
+	dist     startDist
+	counts   Counts
+	starters []starter // in id order
+	tStart   []starter // eligible treated, by id
+	tWeek    []int32
+	tCohort  []Month
 }
 
 type boundCovs struct {
@@ -126,14 +158,30 @@ func bindCovs(b *binder, cs []Covariate, option string, taken map[string]string)
 	return bc, nil
 }
 
-func (bs *buildState) run(ctx context.Context) (*Panel, error) {
-	r, d := bs.r, bs.d
+// newBuildState is the first step of Build and CountStarts: it checks the
+// register and the design, merges the spells and binds the rules,
+// covariates, descriptors and outcomes to the register.
+func newBuildState(r *Register, d *Design) (*buildState, error) {
+	if r == nil {
+		return nil, designErr("Register", "nil register")
+	}
+	if d == nil {
+		return nil, designErr("Design", "nil design")
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	dn, err := d.normalized(r)
+	if err != nil {
+		return nil, err
+	}
+	bs := &buildState{r: r, d: &dn, prog: newProgress(dn.Progress)}
 	n := r.Len()
 	bs.prog.report("spells", 0, 1)
-	bs.si = &spellIndex{merged: MergeSpells(r.Spells, d.MergeGapDays)}
+	bs.si = &spellIndex{merged: MergeSpells(r.Spells, dn.MergeGapDays)}
 	bs.prog.report("spells", 1, 1)
-	bs.b = newBinder(r, d, bs.si)
-	for i, rule := range d.Eligibility {
+	bs.b = newBinder(r, &dn, bs.si)
+	for i, rule := range dn.Eligibility {
 		f, err := rule.bind(bs.b)
 		if err != nil {
 			return nil, designErr(fmt.Sprintf("Eligibility[%d] %s", i, rule.name), "%v", err)
@@ -141,14 +189,13 @@ func (bs *buildState) run(ctx context.Context) (*Panel, error) {
 		bs.rules = append(bs.rules, f)
 		bs.names = append(bs.names, rule.name)
 	}
-	var err error
-	if bs.covs, err = bindCovs(bs.b, d.Covariates, "Covariates", map[string]string{}); err != nil {
+	if bs.covs, err = bindCovs(bs.b, dn.Covariates, "Covariates", map[string]string{}); err != nil {
 		return nil, err
 	}
-	if bs.descs, err = bindCovs(bs.b, d.Descriptors, "Descriptors", map[string]string{}); err != nil {
+	if bs.descs, err = bindCovs(bs.b, dn.Descriptors, "Descriptors", map[string]string{}); err != nil {
 		return nil, err
 	}
-	if bs.outs, err = bindOutcomes(r, d); err != nil {
+	if bs.outs, err = bindOutcomes(r, &dn); err != nil {
 		return nil, err
 	}
 	c := &bs.counts
@@ -159,32 +206,20 @@ func (bs *buildState) run(ctx context.Context) (*Panel, error) {
 	for k := range c.Dropped {
 		c.Dropped[k].Rule = bs.names[k]
 	}
-
-	// Starters, in id order.
-	starters := bs.si.starters(d.WindowStart, d.WindowEnd)
-	c.Starters = len(starters)
-	c.PotentialControls = n - len(starters)
-	c.Draws = c.PotentialControls * d.DrawsPerControl
-	if len(starters) == 0 {
-		return nil, fmt.Errorf("panel: no merged spell starts in the window %v..%v: %w", d.WindowStart, d.WindowEnd, ErrEmptyWindow)
-	}
-	ids := r.IDs
-	slices.SortFunc(starters, func(a, b starter) int { return cmp.Compare(ids[a.person], ids[b.person]) })
-	if err := bs.treated(ctx, starters); err != nil {
-		return nil, err
-	}
-
-	ctrl, err := bs.controls(ctx, starters)
-	if err != nil {
-		return nil, err
-	}
-	return bs.units(ctx, ctrl)
+	return bs, nil
 }
 
-// treated evaluates the rules for the starters and builds the start-day
-// distribution of the eligible ones.
-func (bs *buildState) treated(ctx context.Context, starters []starter) error {
+// findTreated finds the starters (in id order) and evaluates the rules
+// for them at their start week: the eligible ones are the treated units.
+func (bs *buildState) findTreated(ctx context.Context) error {
 	r, d, c := bs.r, bs.d, &bs.counts
+	bs.starters = bs.si.starters(d.WindowStart, d.WindowEnd)
+	starters := bs.starters
+	c.Starters = len(starters)
+	c.PotentialControls = r.Len() - len(starters)
+	c.Draws = c.PotentialControls * d.DrawsPerControl
+	ids := r.IDs
+	slices.SortFunc(starters, func(a, b starter) int { return cmp.Compare(ids[a.person], ids[b.person]) })
 	g := &r.Status
 	keep := make([]bool, len(starters))
 	nb := (len(starters) + treatedBlock - 1) / treatedBlock
@@ -224,22 +259,34 @@ func (bs *buildState) treated(ctx context.Context, starters []starter) error {
 		}
 	}
 	c.Treated = len(bs.tStart)
-	if c.Treated == 0 {
-		return fmt.Errorf("panel: all %d persons starting in the window %v..%v fail the eligibility rules: %w",
-			c.Starters, d.WindowStart, d.WindowEnd, ErrEmptyWindow)
+	return nil
+}
+
+// startDist sets the distribution the controls draw their starts from:
+// the start days of the eligible treated of this register, or
+// Design.Starts when set (after checking that it holds this register's
+// treated).
+func (bs *buildState) startDist() error {
+	g := &bs.r.Status
+	own := bs.ownStarts()
+	days, counts := own.days, own.counts
+	if s := bs.d.Starts; s != nil {
+		if err := s.covers(own); err != nil {
+			return err
+		}
+		days, counts = s.days, s.counts
 	}
-	days := make([]Day, c.Treated)
-	for k, s := range bs.tStart {
-		days[k] = s.day
+	n := int64(0)
+	for _, k := range counts {
+		n += k
 	}
-	slices.Sort(days)
-	bs.dist = startDist{day: days, week: make([]int32, len(days)), cohort: make([]Month, len(days))}
-	for k, day := range days {
-		bs.dist.week[k] = int32(g.WeekOf(day))
-		if k > 0 && days[k-1] == day {
-			bs.dist.cohort[k] = bs.dist.cohort[k-1]
-		} else {
-			bs.dist.cohort[k] = MonthOf(day)
+	bs.dist = startDist{day: make([]Day, 0, n), week: make([]int32, 0, n), cohort: make([]Month, 0, n)}
+	for j, day := range days {
+		w, m := int32(g.WeekOf(day)), MonthOf(day)
+		for range counts[j] {
+			bs.dist.day = append(bs.dist.day, day)
+			bs.dist.week = append(bs.dist.week, w)
+			bs.dist.cohort = append(bs.dist.cohort, m)
 		}
 	}
 	return nil
@@ -263,11 +310,11 @@ type ctrlRec struct {
 
 // controls draws the simulated starts of all potential controls and
 // keeps the eligible draws, in canonical (id, draw) order.
-func (bs *buildState) controls(ctx context.Context, starters []starter) ([]ctrlRec, error) {
+func (bs *buildState) controls(ctx context.Context) ([]ctrlRec, error) {
 	r, d, c := bs.r, bs.d, &bs.counts
 	n := r.Len()
 	isStarter := make([]uint64, (n+63)/64)
-	for _, s := range starters {
+	for _, s := range bs.starters {
 		isStarter[s.person/64] |= 1 << (uint(s.person) % 64)
 	}
 	order := canonicalOrder(r.IDs)
@@ -316,7 +363,7 @@ func (bs *buildState) controls(ctx context.Context, starters []starter) ([]ctrlR
 			c.Dropped[k].Controls += v
 		}
 	}
-	if total == 0 {
+	if total == 0 && d.Starts == nil {
 		return nil, fmt.Errorf("panel: none of %d control draws (%d persons) is eligible: %w", c.Draws, c.PotentialControls, ErrNoControls)
 	}
 	all := make([]ctrlRec, 0, total)
@@ -443,10 +490,10 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 	if err != nil {
 		return nil, err
 	}
-	if nx > 0 {
+	if nx > 0 && nU > 0 {
 		p.X = mat.NewDense(nU, nx, xs)
 	}
-	if nd > 0 {
+	if nd > 0 && nU > 0 {
 		p.Desc = mat.NewDense(nU, nd, ds)
 	}
 	return p, nil

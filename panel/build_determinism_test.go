@@ -12,13 +12,27 @@ import (
 // permuteRegister returns a copy of r whose person k is r's person
 // perm[k], with the spells remapped and shuffled by rng.
 func permuteRegister(r *Register, perm []int, rng *rand.Rand) *Register {
-	n := r.Len()
-	inv := make([]int32, n)
-	for k, i := range perm {
+	q := subRegister(r, perm)
+	rng.Shuffle(len(q.Spells), func(a, b int) { q.Spells[a], q.Spells[b] = q.Spells[b], q.Spells[a] })
+	return q
+}
+
+// subRegister returns the register of the persons persons[0], persons[1],
+// ... of r (distinct indices, in that order): person k of the result is
+// r's person persons[k], with its attributes, status row and outcomes,
+// and the spells of these persons remapped, in r's spell order. The
+// status grid and the outcomes keep r's calendar and levels.
+func subRegister(r *Register, persons []int) *Register {
+	n := len(persons)
+	inv := make([]int32, r.Len())
+	for i := range inv {
+		inv[i] = -1
+	}
+	for k, i := range persons {
 		inv[i] = int32(k)
 	}
 	q := &Register{IDs: make([]int64, n), Birth: make([]Day, n)}
-	for k, i := range perm {
+	for k, i := range persons {
 		q.IDs[k] = r.IDs[i]
 		q.Birth[k] = r.Birth[i]
 	}
@@ -26,12 +40,12 @@ func permuteRegister(r *Register, perm []int, rng *rand.Rand) *Register {
 		b := Attribute{Name: a.Name, Levels: a.Levels}
 		if a.IsCategorical() {
 			b.Codes = make([]uint16, n)
-			for k, i := range perm {
+			for k, i := range persons {
 				b.Codes[k] = a.Codes[i]
 			}
 		} else {
 			b.Values = make([]float64, n)
-			for k, i := range perm {
+			for k, i := range persons {
 				b.Values[k] = a.Values[i]
 			}
 		}
@@ -39,23 +53,24 @@ func permuteRegister(r *Register, perm []int, rng *rand.Rand) *Register {
 	}
 	g := r.Status
 	q.Status = NewStatusGrid(n, g.FirstWeek, g.Weeks, g.Levels)
-	for k, i := range perm {
+	for k, i := range persons {
 		copy(q.Status.Row(k), g.Row(i))
 	}
 	for _, o := range r.Outcomes {
 		p := NewOutcome(o.Name, n, o.FirstMonth, o.Months)
 		w := o.Words()
-		for k, i := range perm {
+		for k, i := range persons {
 			copy(p.Bits[k*w:(k+1)*w], o.Bits[i*w:(i+1)*w])
 		}
 		q.Outcomes = append(q.Outcomes, p)
 	}
-	q.Spells = make([]Spell, len(r.Spells))
-	for k, s := range r.Spells {
-		s.Person = inv[s.Person]
-		q.Spells[k] = s
+	q.Spells = make([]Spell, 0, len(r.Spells))
+	for _, s := range r.Spells {
+		if k := inv[s.Person]; k >= 0 {
+			s.Person = k
+			q.Spells = append(q.Spells, s)
+		}
 	}
-	rng.Shuffle(len(q.Spells), func(a, b int) { q.Spells[a], q.Spells[b] = q.Spells[b], q.Spells[a] })
 	return q
 }
 

@@ -69,6 +69,24 @@ type Design struct {
 	// and any input row order.
 	Seed uint64
 
+	// Starts, when not nil, is the distribution the potential controls
+	// draw their simulated starts from: the merged CountStarts of every
+	// shard of a sharded run (pass 0, docs/scale-out.md). The register's
+	// own eligible treated are still the treated units, and a control's
+	// draw is DrawIndex(Seed, id, draw, Starts.Len()) into the sorted
+	// start days of all shards, so each shard's units are exactly those
+	// Build makes for its persons from the whole register. A register
+	// (shard) without starters, eligible treated or eligible control
+	// draws is then not an error (ErrEmptyWindow and ErrNoControls apply
+	// only without Starts): its panel may be empty (X and Desc nil).
+	// Starts must be non-empty (else a design *Error that also wraps
+	// ErrEmptyWindow), share the register's calendar (StatusGrid
+	// FirstWeek and Weeks), have every day in [WindowStart, WindowEnd],
+	// and hold the register's own eligible treated on their days; else a
+	// design *Error naming option "Starts". Default (nil): the start days
+	// of this register's eligible treated.
+	Starts *StartCounts
+
 	// Workers bounds the number of goroutines. Default (0): GOMAXPROCS.
 	Workers int
 	// Progress, when not nil, is called with the stage name ("spells",
@@ -94,6 +112,11 @@ func (d *Design) normalized(r *Register) (Design, error) {
 	}
 	if c.WindowEnd > gridEnd {
 		return c, designErr("WindowEnd", "window end %v is outside the status grid %v..%v", c.WindowEnd, g.FirstWeek, gridEnd)
+	}
+	if c.Starts != nil {
+		if err := c.Starts.check(r, &c); err != nil {
+			return c, err
+		}
 	}
 	if c.MergeGapDays < 0 {
 		return c, designErr("MergeGapDays", "must be >= 0, is %d", c.MergeGapDays)

@@ -32,7 +32,7 @@ type Panel struct {
 	Treated []bool
 	// StartDay is the start day: the first day of the person's first new
 	// merged spell in the window (treated), or the start day drawn from the
-	// treated start days (controls).
+	// treated start days (controls; those of Design.Starts when set).
 	StartDay []Day
 	// StartWeek is the index of the status-grid week containing StartDay.
 	StartWeek []int32
@@ -42,13 +42,14 @@ type Panel struct {
 	// CovNames names the columns of X.
 	CovNames []string
 	// X holds the covariates, units × len(CovNames) (nil when there are
-	// no covariates). All values are finite.
+	// no covariates or no units: a shard built with Design.Starts may
+	// have none). All values are finite.
 	X *mat.Dense
 	// DescNames names the columns of Desc.
 	DescNames []string
 	// Desc holds descriptive per-unit variables that are not in X (for
 	// balance tables and subgroups), units × len(DescNames), nil when there
-	// are none. NaN marks a missing value.
+	// are none or no units. NaN marks a missing value.
 	Desc *mat.Dense
 
 	// Outcomes holds one event-time matrix per outcome, in the order of
@@ -110,7 +111,9 @@ func (e *EventOutcome) Row(u int) []uint8 {
 }
 
 // Counts records the sizes at every step of Build, for reporting the
-// sample flow.
+// sample flow. Every field is additive over person shards: the Counts of
+// the shards of a sharded run (Design.Starts) add up, field by field and
+// Dropped rule by rule, to the Counts of Build on the whole register.
 type Counts struct {
 	// Persons is the number of persons in the register.
 	Persons int

@@ -94,6 +94,8 @@ var catalogue = []Ref{
 	{"start dates outside the data", "panel", "TestBuildErrors", []string{"window before grid", "window after grid", "window end before start", "outcome starting after the window", "week window before the grid", "months before the data"}},
 	{"an empty treatment window", "panel", "TestBuildErrors", []string{"empty window", "no eligible starter"}},
 	{"an empty treatment window", "panel", "TestBadInputFilesToPanel", []string{"no spells at all"}},
+	{"an empty treatment window", "panel", "TestStartsErrors", []string{"zero Starts", "empty Starts"}},
+	{"start dates outside the data", "panel", "TestStartsErrors", []string{"Starts outside the window", "Starts of another calendar"}},
 	{"no eligible controls", "panel", "TestBuildErrors", []string{"no eligible control"}},
 	{"no eligible controls", "psm", "TestMatchErrors", []string{"no controls", "no stratum with controls"}},
 	{"no eligible controls", "psm", "TestBadInputPSM", []string{"NewIndex no controls"}},
