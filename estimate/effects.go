@@ -28,7 +28,13 @@ type matchSets struct {
 }
 
 func (m *matchSets) validate(s *Sample) error {
-	n := s.Len()
+	return m.validateUnits(s.Len(), func(u int32) bool { return s.Treated[u] }, s)
+}
+
+// validateUnits is validate for sets over n units whose treated flags
+// are treated(u) (0 <= u < n); s, which may be nil, names the person of
+// a unit in an error.
+func (m *matchSets) validateUnits(n int, treated func(u int32) bool, s *Sample) error {
 	nt := len(m.Treated)
 	if len(m.Start) != nt+1 {
 		return invalid("sets.Start", "%d entries for %d treated", len(m.Start), nt)
@@ -40,7 +46,7 @@ func (m *matchSets) validate(s *Sample) error {
 		if u < 0 || int(u) >= n {
 			return invalid(fmt.Sprintf("sets.Treated[%d]", k), "unit %d is not a unit of the sample (%d units)", u, n)
 		}
-		if !s.Treated[u] {
+		if !treated(u) {
 			return invalidUnit(s, fmt.Sprintf("sets.Treated[%d]", k), int(u), 0, "not a treated unit")
 		}
 		if m.Start[k+1] < m.Start[k] {
@@ -52,7 +58,7 @@ func (m *matchSets) validate(s *Sample) error {
 		sum := 0.0
 		for p := m.Start[k]; p < m.Start[k+1]; p++ {
 			c := m.Control[p]
-			if c < 0 || int(c) >= n || s.Treated[c] {
+			if c < 0 || int(c) >= n || treated(c) {
 				return invalidUnit(s, fmt.Sprintf("sets.Control[%d]", p), int(u), 0, "treated unit matched to unit %d, which is not a control", c)
 			}
 			if !(m.Weight[p] >= 0) {

@@ -59,6 +59,12 @@ func setsFromUnits(s *Sample, um *psm.UnitMatching, caller string) (*matchSets, 
 	if err != nil {
 		return nil, err
 	}
+	return unitSets(um, m)
+}
+
+// unitSets returns the match sets of m, the Matching of um, with unit
+// indices (um.TreatedUnits and um.ControlUnits).
+func unitSets(um *psm.UnitMatching, m *psm.Matching) (*matchSets, error) {
 	nt := len(um.TreatedUnits)
 	if m.Start == nil {
 		return nil, invalid("psm.UnitMatching", "no match sets (MatchOptions.SkipSets)")

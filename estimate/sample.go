@@ -213,12 +213,16 @@ func (s *Sample) person(u int) int64 {
 }
 
 // validate checks the shapes of s.
-func (s *Sample) validate() error {
+func (s *Sample) validate() error { return s.validateShapes(false) }
+
+// validateShapes is validate; with emptyOK a sample without units (a
+// shard's part without units) is valid.
+func (s *Sample) validateShapes(emptyOK bool) error {
 	if s == nil {
 		return invalid("Sample", "nil")
 	}
 	n := len(s.Treated)
-	if n == 0 {
+	if n == 0 && !emptyOK {
 		return invalid("Sample.Treated", "sample has no units")
 	}
 	if s.Person != nil && len(s.Person) != n {
