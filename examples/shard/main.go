@@ -1,37 +1,56 @@
 // Command shard runs the logit, the matching and the effects of
-// examples/bench over person shards on a job array: N workers, each
-// holding a contiguous range of units, and one coordinator, talking only
-// through files in a shared directory D (no network).
+// examples/bench over person shards on a job array: N workers and one
+// coordinator, talking only through files in a shared directory D (no
+// network).
 //
-//	go run ./examples/shard -dir D -coordinate N [data options]   # the coordinator
-//	go run ./examples/shard -dir D -part i/N     [data options]   # worker i (0 <= i < N)
+//	go run ./examples/shard -dir S -split N [population options]            # data mode: write N person shards S/shard-i
+//	go run ./examples/shard -dir D -coordinate N -data S                     # the coordinator (data mode)
+//	go run ./examples/shard -dir D -part i/N -data S/shard-i [design options] # worker i (data mode)
+//	go run ./examples/shard -dir D -coordinate N [data options]              # the coordinator (memory mode)
+//	go run ./examples/shard -dir D -part i/N     [data options]              # worker i (memory mode)
 //
-// Every process generates the same synthetic population and panel as
-// examples/bench from -n, -treated, -covariates, -outcomes, -horizon and
-// -seed; worker i keeps units bounds[i]..bounds[i+1]-1
+// Data mode: -split generates the synthetic population of examples/bench
+// once (-n, -treated, -seed) and writes N Parquet registers of
+// contiguous person ranges (registerio.WriteDir, each shard directory
+// renamed into place, then S/split.json). Worker i reads only its own
+// register; the first two rounds are passes 0 and 1 of docs/scale-out.md:
+// every worker sends its treated start days (panel.CountStarts), the
+// coordinator merges and broadcasts them, every worker builds its panel
+// with Design.Starts set to the merged counts and sends its sizes,
+// covariate names and its treated units' rows (partInfo). The parts'
+// units are numbered part by part (each part's treated first), so the
+// results agree with the single-process run to rounding, not bit for
+// bit.
+//
+// Memory mode: every process generates the same synthetic population and
+// panel as examples/bench from -n, -treated, -covariates, -outcomes,
+// -horizon and -seed; worker i keeps units bounds[i]..bounds[i+1]-1
 // (benchdata.ShardBounds: whole 4096-unit blocks when there are at least
-// N of them). A real deployment reads its person shard from Parquet
-// instead.
+// N of them); the results are the single-process run's bit for bit.
 //
 // Rounds: for every round r the coordinator writes D/round-r.in (the
 // broadcast) and every worker i answers with D/round-r.part-i; after the
 // last round the coordinator writes D/result.json and D/done. All files
 // are written atomically (a temporary file in D, renamed). The rounds
-// are the logit's iterations + 2 (psm.FitLogitShards: a scan, the start
-// values, one pass per IRLS iteration), the matching's 1 (2 with a
-// caliper or trimming: psm.MatchUnitsShards) and the effects' 1
+// are (data mode only) the start counts and the treated rows, the
+// logit's iterations + 2 (psm.FitLogitShards: a scan, the start values,
+// one pass per IRLS iteration), the matching's 1 (2 with a caliper or
+// trimming: psm.MatchUnitsShards) and the effects' 1
 // (estimate.EffectSums). Bytes, with p covariates, q terms, B blocks of
-// 4096 rows in a part, T treated units and C outcome months: the scan
-// returns 58 + 32p + B(40 + 16p) per part; a pass broadcasts
-// about 30 + 8p + 8q and returns 44 + B(24 + 4(q+1)(q+2)) per part; the
-// candidates round broadcasts the model (8q) and 12 bytes per treated
-// unit and returns at most 16 + 28m per treated unit for its m
-// candidates; the effects round broadcasts the treated scores and the
-// merged candidates and returns 36 + 8 per outcome + 8TC per part.
-// result.json lists the bytes of every round.
+// 4096 rows in a part, T treated units (T_i in part i), C outcome months
+// and D distinct start days: the start counts return 20 + 8D per part;
+// the treated rows round broadcasts 25 + 8D and returns 24 + the names
+// + T_i(8 + 8p + C) per part; the scan returns 58 + 32p + B(40 + 16p)
+// per part; a pass broadcasts about 30 + 8p + 8q and returns 44 + B(24 +
+// 4(q+1)(q+2)) per part; the candidates round broadcasts the model (8q)
+// and 12 bytes per treated unit and returns at most 16 + 28m per treated
+// unit for its m candidates; the effects round broadcasts the treated
+// scores and the merged candidates and returns 36 + 8 per outcome + 8TC
+// per part. result.json lists the bytes of every round, and each part's
+// timings and peak memory (D/part-i.stats.json).
 //
 // A worker that fails writes D/part-i.error, which stops the
-// coordinator. Both roles stop on SIGINT or SIGTERM and after -timeout.
+// coordinator. Every role stops on SIGINT or SIGTERM and after -timeout.
 package main
 
 import (
@@ -51,6 +70,8 @@ type config struct {
 	dir        string
 	part       string // "i/N": a worker
 	coordinate int    // N: the coordinator
+	split      int    // N: write N person shards
+	data       string // data mode: a worker's shard, the coordinator's split directory
 	n          int
 	treated    int
 	covariates int
@@ -73,6 +94,8 @@ func main() {
 	fs.StringVar(&c.dir, "dir", "", "the shared directory of the run's files (required)")
 	fs.StringVar(&c.part, "part", "", "run as worker i of N, written i/N (0 <= i < N)")
 	fs.IntVar(&c.coordinate, "coordinate", 0, "run as the coordinator of this many parts")
+	fs.IntVar(&c.split, "split", 0, "generate the population once and write this many person shards D/shard-i (Parquet)")
+	fs.StringVar(&c.data, "data", "", "data mode: a worker's shard directory (D/shard-i of -split), or the coordinator's split directory D")
 	fs.IntVar(&c.n, "n", c.n, "persons in the synthetic population (as examples/bench)")
 	fs.IntVar(&c.treated, "treated", 0, "treated persons; 0 = in proportion, 6,487·n/3.3M")
 	fs.IntVar(&c.covariates, "covariates", c.covariates, "covariates K, the first K of the bench design's list")
@@ -97,8 +120,10 @@ func run(ctx context.Context, c *config, logw io.Writer) error {
 	switch {
 	case c.dir == "":
 		return fmt.Errorf("-dir: required (the shared directory)")
-	case (c.part == "") == (c.coordinate == 0):
-		return fmt.Errorf("want exactly one of -part i/N (a worker) and -coordinate N (the coordinator)")
+	case countTrue([]bool{c.part != "", c.coordinate != 0, c.split != 0}) != 1:
+		return fmt.Errorf("want exactly one of -part i/N (a worker), -coordinate N (the coordinator) and -split N (write person shards)")
+	case c.split != 0 && c.data != "":
+		return fmt.Errorf("-split writes the shards into -dir; -data is for -part and -coordinate")
 	case c.poll <= 0:
 		return fmt.Errorf("-poll %v: must be positive", c.poll)
 	case c.timeout < 0:
@@ -108,6 +133,10 @@ func run(ctx context.Context, c *config, logw io.Writer) error {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, fmt.Errorf("-timeout %v reached", c.timeout))
 		defer cancel()
+	}
+	if c.split != 0 {
+		_, err := runSplit(ctx, c, c.split, logw)
+		return err
 	}
 	if c.part != "" {
 		i, n, err := parsePart(c.part)

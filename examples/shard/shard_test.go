@@ -29,8 +29,9 @@ func testConfig(dir string) config {
 }
 
 // runAll runs the coordinator and n workers as goroutines against dir
-// and returns the coordinator's result.json and the roles' errors.
-func runAll(t *testing.T, c config, n int) (*result, []error) {
+// and returns the coordinator's result.json and the roles' errors. With
+// a split directory (data mode) worker i reads split/shard-i.
+func runAll(t *testing.T, c config, n int, split string) (*result, []error) {
 	t.Helper()
 	errs := make([]error, n+1)
 	var wg sync.WaitGroup
@@ -38,12 +39,16 @@ func runAll(t *testing.T, c config, n int) (*result, []error) {
 		wg.Go(func() {
 			cw := c
 			cw.part = partName(i, n)
+			if split != "" {
+				cw.data = shardDir(split, i)
+			}
 			errs[i+1] = run(context.Background(), &cw, io.Discard)
 		})
 	}
 	wg.Go(func() {
 		cc := c
 		cc.coordinate = n
+		cc.data = split
 		errs[0] = run(context.Background(), &cc, io.Discard)
 	})
 	wg.Wait()
@@ -76,7 +81,7 @@ func TestShardProgram(t *testing.T) {
 	for _, n := range []int{1, 3} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			c := testConfig(t.TempDir())
-			r, errs := runAll(t, c, n)
+			r, errs := runAll(t, c, n, "")
 			for k, err := range errs {
 				require.NoError(t, err, "role %d", k)
 			}

@@ -7,6 +7,12 @@
 #
 #   sbatch --export=ALL,N=8,DIR=/shared/scratch/psm-run1 examples/shard/slurm.sh
 #
+# Data mode (each worker reads only its own persons): write the shards
+# once, then pass their directory as SPLIT:
+#
+#   ./shard -dir /shared/scratch/psm-split -split 8 -n 3300000
+#   sbatch --export=ALL,N=8,DIR=/shared/scratch/psm-run1,SPLIT=/shared/scratch/psm-split examples/shard/slurm.sh
+#
 # The array must have N+1 tasks: adjust --array to 0-N when N is not 8.
 #SBATCH --job-name=psm-shard
 #SBATCH --array=0-8
@@ -22,8 +28,16 @@ BIN=${BIN:-./shard}
 DATA=(-n "${PERSONS:-3300000}" -seed "${SEED:-2015}")
 mkdir -p "$DIR"
 
+PART=$((SLURM_ARRAY_TASK_ID - 1))
+if [ -n "${SPLIT:-}" ]; then
+	if [ "$SLURM_ARRAY_TASK_ID" -eq 0 ]; then
+		exec "$BIN" -dir "$DIR" -coordinate "$N" -timeout 55m -data "$SPLIT"
+	else
+		exec "$BIN" -dir "$DIR" -part "$PART/$N" -timeout 55m -data "$SPLIT/shard-$PART" -seed "${SEED:-2015}"
+	fi
+fi
 if [ "$SLURM_ARRAY_TASK_ID" -eq 0 ]; then
 	exec "$BIN" -dir "$DIR" -coordinate "$N" -timeout 55m "${DATA[@]}"
 else
-	exec "$BIN" -dir "$DIR" -part "$((SLURM_ARRAY_TASK_ID - 1))/$N" -timeout 55m "${DATA[@]}"
+	exec "$BIN" -dir "$DIR" -part "$PART/$N" -timeout 55m "${DATA[@]}"
 fi

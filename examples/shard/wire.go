@@ -38,9 +38,17 @@ func errorFile(dir string, i int) string {
 	return filepath.Join(dir, fmt.Sprintf("part-%d.error", i))
 }
 
+// statsFile holds part i's timings and peak memory (partStats), written
+// before its answer to the effect sums round.
+func statsFile(dir string, i int) string {
+	return filepath.Join(dir, fmt.Sprintf("part-%d.stats.json", i))
+}
+
 // The kinds of round, the first byte of a broadcast.
 const (
-	kindScan       = 'S' // logit scan: start (1 byte)
+	kindStarts     = 'C' // start counts (data mode, pass 0): nothing
+	kindTreated    = 'T' // treated rows (data mode, pass 1): the merged start counts' encoding
+	kindScan       = 'S' // logit scan: start (1 byte); in data mode then the layout of the parts' units
 	kindPass       = 'P' // logit pass: the plan's encoding and beta
 	kindMoments    = 'M' // matching moments: the model and the distance (1 byte)
 	kindCandidates = 'Q' // matching candidates: the model and the query's encoding
@@ -50,6 +58,10 @@ const (
 // kindName names a kind of round in result.json.
 func kindName(k byte) string {
 	switch k {
+	case kindStarts:
+		return "start counts"
+	case kindTreated:
+		return "treated rows"
 	case kindScan:
 		return "logit scan"
 	case kindPass:
@@ -113,6 +125,7 @@ type enc struct{ b []byte }
 
 func (e *enc) u8(v uint8)     { e.b = append(e.b, v) }
 func (e *enc) u32(v int)      { e.b = binary.LittleEndian.AppendUint32(e.b, uint32(v)) }
+func (e *enc) u64(v int64)    { e.b = binary.LittleEndian.AppendUint64(e.b, uint64(v)) }
 func (e *enc) bytes(v []byte) { e.u32(len(v)); e.b = append(e.b, v...) }
 func (e *enc) floats(v []float64) {
 	e.u32(len(v))
@@ -150,6 +163,19 @@ func (d *dec) u8() uint8 {
 func (d *dec) u32() int {
 	if v := d.take(4); v != nil {
 		return int(binary.LittleEndian.Uint32(v))
+	}
+	return 0
+}
+
+// u64 reads a count or an id: an error beyond 2^62.
+func (d *dec) u64() int64 {
+	if v := d.take(8); v != nil {
+		x := binary.LittleEndian.Uint64(v)
+		if x > 1<<62 {
+			d.err = fmt.Errorf("number %d out of range", x)
+			return 0
+		}
+		return int64(x)
 	}
 	return 0
 }

@@ -105,3 +105,25 @@ func GB(b int64) string {
 	}
 	return fmt.Sprintf("%.1f GB", float64(b)/1e9)
 }
+
+// PeakRSS returns the peak resident set of the process so far (VmHWM of
+// /proc/self/status) in bytes; ok is false when it is not known (not
+// Linux, /proc not mounted).
+func PeakRSS() (bytes int64, ok bool) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, found := strings.CutPrefix(sc.Text(), "VmHWM:"); found {
+			fs := strings.Fields(rest)
+			if len(fs) >= 1 {
+				kb, err := strconv.ParseInt(fs[0], 10, 64)
+				return kb << 10, err == nil
+			}
+		}
+	}
+	return 0, false
+}

@@ -40,3 +40,20 @@ func TestCheck(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestPeakRSS: on Linux the peak is known, and at least what a touched
+// allocation of 64 MiB adds.
+func TestPeakRSS(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	b := make([]byte, 64<<20)
+	for i := range b {
+		b[i] = 1
+	}
+	v, ok := PeakRSS()
+	if !ok || v < 64<<20 {
+		t.Fatalf("PeakRSS() = %d, %v after touching 64 MiB", v, ok)
+	}
+	runtime.KeepAlive(b)
+}

@@ -2,6 +2,7 @@ package benchdata
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,6 +43,48 @@ type Covariate struct {
 	Cov  panel.Covariate
 }
 
+// Dummy is one dummy-coded attribute of CovariateList: its levels, in
+// column order, and the reference level, which gets no column.
+type Dummy struct {
+	Attr   string   `json:"attr"`
+	Levels []string `json:"levels"`
+	Ref    string   `json:"ref"`
+}
+
+// DummiesOf returns the dummy-coded attributes of CovariateList as r has
+// them: for sex, origin, education, match_group and cohabitation every
+// level of r, and the most frequent in r as the reference (ties go to the
+// first level). A sharded run takes them from the whole population and
+// builds every shard's covariates with them (CovariateListWith), so that
+// the shards' columns are the same although their frequencies and levels
+// differ. Cost: one pass over the attributes' codes.
+func DummiesOf(r *panel.Register) ([]Dummy, error) {
+	var out []Dummy
+	for _, name := range dummyAttrs {
+		a := r.Attr(name)
+		if a == nil || a.Codes == nil {
+			return nil, fmt.Errorf("register has no categorical attribute %q", name)
+		}
+		counts := make([]int, len(a.Levels))
+		for _, c := range a.Codes {
+			if int(c) < len(counts) {
+				counts[c]++
+			}
+		}
+		ref := 0
+		for l, c := range counts {
+			if c > counts[ref] {
+				ref = l
+			}
+		}
+		if len(a.Levels) == 0 {
+			return nil, fmt.Errorf("categorical attribute %q has no levels", name)
+		}
+		out = append(out, Dummy{Attr: name, Levels: slices.Clone(a.Levels), Ref: a.Levels[ref]})
+	}
+	return out, nil
+}
+
 // CovariateList returns the deterministic list of single-column covariates
 // the bench draws its first K from:
 //
@@ -60,35 +103,42 @@ type Covariate struct {
 // With the synthetic register's levels the list has 18 + 75 + 15 = 108
 // columns. Columns that are constant in the data (state pension before 65)
 // are aliased by the logit, as R's glm does with NA coefficients.
+// It is CovariateListWith(r, DummiesOf(r)).
 func CovariateList(r *panel.Register) ([]Covariate, error) {
+	dummies, err := DummiesOf(r)
+	if err != nil {
+		return nil, err
+	}
+	return CovariateListWith(r, dummies)
+}
+
+// CovariateListWith is CovariateList with the levels and reference
+// levels of the dummies given (DummiesOf of the whole population, for a
+// shard of it): the columns of item 2 are those of dummies, and a level
+// r does not have is a column of zeros. Errors: an attribute r lacks, or
+// a level of r that dummies do not list.
+func CovariateListWith(r *panel.Register, dummies []Dummy) ([]Covariate, error) {
 	var list []Covariate
 	list = append(list, Covariate{"age", panel.AgeAtStart("age")})
-	for _, name := range dummyAttrs {
-		a := r.Attr(name)
+	for _, dm := range dummies {
+		a := r.Attr(dm.Attr)
 		if a == nil || a.Codes == nil {
-			return nil, fmt.Errorf("register has no categorical attribute %q", name)
+			return nil, fmt.Errorf("register has no categorical attribute %q", dm.Attr)
 		}
-		counts := make([]int, len(a.Levels))
-		for _, c := range a.Codes {
-			if int(c) < len(counts) {
-				counts[c]++
+		for _, l := range a.Levels {
+			if !slices.Contains(dm.Levels, l) {
+				return nil, fmt.Errorf("attribute %q has level %q, which is not among the dummies' levels %v", dm.Attr, l, dm.Levels)
 			}
 		}
-		ref := 0
-		for l, c := range counts {
-			if c > counts[ref] {
-				ref = l
-			}
-		}
-		for l, level := range a.Levels {
-			if l == ref {
+		for _, level := range dm.Levels {
+			if level == dm.Ref {
 				continue
 			}
-			code := uint16(l)
+			code := a.Level(level) // -1: no person has it, a column of zeros
 			col := a.Codes
-			n := name + "=" + level
+			n := dm.Attr + "=" + level
 			list = append(list, Covariate{n, panel.CovFunc(n, func(u *panel.UnitView) float64 {
-				if col[u.Person] == code {
+				if int(col[u.Person]) == code {
 					return 1
 				}
 				return 0
@@ -123,7 +173,20 @@ func CovariateList(r *panel.Register) ([]Covariate, error) {
 // outcomes named. It is a generic design built from panel's public
 // constructors, not the SFI reproduction's (examples/sfi).
 func Design(r *panel.Register, k int, outcomes []string, seed uint64, workers int, progress func(string, int, int)) (*panel.Design, []string, error) {
-	list, err := CovariateList(r)
+	return DesignWith(r, nil, k, outcomes, seed, workers, progress)
+}
+
+// DesignWith is Design with the dummies' levels given
+// (CovariateListWith), for a shard of a population; nil dummies means
+// DummiesOf(r), which is Design.
+func DesignWith(r *panel.Register, dummies []Dummy, k int, outcomes []string, seed uint64, workers int, progress func(string, int, int)) (*panel.Design, []string, error) {
+	if dummies == nil {
+		var err error
+		if dummies, err = DummiesOf(r); err != nil {
+			return nil, nil, err
+		}
+	}
+	list, err := CovariateListWith(r, dummies)
 	if err != nil {
 		return nil, nil, err
 	}
