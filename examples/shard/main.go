@@ -55,6 +55,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -116,7 +117,7 @@ func main() {
 }
 
 // run runs the role that c names and logs one line when it ends.
-func run(ctx context.Context, c *config, logw io.Writer) error {
+func run(ctx context.Context, c *config, logw io.Writer) (err error) {
 	switch {
 	case c.dir == "":
 		return fmt.Errorf("-dir: required (the shared directory)")
@@ -131,8 +132,15 @@ func run(ctx context.Context, c *config, logw io.Writer) error {
 	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, fmt.Errorf("-timeout %v reached", c.timeout))
+		timeout := fmt.Errorf("-timeout %v reached", c.timeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, timeout)
 		defer cancel()
+		// whichever stage the deadline stops, the error says why
+		defer func() {
+			if err != nil && errors.Is(context.Cause(ctx), timeout) && !errors.Is(err, timeout) {
+				err = fmt.Errorf("%w: %w", timeout, err)
+			}
+		}()
 	}
 	if c.split != 0 {
 		_, err := runSplit(ctx, c, c.split, logw)
