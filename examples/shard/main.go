@@ -55,6 +55,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -73,6 +74,8 @@ type config struct {
 	coordinate int    // N: the coordinator
 	split      int    // N: write N person shards
 	data       string // data mode: a worker's shard, the coordinator's split directory
+	reference  bool   // the single-process run
+	compare    []string
 	n          int
 	treated    int
 	covariates int
@@ -96,6 +99,8 @@ func main() {
 	fs.StringVar(&c.part, "part", "", "run as worker i of N, written i/N (0 <= i < N)")
 	fs.IntVar(&c.coordinate, "coordinate", 0, "run as the coordinator of this many parts")
 	fs.IntVar(&c.split, "split", 0, "generate the population once and write this many person shards D/shard-i (Parquet)")
+	fs.BoolVar(&c.reference, "reference", false, "run the single-process logit, matching and effects on the whole population (the run a sharded one must equal) and write result.json")
+	compare := fs.Bool("compare", false, "print the largest differences between the two result.json files given as arguments, and exit")
 	fs.StringVar(&c.data, "data", "", "data mode: a worker's shard directory (D/shard-i of -split), or the coordinator's split directory D")
 	fs.IntVar(&c.n, "n", c.n, "persons in the synthetic population (as examples/bench)")
 	fs.IntVar(&c.treated, "treated", 0, "treated persons; 0 = in proportion, 6,487·n/3.3M")
@@ -107,6 +112,13 @@ func main() {
 	fs.DurationVar(&c.poll, "poll", c.poll, "interval between looks for a file")
 	fs.DurationVar(&c.timeout, "timeout", c.timeout, "give up after this long (0 = never)")
 	_ = fs.Parse(os.Args[1:])
+	if *compare {
+		c.compare = fs.Args()
+		if len(c.compare) != 2 {
+			fmt.Fprintln(os.Stderr, "shard: -compare takes two result.json files")
+			os.Exit(2)
+		}
+	}
 
 	ctx, stop := interrupt.Context(context.Background())
 	defer stop()
@@ -118,11 +130,22 @@ func main() {
 
 // run runs the role that c names and logs one line when it ends.
 func run(ctx context.Context, c *config, logw io.Writer) (err error) {
+	if c.compare != nil {
+		cmp, err := compareResults(c.compare[0], c.compare[1])
+		if err != nil {
+			return err
+		}
+		b, _ := json.MarshalIndent(cmp, "", "  ")
+		fmt.Fprintln(logw, string(b))
+		return nil
+	}
 	switch {
 	case c.dir == "":
 		return fmt.Errorf("-dir: required (the shared directory)")
-	case countTrue([]bool{c.part != "", c.coordinate != 0, c.split != 0}) != 1:
-		return fmt.Errorf("want exactly one of -part i/N (a worker), -coordinate N (the coordinator) and -split N (write person shards)")
+	case countTrue([]bool{c.part != "", c.coordinate != 0, c.split != 0, c.reference}) != 1:
+		return fmt.Errorf("want exactly one of -part i/N (a worker), -coordinate N (the coordinator), -split N (write person shards) and -reference (the single-process run)")
+	case c.reference && c.data != "":
+		return fmt.Errorf("-reference generates the whole population; -data is for -part and -coordinate")
 	case c.split != 0 && c.data != "":
 		return fmt.Errorf("-split writes the shards into -dir; -data is for -part and -coordinate")
 	case c.poll <= 0:
@@ -141,6 +164,9 @@ func run(ctx context.Context, c *config, logw io.Writer) (err error) {
 				err = fmt.Errorf("%w: %w", timeout, err)
 			}
 		}()
+	}
+	if c.reference {
+		return runReference(ctx, c, logw)
 	}
 	if c.split != 0 {
 		_, err := runSplit(ctx, c, c.split, logw)

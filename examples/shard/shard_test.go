@@ -15,9 +15,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/psmeval/psmeval/estimate"
-	"github.com/psmeval/psmeval/psm"
 )
 
 // testConfig is a small run: 20,000 persons (5 blocks of 4096 units),
@@ -69,15 +66,9 @@ func partName(i, n int) string { return fmt.Sprintf("%d/%d", i, n) }
 // logit's 4096-row blocks.
 func TestShardProgram(t *testing.T) {
 	c := testConfig("")
-	d, err := buildData(context.Background(), &c, 1)
+	ref, err := reference(context.Background(), &c)
 	require.NoError(t, err)
-	fit, err := psm.FitLogit(context.Background(), d.pan.X, d.pan.TreatedIndicator(), nil, d.pan.CovNames, nil)
-	require.NoError(t, err)
-	m, err := psm.MatchUnits(fit.Scores(nil), d.sample.Treated, nil)
-	require.NoError(t, err)
-	eff, err := estimate.Effects(d.sample, m, nil)
-	require.NoError(t, err)
-	want := effectsOf(eff)
+	want := ref.Effects
 	for _, n := range []int{1, 3} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			c := testConfig(t.TempDir())
@@ -88,13 +79,13 @@ func TestShardProgram(t *testing.T) {
 			require.NotNil(t, r)
 			assert.True(t, r.Aligned)
 			assert.Equal(t, n, r.Parts)
-			assert.Equal(t, fit.Names, r.Names)
-			require.Len(t, r.Coefficients, len(fit.Coef))
-			for j, v := range fit.Coef {
-				assert.Equal(t, math.Float64bits(v), math.Float64bits(float64(r.Coefficients[j])), "coefficient %s", fit.Names[j])
+			assert.Equal(t, ref.Names, r.Names)
+			require.Len(t, r.Coefficients, len(ref.Coefficients))
+			for j, v := range ref.Coefficients {
+				assert.Equal(t, math.Float64bits(float64(v)), math.Float64bits(float64(r.Coefficients[j])), "coefficient %s", ref.Names[j])
 			}
-			assert.Equal(t, fit.Iterations, r.Iterations)
-			assert.Equal(t, m.NMatched, r.Matched)
+			assert.Equal(t, ref.Iterations, r.Iterations)
+			assert.Equal(t, ref.Matched, r.Matched)
 			require.Len(t, r.Effects, len(want))
 			for k, e := range want {
 				g := r.Effects[k]
@@ -105,7 +96,7 @@ func TestShardProgram(t *testing.T) {
 				}
 			}
 			// the logit's iterations + 2, one matching round, one effects round
-			assert.Len(t, r.Rounds, fit.Iterations+2+1+1)
+			assert.Len(t, r.Rounds, ref.Iterations+2+1+1)
 			total := 0
 			for k, s := range r.Rounds {
 				assert.Equal(t, k, s.Round)
@@ -185,4 +176,45 @@ func TestShardProgramWorkerFails(t *testing.T) {
 	assert.Contains(t, err.Error(), "round 0")
 	assert.Less(t, time.Since(start), time.Minute)
 	assert.NoFileExists(t, filepath.Join(c.dir, doneFile))
+}
+
+// -reference writes the single-process run's result.json, and -compare
+// reports the largest differences between two results: none between the
+// reference and a one-part memory-mode run (bit for bit), the change
+// made to one effect, and an error for results of different models.
+func TestShardProgramReference(t *testing.T) {
+	c := testConfig(t.TempDir())
+	c.reference = true
+	require.NoError(t, run(context.Background(), &c, io.Discard))
+	refFile := filepath.Join(c.dir, resultFile)
+	assert.ErrorContains(t, run(context.Background(), &c, io.Discard), "previous run")
+
+	cm := testConfig(t.TempDir())
+	_, errs := runAll(t, cm, 1, "")
+	for k, err := range errs {
+		require.NoError(t, err, "role %d", k)
+	}
+	memFile := filepath.Join(cm.dir, resultFile)
+	cmp, err := compareResults(refFile, memFile)
+	require.NoError(t, err)
+	assert.Zero(t, cmp.Coefficients)
+	assert.Zero(t, cmp.Effects)
+	assert.Equal(t, cmp.Matched[0], cmp.Matched[1])
+
+	var r result
+	b, err := os.ReadFile(memFile)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &r))
+	assert.Equal(t, "memory", r.Mode)
+	r.Effects[3].ATT += 0.25
+	changed := filepath.Join(t.TempDir(), "changed.json")
+	require.NoError(t, writeJSON(changed, &r))
+	cmp, err = compareResults(refFile, changed)
+	require.NoError(t, err)
+	assert.InDelta(t, 0.25, cmp.Effects, 1e-12)
+
+	r.Effects = r.Effects[1:]
+	require.NoError(t, writeJSON(changed, &r))
+	_, err = compareResults(refFile, changed)
+	assert.ErrorContains(t, err, "not the same model")
 }
