@@ -153,6 +153,10 @@ func run(ctx context.Context, c *config, logw io.Writer) (err error) {
 	case c.timeout < 0:
 		return fmt.Errorf("-timeout %v: must be >= 0", c.timeout)
 	}
+	if fi, err := os.Stat(c.dir); err != nil || !fi.IsDir() {
+		// checked before any work: a split generates for minutes first
+		return fmt.Errorf("-dir %s: not an existing directory", c.dir)
+	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		timeout := fmt.Errorf("-timeout %v reached", c.timeout)

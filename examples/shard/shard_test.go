@@ -127,6 +127,12 @@ func TestShardProgramErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(c.dir, doneFile), nil, 0o644))
 	c.coordinate = 2
 	assert.ErrorContains(t, run(context.Background(), &c, io.Discard), "previous run")
+	// a missing -dir is refused before any work (a split would generate first)
+	c = testConfig(filepath.Join(t.TempDir(), "missing"))
+	c.split, c.n = 2, 50_000_000
+	start := time.Now()
+	assert.ErrorContains(t, run(context.Background(), &c, io.Discard), "not an existing directory")
+	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
 // A worker waiting for a broadcast stops promptly when its context is
