@@ -254,8 +254,8 @@ func TestScoreAdjustLongMC(t *testing.T) {
 		{a0: -1, b2: 0, g: 2, tau0: 1, tau1: 3},
 		{a0: -1, b2: 0.5, g: 2, tau0: 1, tau1: 0},
 		{a0: -1, b2: 0.5, g: 2, tau0: 1, tau1: 3},
-		{a0: -1, b2: 0, g: 2, tau0: 1, tau1: 0, extra: 30},
-		{a0: -1, b2: 0, g: 2, tau0: 1, tau1: 3, extra: 30},
+		{a0: -1, b2: 0, g: 0, tau0: 1, tau1: 0, extra: 10},
+		{a0: -1, b2: 0, g: 0.5, tau0: 1, tau1: 0, extra: 30},
 	} {
 		s := summarizeMC(d, mcStudy(t, d, 4000, 2000))
 		t.Logf("b2 %v g %v tau1 %v extra %d: %v", d.b2, d.g, d.tau1, d.extra, s)
