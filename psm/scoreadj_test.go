@@ -23,7 +23,14 @@ import (
 // the homoskedastic Abadie–Imbens variance of ATT is consistent for a
 // known score when tau1 = 0). With tau1 != 0 the effect varies with the
 // score, so dtau_t/dtheta is not 0.
-type aiDesign struct{ a0, b2, g, tau0, tau1 float64 }
+//
+// extra adds that many covariates, independent N(0, 1), that neither the
+// score nor the outcome depends on but the logit is fitted on: they
+// leave c (and d) as they are but add noise to the plug-in ĉ and d̂.
+type aiDesign struct {
+	a0, b2, g, tau0, tau1 float64
+	extra                 int
+}
 
 // trueATT is E[Y(1) - Y(0) | W = 1] = tau0 + tau1 E[S F] / E[F] with
 // F = F(a0 + S), S ~ N(0, v), v = 1 + b2^2; by Stein's lemma
@@ -55,7 +62,7 @@ func (d aiDesign) trueATT() float64 {
 // draw returns the covariates, the treatment, the outcome and the true
 // score of n units.
 func (d aiDesign) draw(r *rand.Rand, n int) (x *mat.Dense, w, y, p []float64) {
-	x = mat.NewDense(n, 2, nil)
+	x = mat.NewDense(n, 2+d.extra, nil)
 	w = make([]float64, n)
 	y = make([]float64, n)
 	p = make([]float64, n)
@@ -63,6 +70,9 @@ func (d aiDesign) draw(r *rand.Rand, n int) (x *mat.Dense, w, y, p []float64) {
 		x1, x2 := r.NormFloat64(), r.NormFloat64()
 		x.Set(i, 0, x1)
 		x.Set(i, 1, x2)
+		for j := 0; j < d.extra; j++ {
+			x.Set(i, 2+j, r.NormFloat64())
+		}
 		s := x1 + d.b2*x2
 		p[i] = 1 / (1 + math.Exp(-(d.a0 + s)))
 		y[i] = 1 + x1 + d.g*x2 + r.NormFloat64()
@@ -136,6 +146,7 @@ func mcStudy(t testing.TB, d aiDesign, R, n int) []mcRep {
 type mcSummary struct {
 	truth, mean, V, VK         float64
 	varAI, cTerm, dTerm, cross float64
+	cNoise, dNoise             float64
 	covAdj, covNoD, covAI      float64
 	negAdj                     int
 }
@@ -151,11 +162,13 @@ func summarizeMC(d aiDesign, reps []mcRep) mcSummary {
 		s.cTerm += e.adj.CTerm / R
 		s.dTerm += e.adj.DTerm / R
 		s.cross += e.adj.CrossTerm / R
+		s.cNoise += e.adj.CNoise / R
+		s.dNoise += e.adj.DNoise / R
 		dev := math.Abs(e.r.ATT - s.truth)
 		if dev <= z*e.adj.SE {
 			s.covAdj++
 		}
-		if dev <= z*math.Sqrt(e.adj.VarAI-e.adj.CTerm) {
+		if dev <= z*math.Sqrt(e.adj.VarAI-max(0, e.adj.CTerm-e.adj.CNoise)) {
 			s.covNoD++
 		}
 		if dev <= z*e.r.SE {
@@ -174,9 +187,11 @@ func summarizeMC(d aiDesign, reps []mcRep) mcSummary {
 
 func (s mcSummary) String() string {
 	return fmt.Sprintf("true ATT %.4f, mean estimate %.4f; MC var %.5f, on the true score %.5f, difference %.5f; "+
-		"means: VarAI %.5f, c'Cov c %.5f, d'Cov d %.5f, c'Cov d %.5f; adjustment -c+d %.5f, -c %.5f; "+
+		"means: VarAI %.5f, c'Cov c %.5f (noise %.5f), d'Cov d %.5f (noise %.5f), c'Cov d %.5f; "+
+		"adjustment -c+d %.5f, -c %.5f (noise-corrected: %.5f, %.5f); "+
 		"coverage: adjusted %.3f, without d %.3f, unadjusted %.3f",
-		s.truth, s.mean, s.V, s.VK, s.V-s.VK, s.varAI, s.cTerm, s.dTerm, s.cross, s.dTerm-s.cTerm, -s.cTerm,
+		s.truth, s.mean, s.V, s.VK, s.V-s.VK, s.varAI, s.cTerm, s.cNoise, s.dTerm, s.dNoise, s.cross,
+		s.dTerm-s.cTerm, -s.cTerm, s.dTerm-s.dNoise-(s.cTerm-s.cNoise), -(s.cTerm - s.cNoise),
 		s.covAdj, s.covNoD, s.covAI)
 }
 
@@ -239,9 +254,11 @@ func TestScoreAdjustLongMC(t *testing.T) {
 		{a0: -1, b2: 0, g: 2, tau0: 1, tau1: 3},
 		{a0: -1, b2: 0.5, g: 2, tau0: 1, tau1: 0},
 		{a0: -1, b2: 0.5, g: 2, tau0: 1, tau1: 3},
+		{a0: -1, b2: 0, g: 0, tau0: 1, tau1: 0, extra: 10},
+		{a0: -1, b2: 0, g: 0.5, tau0: 1, tau1: 0, extra: 30},
 	} {
 		s := summarizeMC(d, mcStudy(t, d, 4000, 2000))
-		t.Logf("b2 %v g %v tau1 %v: %v", d.b2, d.g, d.tau1, s)
+		t.Logf("b2 %v g %v tau1 %v extra %d: %v", d.b2, d.g, d.tau1, d.extra, s)
 	}
 }
 
@@ -296,13 +313,25 @@ func TestScoreAdjustHand(t *testing.T) {
 	quad := func(v []float64) float64 { return quadCov(fit.Cov, v) }
 	assert.InDelta(t, quad(c), got.CTerm, 1e-12*quad(c))
 	assert.InDelta(t, quad(dd), got.DTerm, 1e-12*quad(dd))
-	assert.InDelta(t, r.SE*r.SE-quad(c)+quad(dd), got.Var, 1e-12)
+	cn, dn := noiseByHand(x, w, y, p, nil, L, fit.Cov)
+	require.Positive(t, cn)
+	require.Positive(t, dn)
+	assert.InDelta(t, cn, got.CNoise, 1e-12*cn)
+	assert.InDelta(t, dn, got.DNoise, 1e-12*dn)
+	want := r.SE*r.SE - max(0, quad(c)-cn) + max(0, quad(dd)-dn)
+	assert.InDelta(t, want, got.Var, 1e-12)
 	a, err = NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{L: L, NoDerivativeTerm: true})
 	require.NoError(t, err)
 	noD, err := a.Adjust(y, r)
 	require.NoError(t, err)
-	assert.InDelta(t, r.SE*r.SE-quad(c), noD.Var, 1e-12)
+	assert.InDelta(t, r.SE*r.SE-max(0, quad(c)-cn), noD.Var, 1e-12)
 	assert.Equal(t, got.DTerm, noD.DTerm)
+	a, err = NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{L: L, PlugIn: true})
+	require.NoError(t, err)
+	plain, err := a.Adjust(y, r)
+	require.NoError(t, err)
+	assert.InDelta(t, r.SE*r.SE-quad(c)+quad(dd), plain.Var, 1e-12)
+	assert.Zero(t, plain.CNoise)
 }
 
 // scoreAdjustByHand computes ĉ and d̂ of NewScoreAdjuster directly from
@@ -384,6 +413,61 @@ func scoreAdjustByHand(x *mat.Dense, w, y, p []float64, strata []int32, L int, a
 		}
 	}
 	return c, d, skipped
+}
+
+// noiseByHand computes CNoise and DNoise of NewScoreAdjuster from their
+// definitions: g_j and h_j, the coefficients of y_j in ĉ and in d̂ with
+// its ATT (ĉ and d̂ of scoreAdjustByHand at y = e_j and the ATT of e_j,
+// attByHand), and s_j² = (y_j −
+// y_k)²/2 with k the row of j's group and stratum nearest in score
+// (sorting all distances, ties to the lower score).
+func noiseByHand(x *mat.Dense, w, y, p []float64, strata []int32, L int, cov *mat.SymDense) (cNoise, dNoise float64) {
+	n := len(w)
+	e := make([]float64, n)
+	for j := 0; j < n; j++ {
+		var ks []int
+		for k := 0; k < n; k++ {
+			if k != j && w[k] == w[j] && (strata == nil || strata[k] == strata[j]) {
+				ks = append(ks, k)
+			}
+		}
+		if len(ks) == 0 {
+			continue
+		}
+		sortByDist(ks, p, p[j])
+		clear(e)
+		e[j] = 1
+		g, h, _ := scoreAdjustByHand(x, w, e, p, strata, L, attByHand(w, e, p, strata))
+		s2 := (y[j] - y[ks[0]]) * (y[j] - y[ks[0]]) / 2
+		cNoise += quadCov(cov, g) * s2
+		dNoise += quadCov(cov, h) * s2
+	}
+	return cNoise, dNoise
+}
+
+// attByHand is the ATT of the imputation in scoreAdjustByHand: the mean
+// over the treated rows of strata with both groups of y minus the
+// outcome of the nearest control of the stratum (no ties in these data).
+func attByHand(w, y, p []float64, strata []int32) float64 {
+	var sum, n1 float64
+	for i := range w {
+		if w[i] != 1 {
+			continue
+		}
+		var js []int
+		for j := range w {
+			if w[j] == 0 && (strata == nil || strata[j] == strata[i]) {
+				js = append(js, j)
+			}
+		}
+		if len(js) == 0 {
+			continue
+		}
+		sortByDist(js, p, p[i])
+		sum += y[i] - y[js[0]]
+		n1++
+	}
+	return sum / n1
 }
 
 // quadCov returns v' Cov v for the logit's covariance matrix.
@@ -505,7 +589,10 @@ func TestScoreAdjustStrataHand(t *testing.T) {
 	quad := func(v []float64) float64 { return quadCov(fit.Cov, v) }
 	assert.InDelta(t, quad(c), got.CTerm, 1e-12*quad(c))
 	assert.InDelta(t, quad(dd), got.DTerm, 1e-12*quad(dd))
-	assert.InDelta(t, r.SE*r.SE-quad(c)+quad(dd), got.Var, 1e-12)
+	cn, dn := noiseByHand(x, w, y, p, strata, L, fit.Cov)
+	assert.InDelta(t, cn, got.CNoise, 1e-12*cn)
+	assert.InDelta(t, dn, got.DNoise, 1e-12*dn)
+	assert.InDelta(t, r.SE*r.SE-max(0, quad(c)-cn)+max(0, quad(dd)-dn), got.Var, 1e-12)
 
 	_, err = NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{Strata: strata[1:]})
 	var me *InputError
