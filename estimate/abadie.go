@@ -20,7 +20,8 @@ type AbadieImbensOptions struct {
 	MatchingCaliperQuirk bool
 	// EstimatedScore, when not nil, replaces every standard error by the
 	// Abadie–Imbens (2016) variance for matching on a score estimated by
-	// a logit (psm.NewScoreAdjuster): SE² − ĉ'Cov ĉ + d̂'Cov d̂. Result.Method
+	// a logit (psm.NewScoreAdjuster): SE² − ĉ'Cov ĉ + d̂'Cov d̂, each
+	// quadratic form less its outcome noise (psm.ScoreAdjustResult). Result.Method
 	// is then "abadie-imbens-2016". Default nil: the score is treated as
 	// known.
 	EstimatedScore *EstimatedScore
@@ -39,8 +40,9 @@ type EstimatedScore struct {
 	// L the number of same-group neighbours for the conditional
 	// covariances (default 0 = 2); see psm.ScoreAdjustOptions.
 	K, L int
-	// NoDerivativeTerm: see psm.ScoreAdjustOptions (default false).
-	NoDerivativeTerm bool
+	// NoDerivativeTerm and PlugIn: see psm.ScoreAdjustOptions (default
+	// false).
+	NoDerivativeTerm, PlugIn bool
 }
 
 // AbadieImbens computes the effects of s from um, the matched sample
@@ -220,7 +222,7 @@ func scoreAdjusters(s *Sample, es *EstimatedScore, strata []int32) ([]*psm.Score
 		if nt == 0 {
 			continue // a group without treated units has no effect
 		}
-		a, err := psm.NewScoreAdjuster(es.X, s.Treated, es.Fit, &psm.ScoreAdjustOptions{K: es.K, L: es.L, Include: inc[g], Strata: strata, NoDerivativeTerm: es.NoDerivativeTerm})
+		a, err := psm.NewScoreAdjuster(es.X, s.Treated, es.Fit, &psm.ScoreAdjustOptions{K: es.K, L: es.L, Include: inc[g], Strata: strata, NoDerivativeTerm: es.NoDerivativeTerm, PlugIn: es.PlugIn})
 		if err != nil {
 			return nil, &Error{Field: "AbadieImbensOptions.EstimatedScore", Unit: -1, Person: -1, Msg: fmt.Sprintf("group %d", g), Err: ErrInvalid, Cause: err}
 		}

@@ -101,6 +101,25 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 		assert.NotEqual(t, res.Find("y", "", "").Monthly[m].SE, got.Monthly[m].SE, "strata, month %d", m)
 	}
 
+	// PlugIn and NoDerivativeTerm reach the adjuster
+	for _, es := range []EstimatedScore{{PlugIn: true}, {NoDerivativeTerm: true}} {
+		es.X, es.Fit = X, fit.Logit
+		ores, err := AbadieImbens(s, pm, &AbadieImbensOptions{EstimatedScore: &es})
+		require.NoError(t, err)
+		oa, err := psm.NewScoreAdjuster(X, s.Treated, fit.Logit, &psm.ScoreAdjustOptions{PlugIn: es.PlugIn, NoDerivativeTerm: es.NoDerivativeTerm})
+		require.NoError(t, err)
+		got, pl := ores.Find("y", "", ""), plain.Find("y", "", "")
+		for m := 0; m < H1; m++ {
+			y := make([]float64, s.Len())
+			for u := range y {
+				y[u] = s.Outcomes[0].Y[u*H1+m]
+			}
+			want, err := oa.Adjust(y, psm.ATTResult{ATT: pl.Effects[m].ATT, SE: pl.Monthly[m].SE})
+			require.NoError(t, err)
+			assert.InDelta(t, want.SE, got.Monthly[m].SE, 1e-12, "%+v, month %d", es, m)
+		}
+	}
+
 	// bad input: wrong rows, missing fit, bad L
 	for _, es := range []*EstimatedScore{
 		{X: mat.NewDense(3, 1, nil), Fit: fit.Logit},
