@@ -2,6 +2,7 @@ package estimate
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -89,15 +90,9 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 	require.NoError(t, err)
 	sa, err := psm.NewScoreAdjuster(X, s.Treated, fit.Logit, &psm.ScoreAdjustOptions{Strata: strata})
 	require.NoError(t, err)
-	got, pl := sres.Find("y", "", ""), splain.Find("y", "", "")
+	got := sres.Find("y", "", "")
+	sameMonthlySE(t, s, sa, got, splain.Find("y", "", ""), "strata")
 	for m := 0; m < H1; m++ {
-		y := make([]float64, s.Len())
-		for u := range y {
-			y[u] = s.Outcomes[0].Y[u*H1+m]
-		}
-		want, err := sa.Adjust(y, psm.ATTResult{ATT: pl.Effects[m].ATT, SE: pl.Monthly[m].SE})
-		require.NoError(t, err)
-		assert.InDelta(t, want.SE, got.Monthly[m].SE, 1e-12, "strata, month %d", m)
 		assert.NotEqual(t, res.Find("y", "", "").Monthly[m].SE, got.Monthly[m].SE, "strata, month %d", m)
 	}
 
@@ -108,16 +103,7 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 		require.NoError(t, err)
 		oa, err := psm.NewScoreAdjuster(X, s.Treated, fit.Logit, &psm.ScoreAdjustOptions{PlugIn: es.PlugIn, NoDerivativeTerm: es.NoDerivativeTerm})
 		require.NoError(t, err)
-		got, pl := ores.Find("y", "", ""), plain.Find("y", "", "")
-		for m := 0; m < H1; m++ {
-			y := make([]float64, s.Len())
-			for u := range y {
-				y[u] = s.Outcomes[0].Y[u*H1+m]
-			}
-			want, err := oa.Adjust(y, psm.ATTResult{ATT: pl.Effects[m].ATT, SE: pl.Monthly[m].SE})
-			require.NoError(t, err)
-			assert.InDelta(t, want.SE, got.Monthly[m].SE, 1e-12, "%+v, month %d", es, m)
-		}
+		sameMonthlySE(t, s, oa, ores.Find("y", "", ""), plain.Find("y", "", ""), fmt.Sprintf("%+v", es))
 	}
 
 	// bad input: wrong rows, missing fit, bad L
@@ -128,5 +114,22 @@ func TestAbadieImbensEstimatedScore(t *testing.T) {
 	} {
 		_, err := AbadieImbens(s, pm, &AbadieImbensOptions{EstimatedScore: es})
 		assert.ErrorIs(t, err, ErrInvalid)
+	}
+}
+
+// sameMonthlySE checks every monthly SE of got (outcome "y" of s) against
+// the adjuster a on the month's outcome, with the ATT and SE of the
+// unadjusted series plain, to 1e-12.
+func sameMonthlySE(t *testing.T, s *Sample, a *psm.ScoreAdjuster, got, plain *Series, what string) {
+	t.Helper()
+	H1 := s.Outcomes[0].H + 1
+	for m := 0; m < H1; m++ {
+		y := make([]float64, s.Len())
+		for u := range y {
+			y[u] = s.Outcomes[0].Y[u*H1+m]
+		}
+		want, err := a.Adjust(y, psm.ATTResult{ATT: plain.Effects[m].ATT, SE: plain.Monthly[m].SE})
+		require.NoError(t, err)
+		assert.InDelta(t, want.SE, got.Monthly[m].SE, 1e-12, "%s, month %d", what, m)
 	}
 }

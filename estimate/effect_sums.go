@@ -55,7 +55,17 @@ func NewEffectSums(s *Sample, m *psm.UnitMatching, lo, hi int) (*EffectSums, err
 		return nil, invalid("units", "%d to %d, want 0 <= lo <= hi <= %d (units of the sample)", lo, hi, s.Len())
 	}
 	es := newEffectSums(s, len(ms.Treated), len(ms.Control))
-	l := s.layout()
+	if err := es.addControls(s, ms, lo, hi, 0); err != nil {
+		return nil, err
+	}
+	return es, nil
+}
+
+// addControls adds to es, in set order, the terms of the set entries
+// whose control is one of the units lo..hi-1; their outcomes are those
+// of unit c−off of src. An error names the unit of src.
+func (es *EffectSums) addControls(src *Sample, ms *matchSets, lo, hi, off int) error {
+	l := src.layout()
 	checked := map[int32]bool{}
 	for k := range ms.Treated {
 		row := es.sums[k*es.cols : (k+1)*es.cols]
@@ -65,16 +75,16 @@ func NewEffectSums(s *Sample, m *psm.UnitMatching, lo, hi int) (*EffectSums, err
 				continue
 			}
 			if !checked[c] {
-				if err := s.checkUnit(int(c)); err != nil {
-					return nil, err
+				if err := src.checkUnit(int(c) - off); err != nil {
+					return err
 				}
 				checked[c] = true
 			}
-			s.addRow(row, int(c), ms.Weight[p], &l)
+			src.addRow(row, int(c)-off, ms.Weight[p], &l)
 			es.covered++
 		}
 	}
-	return es, nil
+	return nil
 }
 
 // newEffectSums returns zero sums for the layout of s.

@@ -45,24 +45,8 @@ func NewEffectSumsPart(part *Sample, lo int, m *psm.UnitMatching) (*EffectSums, 
 		}
 	}
 	es := newEffectSums(part, len(ms.Treated), len(ms.Control))
-	l := part.layout()
-	checked := map[int32]bool{}
-	for k := range ms.Treated {
-		row := es.sums[k*es.cols : (k+1)*es.cols]
-		for p := ms.Start[k]; p < ms.Start[k+1]; p++ {
-			c := ms.Control[p]
-			if int(c) < lo || int(c) >= hi {
-				continue
-			}
-			if !checked[c] {
-				if err := part.checkUnit(int(c) - lo); err != nil {
-					return nil, shiftUnit(err, func(u int) int { return u + lo })
-				}
-				checked[c] = true
-			}
-			part.addRow(row, int(c)-lo, ms.Weight[p], &l)
-			es.covered++
-		}
+	if err := es.addControls(part, ms, lo, hi, lo); err != nil {
+		return nil, shiftUnit(err, func(u int) int { return u + lo })
 	}
 	return es, nil
 }
