@@ -47,7 +47,7 @@ var benefits = []string{synth.CashBenefit, synth.UnemploymentInsurance, synth.Si
 var Outcomes = []string{"employed", "education"}
 
 // Design is the design of a synthetic register: the SFI window, persons
-// aged 16–64 on 1 January 2012 without a spell in January 2012, 35
+// aged 16–64 on 1 January 2012 without a spell in January 2012, 33
 // covariates (age; the dummies of levels; children and
 // unemployment_rate; weeks on each of benefits in the 13, 52 and 156
 // weeks before the start; the benefit type in the start week) and the
@@ -112,4 +112,22 @@ func Split(r *panel.Register, lo, hi int) (*panel.Register, error) {
 		}
 	}
 	return s, s.Validate()
+}
+
+// Population returns the synth options of a population of about persons
+// persons of whom about treated start in the SFI window: Scale
+// treated/6,487 with every window starter kept (WindowFraction 1) and
+// the other persons thinned to persons − treated (ControlFraction). The
+// counts drawn are random around these means.
+func Population(persons, treated int, seed uint64) (synth.Options, error) {
+	if treated < 1 || persons <= treated {
+		return synth.Options{}, fmt.Errorf("a population of %d persons with %d treated: want 1 <= treated < persons", persons, treated)
+	}
+	scale := float64(treated) / 6487
+	others := (synth.SFIPersons - 6487) * scale
+	f := float64(persons-treated) / others
+	if f > 1 {
+		return synth.Options{}, fmt.Errorf("%d persons with %d treated: at most %d persons (the SFI's share of starters)", persons, treated, int(float64(treated)+others))
+	}
+	return synth.Options{Scale: scale, WindowFraction: 1, ControlFraction: f, Seed: seed}, nil
 }
