@@ -110,9 +110,9 @@ type Round struct {
 	// Index numbers the pipelines of the run from 0 (the files
 	// round-IIII.in and round-IIII.out of WorkDir).
 	Index int
-	// Kind says what the shards computed: "layout" (pass 1), "logit
-	// scan", "logit pass", "treated scores", "match moments", "match
-	// candidates", "effect sums".
+	// Kind says what the shards computed: "start counts" (pass 0),
+	// "layout" (pass 1), "logit scan", "logit pass", "treated scores",
+	// "match moments", "match candidates", "effect sums".
 	Kind string
 	// Broadcast is the size in bytes of what every shard read (the
 	// driver's request); Merged the size of the merged answer the driver

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
@@ -30,23 +31,48 @@ func TestMain(m *testing.M) {
 
 // population is the synthetic register of the tests: about 7,000
 // persons, about 300 of them starting in the window (synth Scale 0.05
-// with the other persons thinned to 4 percent), generated once.
+// with the other persons thinned to 4 percent), generated once. Person
+// noUnits, the first after person 10 without spells, gets a spell in
+// January 2012, so that the design's rule NoSpellActive leaves it
+// without a unit.
 var population = sync.OnceValues(func() (*panel.Register, error) {
 	pop, err := synth.Generate(context.Background(), &synth.Options{Scale: 0.05, WindowFraction: 1, ControlFraction: 0.04, Seed: 7})
 	if err != nil {
 		return nil, err
 	}
-	return &pop.Register, nil
+	r := &pop.Register
+	spells := make([]bool, r.Len())
+	for _, sp := range r.Spells {
+		spells[sp.Person] = true
+	}
+	for noUnits = 10; spells[noUnits]; noUnits++ {
+	}
+	r.Spells = append(r.Spells, panel.Spell{Person: int32(noUnits),
+		Start: panel.DayFromDate(2012, time.January, 10), End: panel.DayFromDate(2012, time.January, 20), Hours: float32(math.NaN())})
+	return r, nil
 })
+
+var noUnits int
 
 // writeShards splits r into n person shards of about equal size (in the
 // order of r's persons, whose ids increase) and writes each as a Parquet
 // register directory under dir.
 func writeShards(t *testing.T, r *panel.Register, n int, dir string) []string {
 	t.Helper()
+	cuts := make([]int, n+1)
+	for k := range cuts {
+		cuts[k] = r.Len() * k / n
+	}
+	return writeCuts(t, r, cuts, dir)
+}
+
+// writeCuts writes the persons cuts[k]..cuts[k+1]−1 of r as shard k.
+func writeCuts(t *testing.T, r *panel.Register, cuts []int, dir string) []string {
+	t.Helper()
+	n := len(cuts) - 1
 	dirs := make([]string, n)
 	for k := range n {
-		s, err := synthdesign.Split(r, r.Len()*k/n, r.Len()*(k+1)/n)
+		s, err := synthdesign.Split(r, cuts[k], cuts[k+1])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +139,8 @@ func single(t *testing.T, r *panel.Register, o *psmbeam.Options) (*panel.Panel, 
 // 3e-3 for one treated unit's outcome).
 const tol = 1e-12
 
-// The pipeline on 1 and 3 Parquet person shards, on the prism runner,
+// The pipeline on 1, 3 and 6 Parquet person shards (three of them tiny:
+// no treated, or no units), on the prism runner,
 // gives the single-process run on the whole register: the same units
 // (numbered as panel.Build numbers them), coefficients and standard
 // errors to tol, the same match sets exactly (unit weights: the sets
@@ -126,19 +153,23 @@ func TestRunMatchesSingleProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := r.Len()
 	cases := []struct {
-		name   string
-		shards int
-		o      psmbeam.Options
+		name string
+		cuts []int // shard k holds the persons cuts[k]..cuts[k+1]-1
+		o    psmbeam.Options
 	}{
-		{"1-shard", 1, psmbeam.Options{}},
-		{"3-shards", 3, psmbeam.Options{Months: 13}},
-		{"3-shards-k2-cohort-caliper", 3, psmbeam.Options{Strata: "cohort", Match: psm.MatchOptions{K: 2, Caliper: 0.25}}},
+		{"1-shard", []int{0, n}, psmbeam.Options{}},
+		{"3-shards", []int{0, n / 3, 2 * n / 3, n}, psmbeam.Options{Months: 13}},
+		{"3-shards-k2-cohort-caliper", []int{0, n / 3, 2 * n / 3, n}, psmbeam.Options{Strata: "cohort", Match: psm.MatchOptions{K: 2, Caliper: 0.25}}},
+		// shards of 1 and 2 persons without treated, and one of a person
+		// without units
+		{"6-shards-tiny", []int{0, 1, 3, noUnits, noUnits + 1, n / 2, n}, psmbeam.Options{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			dirs := writeShards(t, r, c.shards, filepath.Join(dir, "data"))
+			dirs := writeCuts(t, r, c.cuts, filepath.Join(dir, "data"))
 			o := c.o
 			o.Design, o.WorkDir = synthdesign.Name, filepath.Join(dir, "work")
 			res, err := psmbeam.Run(context.Background(), dirs, &o)
@@ -154,6 +185,9 @@ func TestRunMatchesSingleProcess(t *testing.T) {
 // checkRun compares a run with the single-process results.
 func checkRun(t *testing.T, res *psmbeam.Result, pan *panel.Panel, fit *psm.LogitFit, um *psm.UnitMatching, eff *estimate.Result) {
 	t.Helper()
+	for k, s := range res.Shards {
+		t.Logf("shard %d: %d treated, %d controls", k, s.Treated, s.Controls)
+	}
 	if res.Units != pan.Len() || res.Treated != pan.NTreated() || !res.Canonical {
 		t.Fatalf("units %d, treated %d, canonical %v; want %d, %d, true", res.Units, res.Treated, res.Canonical, pan.Len(), pan.NTreated())
 	}
