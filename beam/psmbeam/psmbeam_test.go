@@ -343,6 +343,8 @@ func TestRunErrors(t *testing.T) {
 		{"used work dir", []string{missing}, psmbeam.Options{Design: synthdesign.Name, WorkDir: used}, "previous run"},
 		{"unknown strata", []string{missing}, psmbeam.Options{Design: synthdesign.Name, WorkDir: work("d"), Strata: "nope"}, `Options.Strata "nope"`},
 		{"months", []string{missing}, psmbeam.Options{Design: synthdesign.Name, WorkDir: work("e"), Months: -1}, "Options.Months"},
+		{"drop separated", []string{missing}, psmbeam.Options{Design: synthdesign.Name, WorkDir: work("g"), Logit: psm.LogitOptions{DropSeparated: true}}, "DropSeparated"},
+		{"no replacement", []string{missing}, psmbeam.Options{Design: synthdesign.Name, WorkDir: work("h"), Match: psm.MatchOptions{NoReplacement: true}}, "NoReplacement"},
 		{"missing shard", []string{missing}, psmbeam.Options{Design: synthdesign.Name, WorkDir: work("f")}, missing},
 	}
 	for _, c := range cases {

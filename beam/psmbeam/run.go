@@ -48,6 +48,13 @@ func Run(ctx context.Context, dirs []string, opts *Options) (*Result, error) {
 		return nil, fmt.Errorf("psmbeam: Options.Months %d: want >= 0 (0: every month up to the common horizon)", o.Months)
 	case o.Workers < 0:
 		return nil, fmt.Errorf("psmbeam: Options.Workers %d: want >= 0 (0: GOMAXPROCS)", o.Workers)
+	// the library refuses these too, but only after the logit's pipelines
+	case o.Logit.DropSeparated:
+		return nil, errors.New("psmbeam: Options.Logit.DropSeparated: not supported on shards (psm.FitLogitShards)")
+	case o.Match.NoReplacement:
+		return nil, errors.New("psmbeam: Options.Match.NoReplacement: not supported on shards (psm.MatchRun)")
+	case o.Match.TieRule == psm.TieRMatching:
+		return nil, errors.New("psmbeam: Options.Match.TieRule: TieRMatching is not supported on shards (psm.MatchRun)")
 	}
 	if _, err := lookupDesign(o.Design); err != nil {
 		return nil, fmt.Errorf("psmbeam: %w", err)
