@@ -3,6 +3,7 @@ module github.com/psmeval/psmeval/beam
 go 1.26.0
 
 require (
+	github.com/apache/beam/sdks/v2 v2.78.0
 	github.com/psmeval/psmeval v0.0.0
 	gonum.org/v1/gonum v0.17.0
 )
@@ -23,7 +24,6 @@ require (
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/andybalholm/brotli v1.2.8 // indirect
 	github.com/apache/arrow-go/v18 v18.9.0 // indirect
-	github.com/apache/beam/sdks/v2 v2.78.0
 	github.com/apache/thrift v0.25.0 // indirect
 	github.com/avast/retry-go/v4 v4.7.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
