@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -97,6 +98,8 @@ type ScoreAdjuster struct {
 	// when there is none), whose outcome estimates the variance of y_j.
 	kc, kd []float64
 	nn     []int32
+	// usedRows lists the rows j with used[j], ascending.
+	usedRows []int32
 }
 
 // NewScoreAdjuster prepares the Abadie and Imbens (2016) variance of the
@@ -407,6 +410,11 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 		}
 	}
 	a.noiseTerms(cells, cellOf, pos, score, treated, tau)
+	for j, u := range a.used {
+		if u {
+			a.usedRows = append(a.usedRows, int32(j))
+		}
+	}
 	return a, nil
 }
 
@@ -445,8 +453,9 @@ func (a *ScoreAdjuster) noiseTerms(cells [][2][]int32, cellOf []int32, pos []int
 // noise returns CNoise = Σ_j kc_j s_j² and DNoise = Σ_j kd_j s_j² for
 // the outcome y, s_j² = (y_j − y_nn(j))²/2. Cost: O(N).
 func (a *ScoreAdjuster) noise(y []float64) (cNoise, dNoise float64) {
-	for j, k := range a.nn {
-		if k < 0 || math.IsNaN(y[k]) || math.IsInf(y[k], 0) {
+	for _, j := range a.usedRows {
+		k := a.nn[j]
+		if k < 0 || math.IsNaN(y[k]) || math.IsInf(y[k], 0) || y[j] == y[k] {
 			continue
 		}
 		e := y[j] - y[k]
@@ -527,18 +536,16 @@ func (a *ScoreAdjuster) Adjust(y []float64, r ATTResult) (ScoreAdjustResult, err
 	q := a.q
 	c := make([]float64, q)
 	d := make([]float64, q)
-	for j, v := range y {
-		if !a.used[j] {
+	for _, j := range a.usedRows {
+		v := y[j]
+		if v == 0 { // adds nothing (x + ±0 = x, bit for bit)
 			continue
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return ScoreAdjustResult{}, &InputError{Field: "y", Index: j, Value: v, Msg: "outcome is not finite", Err: ErrBadValue}
+			return ScoreAdjustResult{}, &InputError{Field: "y", Index: int(j), Value: v, Msg: "outcome is not finite", Err: ErrBadValue}
 		}
-		g, h := a.g[j*q:(j+1)*q], a.h[j*q:(j+1)*q]
-		for k := range c {
-			c[k] += g[k] * v
-			d[k] += h[k] * v
-		}
+		floats.AddScaled(c, v, a.g[int(j)*q:int(j+1)*q])
+		floats.AddScaled(d, v, a.h[int(j)*q:int(j+1)*q])
 	}
 	for k := range d {
 		d[k] -= r.ATT * a.s[k]

@@ -42,7 +42,7 @@ func TestBadInputSFI(t *testing.T) {
 		{"negative -scale", func(t *testing.T, c *config) { c.scale = -1 }, nil, "", "-scale -1: must be positive"},
 		{"NaN -scale", func(t *testing.T, c *config) { c.scale = nanF() }, nil, "", "-scale NaN"},
 		{"negative -study", func(t *testing.T, c *config) { c.study = -1 }, nil, "", "-study -1"},
-		{"unknown -interval", func(t *testing.T, c *config) { c.interval = "wald" }, nil, "", `-interval "wald": want one of abadie-imbens, bootstrap-normal`},
+		{"unknown -interval", func(t *testing.T, c *config) { c.interval = "wald" }, nil, "", `-interval "wald": want one of abadie-imbens, abadie-imbens-2016, bootstrap-normal`},
 		{"-refit with Otsu-Rai", func(t *testing.T, c *config) { c.refit, c.interval = true, "otsu-rai-percentile" }, nil, "", "-refit re-fits the logit in the replicates of -interval bootstrap"},
 		{"-bootstrap 1", func(t *testing.T, c *config) { c.bootstrap = 1 }, nil, "", "-bootstrap 1: want 0 or at least 2"},
 		{"-sensatt with three values", func(t *testing.T, c *config) { c.sensatt = "0.5,0.5,0.5" }, nil, "", `-sensatt "0.5,0.5,0.5": want four probabilities p11,p10,p01,p00`},

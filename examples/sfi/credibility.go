@@ -166,7 +166,12 @@ func (a *analysis) credibilityChecks(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if cr.did, err = estimate.AbadieImbens(ds, a.matching, nil); err != nil {
+		if a.method() == "abadie-imbens-2016" {
+			cr.did, err = a.abadieImbens2016(ds, false)
+		} else {
+			cr.did, err = estimate.AbadieImbens(ds, a.matching, nil)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -13,7 +13,7 @@ import (
 const defaultInterval = "otsu-rai-normal"
 
 // intervalOrder lists the -interval methods in the order tables show them.
-var intervalOrder = []string{"bootstrap-percentile", "bootstrap-normal", "abadie-imbens", "otsu-rai-percentile", "otsu-rai-normal"}
+var intervalOrder = []string{"bootstrap-percentile", "bootstrap-normal", "abadie-imbens", "abadie-imbens-2016", "otsu-rai-percentile", "otsu-rai-normal"}
 
 // intervalMethods are the values of -interval: the label, the result that
 // holds the intervals and which interval of its bounds.
@@ -28,6 +28,8 @@ var intervalMethods = map[string]struct {
 		func(a *analysis) *estimate.Result { return a.boot }, normal},
 	"abadie-imbens": {"normal interval, Abadie-Imbens standard errors",
 		func(a *analysis) *estimate.Result { return a.ai }, normal},
+	"abadie-imbens-2016": {"normal interval, Abadie-Imbens (2016) standard errors for the estimated logit score",
+		func(a *analysis) *estimate.Result { return a.ai2016 }, normal},
 	"otsu-rai-percentile": {"Otsu-Rai weighted bootstrap percentile interval (%d replicates)",
 		func(a *analysis) *estimate.Result { return a.otsuRai }, percentile},
 	"otsu-rai-normal": {"Otsu-Rai weighted bootstrap normal interval (%d replicates)",
@@ -35,13 +37,16 @@ var intervalMethods = map[string]struct {
 }
 
 // method returns the -interval method in use: Abadie-Imbens when the run
-// has no bootstrap replicates.
+// has no bootstrap replicates and the method needs them.
 func (a *analysis) method() string {
-	if a.cfg.bootstrap == 0 {
+	if a.cfg.bootstrap == 0 && !analytic(a.cfg.interval) {
 		return "abadie-imbens"
 	}
 	return a.cfg.interval
 }
+
+// analytic reports whether the -interval method needs no replicates.
+func analytic(method string) bool { return strings.HasPrefix(method, "abadie-imbens") }
 
 // interval returns the reported interval and standard error of event
 // month m of series se (the whole sample or a subgroup), from the

@@ -68,8 +68,10 @@ type analysis struct {
 	// estimate on it, replicates kept
 	credSample *estimate.Sample
 	credRes    *estimate.Result
-	// ai2016 and biasAdj are the Abadie-Imbens intervals adjusted for the
-	// estimated score and the bias-corrected estimator (a study only).
+	// ai2016 is the Abadie-Imbens (2016) result for the estimated score
+	// (-interval abadie-imbens-2016, and studies); ai2016c the same
+	// without the derivative term and biasAdj the bias-corrected
+	// estimator (studies only).
 	ai2016, ai2016c, biasAdj *estimate.Result
 	watch                    *stopwatch
 }
@@ -373,6 +375,11 @@ func (a *analysis) estimate(ctx context.Context, logw io.Writer) error {
 		return err
 	}
 	all := a.cfg.study > 0 && !a.cfg.studyDefaultOnly
+	if all || a.cfg.interval == "abadie-imbens-2016" {
+		if a.ai2016, err = a.abadieImbens2016(a.sample, false); err != nil {
+			return fmt.Errorf("abadie-imbens-2016: %w", err)
+		}
+	}
 	if all { // the analytic methods only a study compares (study.go)
 		if err := a.studyAnalytic(); err != nil {
 			return err

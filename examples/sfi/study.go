@@ -19,14 +19,12 @@ var studyMonths = [4]int{0, 3, 6, 12}
 // studyMethods are the interval methods a study compares: the -interval
 // methods and two analytic ones only the study computes. With -refit the
 // bootstrap rows are those of the re-fitted bootstrap.
-var studyMethods = append(append([]string{}, intervalOrder...), "abadie-imbens-2016", "abadie-imbens-2016-c", "bias-corrected")
+var studyMethods = append(append([]string{}, intervalOrder...), "abadie-imbens-2016-c", "bias-corrected")
 
 // studyMethod returns the result holding a study method's intervals and
 // which interval of its bounds.
 func studyMethod(key string) (func(a *analysis) *estimate.Result, func(estimate.Bounds) estimate.Interval) {
 	switch key {
-	case "abadie-imbens-2016":
-		return func(a *analysis) *estimate.Result { return a.ai2016 }, normal
 	case "abadie-imbens-2016-c":
 		return func(a *analysis) *estimate.Result { return a.ai2016c }, normal
 	case "bias-corrected":
@@ -36,20 +34,13 @@ func studyMethod(key string) (func(a *analysis) *estimate.Result, func(estimate.
 	return m.result, m.interval
 }
 
-// studyAnalytic computes the analytic methods only a study compares: the
-// Abadie-Imbens (2016) variance for the estimated score (psm's
-// ScoreAdjuster on the logit's covariates; strata and the units left out
-// of the logit make it an approximation here) and the bias-corrected
-// estimator (Abadie-Imbens 2011, regression on the logit's covariates).
+// studyAnalytic computes the analytic methods only a study compares:
+// the Abadie-Imbens (2016) variance for the estimated score without its
+// derivative term and the bias-corrected estimator (Abadie-Imbens 2011,
+// regression on the logit's covariates).
 func (a *analysis) studyAnalytic() error {
 	var err error
-	a.ai2016, err = estimate.AbadieImbens(a.sample, a.matching, &estimate.AbadieImbensOptions{
-		EstimatedScore: &estimate.EstimatedScore{X: a.x, Fit: a.logit}})
-	if err != nil {
-		return fmt.Errorf("abadie-imbens-2016: %w", err)
-	}
-	a.ai2016c, err = estimate.AbadieImbens(a.sample, a.matching, &estimate.AbadieImbensOptions{
-		EstimatedScore: &estimate.EstimatedScore{X: a.x, Fit: a.logit, NoDerivativeTerm: true}})
+	a.ai2016c, err = a.abadieImbens2016(a.sample, true)
 	if err != nil {
 		return fmt.Errorf("abadie-imbens-2016-c: %w", err)
 	}
@@ -58,6 +49,18 @@ func (a *analysis) studyAnalytic() error {
 		return fmt.Errorf("bias-corrected: %w", err)
 	}
 	return nil
+}
+
+// abadieImbens2016 returns the effects of s (the sample or the
+// differenced credibility sample, on the same units) with the
+// Abadie-Imbens (2016) standard errors for the estimated logit score
+// (psm's ScoreAdjuster on the logit's covariates, noise-corrected; the
+// matching's strata; without the derivative term when noD). The units
+// the logit left out (perfectly predicted, score 0 or 1) are never
+// matched, so the formula is an approximation there.
+func (a *analysis) abadieImbens2016(s *estimate.Sample, noD bool) (*estimate.Result, error) {
+	return estimate.AbadieImbens(s, a.matching, &estimate.AbadieImbensOptions{
+		EstimatedScore: &estimate.EstimatedScore{X: a.x, Fit: a.logit, NoDerivativeTerm: noD}})
 }
 
 func percentile(b estimate.Bounds) estimate.Interval { return b.Percentile }
