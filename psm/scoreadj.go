@@ -175,8 +175,9 @@ type ScoreAdjuster struct {
 //
 // (c_μ the ĉ of the noise-free outcomes; the same for d̂ with h_j − t_j s
 // in place of g_j). With many covariates the second sum is not small
-// (it grows with their number while c does not): on the SFI design at
-// scale 0.1 it is 80-100 % of ĉ'Cov ĉ after month 1. Adjust estimates it,
+// (it grows with their number while c does not): in a seed of the SFI
+// design at scale 0.1 it was 80-100 % of ĉ'Cov ĉ from month 2 on for the
+// employment outcomes (docs/ai2016.md). Adjust estimates it,
 // CNoise = Σ_j s_j² g_j'Cov g_j and DNoise likewise, with
 // s_j² = (y_j − y_k)²/2 and k the row of j's group and stratum nearest
 // to j in score (Abadie and Imbens' 2006 matching estimator of σ_j² with
