@@ -43,16 +43,7 @@ func TestScoreAdjustNoise(t *testing.T) {
 		a, err := NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{K: 1, L: 2})
 		require.NoError(t, err)
 		adjust := func(y []float64) ScoreAdjustResult {
-			var ys [2][]float64
-			for _, u := range um.TreatedUnits {
-				ys[1] = append(ys[1], y[u])
-			}
-			for _, u := range um.ControlUnits {
-				ys[0] = append(ys[0], y[u])
-			}
-			r, err := ATT(ys[1], ys[0], um.Matching, nil)
-			require.NoError(t, err)
-			adj, err := a.Adjust(y, r)
+			adj, err := a.Adjust(y, unitsATT(t, um, y))
 			require.NoError(t, err)
 			return adj
 		}

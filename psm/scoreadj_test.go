@@ -569,15 +569,7 @@ func TestScoreAdjustStrataHand(t *testing.T) {
 	// the ATT within strata, for τ̂
 	um, err := MatchUnits(p, tr, &UnitOptions{Strata: strata})
 	require.NoError(t, err)
-	var ys [2][]float64
-	for _, u := range um.TreatedUnits {
-		ys[1] = append(ys[1], y[u])
-	}
-	for _, u := range um.ControlUnits {
-		ys[0] = append(ys[0], y[u])
-	}
-	r, err := ATT(ys[1], ys[0], um.Matching, nil)
-	require.NoError(t, err)
+	r := unitsATT(t, um, y)
 	const L = 3
 	a, err := NewScoreAdjuster(x, tr, fit.Logit, &ScoreAdjustOptions{L: L, Strata: strata})
 	require.NoError(t, err)
@@ -598,4 +590,20 @@ func TestScoreAdjustStrataHand(t *testing.T) {
 	var me *InputError
 	require.ErrorAs(t, err, &me)
 	assert.Equal(t, "Strata", me.Field)
+}
+
+// unitsATT is ATT of the outcome y (one value per unit) on the matching
+// um of units.
+func unitsATT(t testing.TB, um *UnitMatching, y []float64) ATTResult {
+	t.Helper()
+	var ys [2][]float64
+	for _, u := range um.TreatedUnits {
+		ys[1] = append(ys[1], y[u])
+	}
+	for _, u := range um.ControlUnits {
+		ys[0] = append(ys[0], y[u])
+	}
+	r, err := ATT(ys[1], ys[0], um.Matching, nil)
+	require.NoError(t, err)
+	return r
 }
