@@ -259,3 +259,62 @@ func (s *CovStore) Bytes() int {
 	}
 	return t
 }
+
+// Slice returns a view of rows i..k−1 and columns j..l−1 (as
+// mat.Dense.Slice; it panics when out of range). The view is a
+// mat.Matrix with Rows; when it has fewer columns than the store, Rows
+// copies whole rows to a scratch slice first ((k−i)·c float64s per
+// call).
+func (s *CovStore) Slice(i, k, j, l int) mat.Matrix {
+	if i < 0 || k < i || k > s.n {
+		panic(mat.ErrIndexOutOfRange)
+	}
+	if j < 0 || l < j || l > s.c {
+		panic(mat.ErrIndexOutOfRange)
+	}
+	return &CovSlice{s: s, i: i, k: k, j: j, l: l}
+}
+
+// CovSlice is a view of a block of a CovStore (see CovStore.Slice).
+type CovSlice struct {
+	s          *CovStore
+	i, k, j, l int
+}
+
+// Dims returns the numbers of rows and columns of the view.
+func (v *CovSlice) Dims() (r, c int) { return v.k - v.i, v.l - v.j }
+
+// At returns the value at row i, column j of the view.
+func (v *CovSlice) At(i, j int) float64 {
+	if uint(i) >= uint(v.k-v.i) {
+		panic(mat.ErrRowAccess)
+	}
+	if uint(j) >= uint(v.l-v.j) {
+		panic(mat.ErrColAccess)
+	}
+	return v.s.At(v.i+i, v.j+j)
+}
+
+// T returns the transpose (a mat.Transpose view).
+func (v *CovSlice) T() mat.Matrix { return mat.Transpose{Matrix: v} }
+
+// Rows writes rows lo..hi−1 of the view row-major to dst (see
+// CovStore.Rows).
+func (v *CovSlice) Rows(dst []float64, lo, hi int) {
+	if lo < 0 || hi < lo || hi > v.k-v.i {
+		panic(mat.ErrRowAccess)
+	}
+	c, sc := v.l-v.j, v.s.c
+	if c == sc {
+		v.s.Rows(dst, v.i+lo, v.i+hi)
+		return
+	}
+	if len(dst) < (hi-lo)*c {
+		panic(mat.ErrShape)
+	}
+	full := make([]float64, (hi-lo)*sc)
+	v.s.Rows(full, v.i+lo, v.i+hi)
+	for r := 0; r < hi-lo; r++ {
+		copy(dst[r*c:(r+1)*c], full[r*sc+v.j:r*sc+v.l])
+	}
+}

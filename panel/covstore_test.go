@@ -153,3 +153,28 @@ func TestCovStorePanics(t *testing.T) {
 		}()
 	}
 }
+
+func TestCovStoreSlice(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	n, c := CovChunk+300, 5
+	v := covValues(rnd, n, c)
+	d := mat.NewDense(n, c, v)
+	s := NewCovStore(d)
+	for _, b := range [][4]int{{0, n, 0, c}, {7, CovChunk + 9, 0, c}, {7, CovChunk + 9, 1, 4}} {
+		got := s.Slice(b[0], b[1], b[2], b[3]).(*CovSlice)
+		want := d.Slice(b[0], b[1], b[2], b[3])
+		r, cc := want.Dims()
+		if gr, gc := got.Dims(); gr != r || gc != cc {
+			t.Fatalf("%v: Dims %d×%d, want %d×%d", b, gr, gc, r, cc)
+		}
+		buf := make([]float64, r*cc)
+		got.Rows(buf, 0, r)
+		for i := 0; i < r; i++ {
+			for j := 0; j < cc; j++ {
+				if !sameBits(got.At(i, j), want.At(i, j)) || !sameBits(buf[i*cc+j], want.At(i, j)) {
+					t.Fatalf("%v: (%d,%d) = %v / %v, want %v", b, i, j, got.At(i, j), buf[i*cc+j], want.At(i, j))
+				}
+			}
+		}
+	}
+}
