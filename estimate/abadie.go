@@ -3,6 +3,7 @@ package estimate
 import (
 	"fmt"
 	"math"
+	"reflect"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -33,8 +34,10 @@ type AbadieImbensOptions struct {
 type EstimatedScore struct {
 	// X holds the covariates of the logit, one row per unit of the
 	// Sample in unit order (the x given to psm.FitLogit, without the
-	// intercept column); Fit is the logit fitted on them.
-	X   *mat.Dense
+	// intercept column, such as LogitFit.X); Fit is the logit fitted
+	// on them. A matrix other than a *mat.Dense is copied to float64 by
+	// psm.NewScoreAdjuster.
+	X   mat.Matrix
 	Fit *psm.Logit
 	// K is the number of neighbours of the matching (default 0 = 1) and
 	// L the number of same-group neighbours for the conditional
@@ -192,8 +195,8 @@ func AbadieImbens(s *Sample, um *psm.UnitMatching, opts *AbadieImbensOptions) (*
 // order of groupMatchings), its sums restricted to the group's units and
 // its neighbours to the matching's strata (nil: one stratum).
 func scoreAdjusters(s *Sample, es *EstimatedScore, strata []int32) ([]*psm.ScoreAdjuster, error) {
-	if es.X == nil || es.Fit == nil {
-		return nil, invalid(nilField(es.X == nil, "EstimatedScore.X", "EstimatedScore.Fit"), "EstimatedScore needs X and Fit")
+	if xNil := nilMatrix(es.X); xNil || es.Fit == nil {
+		return nil, invalid(nilField(xNil, "EstimatedScore.X", "EstimatedScore.Fit"), "EstimatedScore needs X and Fit")
 	}
 	if r, _ := es.X.Dims(); r != s.Len() {
 		return nil, invalid("EstimatedScore.X", "%d rows for %d units", r, s.Len())
@@ -292,4 +295,13 @@ func matchedMonth[I int | int32](o *EventOutcome, mo int, tr, co []int32, used [
 	for _, j := range used {
 		aC[j] += yC[j]
 	}
+}
+
+// nilMatrix reports whether x is nil or a nil pointer.
+func nilMatrix(x mat.Matrix) bool {
+	if x == nil {
+		return true
+	}
+	v := reflect.ValueOf(x)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }

@@ -20,7 +20,7 @@ var nanValue = math.NaN()
 const (
 	treatedBlock = 1024
 	controlBlock = 8192
-	unitBlock    = 4096
+	unitBlock    = CovChunk // a block of units packs one chunk of Panel.X
 )
 
 // Build turns register data into an event-time panel (docs/design.md steps
@@ -76,9 +76,11 @@ const (
 //
 // Cost: O(N·D·(rules + max W + covariate columns + outcome months)) for N
 // persons and D draws, in parallel over fixed blocks of persons and
-// units; memory: the panel itself (8 bytes per unit and column of X, Desc
-// and each outcome's H+1 months, about 30 bytes per unit of index
-// columns) plus 12 bytes per kept control draw and per treated start day
+// units; memory: the panel itself (X in a CovStore: 1 byte per unit and
+// column of small integers, 2 or 8 for others; 8 bytes per unit and
+// column of Desc; a byte per unit and event month of each outcome; about
+// 30 bytes per unit of index columns), 8·4096 bytes per covariate and
+// worker of scratch, plus 12 bytes per kept control draw and per treated start day
 // (of d.Starts when set) while building. Ids that are not in ascending
 // order cost one O(N log N) sort (16 bytes per person).
 func Build(ctx context.Context, r *Register, d *Design) (*Panel, error) {
@@ -415,9 +417,9 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		Counts: bs.counts, Notes: bs.b.notes,
 	}
 	nx, nd := len(bs.covs.names), len(bs.descs.names)
-	var xs, ds []float64
-	if nx > 0 {
-		xs = make([]float64, nU*nx)
+	var ds []float64
+	if nx > 0 && nU > 0 {
+		p.X = newCovStore(nU, nx)
 	}
 	if nd > 0 {
 		ds = make([]float64, nU*nd)
@@ -433,6 +435,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		u    UnitView
 		cnt  []int32
 		hist []int32
+		xs   []float64 // the block's covariate rows, packed into p.X
 	}
 	sc := make([]scratch, d.Workers)
 	for w := range sc {
@@ -440,13 +443,15 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		sc[w].hist = make([]int32, len(W)*L)
 		sc[w].u.hist = sc[w].hist
 		sc[w].u.Register = r
+		if p.X != nil {
+			sc[w].xs = make([]float64, unitBlock*nx)
+		}
 	}
 	nb := (nU + unitBlock - 1) / unitBlock
 	err := runBlocks(ctx, d.Workers, nb, bs.prog.stage("units", nb), func(w, blk int) error {
 		s := &sc[w]
 		u := &s.u
 		k0, k1 := blk*unitBlock, min(nU, (blk+1)*unitBlock)
-		prefault(xs[k0*nx : k1*nx])
 		prefault(ds[k0*nd : k1*nd])
 		for o, eo := range bs.outs {
 			prefault(p.Outcomes[o].Y[k0*(eo.pre+eo.h+1) : k1*(eo.pre+eo.h+1)])
@@ -468,7 +473,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 				history(g.Codes[u.Person*g.Weeks:(u.Person+1)*g.Weeks], u.Week, W, L, s.cnt, s.hist)
 			}
 			if nx > 0 {
-				row := xs[k*nx : (k+1)*nx]
+				row := s.xs[(k-k0)*nx : (k-k0+1)*nx]
 				fillRow(&bs.covs, u, row)
 				for j, v := range row {
 					if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -485,13 +490,13 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 				fillEvent(eo.o, u.Person, u.Cohort, eo.pre, p.Outcomes[o].Y[k*h1:(k+1)*h1])
 			}
 		}
+		if p.X != nil {
+			p.X.pack(blk, s.xs[:(k1-k0)*nx])
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if nx > 0 && nU > 0 {
-		p.X = mat.NewDense(nU, nx, xs)
 	}
 	if nd > 0 && nU > 0 {
 		p.Desc = mat.NewDense(nU, nd, ds)

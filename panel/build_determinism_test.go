@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
 )
 
 // permuteRegister returns a copy of r whose person k is r's person
@@ -99,7 +100,7 @@ func requireSamePanel(t *testing.T, a, b *Panel, samePerson bool) {
 			}
 		}
 	}
-	sameBits(a.X.RawMatrix().Data, b.X.RawMatrix().Data, "X")
+	sameBits(mat.DenseCopyOf(a.X).RawMatrix().Data, mat.DenseCopyOf(b.X).RawMatrix().Data, "X")
 	sameBits(a.Desc.RawMatrix().Data, b.Desc.RawMatrix().Data, "Desc")
 	require.Equal(t, len(a.Outcomes), len(b.Outcomes))
 	for k := range a.Outcomes {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/psmeval/psmeval/panel"
+	"gonum.org/v1/gonum/mat"
 )
 
 // A register of 200 persons built in memory: ten of them start a spell in
@@ -72,7 +73,7 @@ func ExampleBuild() {
 	fmt.Println("columns:", p.CovNames)
 	fmt.Printf("horizon %s: %d months\n", p.Outcomes[0].Name, p.Outcomes[0].H)
 	u := p.NTreated() // the first control
-	fmt.Printf("control id %d starts %v (cohort %v): X = %.2f\n", p.ID[u], p.StartDay[u], p.Cohort[u], p.X.RawRowView(u))
+	fmt.Printf("control id %d starts %v (cohort %v): X = %.2f\n", p.ID[u], p.StartDay[u], p.Cohort[u], mat.Row(nil, u, p.X))
 	// Output:
 	// spells 13 -> 11 merged; starters 10, treated 5
 	// potential controls 190, eligible 132

@@ -41,15 +41,20 @@ type Panel struct {
 
 	// CovNames names the columns of X.
 	CovNames []string
-	// X holds the covariates, units × len(CovNames) (nil when there are
-	// no covariates or no units: a shard built with Design.Starts may
-	// have none). All values are finite.
-	X *mat.Dense
+	// X holds the covariates, units × len(CovNames), each chunk of 4096
+	// units and column in the narrowest exact type (see CovStore: 1 byte
+	// per value for 0/1 dummies and counts up to 255); nil when there are
+	// no covariates or no units (a shard built with Design.Starts may
+	// have none). All values are finite. It is a mat.Matrix;
+	// psm.FitLogit reads it block by block without a float64 copy.
+	X *CovStore
 	// DescNames names the columns of Desc.
 	DescNames []string
 	// Desc holds descriptive per-unit variables that are not in X (for
 	// balance tables and subgroups), units × len(DescNames), nil when there
-	// are none or no units. NaN marks a missing value.
+	// are none or no units. NaN marks a missing value. It stays float64:
+	// descriptors are few, mostly fractions or missing, and read as
+	// whole columns.
 	Desc *mat.Dense
 
 	// Outcomes holds one event-time matrix per outcome, in the order of
@@ -209,12 +214,19 @@ func (p *Panel) Cols(names ...string) ([][]float64, error) {
 	return out, nil
 }
 
-// gather copies column js[t] of m to out[ks[t]] in one pass over the rows.
-func gather(out [][]float64, m *mat.Dense, js, ks []int) {
+// gather copies column js[t] of m to out[ks[t]] in one pass over the
+// rows (a *mat.Dense, or column by column from a CovStore).
+func gather(out [][]float64, m mat.Matrix, js, ks []int) {
 	if len(js) == 0 {
 		return
 	}
-	raw := m.RawMatrix()
+	if s, ok := m.(*CovStore); ok {
+		for t, j := range js {
+			s.Col(out[ks[t]], j)
+		}
+		return
+	}
+	raw := m.(*mat.Dense).RawMatrix()
 	for i := 0; i < raw.Rows; i++ {
 		row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
 		for t, j := range js {
@@ -223,9 +235,10 @@ func gather(out [][]float64, m *mat.Dense, js, ks []int) {
 	}
 }
 
-func colOf(m *mat.Dense, names []string, name string) []float64 {
+func colOf(m mat.Matrix, names []string, name string) []float64 {
 	if j := slices.Index(names, name); j >= 0 {
-		out := make([]float64, m.RawMatrix().Rows)
+		r, _ := m.Dims()
+		out := make([]float64, r)
 		gather([][]float64{out}, m, []int{j}, []int{0})
 		return out
 	}

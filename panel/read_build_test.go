@@ -79,7 +79,13 @@ func ioRequireSamePanel(t *testing.T, want, got *panel.Panel) {
 			}
 		}
 	}
-	sameDense("X", want.X, got.X)
+	denseX := func(s *panel.CovStore) *mat.Dense {
+		if s == nil {
+			return nil
+		}
+		return mat.DenseCopyOf(s)
+	}
+	sameDense("X", denseX(want.X), denseX(got.X))
 	sameDense("Desc", want.Desc, got.Desc)
 	require.Equal(t, len(want.Outcomes), len(got.Outcomes))
 	for k := range want.Outcomes {

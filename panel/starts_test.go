@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
 )
 
 // shardDesign is synthDesign with two draws per control, a full horizon,
@@ -244,7 +245,7 @@ func requireUnitsOfWhole(t *testing.T, whole *Panel, wholeAt map[unitKey]int, q 
 		return
 	}
 	nx, nd := len(p.CovNames), len(p.DescNames)
-	wx, px := whole.X.RawMatrix().Data, p.X.RawMatrix().Data
+	wx, px := mat.DenseCopyOf(whole.X).RawMatrix().Data, mat.DenseCopyOf(p.X).RawMatrix().Data
 	wd, pd := whole.Desc.RawMatrix().Data, p.Desc.RawMatrix().Data
 	for u := range p.Len() {
 		key := unitKey{p.ID[u], p.Draw[u], p.Treated[u]}

@@ -125,7 +125,7 @@ const confounderStream uint64 = 0x636f6e666f756e64 // "confound"
 // n × (p+1) matrix per worker. Errors: *InputError values for bad
 // arguments or options, any error of FitLogit, Match or ATT with the draw
 // named, ctx's error when cancelled.
-func SimulatedConfounder(ctx context.Context, x *mat.Dense, names []string, treated, y []float64, cells ConfounderCells, opts *SimulatedConfounderOptions) (*SimulatedConfounderResult, error) {
+func SimulatedConfounder(ctx context.Context, x mat.Matrix, names []string, treated, y []float64, cells ConfounderCells, opts *SimulatedConfounderOptions) (*SimulatedConfounderResult, error) {
 	var o SimulatedConfounderOptions
 	if opts != nil {
 		o = *opts
@@ -150,7 +150,7 @@ func SimulatedConfounder(ctx context.Context, x *mat.Dense, names []string, trea
 			return nil, optionError("cells."+c.name, "%v; want a probability in [0, 1]", c.v)
 		}
 	}
-	if x == nil {
+	if nilMatrix(x) {
 		return nil, optionError("x", "nil covariate matrix")
 	}
 	n, p := x.Dims()
@@ -232,8 +232,14 @@ func SimulatedConfounder(ctx context.Context, x *mat.Dense, names []string, trea
 	lambda := make([]float64, o.Draws)
 	newX := func() *mat.Dense { // one worker's covariates with U last
 		xa := mat.NewDense(n, p+1, nil)
-		for i := 0; i < n; i++ {
-			copy(xa.RawRowView(i)[:p], x.RawRowView(i))
+		xr := newLgX(x)
+		var rb lgXBuf
+		for lo := 0; lo < n; lo += lgSub {
+			hi := min(lo+lgSub, n)
+			xb, st := xr.view(&rb, lo, hi)
+			for i := lo; i < hi; i++ {
+				copy(xa.RawRowView(i)[:p], xb[(i-lo)*st:(i-lo)*st+p])
+			}
 		}
 		return xa
 	}
@@ -294,7 +300,7 @@ func confounderDraw(ctx context.Context, xa *mat.Dense, names []string, treated,
 // warm start start, workers goroutines), the matching of its scores with
 // o.Match (units the fit left out or with weight 0 are not matched, as
 // units of no common support) and the ATT of y.
-func confounderATT(ctx context.Context, x *mat.Dense, names []string, treated, y, start []float64, workers int, o *SimulatedConfounderOptions) (*LogitFit, ATTResult, error) {
+func confounderATT(ctx context.Context, x mat.Matrix, names []string, treated, y, start []float64, workers int, o *SimulatedConfounderOptions) (*LogitFit, ATTResult, error) {
 	lo := o.Logit
 	lo.Workers, lo.Start, lo.DropSeparated = workers, start, true
 	fit, err := FitLogit(ctx, x, treated, o.Weights, names, &lo)
@@ -412,7 +418,7 @@ type ConfounderSearch struct {
 // is, to be judged against the observed covariates' own associations.
 // Arguments and errors as SimulatedConfounder. Cost: len(Steps)² times
 // that of SimulatedConfounder, plus one fit without U.
-func SearchConfounder(ctx context.Context, x *mat.Dense, names []string, treated, y []float64, opts *ConfounderSearchOptions) (*ConfounderSearch, error) {
+func SearchConfounder(ctx context.Context, x mat.Matrix, names []string, treated, y []float64, opts *ConfounderSearchOptions) (*ConfounderSearch, error) {
 	var o ConfounderSearchOptions
 	if opts != nil {
 		o = *opts

@@ -197,7 +197,7 @@ type Logit struct {
 // FitLogit is FitLogitShards with one in-memory shard (LogitRows) over all
 // rows of x; FitLogitShards fits the same model with the rows split over
 // processes or machines.
-func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
+func FitLogit(ctx context.Context, x mat.Matrix, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
 	if opts != nil && opts.DropSeparated {
 		return fitDropSeparated(ctx, x, y, w, names, opts)
 	}
@@ -218,11 +218,11 @@ func FitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string,
 
 // fitLogit is FitLogit without DropSeparated: the IRLS of lgFit on one
 // in-memory shard over all rows of x.
-func fitLogit(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*Logit, error) {
+func fitLogit(ctx context.Context, x mat.Matrix, y, w []float64, names []string, opts *LogitOptions) (*Logit, error) {
 	if opts == nil {
 		opts = &LogitOptions{}
 	}
-	if x == nil {
+	if nilMatrix(x) {
 		return nil, fmt.Errorf("%w: x is nil", ErrBadOption)
 	}
 	n, p := x.Dims()
@@ -647,7 +647,7 @@ func lgDivergenceError(pr *lgProblem, sc *lgScan, names []string, step []float64
 // in the order of the fit) in dst, allocated when nil or of the wrong
 // length. Aliased terms count as 0. It panics if x has the wrong number of
 // columns.
-func (l *Logit) LinearPredictor(x *mat.Dense, dst []float64) []float64 {
+func (l *Logit) LinearPredictor(x mat.Matrix, dst []float64) []float64 {
 	n, p := x.Dims()
 	off := 0
 	if l.Intercept {
@@ -669,14 +669,19 @@ func (l *Logit) LinearPredictor(x *mat.Dense, dst []float64) []float64 {
 			b[j] = v
 		}
 	}
-	raw := x.RawMatrix()
-	for i := 0; i < n; i++ {
-		row := raw.Data[i*raw.Stride : i*raw.Stride+p]
-		s := b0
-		for j, v := range row {
-			s += b[j] * v
+	rows := newLgX(x)
+	var rb lgXBuf
+	for lo := 0; lo < n; lo += lgSub {
+		hi := min(lo+lgSub, n)
+		xb, st := rows.view(&rb, lo, hi)
+		for i := lo; i < hi; i++ {
+			row := xb[(i-lo)*st : (i-lo)*st+p]
+			s := b0
+			for j, v := range row {
+				s += b[j] * v
+			}
+			dst[i] = s
 		}
-		dst[i] = s
 	}
 	return dst
 }
@@ -684,7 +689,7 @@ func (l *Logit) LinearPredictor(x *mat.Dense, dst []float64) []float64 {
 // Predict returns the fitted probabilities 1/(1+exp(-eta)) for each row
 // of x in dst (see LinearPredictor), computed as R's plogis (no
 // clamping).
-func (l *Logit) Predict(x *mat.Dense, dst []float64) []float64 {
+func (l *Logit) Predict(x mat.Matrix, dst []float64) []float64 {
 	dst = l.LinearPredictor(x, dst)
 	for i, e := range dst {
 		if e >= 0 {

@@ -241,8 +241,7 @@ func BenchmarkLogitPass(b *testing.B) {
 // it with small coefficients in internal coordinates.
 func lgBenchProblem(b *testing.B, x *mat.Dense, y []float64, path int) (*lgProblem, []float64) {
 	n, p := x.Dims()
-	raw := x.RawMatrix()
-	pr := newLgProblem(raw.Data, raw.Stride, n, p, y, nil, 0, n, 0, true, 1)
+	pr := newLgProblem(newLgX(x), n, p, y, nil, 0, n, 0, true, 1)
 	sc, err := pr.scan(context.Background(), nil)
 	if err != nil {
 		b.Fatal(err)

@@ -16,7 +16,9 @@ import (
 // and the units left out for perfect prediction.
 type LogitFit struct {
 	*Logit
-	X *mat.Dense // x itself when no column was dropped, else a copy without the dropped columns
+	// X is x itself when no column was dropped, else a *ColumnSelection
+	// of x without the dropped columns (a view, not a copy).
+	X mat.Matrix
 	// Covariates names X's columns (Logit.Names, promoted as the fit's
 	// Names, are the model's terms, the intercept first).
 	Covariates []string
@@ -48,8 +50,8 @@ func (f *LogitFit) Scores(dst []float64) []float64 {
 
 // fitDropSeparated is FitLogit with LogitOptions.DropSeparated (see
 // there for the rules).
-func fitDropSeparated(ctx context.Context, x *mat.Dense, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
-	if x == nil {
+func fitDropSeparated(ctx context.Context, x mat.Matrix, y, w []float64, names []string, opts *LogitOptions) (*LogitFit, error) {
+	if nilMatrix(x) {
 		return nil, fmt.Errorf("%w: x is nil", ErrBadOption)
 	}
 	if names == nil { // FitLogit's default names, so that columns can be named
@@ -151,7 +153,7 @@ func dropStart(start []float64, names, drop []string, icpt bool) []float64 {
 // value of column j differs from the boundary value c at which the
 // treated and control ranges of x_j meet (units with x_j ≠ c are all
 // treated or all controls).
-func boundaryExclusions(x *mat.Dense, j int, y, w []float64, excl func(int)) {
+func boundaryExclusions(x mat.Matrix, j int, y, w []float64, excl func(int)) {
 	n, _ := x.Dims()
 	min0, max0 := math.Inf(1), math.Inf(-1)
 	min1, max1 := math.Inf(1), math.Inf(-1)
@@ -182,8 +184,9 @@ func boundaryExclusions(x *mat.Dense, j int, y, w []float64, excl func(int)) {
 	}
 }
 
-// dropColumns returns x and names without the named columns (a copy).
-func dropColumns(x *mat.Dense, names, drop []string) (*mat.Dense, []string) {
+// dropColumns returns x and names without the named columns: a
+// ColumnSelection of x (no copy).
+func dropColumns(x mat.Matrix, names, drop []string) (mat.Matrix, []string) {
 	gone := map[string]bool{}
 	for _, d := range drop {
 		gone[d] = true
@@ -195,13 +198,5 @@ func dropColumns(x *mat.Dense, names, drop []string) (*mat.Dense, []string) {
 			keep, kept = append(keep, j), append(kept, n)
 		}
 	}
-	r, _ := x.Dims()
-	out := mat.NewDense(r, len(keep), nil)
-	for i := 0; i < r; i++ {
-		src, dst := x.RawRowView(i), out.RawRowView(i)
-		for k, j := range keep {
-			dst[k] = src[j]
-		}
-	}
-	return out, kept
+	return selectColumns(x, keep), kept
 }

@@ -19,8 +19,7 @@ const lgBlock = 4096
 // and without centering when there is no intercept). Its rows are lo..hi-1
 // of x; row i of x is row base+i of the whole data.
 type lgProblem struct {
-	x       []float64 // row-major, row i at x[i*stride : i*stride+p]
-	stride  int
+	x       lgX // the covariates, read lgSub rows at a time (view)
 	n, p, q int // n rows of x; q = p + 1 with an intercept, else p
 	icpt    bool
 	y, w    []float64 // indexed like the rows of x; w nil = all ones
@@ -35,8 +34,8 @@ type lgProblem struct {
 
 // newLgProblem returns the problem of rows lo..hi-1 of x (row i of x is
 // row base+i of the whole data), without centres or sparse split.
-func newLgProblem(x []float64, stride, n, p int, y, w []float64, lo, hi, base int, icpt bool, workers int) *lgProblem {
-	pr := &lgProblem{x: x, stride: stride, n: n, p: p, q: p, icpt: icpt, y: y, w: w,
+func newLgProblem(x lgX, n, p int, y, w []float64, lo, hi, base int, icpt bool, workers int) *lgProblem {
+	pr := &lgProblem{x: x, n: n, p: p, q: p, icpt: icpt, y: y, w: w,
 		center: make([]float64, p), workers: workers, lo: lo, hi: hi, base: base}
 	if icpt {
 		pr.q++
@@ -104,12 +103,18 @@ func (pr *lgProblem) scanPartial(ctx context.Context, eta []float64) (*LogitScan
 		unit[y].eta, unit[y].dev = lgStart(float64(y), 1)
 	}
 	parts := make([]*lgScan, pr.nblocks)
-	err := pr.parallel(ctx, nil, func(_ any, b int) {
+	err := pr.parallel(ctx, func() any { return &lgXBuf{} }, func(rb any, b int) {
 		s := newLgScan(pr.p)
 		parts[b] = s
 		lo, hi := pr.blockRows(b)
+		var xb []float64
+		var st int
 		for i := lo; i < hi; i++ {
-			row := pr.x[i*pr.stride : i*pr.stride+pr.p]
+			if (i-lo)%lgSub == 0 {
+				xb, st = pr.x.view(rb.(*lgXBuf), i, min(i+lgSub, hi))
+			}
+			r0 := (i - lo) % lgSub * st
+			row := xb[r0 : r0+pr.p]
 			yi, wi := pr.y[i], pr.weight(i)
 			mn, mx := s.min0, s.max0
 			if yi == 1 {
@@ -248,8 +253,9 @@ func lgGramLen(m int) int { return m * lgStride(m) }
 // lgPassScratch is one goroutine's buffer of up to four rows and their
 // working weights.
 type lgPassScratch struct {
-	u [4][]float64
-	w [4]float64
+	u  [4][]float64
+	w  [4]float64
+	rb lgXBuf
 }
 
 // passBlocks is one sweep over the rows of the shard. With beta not nil
@@ -285,25 +291,32 @@ func (pr *lgProblem) passBlocks(ctx context.Context, beta, eta, sums []float64) 
 		gb := sums[b*kt : b*kt+plen]
 		lo, hi := pr.blockRows(b)
 		k := 0 // rows buffered
+		var xb []float64
+		var st int
 		for i := lo; i < hi; i++ {
+			if (i-lo)%lgSub == 0 {
+				xb, st = pr.x.view(&s.rb, i, min(i+lgSub, hi))
+			}
+			r0 := (i - lo) % lgSub * st
+			row := xb[r0 : r0+pr.p]
 			wi := pr.weight(i)
 			if wi == 0 {
 				if beta != nil {
-					eta[i-pr.lo] = pr.fillRowDot(s.u[k], i, beta)
+					eta[i-pr.lo] = pr.fillRowDot(s.u[k], row, beta)
 				}
 				continue
 			}
 			u := s.u[k]
 			e := eta[i-pr.lo]
 			if beta != nil {
-				enew := pr.fillRowDot(u, i, beta)
+				enew := pr.fillRowDot(u, row, beta)
 				if d := math.Abs(enew - e); d > r.maxDelta || math.IsNaN(d) {
 					r.maxDelta = d
 				}
 				e = enew
 				eta[i-pr.lo] = e
 			} else {
-				pr.fillRowDot(u, i, nil)
+				pr.fillRowDot(u, row, nil)
 			}
 			me, mu, t := lgMuEtaLinkinv(e)
 			yi := pr.y[i]
@@ -347,9 +360,9 @@ func (pr *lgProblem) pass(ctx context.Context, beta, eta, g []float64) (lgPassRe
 }
 
 // fillRowDot writes (1, x_i - c) (or x_i without intercept) to u[:q]
-// and, with beta not nil, returns u[:q]'beta summed in index order.
-func (pr *lgProblem) fillRowDot(u []float64, i int, beta []float64) float64 {
-	row := pr.x[i*pr.stride : i*pr.stride+pr.p]
+// for row = x_i and, with beta not nil, returns u[:q]'beta summed in
+// index order.
+func (pr *lgProblem) fillRowDot(u, row []float64, beta []float64) float64 {
 	off := 0
 	s := 0.0
 	if pr.icpt {

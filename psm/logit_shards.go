@@ -154,12 +154,12 @@ type LogitRows struct {
 // x (n×p), y and w (n values; w nil means all 1). Errors (*InputError,
 // ErrBadOption): x nil, wrong lengths, a bad row range or option. The
 // values are checked by Scan.
-func NewLogitRows(x *mat.Dense, y, w []float64, lo, hi int, opts *LogitRowsOptions) (*LogitRows, error) {
+func NewLogitRows(x mat.Matrix, y, w []float64, lo, hi int, opts *LogitRowsOptions) (*LogitRows, error) {
 	var o LogitRowsOptions
 	if opts != nil {
 		o = *opts
 	}
-	if x == nil {
+	if nilMatrix(x) {
 		return nil, optionError("x", "nil")
 	}
 	n, _ := x.Dims()
@@ -179,13 +179,12 @@ func NewLogitRows(x *mat.Dense, y, w []float64, lo, hi int, opts *LogitRowsOptio
 }
 
 // newLogitRows is NewLogitRows with the arguments checked.
-func newLogitRows(x *mat.Dense, y, w []float64, lo, hi, offset, workers int) *LogitRows {
+func newLogitRows(x mat.Matrix, y, w []float64, lo, hi, offset, workers int) *LogitRows {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	n, p := x.Dims()
-	raw := x.RawMatrix()
-	return &LogitRows{pr: newLgProblem(raw.Data, raw.Stride, n, p, y, w, lo, hi, offset, true, workers)}
+	return &LogitRows{pr: newLgProblem(newLgX(x), n, p, y, w, lo, hi, offset, true, workers)}
 }
 
 // Scan implements LogitShard: one pass over the rows, about n(p+3)

@@ -197,6 +197,9 @@ type lgSparseScratch struct {
 	mask []uint64
 	boff []int32 // a block's lgNzList being built
 	bcol []uint16
+	rb   lgXBuf
+	fill lgFill // the pass's, reading the rows of the current lgSub rows
+	rrow []int  // the rows of row, counted from the first of the lgSub
 }
 
 // passSparse is passBlocks (same arguments and results) with the column
@@ -246,7 +249,7 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 		return &lgSparseScratch{ud: ud, e: make([]float64, lgSub),
 			row: make([]int, lgSub), w: make([]float64, lgSub), off: make([]int, lgSub+1),
 			idx: make([]int, lgSub*ns+1), val: make([]float64, lgSub*ns+1), mask: make([]uint64, len(sp.smask)),
-			boff: make([]int32, lgBlock+1)}
+			boff: make([]int32, lgBlock+1), fill: *fill, rrow: make([]int, lgSub)}
 	}, func(scr any, b int) {
 		s := scr.(*lgSparseScratch)
 		var r lgPassResult
@@ -263,12 +266,15 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 			// vectors, nonzero sparse values and eta.
 			nr, nz := 0, 0
 			end := min(sub+lgSub, hi)
+			xb, st := pr.x.view(&s.rb, sub, end)
+			f := &s.fill
+			f.setRows(xb, st, end-sub)
 			if build {
 				// First pass: find each row's nonzero sparse columns from
 				// its nonzero mask and record them (also for the rows with
 				// zero weight).
 				for i := sub; i < end; i++ {
-					row := pr.x[i*pr.stride : i*pr.stride+pr.p]
+					row := xb[(i-sub)*st : (i-sub)*st+pr.p]
 					n0 := len(s.bcol)
 					s.bcol = sp.fromMask(s.bcol, row, s.mask)
 					s.boff[i-lo+1] = int32(len(s.bcol))
@@ -281,7 +287,7 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 					}
 					cols := s.bcol[n0:]
 					k := len(cols)
-					enew := fill.fill(row, row, s.ud[nr*md4+sp.icpt:nr*md4+md-1], cols, s.idx[nz:nz+k], s.val[nz:nz+k])
+					enew := f.fill(row, row, s.ud[nr*md4+sp.icpt:nr*md4+md-1], cols, s.idx[nz:nz+k], s.val[nz:nz+k])
 					if wi == 0 { // absent unit: only its eta (not used by the fit)
 						eta[i-pr.lo] = enew
 						continue
@@ -297,12 +303,16 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 						s.row[nr] = i
 						nr++
 					} else if beta != nil { // absent unit: only its eta
-						row := pr.x[i*pr.stride : i*pr.stride+pr.p]
+						row := xb[(i-sub)*st : (i-sub)*st+pr.p]
 						cols := list.col[list.off[i-lo]:list.off[i-lo+1]]
-						eta[i-pr.lo] = fill.fill(row, row, s.ud[sp.icpt:md-1], cols, s.idx[:len(cols)], s.val[:len(cols)])
+						eta[i-pr.lo] = f.fill(row, row, s.ud[sp.icpt:md-1], cols, s.idx[:len(cols)], s.val[:len(cols)])
 					}
 				}
-				nz = fill.rows(s.row[:nr], list, lo, s.ud[sp.icpt:], md4, s.idx, s.val, s.off, s.e)
+				for t, i := range s.row[:nr] {
+					s.rrow[t] = i - sub
+				}
+				sl := lgNzList{off: list.off[sub-lo:], col: list.col} // entry 0: row sub
+				nz = f.rows(s.rrow[:nr], sl, 0, s.ud[sp.icpt:], md4, s.idx, s.val, s.off, s.e)
 			}
 			if beta != nil {
 				for t, i := range s.row[:nr] {
@@ -380,7 +390,8 @@ type lgFill struct {
 	sidx []int
 	bs   []float64
 	b0   float64
-	// The rows: x[i*stride : i*stride+p]; ns sparse columns.
+	// The rows: x[i*stride : i*stride+p] (set by setRows); ns sparse
+	// columns.
 	x         []float64
 	stride, p int
 	ns        int
@@ -406,12 +417,19 @@ func newLgFill(pr *lgProblem, bd, bs []float64, b0 float64) *lgFill {
 	dcol, dcen, sidx := sp.dcol, sp.dcen, sp.sidx
 	nd := len(dcol)
 	f := &lgFill{dcol: dcol, dcen: dcen[:nd], bd: bd[:nd], sidx: sidx, bs: bs, b0: b0,
-		x: pr.x, stride: pr.stride, p: pr.p, ns: sp.ns}
-	f.args = lgFillArgs{nd: nd, sidx: &sidx[0], bs: &bs[0], b0: b0, p: pr.p, x: &pr.x[0], stride: pr.stride, n: pr.n}
+		p: pr.p, ns: sp.ns}
+	f.args = lgFillArgs{nd: nd, sidx: &sidx[0], bs: &bs[0], b0: b0, p: pr.p}
 	if nd > 0 {
 		f.args.dcol, f.args.dcen, f.args.bd = &dcol[0], &dcen[0], &bd[0]
 	}
 	return f
+}
+
+// setRows makes f read its n rows from x: row i at x[i*stride:][:p]
+// (x not empty).
+func (f *lgFill) setRows(x []float64, stride, n int) {
+	f.x, f.stride = x, stride
+	f.args.x, f.args.stride, f.args.n = &x[0], stride, n
 }
 
 // fillGo writes u[a] = row[dcol[a]] - dcen[a] for the dense columns and

@@ -255,8 +255,7 @@ func TestLogitSparseClassification(t *testing.T) {
 		wts[i] = 1 + x.At(i, 3)
 	}
 	plan := func(w []float64) []int {
-		raw := x.RawMatrix()
-		pr := newLgProblem(raw.Data, raw.Stride, n, len(names), y, w, 0, n, 0, true, 1)
+		pr := newLgProblem(newLgX(x), n, len(names), y, w, 0, n, 0, true, 1)
 		sc, err := pr.scan(context.Background(), nil)
 		require.NoError(t, err)
 		defer func(v int) { lgPathOverride = v }(lgPathOverride)
@@ -287,8 +286,7 @@ func TestLogitSparseRule(t *testing.T) {
 	// it; the register design does.
 	choose := func(x *mat.Dense, y []float64) *lgSparse {
 		n, p := x.Dims()
-		raw := x.RawMatrix()
-		pr := newLgProblem(raw.Data, raw.Stride, n, p, y, nil, 0, n, 0, true, 1)
+		pr := newLgProblem(newLgX(x), n, p, y, nil, 0, n, 0, true, 1)
 		sc, err := pr.scan(context.Background(), nil)
 		require.NoError(t, err)
 		return lgPlanSparse(pr, sc, make([]bool, p))
@@ -424,12 +422,12 @@ func lgCheckSparseKernels(t *testing.T, rng *rand.Rand, draw func(n int) []float
 		for i := range n {
 			x.SetRow(i, append([]float64{rng.NormFloat64(), rng.NormFloat64()}, draw(5)...))
 		}
-		raw := x.RawMatrix()
-		pr := newLgProblem(raw.Data, raw.Stride, n, p, nil, nil, 0, n, 0, true, 1)
+		pr := newLgProblem(newLgX(x), n, p, nil, nil, 0, n, 0, true, 1)
 		pr.sp = &lgSparse{dcol: []int{0, 1}, dcen: []float64{0.5, -0.25}, scol: []int{2, 3, 4, 5, 6},
 			sidx: []int{-1, -1, 0, 1, 2, 3, 4}, smask: []uint64{0x7c}, icpt: 1, md: 4, md4: 4, ns: 5}
 		bd, bs := []float64{0.3, -0.7, 0, 0}, []float64{1, -2, 0.5, 0.25, 3}
 		f := newLgFill(pr, bd, bs, 0.125)
+		f.setRows(x.RawMatrix().Data, p, n)
 		list := lgNzList{off: []int32{0}}
 		mask := make([]uint64, 1)
 		for i := range n {

@@ -190,17 +190,18 @@ type ScoreAdjuster struct {
 // coefficients and each Adjust costs O(N q) for q terms. Cost here:
 // O(N log N) for sorting the scores plus O(N (L + K) q) for the
 // neighbour sets and O(N q²) for the noise coefficients; memory 2 N q
-// floats.
+// floats, plus a float64 copy of x (N p floats) when x is not a
+// *mat.Dense.
 //
 // Errors (*InputError, ErrBadOption): nil x or fit, a fit without
 // Cov, lengths that do not agree, K < 0 or L = 1 or L < 0, a group with
 // fewer than L + 1 units or fewer than K units, a non-finite score.
-func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjustOptions) (*ScoreAdjuster, error) {
+func NewScoreAdjuster(x mat.Matrix, treated []bool, fit *Logit, opts *ScoreAdjustOptions) (*ScoreAdjuster, error) {
 	var o ScoreAdjustOptions
 	if opts != nil {
 		o = *opts
 	}
-	if x == nil || fit == nil {
+	if nilMatrix(x) || fit == nil {
 		return nil, optionError("x", "the covariates and the fitted logit are required")
 	}
 	if fit.Cov == nil {
@@ -311,7 +312,7 @@ func NewScoreAdjuster(x *mat.Dense, treated []bool, fit *Logit, opts *ScoreAdjus
 		return nil, optionError("Include", "no treated row is included")
 	}
 	// design returns x̃_i restricted to the kept terms in dst.
-	raw := x.RawMatrix()
+	raw := denseOf(x).RawMatrix()
 	design := func(i int, dst []float64) {
 		row := raw.Data[i*raw.Stride : i*raw.Stride+p]
 		for r, j := range a.terms {

@@ -173,10 +173,8 @@ func newShard(pan *panel.Panel, months int, strata []int32) (*shardData, *shardL
 	p := len(pan.CovNames)
 	sd := &shardData{treated: t, n: n, p: p, strata: strata}
 	if p > 0 && n > 0 {
-		sd.x = make([]float64, 0, n*p)
-		for u := range n {
-			sd.x = append(sd.x, pan.X.RawRowView(u)...)
-		}
+		sd.x = make([]float64, n*p)
+		pan.X.Rows(sd.x, 0, n)
 	}
 	lay := &shardLayout{treated: t, controls: n - t, covNames: pan.CovNames, strata: strata, notes: pan.Notes}
 	for _, o := range pan.Outcomes {

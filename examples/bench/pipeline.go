@@ -68,7 +68,7 @@ type pipeline struct {
 	panel    *panel.Panel
 	covNames []string // the design's K covariates
 
-	x        *mat.Dense // the logit's covariates (panel X less separating columns)
+	x        mat.Matrix // the logit's covariates (panel X less separating columns)
 	xNames   []string
 	dropped  []string // covariates dropped for separation
 	excluded []int    // units left out of the logit for separation

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/examples/internal/benchdata"
 	"github.com/psmeval/psmeval/psm"
@@ -113,7 +111,7 @@ func (p *pipeline) runSharded(ctx context.Context, bounds []int) (*shardedReport
 		if lo == hi {
 			continue
 		}
-		fit.Predict(pan.X.Slice(lo, hi, 0, cols).(*mat.Dense), scores[lo:hi])
+		fit.Predict(pan.X.Slice(lo, hi, 0, cols), scores[lo:hi])
 	}
 
 	// the matching: shard k holds its control units

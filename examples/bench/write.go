@@ -8,6 +8,8 @@ import (
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/internal/flatfile"
 	"github.com/psmeval/psmeval/panel"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // flatColumns returns the column names of the flat matched-analysis file:
@@ -50,7 +52,7 @@ func (p *pipeline) writeFlat(ctx context.Context, path string) error {
 		if pan.Treated[u] {
 			row[1] = 1
 		}
-		copy(row[2:2+k], p.x.RawRowView(u))
+		mat.Row(row[2:2+k], u, p.x)
 		j := 2 + k
 		for i := range s.Outcomes {
 			j += outcomeRow(row[j:], &s.Outcomes[i], u)

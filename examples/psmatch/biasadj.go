@@ -35,15 +35,15 @@ func (c *matchConfig) checkBiasAdjust() error {
 // newBiasAdjuster prepares the bias adjustment of matching m with the
 // covariate rows of x (rt: file rows of the treated, rc: of the
 // controls); names are the covariates; quirk is -r-caliper-se.
-func newBiasAdjuster(x *mat.Dense, rt, rc []int, m *psm.Matching, names []string, quirk bool) (*psm.BiasAdjustEvaluator, error) {
+func newBiasAdjuster(x mat.Matrix, rt, rc []int, m *psm.Matching, names []string, quirk bool) (*psm.BiasAdjustEvaluator, error) {
 	_, p := x.Dims()
 	zt := mat.NewDense(len(rt), p, nil)
 	zc := mat.NewDense(len(rc), p, nil)
 	for k, i := range rt {
-		zt.SetRow(k, x.RawRowView(i))
+		zt.SetRow(k, mat.Row(nil, i, x))
 	}
 	for k, i := range rc {
-		zc.SetRow(k, x.RawRowView(i))
+		zc.SetRow(k, mat.Row(nil, i, x))
 	}
 	ev, err := psm.NewBiasAdjustEvaluator(zt, zc, m, &psm.BiasAdjustOptions{Names: names, MatchingCaliperQuirk: quirk})
 	if err != nil {

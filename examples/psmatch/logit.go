@@ -58,7 +58,7 @@ const dropSeparatedHelp = "when a covariate predicts the treatment perfectly for
 // matched).
 type propensity struct {
 	*psm.Logit
-	x        *mat.Dense
+	x        mat.Matrix
 	names    []string
 	scores   []float64
 	excluded []int

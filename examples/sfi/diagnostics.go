@@ -99,8 +99,8 @@ func (a *analysis) diagnose() error {
 	for u := range coh {
 		coh[u] = int32(p.Cohort[u])
 	}
-	k := len(p.CovNames)
-	cb, err := psm.BalanceByCohort(p.CovNames, p.X.Slice(0, nt, 0, k), p.X.Slice(nt, n, 0, k), coh[:nt], m)
+	xt, xc := covColumns(p)
+	cb, err := psm.BalanceByCohort(p.CovNames, xt, xc, coh[:nt], m)
 	if err != nil {
 		return err
 	}

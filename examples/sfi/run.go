@@ -41,7 +41,7 @@ type analysis struct {
 	fit       *psm.LogitFit // the propensity model with its data (Refit)
 	logit     *psm.Logit
 	y         []float64  // the treatment indicator, the logit's response
-	x         *mat.Dense // the logit's covariates (p.X less separating columns)
+	x         mat.Matrix // the logit's covariates (p.X less separating columns)
 	separated []string   // covariates dropped for perfect prediction
 	excluded  []int      // units predicted perfectly, left out of the logit and the matching
 	strata    []int32    // exact-matching stratum of each unit (matchStrata)
@@ -332,8 +332,8 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	done()
 
 	done = a.watch.start("balance")
-	n := p.Len()
-	a.balance, err = psm.Balance(p.CovNames, p.X.Slice(0, nt, 0, len(p.CovNames)), p.X.Slice(nt, n, 0, len(p.CovNames)), m, nil)
+	xt, xc := covColumns(p)
+	a.balance, err = psm.Balance(p.CovNames, xt, xc, m, nil)
 	if err != nil {
 		return err
 	}
@@ -651,4 +651,21 @@ func accumulate(v []float64, month0 bool) truthCurves {
 		acc[m] = sum
 	}
 	return truthCurves{monthly: v, accumulated: acc}
+}
+
+// covColumns returns float64 copies of the panel's covariate columns,
+// split into the treated units and the controls (8 bytes per unit and
+// covariate): Balance and BalanceByCohort read every control of each
+// column.
+func covColumns(p *panel.Panel) (treated, controls psm.Columns) {
+	nt := p.NTreated()
+	cols, err := p.Cols(p.CovNames...)
+	if err != nil {
+		panic(err) // the names are the panel's own
+	}
+	treated, controls = make(psm.Columns, len(cols)), make(psm.Columns, len(cols))
+	for j, c := range cols {
+		treated[j], controls[j] = c[:nt:nt], c[nt:]
+	}
+	return treated, controls
 }

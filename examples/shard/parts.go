@@ -66,11 +66,9 @@ func sampleRange(s *estimate.Sample, lo, hi int) *estimate.Sample {
 func partInfoOf(pan *panel.Panel, s *estimate.Sample, persons int) *partInfo {
 	nt, p := pan.NTreated(), len(pan.CovNames)
 	in := &partInfo{persons: persons, units: pan.Len(), treated: nt, names: pan.CovNames,
-		ids: pan.ID[:nt], x: make([]float64, 0, nt*p)}
-	for u := range nt {
-		if p > 0 {
-			in.x = append(in.x, pan.X.RawRowView(u)...)
-		}
+		ids: pan.ID[:nt], x: make([]float64, nt*p)}
+	if p > 0 && nt > 0 {
+		pan.X.Rows(in.x, 0, nt)
 	}
 	for _, o := range s.Outcomes {
 		l := outcomeLayout{name: o.Name, pre: o.Pre, h: o.H}

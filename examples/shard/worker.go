@@ -46,7 +46,7 @@ type worker struct {
 
 	lo, hi  int
 	p       int              // covariates
-	x       *mat.Dense       // the part's rows of the covariates (nil without units)
+	x       mat.Matrix       // the part's rows of the covariates (nil without units)
 	treated []bool           // the part's units' treated flags
 	sample  *estimate.Sample // the part's units' outcomes
 	all     []bool           // every unit's treated flag (the matching of all units)
@@ -68,7 +68,7 @@ func newMemoryWorker(ctx context.Context, c *config, i, n int) (*worker, error) 
 	w.stats = partStats{Part: i, Persons: d.pan.Counts.Persons, Generate: time.Since(t0).Seconds()}
 	_, w.p = d.pan.X.Dims()
 	if w.hi > w.lo {
-		w.x = d.pan.X.Slice(w.lo, w.hi, 0, w.p).(*mat.Dense)
+		w.x = d.pan.X.Slice(w.lo, w.hi, 0, w.p)
 	}
 	w.treated = d.sample.Treated[w.lo:w.hi]
 	w.sample = sampleRange(d.sample, w.lo, w.hi)
@@ -119,7 +119,9 @@ func (w *worker) build(ctx context.Context, merged *panel.StartCounts) (*partInf
 	persons := w.reg.Len()
 	w.reg, w.design = nil, nil
 	w.p = len(pan.CovNames)
-	w.x = pan.X
+	if pan.X != nil { // w.x stays a nil interface without units
+		w.x = pan.X
+	}
 	w.treated = pan.Treated
 	w.sample = panelSample(pan, w.c.horizon)
 	w.stats.Build = time.Since(t0).Seconds()
