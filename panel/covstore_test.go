@@ -178,3 +178,43 @@ func TestCovStoreSlice(t *testing.T) {
 		}
 	}
 }
+
+// TestCovSliceSlice: a view of a view reads as the same block of the
+// Dense, with At and with Rows over blocks of rows across chunks.
+func TestCovSliceSlice(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 5))
+	n, c := 2*CovChunk+77, 6
+	d := mat.NewDense(n, c, covValues(rnd, n, c))
+	s := NewCovStore(d)
+	outer := s.Slice(5, n-3, 1, 6).(*CovSlice)
+	for _, b := range [][4]int{{0, n - 8, 0, 5}, {100, 2*CovChunk + 50, 1, 4}, {CovChunk - 5, CovChunk + 5, 2, 3}, {3, 4, 4, 5}} {
+		got := outer.Slice(b[0], b[1], b[2], b[3]).(*CovSlice)
+		want := d.Slice(5+b[0], 5+b[1], 1+b[2], 1+b[3])
+		r, cc := want.Dims()
+		if gr, gc := got.Dims(); gr != r || gc != cc {
+			t.Fatalf("%v: Dims %d×%d, want %d×%d", b, gr, gc, r, cc)
+		}
+		buf := make([]float64, 300*cc)
+		for lo := 0; lo < r; lo += 300 {
+			hi := min(r, lo+300)
+			got.Rows(buf, lo, hi)
+			for i := lo; i < hi; i++ {
+				for j := 0; j < cc; j++ {
+					if !sameBits(got.At(i, j), want.At(i, j)) || !sameBits(buf[(i-lo)*cc+j], want.At(i, j)) {
+						t.Fatalf("%v: (%d,%d) = %v / %v, want %v", b, i, j, got.At(i, j), buf[(i-lo)*cc+j], want.At(i, j))
+					}
+				}
+			}
+		}
+	}
+	for _, b := range [][4]int{{0, n, 0, 1}, {0, 1, 0, 6}, {-1, 1, 0, 1}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Slice%v did not panic", b)
+				}
+			}()
+			outer.Slice(b[0], b[1], b[2], b[3])
+		}()
+	}
+}

@@ -94,10 +94,17 @@ type BalanceTable struct {
 //
 // Cost: one pass over the values, O(N) per variable, with memory
 // independent of N except for sorted variables (below). Columns are read
-// in place. A row-major *mat.Dense (as examples/sfi passes its covariate
-// matrix) is read once,
-// sequentially, in blocks of rows, the variables split among the
-// workers; other mat.Matrix types are copied column by column with At.
+// in place. A row-major *mat.Dense is read once, sequentially, in blocks
+// of rows, the variables split among the workers. A RowBlocker (as
+// examples/sfi passes slices of its panel.CovStore) is read the same
+// way through Rows, balanceRows (512) rows at a time into each worker's
+// buffer, never copied whole; when it has a Slice(i, k, j, l int)
+// mat.Matrix method returning a RowBlocker (panel.CovStore and CovSlice
+// do) each worker reads the view of its own variables, else whole rows
+// (then every worker converts every value). The values of the controls
+// with ControlWeight > 0 are taken from the blocks; a sorted variable
+// whose keys were not collected during the scan is read again with At.
+// Other mat.Matrix types are copied column by column with At.
 // A variable with few distinct values (integers 0..4095, and up to
 // 65,536 other distinct values: dummies, counts of weeks, ages in days)
 // is tabulated by value without sorting; the others are sorted (an
@@ -142,6 +149,13 @@ func Balance(names []string, treated, control mat.Matrix, m *Matching, opts *Bal
 			raw := d.RawMatrix()
 			for j := range s {
 				s[j] = colSrc{data: raw.Data[j:], stride: raw.Stride}
+			}
+			return s
+		}
+		if b, ok := x.(RowBlocker); ok {
+			blk := &rowBlock{m: b, c: len(names)}
+			for j := range s {
+				s[j] = colSrc{blk: blk, j: j}
 			}
 			return s
 		}
@@ -235,7 +249,8 @@ type balanceRun struct {
 // balScratch is one worker's reusable buffers.
 type balScratch struct {
 	it    distinctIter
-	keys  []uint64 // control keys of a sorted variable
+	keys  []uint64  // control keys of a sorted variable
+	col   []float64 // a block of its control values
 	cidx  []int32
 	tkeys []uint64
 	tidx  []int32
@@ -393,7 +408,18 @@ func balance(names []string, ts, cs []colSrc, rt, rc int, m *Matching, o Balance
 // values.
 func (r *balanceRun) scan(cols []balanceCol, ts, cs []colSrc) {
 	nv := len(cols)
-	if sameRows(ts) {
+	if br := newBlockRows(ts); br != nil {
+		for lo := 0; lo < r.T; lo += balanceRows {
+			hi := min(lo+balanceRows, r.T)
+			rows := br.rows(lo, hi)
+			for i := lo; i < hi; i++ {
+				q := (i-lo)*br.st + br.off
+				for v, x := range rows[q : q+nv] {
+					cols[v].xt[i] = x
+				}
+			}
+		}
+	} else if sameRows(ts) {
 		d, st := ts[0].data, ts[0].stride
 		for i := 0; i < r.T; i++ {
 			for v, x := range d[i*st : i*st+nv] {
@@ -426,13 +452,16 @@ func (r *balanceRun) scan(cols []balanceCol, ts, cs []colSrc) {
 		}
 	}
 	// The controls' values are counted in blocks of rows, from buf: a
-	// row-major matrix is copied block by block into buf (one column
-	// after the other), reading each row's variables in order; other
-	// strided sources are copied column by column.
+	// row-major matrix, or the rows a RowBlocker copies, are copied block
+	// by block into buf (one column after the other), reading each row's
+	// variables in order; other strided sources are copied column by
+	// column. The values of the controls in r.ac are taken from the
+	// blocks.
 	// (columns of buf are balanceRows+8 apart, not a multiple of 4 kB,
 	// so that the stores of one row do not compete for a cache set)
 	const bst = balanceRows + 8
 	dense := sameRows(cs)
+	br := newBlockRows(cs)
 	var buf []float64
 	for v := range cs {
 		if cs[v].stride != 1 {
@@ -440,10 +469,16 @@ func (r *balanceRun) scan(cols []balanceCol, ts, cs []colSrc) {
 			break
 		}
 	}
-	gathering := 0
+	gathering, pa := 0, 0
 	for lo := 0; lo < r.N; lo += balanceRows {
 		hi := min(lo+balanceRows, r.N)
-		if dense {
+		pb := pa // r.ac[pa:pb] are the after-matching controls in lo..hi-1
+		for pb < len(r.ac) && int(r.ac[pb]) < hi {
+			pb++
+		}
+		if br != nil {
+			br.columns(buf, bst, lo, hi)
+		} else if dense {
 			d, st := cs[0].data, cs[0].stride
 			for i := lo; i < hi; i++ {
 				p := i - lo
@@ -456,18 +491,20 @@ func (r *balanceRun) scan(cols []balanceCol, ts, cs []colSrc) {
 		for v := range cols {
 			var d []float64
 			switch {
-			case dense:
+			case dense || br != nil:
 				d = buf[v*bst : v*bst+hi-lo]
 			case cs[v].stride == 1:
 				d = cs[v].data[lo:hi]
 			default:
 				d = buf[v*bst : v*bst+hi-lo]
-				for i := range d {
-					d[i] = cs[v].at(lo + i)
-				}
+				cs[v].read(d, lo)
+			}
+			for p, j := range r.ac[pa:pb] {
+				cols[v].xa[pa+p] = d[int(j)-lo]
 			}
 			cols[v].cnt.count(1, d, lo, r.cw)
 		}
+		pa = pb
 		r.collectKeys(cols, cs, hi, &gathering)
 	}
 	for v := range cols {
@@ -476,11 +513,6 @@ func (r *balanceRun) scan(cols []balanceCol, ts, cs []colSrc) {
 			c.cnt.table(&c.tab)
 		}
 		c.cnt.release()
-	}
-	for p, j := range r.ac {
-		for v := range cols {
-			cols[v].xa[p] = cs[v].at(int(j))
-		}
 	}
 }
 
@@ -508,9 +540,7 @@ func (r *balanceRun) collectKeys(cols []balanceCol, cs []colSrc, hi int, gatheri
 		}
 		for lo := 0; lo < hi; lo += balanceRows { // controls 0..hi-1
 			d := buf[:min(balanceRows, hi-lo)]
-			for i := range d {
-				d[i] = cs[v].at(lo + i)
-			}
+			cs[v].read(d, lo)
 			c.gather(d, lo)
 		}
 	}
@@ -544,13 +574,17 @@ func (s *balScratch) sortVariable(r *balanceRun, c *balanceCol, cs colSrc) bool 
 	if keys == nil {
 		s.keys = buf.Resize(s.keys, r.N)
 		keys = s.keys
-		for j := range keys {
-			x := cs.at(j)
-			if x-x != 0 { // NaN or ±Inf
-				c.cnt.bad[1] = j
-				return false
+		s.col = buf.Resize(s.col, balanceRows)
+		for lo := 0; lo < r.N; lo += balanceRows {
+			d := s.col[:min(balanceRows, r.N-lo)]
+			cs.read(d, lo)
+			for q, x := range d {
+				if x-x != 0 { // NaN or ±Inf
+					c.cnt.bad[1] = lo + q
+					return false
+				}
+				keys[lo+q] = floatKey(x + 0)
 			}
-			keys[j] = floatKey(x + 0)
 		}
 	}
 	var ci []int32

@@ -397,7 +397,9 @@ func TestBalanceNotFinite(t *testing.T) {
 			o := &BalanceOptions{Workers: workers}
 			_, err1 := balanceColumns(s.names, tc, cc, s.m, o)
 			_, err2 := Balance(s.names, td, cd, s.m, o)
-			for _, err := range []error{err1, err2} {
+			_, err3 := Balance(s.names, denseRows{d: td}, denseRows{d: cd}, s.m, o)
+			_, err4 := Balance(s.names, denseRowsSliced{denseRows{d: td}}, denseRowsSliced{denseRows{d: cd}}, s.m, o)
+			for _, err := range []error{err1, err2, err3, err4} {
 				var ie *InputError
 				require.ErrorAs(t, err, &ie, c.name)
 				assert.ErrorIs(t, err, ErrBadValue, c.name)

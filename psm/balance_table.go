@@ -36,13 +36,37 @@ func (t *valueTable) add(v, wt, wc float64) {
 }
 
 // colSrc is one variable of one group: unit i's value is data[i*stride]
-// (a column of a row-major matrix, or a slice with stride 1).
+// (a column of a row-major matrix, or a slice with stride 1), or, when
+// blk is not nil, column j of the RowBlocker blk.m.
 type colSrc struct {
 	data   []float64
 	stride int
+	blk    *rowBlock
+	j      int
 }
 
-func (s colSrc) at(i int) float64 { return s.data[i*s.stride] }
+func (s colSrc) at(i int) float64 {
+	if s.blk != nil {
+		return s.blk.m.At(i, s.j)
+	}
+	return s.data[i*s.stride]
+}
+
+// read sets d to the values of units lo..lo+len(d)-1.
+func (s colSrc) read(d []float64, lo int) {
+	switch {
+	case s.blk != nil:
+		for i := range d {
+			d[i] = s.blk.m.At(lo+i, s.j)
+		}
+	case s.stride == 1:
+		copy(d, s.data[lo:lo+len(d)])
+	default:
+		for i := range d {
+			d[i] = s.data[(lo+i)*s.stride]
+		}
+	}
+}
 
 const (
 	// smallVals: the integer values 0..smallVals-1 are counted in

@@ -132,7 +132,8 @@ func (m *Matching) treatedWeight(i int) float64 {
 
 // binaryColumns reports for every column of x whether all its values
 // are 0 or 1, in one pass over the rows (row-major: a column at a time
-// would stride through the whole matrix once per column).
+// would stride through the whole matrix once per column; a RowBlocker is
+// read lgSub rows at a time).
 func binaryColumns(x mat.Matrix) []bool {
 	r, c := x.Dims()
 	bin := make([]bool, c)
@@ -140,14 +141,28 @@ func binaryColumns(x mat.Matrix) []bool {
 		bin[v] = true
 	}
 	left := c // columns still binary
+	check := func(row []float64) {
+		for v, u := range row {
+			if bin[v] && u != 0 && u != 1 {
+				bin[v] = false
+				left--
+			}
+		}
+	}
 	if d, ok := x.(*mat.Dense); ok {
 		raw := d.RawMatrix()
 		for i := 0; i < r && left > 0; i++ {
-			for v, u := range raw.Data[i*raw.Stride : i*raw.Stride+c] {
-				if bin[v] && u != 0 && u != 1 {
-					bin[v] = false
-					left--
-				}
+			check(raw.Data[i*raw.Stride : i*raw.Stride+c])
+		}
+		return bin
+	}
+	if b, ok := x.(RowBlocker); ok { // lgSub rows at a time
+		buf := make([]float64, lgSub*c)
+		for lo := 0; lo < r && left > 0; lo += lgSub {
+			hi := min(lo+lgSub, r)
+			b.Rows(buf, lo, hi)
+			for i := 0; i < hi-lo && left > 0; i++ {
+				check(buf[i*c : (i+1)*c])
 			}
 		}
 		return bin

@@ -8,6 +8,7 @@ import (
 	"github.com/psmeval/psmeval/estimate"
 	"github.com/psmeval/psmeval/internal/flatfile"
 	"github.com/psmeval/psmeval/panel"
+	"github.com/psmeval/psmeval/psm"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -32,7 +33,7 @@ func (p *pipeline) flatColumns() []string {
 // separation), and the outcomes in event months 0..H (H = min(-horizon,
 // the outcome's common horizon)). CSV, gzip-compressed CSV or Parquet by
 // the extension (flatfile.Create); it streams, holding one row (64Ki rows
-// for Parquet).
+// for Parquet) and 256 rows of covariates.
 func (p *pipeline) writeFlat(ctx context.Context, path string) error {
 	names := p.flatColumns()
 	w, err := flatfile.Create(path, names)
@@ -42,6 +43,13 @@ func (p *pipeline) writeFlat(ctx context.Context, path string) error {
 	row := make([]float64, len(names))
 	pan, s := p.panel, p.sample
 	k := len(p.xNames)
+	// the covariates are read flatBlock rows at a time through Rows when
+	// p.x has it (a panel.CovStore or a selection of its columns)
+	rb, _ := p.x.(psm.RowBlocker)
+	var xb []float64
+	if rb != nil {
+		xb = make([]float64, flatBlock*k)
+	}
 	for u := 0; u < pan.Len(); u++ {
 		if u%65536 == 0 && ctx.Err() != nil {
 			w.Abort() // no truncated file
@@ -52,7 +60,14 @@ func (p *pipeline) writeFlat(ctx context.Context, path string) error {
 		if pan.Treated[u] {
 			row[1] = 1
 		}
-		mat.Row(row[2:2+k], u, p.x)
+		if rb != nil {
+			if u%flatBlock == 0 {
+				rb.Rows(xb, u, min(u+flatBlock, pan.Len()))
+			}
+			copy(row[2:2+k], xb[u%flatBlock*k:])
+		} else {
+			mat.Row(row[2:2+k], u, p.x)
+		}
 		j := 2 + k
 		for i := range s.Outcomes {
 			j += outcomeRow(row[j:], &s.Outcomes[i], u)
@@ -64,6 +79,10 @@ func (p *pipeline) writeFlat(ctx context.Context, path string) error {
 	}
 	return w.Close()
 }
+
+// flatBlock is the number of rows of covariates writeFlat reads at a
+// time.
+const flatBlock = 256
 
 // outcomeRow copies unit u's months 0..H of o into dst and returns H+1.
 // It reads either form of estimate.EventOutcome: Y (float64) or Binary (bytes,

@@ -99,7 +99,7 @@ func (a *analysis) diagnose() error {
 	for u := range coh {
 		coh[u] = int32(p.Cohort[u])
 	}
-	xt, xc := covColumns(p)
+	xt, xc := covSlices(p)
 	cb, err := psm.BalanceByCohort(p.CovNames, xt, xc, coh[:nt], m)
 	if err != nil {
 		return err

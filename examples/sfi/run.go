@@ -332,7 +332,7 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	done()
 
 	done = a.watch.start("balance")
-	xt, xc := covColumns(p)
+	xt, xc := covSlices(p)
 	a.balance, err = psm.Balance(p.CovNames, xt, xc, m, nil)
 	if err != nil {
 		return err
@@ -653,19 +653,11 @@ func accumulate(v []float64, month0 bool) truthCurves {
 	return truthCurves{monthly: v, accumulated: acc}
 }
 
-// covColumns returns float64 copies of the panel's covariate columns,
-// split into the treated units and the controls (8 bytes per unit and
-// covariate): Balance and BalanceByCohort read every control of each
-// column.
-func covColumns(p *panel.Panel) (treated, controls psm.Columns) {
+// covSlices returns the panel's covariates of the treated units and of
+// the controls as views of p.X: Balance and BalanceByCohort read them
+// block by block through Rows, without a float64 copy.
+func covSlices(p *panel.Panel) (treated, controls mat.Matrix) {
+	n, k := p.X.Dims()
 	nt := p.NTreated()
-	cols, err := p.Cols(p.CovNames...)
-	if err != nil {
-		panic(err) // the names are the panel's own
-	}
-	treated, controls = make(psm.Columns, len(cols)), make(psm.Columns, len(cols))
-	for j, c := range cols {
-		treated[j], controls[j] = c[:nt:nt], c[nt:]
-	}
-	return treated, controls
+	return p.X.Slice(0, nt, 0, k), p.X.Slice(nt, n, 0, k)
 }
