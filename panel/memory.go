@@ -30,8 +30,8 @@ type Size struct {
 // covariates (examples/bench -n 1000000 -replicates 0, the largest stage
 // peak); 4.2 GB estimated against 5.0 GB for the SFI design at 3.3
 // million persons and 80 covariates (examples/sfi -scale 1 -no-figures,
-// 999 bootstrap replicates), whose peak holds about 0.8 GB more than
-// these parts count.
+// 999 bootstrap replicates), whose peak holds about 0.8 GB of the
+// program's own analysis beyond these parts (examples/sfi adds it).
 func MemoryEstimate(s Size) (bytes int64, detail string) {
 	reg := int64(s.Persons) * (int64(s.Weeks) + int64(s.OutcomeMonths)/8 + 64)
 	x := int64(s.Units) * int64(s.Covariates) * 8
