@@ -3,6 +3,7 @@ package psm
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,7 +15,7 @@ import (
 // so Balance reads it through Rows and At).
 type denseRows struct {
 	d     *mat.Dense
-	calls *int // Rows calls, when not nil
+	calls *atomic.Int64 // Rows calls, when not nil (Rows runs on several workers)
 }
 
 func (x denseRows) Dims() (r, c int)    { return x.d.Dims() }
@@ -29,7 +30,7 @@ func (x denseRows) Rows(dst []float64, lo, hi int) {
 		copy(dst[(i-lo)*c:(i-lo+1)*c], x.d.RawRowView(i))
 	}
 	if x.calls != nil {
-		*x.calls++
+		x.calls.Add(1)
 	}
 }
 
@@ -67,7 +68,7 @@ func TestBalanceRowBlocker(t *testing.T) {
 					o := &BalanceOptions{SMD: s.den, Workers: workers}
 					want, err := Balance(s.names, td, cd, s.m, o)
 					require.NoError(t, err)
-					calls := 0
+					var calls atomic.Int64
 					plain := denseRows{d: cd, calls: &calls}
 					for name, pair := range map[string][2]mat.Matrix{
 						"rows":        {denseRows{d: td}, plain},
@@ -75,13 +76,13 @@ func TestBalanceRowBlocker(t *testing.T) {
 						"dense, rows": {td, plain},
 						"rows, dense": {denseRows{d: td}, cd},
 					} {
-						calls = 0
+						calls.Store(0)
 						got, err := Balance(s.names, pair[0], pair[1], s.m, o)
 						require.NoError(t, err)
 						msg := fmt.Sprintf("%s %s maxOther=%d sorted=%v workers=%d", s.name, name, mo, sorted, workers)
 						sameBits(t, want, got, msg)
 						if _, dense := pair[1].(*mat.Dense); !dense {
-							assert.GreaterOrEqual(t, calls, (s.nc+balanceRows-1)/balanceRows, msg)
+							assert.GreaterOrEqual(t, calls.Load(), int64((s.nc+balanceRows-1)/balanceRows), msg)
 						}
 					}
 				}
