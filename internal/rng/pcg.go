@@ -19,6 +19,16 @@ func (g *PCG) Seed(seed1, seed2 uint64) { g.hi, g.lo = seed1, seed2 }
 // Uint64 returns the next output: state = state·mul + inc (mod 2^128),
 // then the DXSM mix of the new state, as rand.PCG.Uint64.
 func (g *PCG) Uint64() uint64 {
+	var x uint64
+	*g, x = g.Next()
+	return x
+}
+
+// Next returns g advanced by one step and that step's output (what
+// g.Uint64 returns). A loop that keeps its generator in a local variable
+// and steps it by Next keeps the state in registers, which the
+// pointer-receiver Uint64 does not allow.
+func (g PCG) Next() (PCG, uint64) {
 	const (
 		mulHi    = 2549297995355413924
 		mulLo    = 4865540595714422341
@@ -30,12 +40,12 @@ func (g *PCG) Uint64() uint64 {
 	hi += g.hi*mulLo + g.lo*mulHi
 	lo, c := bits.Add64(lo, incLo, 0)
 	hi, _ = bits.Add64(hi, incHi, c)
-	g.lo, g.hi = lo, hi
-	hi ^= hi >> 32
-	hi *= cheapMul
-	hi ^= hi >> 48
-	hi *= lo | 1
-	return hi
+	x := hi
+	x ^= x >> 32
+	x *= cheapMul
+	x ^= x >> 48
+	x *= lo | 1
+	return PCG{hi, lo}, x
 }
 
 // Float64 returns a uniform float64 in [0, 1) drawn as

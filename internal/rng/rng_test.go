@@ -83,3 +83,15 @@ func TestPCGUint64NMatches(t *testing.T) {
 		}
 	}
 }
+
+// Next steps as Uint64 does.
+func TestPCGNext(t *testing.T) {
+	g, h := NewPCG(7, 8), NewPCG(7, 8)
+	for i := 0; i < 1000; i++ {
+		var x uint64
+		g, x = g.Next()
+		if y := h.Uint64(); x != y || g != h {
+			t.Fatalf("step %d: Next %#x (state %v), Uint64 %#x (state %v)", i, x, g, y, h)
+		}
+	}
+}
