@@ -246,3 +246,30 @@ func TestLowerBound(t *testing.T) {
 		}
 	}
 }
+
+// lowerBoundNear finds what lowerBound finds from any guess, on sorted
+// arrays with runs of equal values, for targets below, between, on and
+// above the values.
+func TestLowerBoundNear(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for trial := 0; trial < 2000; trial++ {
+		n := r.IntN(70)
+		x := make([]float64, n)
+		v := 0.0
+		for i := range x {
+			if r.IntN(3) > 0 {
+				v += float64(r.IntN(3))
+			}
+			x[i] = v
+		}
+		for range 20 {
+			tv := float64(r.IntN(int(v)+4)) - 1.5 + float64(r.IntN(2))*0.5
+			want := lowerBound(x, tv)
+			for g := 0; g <= n; g++ {
+				if got := lowerBoundNear(x, tv, g); got != want {
+					t.Fatalf("x %v t %v guess %d: %d, lowerBound %d", x, tv, g, got, want)
+				}
+			}
+		}
+	}
+}
