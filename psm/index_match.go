@@ -663,11 +663,21 @@ func (s *searcher) outside(b int32, t float64) bool {
 // range [slo, shi) for treated score t, the total control weight in it,
 // and the raw distance of the K-th nearest control.
 func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64, st MatchStatus) {
+	return s.findFrom(t, slo, shi, -1)
+}
+
+// findFrom is find with a guess g (slo ≤ g ≤ shi; −1: none) of the first
+// block of the range with score ≥ t, from which the search gallops;
+// without one it starts from the previous search's block.
+func (s *searcher) findFrom(t float64, slo, shi, g int32) (a, e int32, wset, dk float64, st MatchStatus) {
 	bs := s.ix.bscore
 	var p int32
-	if s.hhi != 0 && s.hlo == slo && s.hhi == shi {
+	switch {
+	case g >= slo && g <= shi:
+		p = slo + int32(lowerBoundNear(bs[slo:shi], t, int(g-slo)))
+	case s.hhi != 0 && s.hlo == slo && s.hhi == shi:
 		p = slo + int32(lowerBoundNear(bs[slo:shi], t, int(s.hint-slo)))
-	} else {
+	default:
 		p = slo + int32(lowerBound(bs[slo:shi], t))
 	}
 	s.hint, s.hlo, s.hhi = p, slo, shi
