@@ -500,7 +500,7 @@ func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []
 		if wt == 0 || ix.tx[i] < smin || ix.tx[i] > smax {
 			continue
 		}
-		lo, hi, C, ok := sr.find(ix.tx[i], ix.tstr[i])
+		lo, hi, C, ok := sr.findAt(ix, i)
 		if !ok {
 			continue
 		}

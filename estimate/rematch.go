@@ -145,6 +145,7 @@ type index struct {
 	trank []int32 // treated-person ranks
 	tpid  []int64
 	tstr  []int32 // treated strata (0 without strata)
+	tblk  []int32 // the block of each treated score (psm.Index.LowerBlock)
 
 	// Outcome rows gathered once for the fixed-score bootstrap (see
 	// gather): trows holds the treated rows in visiting order; rows the
@@ -260,6 +261,15 @@ func (s searcher) find(t float64, stratum int32) (lo, hi int, total float64, ok 
 	return s.sr.Find(t, stratum)
 }
 
+// findAt is find for treated unit i of the index (the search starts at
+// its remembered block).
+func (s searcher) findAt(ix *index, i int) (lo, hi int, total float64, ok bool) {
+	if s.sr == nil {
+		return 0, 0, 0, false
+	}
+	return s.sr.FindNear(ix.tx[i], ix.tstr[i], int(ix.tblk[i]))
+}
+
 // support returns the score range of the controls with positive count.
 func (s searcher) support() (lo, hi float64, ok bool) {
 	if s.sr == nil {
@@ -352,8 +362,12 @@ func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []in
 	ix.trank = buf.Resize(ix.trank, nt)
 	ix.tpid = buf.Resize(ix.tpid, nt)
 	ix.tstr = buf.Resize(ix.tstr, nt)
+	ix.tblk = buf.Resize(ix.tblk, nt)
 	for i, e := range tb {
 		ix.tunit[i], ix.tx[i], ix.trank[i], ix.tpid[i], ix.tstr[i] = e.unit, e.x, pr.rank[e.unit], e.p, e.s
+		if ix.c != nil {
+			ix.tblk[i] = int32(ix.c.LowerBlock(e.x, e.s))
+		}
 	}
 	return nil
 }

@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"github.com/psmeval/psmeval/internal/rng"
 )
 
@@ -163,6 +161,12 @@ func newPersons(s *Sample) *persons {
 // the controls near the treated, so at SFI scale most control blocks are
 // never filled. Counts are bytes (counts of 255 and more continue in a
 // map: probability about 1/255! per person, never in practice but exact).
+//
+// The block totals are drawn by binomial (gonum's variates, faster) with
+// ln p and ln(1−p) of each block's probability tabulated; a full block's
+// person draws are the top bytes of its PCG outputs (Lemire's bounded
+// draw of 256), added without the overflow check while fewer than 255
+// have been made.
 type counts struct {
 	c     []uint8
 	ovf   map[int32]uint32
@@ -171,6 +175,9 @@ type counts struct {
 	cur   uint32
 	key   uint64
 	strm  uint64
+	// lp[2b], lp[2b+1]: ln p_b and ln(1 − p_b) of block b's conditional
+	// probability p_b = s_b / (n − Σ_{c<b} s_c)
+	lp []float64
 }
 
 // countBlock is the number of persons per block of counts.
@@ -178,7 +185,21 @@ const countBlock = 256
 
 func newCounts(n int) *counts {
 	nb := (n + countBlock - 1) / countBlock
-	return &counts{c: make([]uint8, n), ovf: map[int32]uint32{}, tot: make([]int32, nb), stamp: make([]uint32, nb)}
+	k := &counts{c: make([]uint8, n), ovf: map[int32]uint32{}, tot: make([]int32, nb), stamp: make([]uint32, nb), lp: make([]float64, 2*nb)}
+	cells := n
+	for b := range nb {
+		p := k.prob(b, cells)
+		k.lp[2*b], k.lp[2*b+1] = math.Log(p), math.Log1p(-p)
+		cells -= countBlock
+	}
+	return k
+}
+
+// prob is block b's conditional probability when cells persons remain:
+// its size over cells.
+func (k *counts) prob(b, cells int) float64 {
+	sb := min(countBlock, len(k.c)-b*countBlock)
+	return float64(sb) / float64(cells)
 }
 
 func (k *counts) get(i int32) float64 {
@@ -205,7 +226,7 @@ func (k *counts) draw(key, stream uint64) {
 		clear(k.ovf)
 	}
 	n := len(k.c)
-	src := rand.NewPCG(key, stream)
+	src := rng.NewPCG(key, stream)
 	rem, cells := n, n
 	for b := range k.tot {
 		sb := min(countBlock, n-b*countBlock)
@@ -216,7 +237,7 @@ func (k *counts) draw(key, stream uint64) {
 		case sb == cells:
 			m = rem
 		default:
-			m = int(distuv.Binomial{N: float64(rem), P: float64(sb) / float64(cells), Src: src}.Rand())
+			m = int(binomial(&src, float64(rem), k.prob(b, cells), k.lp[2*b], k.lp[2*b+1]))
 		}
 		k.tot[b] = int32(m)
 		rem -= m
@@ -234,11 +255,26 @@ func (k *counts) fill(b int32) {
 	if m == 0 {
 		return
 	}
-	var g rand.PCG
-	g.Seed(k.key^0x6a09e667f3bcc909, rng.SplitMix64(k.strm+uint64(b)))
+	g := rng.NewPCG(k.key^0x6a09e667f3bcc909, rng.SplitMix64(k.strm+uint64(b)))
+	if hi-lo == countBlock {
+		// Uint64N(256) is the top byte; no count reaches 255 in the first
+		// 254 draws
+		c := (*[countBlock]uint8)(k.c[lo:hi])
+		fast := min(m, 254)
+		var x uint64
+		for range fast {
+			g, x = g.Next()
+			c[x>>56]++
+		}
+		for range m - fast {
+			g, x = g.Next()
+			k.inc(uint64(lo) + x>>56)
+		}
+		return
+	}
 	sb := uint64(hi - lo)
 	for range m {
-		k.inc(uint64(lo) + rng.Uint64N(&g, sb))
+		k.inc(uint64(lo) + g.Uint64N(sb))
 	}
 }
 

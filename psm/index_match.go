@@ -628,6 +628,12 @@ type searcher struct {
 	cal      float64
 	calScale bool
 	calE     int
+	// hint is the start position of the previous search, in the block
+	// range [hlo, hhi) (hhi = 0: none); find starts the next search of
+	// that range from it, which for treated scores visited in order costs
+	// O(log gap) probes near the last instead of a binary search over
+	// all blocks
+	hint, hlo, hhi int32
 }
 
 // dist is the tie-rule distance of block b from a treated score t
@@ -657,8 +663,24 @@ func (s *searcher) outside(b int32, t float64) bool {
 // range [slo, shi) for treated score t, the total control weight in it,
 // and the raw distance of the K-th nearest control.
 func (s *searcher) find(t float64, slo, shi int32) (a, e int32, wset, dk float64, st MatchStatus) {
+	return s.findFrom(t, slo, shi, -1)
+}
+
+// findFrom is find with a guess g (slo ≤ g ≤ shi; −1: none) of the first
+// block of the range with score ≥ t, from which the search gallops;
+// without one it starts from the previous search's block.
+func (s *searcher) findFrom(t float64, slo, shi, g int32) (a, e int32, wset, dk float64, st MatchStatus) {
 	bs := s.ix.bscore
-	p := slo + int32(lowerBound(bs[slo:shi], t))
+	var p int32
+	switch {
+	case g >= slo && g <= shi:
+		p = slo + int32(lowerBoundNear(bs[slo:shi], t, int(g-slo)))
+	case s.hhi != 0 && s.hlo == slo && s.hhi == shi:
+		p = slo + int32(lowerBoundNear(bs[slo:shi], t, int(s.hint-slo)))
+	default:
+		p = slo + int32(lowerBound(bs[slo:shi], t))
+	}
+	s.hint, s.hlo, s.hhi = p, slo, shi
 	var zt float64
 	if s.rule == TieRMatching {
 		zt = (t - s.mu) / s.sig
@@ -797,4 +819,44 @@ func lowerBound(x []float64, t float64) int {
 		}
 	}
 	return lo
+}
+
+// lowerBoundNear is lowerBound(x, t) found from a guess g (0 ≤ g ≤
+// len(x)): galloping away from g, then bisecting, in O(log |answer − g|)
+// probes.
+func lowerBoundNear(x []float64, t float64, g int) int {
+	n := len(x)
+	switch {
+	case g < n && x[g] < t: // the answer is in (g, n]
+		lo, step := g+1, 1
+		hi := n
+		for {
+			probe := lo + step - 1
+			if probe >= n {
+				break
+			}
+			if x[probe] >= t {
+				hi = probe
+				break
+			}
+			lo, step = probe+1, step*2
+		}
+		return lo + lowerBound(x[lo:hi], t)
+	case g > 0 && x[g-1] >= t: // the answer is in [0, g−1]
+		hi, step := g-1, 1
+		lo := 0
+		for {
+			probe := hi - step
+			if probe < 0 {
+				break
+			}
+			if x[probe] < t {
+				lo = probe + 1
+				break
+			}
+			hi, step = probe, step*2
+		}
+		return lo + lowerBound(x[lo:hi], t)
+	}
+	return g
 }

@@ -246,3 +246,83 @@ func TestLowerBound(t *testing.T) {
 		}
 	}
 }
+
+// lowerBoundNear finds what lowerBound finds from any guess, on sorted
+// arrays with runs of equal values, for targets below, between, on and
+// above the values.
+func TestLowerBoundNear(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for trial := 0; trial < 2000; trial++ {
+		n := r.IntN(70)
+		x := make([]float64, n)
+		v := 0.0
+		for i := range x {
+			if r.IntN(3) > 0 {
+				v += float64(r.IntN(3))
+			}
+			x[i] = v
+		}
+		for range 20 {
+			tv := float64(r.IntN(int(v)+4)) - 1.5 + float64(r.IntN(2))*0.5
+			want := lowerBound(x, tv)
+			for g := 0; g <= n; g++ {
+				if got := lowerBoundNear(x, tv, g); got != want {
+					t.Fatalf("x %v t %v guess %d: %d, lowerBound %d", x, tv, g, got, want)
+				}
+			}
+		}
+	}
+}
+
+// FindNear returns Find's set for any hint (exact, off, out of range,
+// another stratum's), and LowerBlock is the first block of the stratum
+// with score ≥ t.
+func TestFindNear(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for trial := 0; trial < 300; trial++ {
+		n := 1 + r.IntN(80)
+		x := make([]float64, n)
+		c := make([]float64, n)
+		var strata []int32
+		if trial%2 == 1 {
+			strata = make([]int32, n)
+		}
+		for j := range x {
+			x[j] = float64(r.IntN(16)) / 8
+			c[j] = float64(r.IntN(3))
+			if strata != nil {
+				strata[j] = int32(r.IntN(3))
+			}
+		}
+		ix, err := NewIndex(x, &MatchOptions{ControlStrata: strata})
+		if err != nil {
+			t.Fatal(err)
+		}
+		B := ix.NumBlocks()
+		o := &SearchOptions{K: 1 + r.IntN(3), Partial: r.IntN(2) == 1}
+		a, _ := ix.NewSearcher(func(p int) float64 { return c[ix.Control(p)] }, o)
+		b, _ := ix.NewSearcher(func(p int) float64 { return c[ix.Control(p)] }, o)
+		for q := 0; q < 30; q++ {
+			tv := float64(r.IntN(20)-2) / 8
+			s := int32(r.IntN(4)) - 1
+			lb := ix.LowerBlock(tv, s)
+			// LowerBlock: the stratum's first block with score ≥ t
+			for k := 0; k < B; k++ {
+				j := ix.Block(k)[0]
+				if strata != nil && strata[j] != s {
+					continue
+				}
+				if (k < lb) != (ix.BlockScore(k) < tv) {
+					t.Fatalf("trial %d t=%v s=%d: LowerBlock %d, but block %d has score %v", trial, tv, s, lb, k, ix.BlockScore(k))
+				}
+			}
+			lo, hi, tot, ok := a.Find(tv, s)
+			for _, h := range []int{lb, lb + 1, lb - 1, 0, B, B + 1, -1, r.IntN(B + 1)} {
+				lo2, hi2, tot2, ok2 := b.FindNear(tv, s, h)
+				if lo2 != lo || hi2 != hi || tot2 != tot || ok2 != ok {
+					t.Fatalf("trial %d t=%v s=%d hint %d: %d %d %v %v, Find %d %d %v %v", trial, tv, s, h, lo2, hi2, tot2, ok2, lo, hi, tot, ok)
+				}
+			}
+		}
+	}
+}

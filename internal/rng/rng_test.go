@@ -43,3 +43,55 @@ func TestMix64Bijective(t *testing.T) {
 		seen[v] = true
 	}
 }
+
+// PCG returns rand.PCG's outputs, and Float64 rand.Rand.Float64's, bit
+// for bit, over many seeds (including seeds with high bits set).
+func TestPCGMatchesStdlib(t *testing.T) {
+	src := rand.NewPCG(9, 10)
+	for s := 0; s < 200; s++ {
+		s1, s2 := src.Uint64(), src.Uint64()
+		if s%7 == 0 {
+			s1, s2 = uint64(s), 0
+		}
+		ref := rand.NewPCG(s1, s2)
+		refR := rand.New(rand.NewPCG(s1, s2))
+		g, h := NewPCG(s1, s2), NewPCG(0, 0)
+		h.Seed(s1, s2)
+		for i := 0; i < 500; i++ {
+			if x, y := g.Uint64(), ref.Uint64(); x != y {
+				t.Fatalf("seed (%#x, %#x) draw %d: %#x, stdlib %#x", s1, s2, i, x, y)
+			}
+			if x, y := h.Float64(), refR.Float64(); x != y {
+				t.Fatalf("seed (%#x, %#x) Float64 %d: %v, stdlib %v", s1, s2, i, x, y)
+			}
+		}
+	}
+}
+
+// The stdlib rand.Source interface is satisfied, so a PCG can be handed on.
+var _ rand.Source = (*PCG)(nil)
+
+// PCG.Uint64N draws what Uint64N draws from a rand.PCG, for any bound
+// (powers of two included: both use Lemire's method there too).
+func TestPCGUint64NMatches(t *testing.T) {
+	for _, n := range []uint64{1, 2, 3, 7, 255, 256, 257, 1000, 1 << 40, 1<<40 + 1, 1<<63 + 12345, ^uint64(0)} {
+		a, g := rand.NewPCG(3, n), NewPCG(3, n)
+		for i := 0; i < 2000; i++ {
+			if x, y := g.Uint64N(n), Uint64N(a, n); x != y {
+				t.Fatalf("n %d draw %d: %d, Uint64N %d", n, i, x, y)
+			}
+		}
+	}
+}
+
+// Next steps as Uint64 does.
+func TestPCGNext(t *testing.T) {
+	g, h := NewPCG(7, 8), NewPCG(7, 8)
+	for i := 0; i < 1000; i++ {
+		var x uint64
+		g, x = g.Next()
+		if y := h.Uint64(); x != y || g != h {
+			t.Fatalf("step %d: Next %#x (state %v), Uint64 %#x (state %v)", i, x, g, y, h)
+		}
+	}
+}
