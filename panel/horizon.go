@@ -1,6 +1,7 @@
 package panel
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -65,10 +66,25 @@ func bindOutcomes(r *Register, d *Design) ([]eventOutcome, error) {
 // fillEvent writes unit (person i, cohort c) event row y (len pre+h+1):
 // y[pre+m] = indicator in month c+m, m = −pre..h, Missing after the
 // cut-off. bindOutcomes has checked that month c−pre is observed.
+//
+// Cost: eight months at a time while they are all observed (one or two
+// words read, a table look-up that spreads 8 bits to 8 bytes, one 8-byte
+// store), then one month at a time.
 func fillEvent(o *Outcome, i int, c Month, pre int, y []uint8) {
-	words := o.Bits[i*o.Words() : (i+1)*o.Words()]
+	nw := o.Words()
+	words := o.Bits[i*nw : (i+1)*nw]
 	k0 := int(c-o.FirstMonth) - pre
-	for m := range y {
+	m := 0
+	for ; m+8 <= len(y) && k0+m+8 <= o.Months; m += 8 {
+		k := k0 + m
+		w, sh := k>>6, uint(k)&63
+		x := words[w] >> sh
+		if sh > 56 { // the 8 months run into the next word, which exists as k+8 <= Months
+			x |= words[w+1] << (64 - sh)
+		}
+		binary.LittleEndian.PutUint64(y[m:], spreadBits[uint8(x)])
+	}
+	for ; m < len(y); m++ {
 		k := k0 + m
 		if k >= o.Months {
 			y[m] = Missing
@@ -77,3 +93,13 @@ func fillEvent(o *Outcome, i int, c Month, pre int, y []uint8) {
 		y[m] = uint8(words[k>>6] >> (uint(k) & 63) & 1)
 	}
 }
+
+// spreadBits[b] has byte i (little-endian) equal to bit i of b.
+var spreadBits = func() (t [256]uint64) {
+	for b := range t {
+		for i := range 8 {
+			t[b] |= uint64(b>>i&1) << (8 * i)
+		}
+	}
+	return t
+}()
