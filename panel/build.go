@@ -324,6 +324,7 @@ func (bs *buildState) controls(ctx context.Context) ([]ctrlRec, error) {
 	recs := make([][]ctrlRec, nb)
 	drops := make([][]int, nb)
 	views := make([]UnitView, d.Workers)
+	bufs := make([][]ctrlRec, d.Workers) // a block's draws, copied to recs at its end
 	nd := len(bs.dist.day)
 	D := d.DrawsPerControl
 	err := runBlocks(ctx, d.Workers, nb, bs.prog.stage("controls", nb), func(w, blk int) error {
@@ -331,7 +332,7 @@ func (bs *buildState) controls(ctx context.Context) ([]ctrlRec, error) {
 		u.Register = r
 		u.Treated = false
 		dr := make([]int, len(bs.rules))
-		var out []ctrlRec
+		out := bufs[w][:0]
 		for p := blk * controlBlock; p < min(n, (blk+1)*controlBlock); p++ {
 			i := int32(p)
 			if order != nil {
@@ -352,7 +353,8 @@ func (bs *buildState) controls(ctx context.Context) ([]ctrlRec, error) {
 				out = append(out, ctrlRec{person: i, draw: int32(k), di: int32(di)})
 			}
 		}
-		recs[blk], drops[blk] = out, dr
+		recs[blk], drops[blk] = slices.Clone(out), dr
+		bufs[w] = out
 		return nil
 	})
 	if err != nil {
@@ -435,7 +437,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		u    UnitView
 		cnt  []int32
 		hist []int32
-		xs   []float64 // the block's covariate rows, packed into p.X
+		x    *xFill // the block's covariate rows, packed into p.X
 	}
 	sc := make([]scratch, d.Workers)
 	for w := range sc {
@@ -444,7 +446,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		sc[w].u.hist = sc[w].hist
 		sc[w].u.Register = r
 		if p.X != nil {
-			sc[w].xs = make([]float64, unitBlock*nx)
+			sc[w].x = newXFill(nx)
 		}
 	}
 	nb := (nU + unitBlock - 1) / unitBlock
@@ -452,6 +454,9 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		s := &sc[w]
 		u := &s.u
 		k0, k1 := blk*unitBlock, min(nU, (blk+1)*unitBlock)
+		if s.x != nil {
+			s.x.reset()
+		}
 		prefault(ds[k0*nd : k1*nd])
 		for o, eo := range bs.outs {
 			prefault(p.Outcomes[o].Y[k0*(eo.pre+eo.h+1) : k1*(eo.pre+eo.h+1)])
@@ -473,12 +478,10 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 				history(g.Codes[u.Person*g.Weeks:(u.Person+1)*g.Weeks], u.Week, W, L, s.cnt, s.hist)
 			}
 			if nx > 0 {
-				row := s.xs[(k-k0)*nx : (k-k0+1)*nx]
-				fillRow(&bs.covs, u, row)
-				for j, v := range row {
-					if math.IsNaN(v) || math.IsInf(v, 0) {
-						return &Error{Table: "persons", Column: bs.covs.names[j], Row: u.Person,
-							Msg: fmt.Sprintf("covariate is %v for person id %d at start %v (a missing value; X must be finite)", v, u.ID, u.Start)}
+				fillRow(&bs.covs, u, s.x.next())
+				if s.x.full() || k == k1-1 {
+					if err := bs.flushX(s.x, p, k+1); err != nil {
+						return err
 					}
 				}
 			}
@@ -491,7 +494,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 			}
 		}
 		if p.X != nil {
-			p.X.pack(blk, s.xs[:(k1-k0)*nx])
+			s.x.finish(p.X, blk)
 		}
 		return nil
 	})
@@ -502,6 +505,22 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		p.Desc = mat.NewDense(nU, nd, ds)
 	}
 	return p, nil
+}
+
+// flushX moves the staged covariate rows of units end−f.nt..end−1 to
+// f's columns, and returns the data *Error for the first of them (in
+// unit and column order) with a NaN or infinite value.
+func (bs *buildState) flushX(f *xFill, p *Panel, end int) error {
+	nt := f.nt
+	f.flush()
+	if !f.bad {
+		return nil
+	}
+	i, j := f.firstBad(nt)
+	k := end - nt + i
+	v := f.tile[i*f.nx+j]
+	return &Error{Table: "persons", Column: bs.covs.names[j], Row: int(p.Person[k]),
+		Msg: fmt.Sprintf("covariate is %v for person id %d at start %v (a missing value; X must be finite)", v, p.ID[k], p.StartDay[k])}
 }
 
 func fillRow(bc *boundCovs, u *UnitView, row []float64) {
