@@ -220,11 +220,12 @@ func BenchmarkHistory(b *testing.B) {
 	L := len(g.Levels)
 	windows := []int{52, 104, 260}
 	cnt := make([]int32, 256)
-	hist := make([]int32, len(windows)*L)
+	groups := [][]uint8{{1}, {2}, {3, 4, 5}, {6}, {7}, {8, 9}, {2, 3, 4, 5, 6, 7, 8, 9, 10, 15}}
+	hist := make([]int32, len(windows)*len(groups))
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		history(g.Row(i%4096), 330, windows, L, cnt, hist)
+		history(g.Row(i%4096), 330, windows, L, groups, cnt, hist)
 		i++
 	}
 }

@@ -442,7 +442,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 	sc := make([]scratch, d.Workers)
 	for w := range sc {
 		sc[w].cnt = make([]int32, 256)
-		sc[w].hist = make([]int32, len(W)*L)
+		sc[w].hist = make([]int32, len(W)*len(bs.b.groups))
 		sc[w].u.hist = sc[w].hist
 		sc[w].u.Register = r
 		if p.X != nil {
@@ -475,7 +475,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 			p.Person[k], p.ID[k], p.Draw[k], p.Treated[k] = int32(u.Person), u.ID, int32(u.Draw), u.Treated
 			p.StartDay[k], p.StartWeek[k], p.Cohort[k] = u.Start, int32(u.Week), u.Cohort
 			if len(W) > 0 {
-				history(g.Codes[u.Person*g.Weeks:(u.Person+1)*g.Weeks], u.Week, W, L, s.cnt, s.hist)
+				history(g.Codes[u.Person*g.Weeks:(u.Person+1)*g.Weeks], u.Week, W, L, bs.b.groups, s.cnt, s.hist)
 			}
 			if nx > 0 {
 				fillRow(&bs.covs, u, s.x.next())

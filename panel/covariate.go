@@ -160,10 +160,11 @@ func dummies(attr, ref string, na bool) Covariate {
 // start (the week of WindowStart), else Build returns a design *Error.
 //
 // Cost: all WeeksIn covariates of a design share one pass over the max(W)
-// weeks before the start of the person's row, which builds cumulative
-// histograms of the codes at every window boundary (run-length counting,
-// eight bytes at a time over runs); then each column sums its group's
-// codes. O(max W + windows × levels) per unit.
+// weeks before the start of the person's row, which counts the codes
+// (run-length counting, eight bytes at a time over runs) and at every
+// window boundary sums the counts of each distinct level group of all
+// WeeksIn covariates; then each column reads its group's sum.
+// O(max W + windows × codes in the groups) per unit.
 func WeeksIn(prefix string, groups []LevelGroup, windows ...int) Covariate {
 	name := fmt.Sprintf("WeeksIn(%s)", prefix)
 	return Covariate{name: name, weeks: slices.Clone(windows), bind: func(b *binder) ([]string, fillFunc, error) {
@@ -182,7 +183,7 @@ func WeeksIn(prefix string, groups []LevelGroup, windows ...int) Covariate {
 					w, b.firstStartWeek, b.r.Status.WeekStart(b.firstStartWeek), b.r.Status.FirstWeek)
 			}
 		}
-		codes := make([][]int, len(groups))
+		slots := make([]int, len(groups)) // the groups' slots in the history pass
 		var names []string
 		for gi, g := range groups {
 			if g.Name == "" {
@@ -192,32 +193,29 @@ func WeeksIn(prefix string, groups []LevelGroup, windows ...int) Covariate {
 			if err != nil {
 				return nil, nil, fmt.Errorf("level group %q: %w", g.Name, err)
 			}
+			var codes []uint8
 			for c := range b.levels {
 				if lut[c] {
-					codes[gi] = append(codes[gi], c)
+					codes = append(codes, uint8(c))
 				}
 			}
+			slots[gi] = b.histGroup(codes)
 			for _, w := range windows {
 				names = append(names, fmt.Sprintf("%s%s_%d", prefix, g.Name, w))
 			}
 		}
-		widx := make([]int, len(windows))
-		for k, w := range windows {
-			widx[k] = b.windowIndex(w)
+		// idx[k] is column k's index into UnitView.hist
+		idx := make([]int, 0, len(names))
+		nw := len(b.windows)
+		for _, g := range slots {
+			for _, w := range windows {
+				idx = append(idx, g*nw+b.windowIndex(w))
+			}
 		}
-		L := b.levels
 		return names, func(u *UnitView, out []float64) {
-			k := 0
-			for _, cs := range codes {
-				for _, j := range widx {
-					h := u.hist[j*L : (j+1)*L]
-					var s int32
-					for _, c := range cs {
-						s += h[c]
-					}
-					out[k] = float64(s)
-					k++
-				}
+			h := u.hist
+			for k, i := range idx {
+				out[k] = float64(h[i])
 			}
 		}, nil
 	}}
@@ -422,7 +420,10 @@ type binder struct {
 	// windows are the sorted distinct week windows of all WeeksIn
 	// covariates (the boundaries of the history pass).
 	windows []int
-	levels  int
+	// groups are the distinct level groups (ascending codes) of all
+	// WeeksIn covariates, whose weeks the history pass counts.
+	groups [][]uint8
+	levels int
 	// range of possible start weeks and cohorts (from the window).
 	firstStartWeek, lastStartWeek int
 	firstCohort, lastCohort       Month
@@ -454,6 +455,18 @@ func (b *binder) windowIndex(w int) int {
 	return i
 }
 
+// histGroup returns the slot of the level group codes in the history
+// pass, adding it to b.groups when it is new.
+func (b *binder) histGroup(codes []uint8) int {
+	for g, cs := range b.groups {
+		if slices.Equal(cs, codes) {
+			return g
+		}
+	}
+	b.groups = append(b.groups, codes)
+	return len(b.groups) - 1
+}
+
 // statusSet returns a code look-up table for the named status levels. A
 // level the register lacks (an extract without any week of it) matches
 // no week, with a note: a rule "not in it at start" holds for everyone
@@ -482,14 +495,24 @@ func (b *binder) note(s string) {
 	}
 }
 
-// history fills hist (len(windows) × L) with the cumulative code counts
-// over the windows[j] weeks before week s of row; cnt is scratch of 256.
-func history(row []byte, s int, windows []int, L int, cnt, hist []int32) {
+// history sets hist[g·len(windows)+j] (len(groups) × len(windows)) to
+// the number of weeks with a code of groups[g] among the windows[j]
+// weeks before week s of row (windows ascending; codes below L); cnt is
+// scratch of 256. Cost: one run-length pass over the max(windows) weeks
+// and one sum per group and window over the group's codes.
+func history(row []byte, s int, windows []int, L int, groups [][]uint8, cnt, hist []int32) {
 	clear(cnt[:L])
 	prev := 0
+	nw := len(windows)
 	for j, w := range windows {
 		countCodes(row[s-w:s-prev], cnt)
-		copy(hist[j*L:(j+1)*L], cnt[:L])
+		for g, cs := range groups {
+			var t int32
+			for _, c := range cs {
+				t += cnt[c]
+			}
+			hist[g*nw+j] = t
+		}
 		prev = w
 	}
 }

@@ -16,7 +16,9 @@ func TestHistoryMatchesNaive(t *testing.T) {
 	const L = 5
 	windows := []int{1, 3, 8, 20, 33}
 	cnt := make([]int32, 256)
-	hist := make([]int32, len(windows)*L)
+	// every code alone, then groups of several codes
+	groups := [][]uint8{{0}, {1}, {2}, {3}, {4}, {1, 2}, {0, 2, 4}, {0, 1, 2, 3, 4}, {3}}
+	hist := make([]int32, len(windows)*len(groups))
 	for range 300 {
 		row := make([]byte, 60)
 		for i := 0; i < len(row); {
@@ -28,16 +30,16 @@ func TestHistoryMatchesNaive(t *testing.T) {
 			i += l
 		}
 		s := 33 + rng.IntN(27)
-		history(row, s, windows, L, cnt, hist)
+		history(row, s, windows, L, groups, cnt, hist)
 		for j, w := range windows {
-			for c := range L {
+			for g, cs := range groups {
 				n := 0
 				for wk := s - w; wk < s; wk++ { // the w weeks before week s
-					if int(row[wk]) == c {
+					if slices.Contains(cs, row[wk]) {
 						n++
 					}
 				}
-				require.Equal(t, int32(n), hist[j*L+c], "window %d code %d", w, c)
+				require.Equal(t, int32(n), hist[g*len(windows)+j], "window %d group %v", w, cs)
 			}
 		}
 	}

@@ -25,8 +25,8 @@ type UnitView struct {
 	Week   int
 	Cohort Month
 
-	// hist holds the cumulative code histograms of the history pass
-	// (len(windows) × levels), set before covariates are filled.
+	// hist holds the week counts of the history pass (level groups ×
+	// windows, see history), set before covariates are filled.
 	hist []int32
 }
 
