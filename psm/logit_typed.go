@@ -201,3 +201,136 @@ func (cb *lgColBlock) touch(cols []int, lo, hi int) uint64 {
 	}
 	return s
 }
+
+// lgScanScratch is one goroutine's scratch for scanPartial.
+type lgScanScratch struct {
+	rb lgXBuf
+	cb lgColBlock
+}
+
+// finite reports whether every value of cb is finite (only float64
+// columns can hold others). Cost: one pass over the float64 columns.
+func (cb *lgColBlock) finite() bool {
+	for k := range cb.col {
+		if c := &cb.col[k]; c.f64 != nil && !lgFiniteRow(c.f64) {
+			return false
+		}
+	}
+	return true
+}
+
+// scanTyped is scanPartial's work on block rows lo..hi-1 read from the
+// typed columns cb (all finite, so every bad value is a treatment or
+// weight): first the rows (validation, counts, weight sums, R's starting
+// eta and its deviance), then each column's sums and ranges over the
+// rows with nonzero weight (lgScanCol). These are the operations of the
+// row-by-row scan in the same order within each column, so the sums are
+// the same bits. unit holds the starting eta and deviance of a unit of
+// weight 1 with y = 0 and y = 1.
+func (pr *lgProblem) scanTyped(cb *lgColBlock, s *lgScan, lo, hi int, eta []float64, unit *[2]struct{ eta, dev float64 }) {
+	for i := lo; i < hi; i++ {
+		yi, wi := pr.y[i], pr.weight(i)
+		switch {
+		case math.IsNaN(yi) || math.IsInf(yi, 0):
+			s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrBadValue
+		case yi != 0 && yi != 1:
+			s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrNotBinary
+		case math.IsNaN(wi) || math.IsInf(wi, 0):
+			s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadValue
+		case wi < 0:
+			s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadWeight
+		}
+		if s.badErr != nil {
+			return
+		}
+		if wi == 0 {
+			if eta != nil {
+				eta[i-pr.lo] = 0
+			}
+			continue
+		}
+		s.nPos++
+		s.sumW += wi
+		s.sumWY += wi * yi
+		if yi == 1 {
+			s.n1++
+		}
+		if eta != nil {
+			var e, d float64
+			if wi == 1 {
+				e, d = unit[int(yi)].eta, unit[int(yi)].dev
+			} else {
+				e, d = lgStart(yi, wi)
+			}
+			eta[i-pr.lo] = e
+			s.dev += d
+		}
+	}
+	y := pr.y[lo:hi]
+	var w []float64
+	if pr.w != nil {
+		w = pr.w[lo:hi]
+	}
+	for j := range cb.col {
+		c := &cb.col[j]
+		var r lgColScan
+		switch {
+		case c.u8 != nil:
+			r = lgScanCol(c.u8, y, w, s, j)
+		case c.i16 != nil:
+			r = lgScanCol(c.i16, y, w, s, j)
+		default:
+			r = lgScanCol(c.f64, y, w, s, j)
+		}
+		s.sumWX[j], s.nzW[j] = r.sumWX, r.nzW
+		s.min0[j], s.max0[j], s.min1[j], s.max1[j] = r.min0, r.max0, r.min1, r.max1
+	}
+}
+
+// lgColScan is one column's part of an lgScan.
+type lgColScan struct {
+	sumWX, nzW, min0, max0, min1, max1 float64
+}
+
+// lgScanCol returns column j of s updated with the values v of rows
+// whose treatment is y and weight w (nil: all 1): for each row with
+// nonzero weight, in order, sumWX += w*x, nzW += w where x != 0, and
+// the range of its group (y = 1 or not) widened to x, as lgScanRowGo
+// does row by row.
+func lgScanCol[T uint8 | int16 | float64](v []T, y, w []float64, s *lgScan, j int) lgColScan {
+	r := lgColScan{s.sumWX[j], s.nzW[j], s.min0[j], s.max0[j], s.min1[j], s.max1[j]}
+	y = y[:len(v)]
+	if w != nil {
+		w = w[:len(v)]
+	}
+	for i, xv := range v {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		if wi == 0 {
+			continue
+		}
+		x := float64(xv)
+		r.sumWX += wi * x
+		if x != 0 {
+			r.nzW += wi
+		}
+		if y[i] == 1 {
+			if x < r.min1 {
+				r.min1 = x
+			}
+			if x > r.max1 {
+				r.max1 = x
+			}
+		} else {
+			if x < r.min0 {
+				r.min0 = x
+			}
+			if x > r.max0 {
+				r.max0 = x
+			}
+		}
+	}
+	return r
+}

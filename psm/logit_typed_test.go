@@ -265,3 +265,101 @@ func fitLogitPath(path int, x mat.Matrix, y, w []float64, names []string, opts *
 	lgPathOverride = path
 	return fitLogit(context.Background(), x, y, w, names, opts)
 }
+
+// TestFitLogitTypedScan: the scan of a TypedColumns (column by column)
+// against that of the *mat.Dense it holds: the same error for a bad
+// treatment, a bad weight and a non-finite covariate (found by the row
+// scan), and with DropSeparated (covariate ranges by group) the same
+// dropped columns, excluded units, coefficients and scores.
+func TestFitLogitTypedScan(t *testing.T) {
+	n := 2*lgBlock + 500
+	x, y, names := lgSparseDesign(92, n)
+	for i := 0; i < n; i++ {
+		x.Set(i, 15, b2f(y[i] == 1 && i%7 == 0)) // 1 only for treated: separates
+	}
+	for _, ch := range []int{lgBlock, 300} {
+		st := newTypedStore(x, ch)
+		for _, workers := range []int{1, 2} {
+			opts := &LogitOptions{Workers: workers, DropSeparated: true}
+			want, err := FitLogit(context.Background(), x, y, nil, names, opts)
+			require.NoError(t, err)
+			got, err := FitLogit(context.Background(), st, y, nil, names, opts)
+			require.NoError(t, err)
+			msg := fmt.Sprintf("chunk %d workers %d", ch, workers)
+			require.Equal(t, []string{"lastyear"}, want.Dropped, msg)
+			assert.Equal(t, want.Dropped, got.Dropped, msg)
+			assert.Equal(t, want.Excluded, got.Excluded, msg)
+			lgBits(t, want.Logit, got.Logit, msg)
+			assert.Equal(t, want.Scores(nil), got.Scores(nil), msg)
+		}
+	}
+	bad := func(what string, f func(x *mat.Dense, y, w []float64)) {
+		xb := mat.DenseCopyOf(x)
+		yb := append([]float64(nil), y...)
+		w := make([]float64, n)
+		for i := range w {
+			w[i] = 1
+		}
+		f(xb, yb, w)
+		for _, ch := range []int{lgBlock, 300} {
+			_, err1 := FitLogit(context.Background(), xb, yb, w, names, nil)
+			_, err2 := FitLogit(context.Background(), newTypedStore(xb, ch), yb, w, names, nil)
+			require.Error(t, err1, what)
+			assert.Equal(t, err1.Error(), err2.Error(), "%s: chunk %d", what, ch)
+		}
+	}
+	bad("treatment 2", func(_ *mat.Dense, y, _ []float64) { y[lgBlock+10] = 2 })
+	bad("NaN treatment", func(_ *mat.Dense, y, _ []float64) { y[5] = math.NaN() })
+	bad("negative weight", func(_ *mat.Dense, _, w []float64) { w[lgBlock+3] = -1 })
+	bad("Inf weight", func(_ *mat.Dense, _, w []float64) { w[lgBlock+3] = math.Inf(1) })
+	bad("NaN covariate after a bad weight", func(x *mat.Dense, _, w []float64) {
+		w[lgBlock+3] = -1
+		x.Set(lgBlock+3, 2, math.NaN())
+	})
+	bad("Inf covariate", func(x *mat.Dense, _, _ []float64) { x.Set(lgBlock+100, 2, math.Inf(-1)) })
+	bad("NaN covariate with zero weight", func(x *mat.Dense, _, w []float64) {
+		w[40] = 0
+		x.Set(40, 2, math.NaN())
+	})
+}
+
+// TestLogitTypedScanSums: the scan's sums, counts, ranges by group and
+// starting deviance from a TypedColumns equal those from the *mat.Dense
+// it holds bit for bit, with and without weights (some zero), for
+// chunks that do and do not hold whole blocks.
+func TestLogitTypedScanSums(t *testing.T) {
+	n := 2*lgBlock + 321
+	x, y, _ := lgSparseDesign(93, n)
+	_, p := x.Dims()
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := 0; i < n; i++ {
+		x.Set(i, 2, x.At(i, 2)-0.5) // negative values
+		if rng.IntN(50) == 0 {
+			x.Set(i, 4, math.Copysign(0, -1))
+		}
+	}
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = float64(rng.IntN(4)) / 2
+	}
+	for _, ch := range []int{lgBlock, 300} {
+		for _, wt := range [][]float64{nil, w} {
+			scan := func(m mat.Matrix) (*lgScan, []float64) {
+				pr := newLgProblem(newLgX(m), n, p, y, wt, 0, n, 0, true, 2)
+				eta := make([]float64, n)
+				sc, err := pr.scan(context.Background(), eta)
+				require.NoError(t, err)
+				return sc, eta
+			}
+			want, weta := scan(x)
+			got, geta := scan(newTypedStore(x, ch))
+			msg := fmt.Sprintf("chunk %d weights %v", ch, wt != nil)
+			assert.Equal(t, want, got, msg)
+			assert.Equal(t, weta, geta, msg)
+			for j := range p {
+				assert.Equal(t, math.Float64bits(want.sumWX[j]), math.Float64bits(got.sumWX[j]), "%s: sumWX %d", msg, j)
+				assert.Equal(t, math.Float64bits(want.nzW[j]), math.Float64bits(got.nzW[j]), "%s: nzW %d", msg, j)
+			}
+		}
+	}
+}
