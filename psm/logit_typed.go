@@ -275,6 +275,10 @@ func (pr *lgProblem) scanTyped(cb *lgColBlock, s *lgScan, lo, hi int, eta []floa
 		c := &cb.col[j]
 		var r lgColScan
 		switch {
+		case c.u8 != nil && w == nil:
+			r = lgScanColInt(c.u8, y, s, j)
+		case c.i16 != nil && w == nil:
+			r = lgScanColInt(c.i16, y, s, j)
 		case c.u8 != nil:
 			r = lgScanCol(c.u8, y, w, s, j)
 		case c.i16 != nil:
@@ -294,11 +298,15 @@ type lgColScan struct {
 
 // lgScanCol returns column j of s updated with the values v of rows
 // whose treatment is y and weight w (nil: all 1): for each row with
-// nonzero weight, in order, sumWX += w*x, nzW += w where x != 0, and
+// nonzero weight, in order, sumWX += w*x, nzW += w where x != 0 (else
+// +0), and
 // the range of its group (y = 1 or not) widened to x, as lgScanRowGo
 // does row by row.
 func lgScanCol[T uint8 | int16 | float64](v []T, y, w []float64, s *lgScan, j int) lgColScan {
-	r := lgColScan{s.sumWX[j], s.nzW[j], s.min0[j], s.max0[j], s.min1[j], s.max1[j]}
+	// Locals, not the struct's fields, so that the compiler keeps them in
+	// registers.
+	sum, nz := s.sumWX[j], s.nzW[j]
+	min0, max0, min1, max1 := s.min0[j], s.max0[j], s.min1[j], s.max1[j]
 	y = y[:len(v)]
 	if w != nil {
 		w = w[:len(v)]
@@ -312,25 +320,72 @@ func lgScanCol[T uint8 | int16 | float64](v []T, y, w []float64, s *lgScan, j in
 			continue
 		}
 		x := float64(xv)
-		r.sumWX += wi * x
-		if x != 0 {
-			r.nzW += wi
-		}
+		sum += wi * x
+		b := math.Float64bits(x) << 1
+		nz += math.Float64frombits(math.Float64bits(wi) & -((b | -b) >> 63)) // w or +0, without a branch
 		if y[i] == 1 {
-			if x < r.min1 {
-				r.min1 = x
+			if x < min1 {
+				min1 = x
 			}
-			if x > r.max1 {
-				r.max1 = x
+			if x > max1 {
+				max1 = x
 			}
 		} else {
-			if x < r.min0 {
-				r.min0 = x
+			if x < min0 {
+				min0 = x
 			}
-			if x > r.max0 {
-				r.max0 = x
+			if x > max0 {
+				max0 = x
 			}
 		}
+	}
+	return lgColScan{sum, nz, min0, max0, min1, max1}
+}
+
+// lgScanColInt is lgScanCol for integer values and unit weights, in
+// integer arithmetic: with w = 1 every term w*x is the integer x and
+// every partial sum an integer of magnitude at most 32768·len(v), exact
+// in float64 for len(v) <= lgBlock, so the float64 sums of lgScanCol are
+// the integer sums converted (and +0 when they are 0, as x + (-x) and
+// sums of +0 are), and the ranges are those of the integers. s is a new
+// block's scan (its sums are 0).
+func lgScanColInt[T uint8 | int16](v []T, y []float64, s *lgScan, j int) lgColScan {
+	if len(v) > lgBlock {
+		panic("psm: lgScanColInt: more rows than a block")
+	}
+	var sum, nz int
+	var mn0, mx0, mn1, mx1 T
+	var n0, n1 int
+	y = y[:len(v)]
+	for i, x := range v {
+		sum += int(x)
+		if x != 0 {
+			nz++
+		}
+		if y[i] == 1 {
+			if n1 == 0 || x < mn1 {
+				mn1 = x
+			}
+			if n1 == 0 || x > mx1 {
+				mx1 = x
+			}
+			n1++
+		} else {
+			if n0 == 0 || x < mn0 {
+				mn0 = x
+			}
+			if n0 == 0 || x > mx0 {
+				mx0 = x
+			}
+			n0++
+		}
+	}
+	r := lgColScan{s.sumWX[j] + float64(sum), s.nzW[j] + float64(nz), s.min0[j], s.max0[j], s.min1[j], s.max1[j]}
+	if n0 > 0 {
+		r.min0, r.max0 = min(r.min0, float64(mn0)), max(r.max0, float64(mx0))
+	}
+	if n1 > 0 {
+		r.min1, r.max1 = min(r.min1, float64(mn1)), max(r.max1, float64(mx1))
 	}
 	return r
 }

@@ -333,7 +333,12 @@ func TestLogitTypedScanSums(t *testing.T) {
 	_, p := x.Dims()
 	rng := rand.New(rand.NewPCG(9, 9))
 	for i := 0; i < n; i++ {
-		x.Set(i, 2, x.At(i, 2)-0.5) // negative values
+		x.Set(i, 2, x.At(i, 2)-0.5)  // negative values
+		x.Set(i, 1, x.At(i, 1)-2010) // negative int16
+		if i >= 2*lgBlock {
+			y[i] = 0       // a block without treated units
+			x.Set(i, 5, 0) // a column of zeros
+		}
 		if rng.IntN(50) == 0 {
 			x.Set(i, 4, math.Copysign(0, -1))
 		}
