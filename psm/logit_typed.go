@@ -389,3 +389,33 @@ func lgScanColInt[T uint8 | int16](v []T, y []float64, s *lgScan, j int) lgColSc
 	}
 	return r
 }
+
+// lgLinearCols sets dst[r] = b0 + sum_j b[j]*x[r][j] for the rows of cb,
+// the sum in column order as LinearPredictor forms it row by row, but
+// column by column (each row's sum is its own chain; no conversion of
+// whole rows). Cost: one multiply-add per value.
+func lgLinearCols(cb *lgColBlock, b0 float64, b, dst []float64) {
+	dst = dst[:cb.n]
+	for i := range dst {
+		dst[i] = b0
+	}
+	for j := range cb.col {
+		c := &cb.col[j]
+		switch {
+		case c.u8 != nil:
+			lgAxpyCol(c.u8, b[j], dst)
+		case c.i16 != nil:
+			lgAxpyCol(c.i16, b[j], dst)
+		default:
+			lgAxpyCol(c.f64, b[j], dst)
+		}
+	}
+}
+
+// lgAxpyCol adds a*float64(v[i]) to dst[i].
+func lgAxpyCol[T uint8 | int16 | float64](v []T, a float64, dst []float64) {
+	dst = dst[:len(v)]
+	for i, x := range v {
+		dst[i] += a * float64(x)
+	}
+}

@@ -368,3 +368,41 @@ func TestLogitTypedScanSums(t *testing.T) {
 		}
 	}
 }
+
+// TestLogitTypedLinearPredictor: LinearPredictor and Predict on a
+// TypedColumns (column by column) equal those on the *mat.Dense it holds
+// bit for bit, with chunks holding whole groups of lgSub rows and not,
+// and through a column selection; the test coefficients include NaN
+// (aliased, counted as 0).
+func TestLogitTypedLinearPredictor(t *testing.T) {
+	n := lgBlock + 300
+	x, _, _ := lgSparseDesign(94, n)
+	_, p := x.Dims()
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i := 0; i < n; i++ {
+		x.Set(i, 1, x.At(i, 1)-2010) // negative int16
+	}
+	l := &Logit{Intercept: true, Coef: make([]float64, p+1)}
+	for j := range l.Coef {
+		l.Coef[j] = rng.NormFloat64()
+	}
+	l.Coef[3] = math.NaN()
+	cols := []int{0, 1, 3, 5, 8, 13, 15}
+	ls := &Logit{Intercept: false, Coef: make([]float64, len(cols))}
+	for j := range ls.Coef {
+		ls.Coef[j] = rng.NormFloat64()
+	}
+	for _, ch := range []int{lgBlock, 1000, 300} {
+		st := newTypedStore(x, ch)
+		msg := fmt.Sprintf("chunk %d", ch)
+		want, got := l.LinearPredictor(x, nil), l.LinearPredictor(st, nil)
+		for i := range want {
+			require.Equal(t, math.Float64bits(want[i]), math.Float64bits(got[i]), "%s: row %d", msg, i)
+		}
+		assert.Equal(t, l.Predict(x, nil), l.Predict(st, nil), msg)
+		want, got = ls.LinearPredictor(lgCols(x, cols), nil), ls.LinearPredictor(selectColumns(st, cols), nil)
+		for i := range want {
+			require.Equal(t, math.Float64bits(want[i]), math.Float64bits(got[i]), "%s selection: row %d", msg, i)
+		}
+	}
+}
