@@ -671,8 +671,13 @@ func (l *Logit) LinearPredictor(x mat.Matrix, dst []float64) []float64 {
 	}
 	rows := newLgX(x)
 	var rb lgXBuf
+	var cb lgColBlock
 	for lo := 0; lo < n; lo += lgSub {
 		hi := min(lo+lgSub, n)
+		if rows.colBlock(&cb, lo, hi) {
+			lgLinearCols(&cb, b0, b, dst[lo:hi])
+			continue
+		}
 		xb, st := rows.view(&rb, lo, hi)
 		for i := lo; i < hi; i++ {
 			row := xb[(i-lo)*st : (i-lo)*st+p]

@@ -196,3 +196,26 @@ func (f *lgFill) rows(rows []int, list lgNzList, lo int, ud []float64, md4 int, 
 	}
 	return lgSparseFillRowsFMA(&f.args, &rows[0], nr, &list.off[0], &list.col[:1][0], lo, &ud[:1][0], md4, &idx[0], &val[0], &off[0], &e[0])
 }
+
+// lgTypedSparseFMA is lgFill.colsSparseGo with fused multiply-adds.
+//
+//go:noescape
+func lgTypedSparseFMA(f *lgFillArgs, ref *lgColRef, rows *int, nr int, loff *int32, lcol *uint16, idx *int, val *float64, off *int, e *float64) (nz int)
+
+// typedRows is colsFill, its sparse part in assembly with fused
+// multiply-adds on CPUs with FMA. rows must be increasing.
+func (f *lgFill) typedRows(cb *lgColBlock, rows []int, list lgNzList, ud []float64, md4 int, idx []int, val []float64, off []int, e []float64) int {
+	nr := len(rows)
+	if !lgUseFMA {
+		return f.colsFill(cb, false, rows, list, ud, md4, idx, val, off, e)
+	}
+	if nr == 0 {
+		return 0
+	}
+	f.colsDense(cb, true, rows, ud, md4, e)
+	if len(off) < nr+1 || len(e) < nr || len(idx) < nr*f.ns || len(val) < nr*f.ns ||
+		len(cb.ref) < f.p || rows[0] < 0 || rows[nr-1] >= cb.n || rows[nr-1]+1 >= len(list.off) {
+		panic("psm: lgFill.typedRows: bad lengths")
+	}
+	return lgTypedSparseFMA(&f.args, &cb.ref[0], &rows[0], nr, &list.off[0], &list.col[:1][0], &idx[0], &val[0], &off[0], &e[0])
+}

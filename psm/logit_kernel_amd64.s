@@ -479,3 +479,85 @@ fsend:
 fdone:
 	MOVQ R13, nz+96(FP)
 	RET
+
+// func lgTypedSparseFMA(f *lgFillArgs, ref *lgColRef, rows *int, nr int, loff *int32, lcol *uint16, idx *int, val *float64, off *int, e *float64) (nz int)
+// lgFill.colsSparseGo with fused multiply-adds, reading the values
+// through ref (per column: p+0, kind+8; kind 0 uint8, 1 int16, 2
+// float64): for t = 0..nr-1, row r = rows[t] with the nonzero sparse
+// columns lcol[loff[r]:loff[r+1]] fills idx/val from nz on (sparse sum
+// es += bs[idx]*val fused, in column order), sets e[t] = (b0 + e[t]) + es
+// and off[t+1] = nz (the running total). f: sidx+32, bs+40, b0+48.
+TEXT ·lgTypedSparseFMA(SB), NOSPLIT, $0-88
+	MOVQ f+0(FP), R15
+	MOVQ ref+8(FP), R12
+	MOVQ 32(R15), R9  // sidx
+	MOVQ 40(R15), R10 // bs
+	XORQ R14, R14     // t
+	XORQ R13, R13     // nz
+	VXORPD X15, X15, X15
+
+trow:
+	CMPQ R14, nr+24(FP)
+	JGE  tdone
+	MOVQ rows+16(FP), AX
+	MOVQ (AX)(R14*8), BX // r
+	MOVQ loff+32(FP), AX
+	MOVLQSX (AX)(BX*4), R11
+	MOVLQSX 4(AX)(BX*4), CX
+	SUBQ R11, CX // k
+	MOVQ lcol+40(FP), AX
+	LEAQ (AX)(R11*2), R8 // &lcol[loff[r]]
+	MOVQ idx+48(FP), SI
+	LEAQ (SI)(R13*8), SI
+	MOVQ val+56(FP), DI
+	LEAQ (DI)(R13*8), DI
+	VXORPD X1, X1, X1
+	XORQ AX, AX
+
+tsl:
+	CMPQ AX, CX
+	JGE  tsend
+	MOVWQZX (R8)(AX*2), DX // j
+	MOVQ (R9)(DX*8), R11   // s
+	MOVQ R11, (SI)(AX*8)
+	SHLQ $4, DX
+	MOVQ 8(R12)(DX*1), R11 // kind
+	MOVQ (R12)(DX*1), DX   // p
+	CMPQ R11, $0
+	JNE  tsn8
+	MOVBLZX (DX)(BX*1), DX
+	VCVTSI2SDL DX, X15, X2
+	JMP  tsv
+
+tsn8:
+	CMPQ R11, $1
+	JNE  tsf
+	MOVWLSX (DX)(BX*2), DX
+	VCVTSI2SDL DX, X15, X2
+	JMP  tsv
+
+tsf:
+	VMOVSD (DX)(BX*8), X2
+
+tsv:
+	VMOVSD X2, (DI)(AX*8)
+	MOVQ (SI)(AX*8), R11
+	VFMADD231SD (R10)(R11*8), X2, X1
+	INCQ AX
+	JMP  tsl
+
+tsend:
+	ADDQ CX, R13
+	MOVQ e+72(FP), AX
+	VMOVSD 48(R15), X3
+	VADDSD (AX)(R14*8), X3, X3
+	VADDSD X1, X3, X3
+	VMOVSD X3, (AX)(R14*8)
+	MOVQ off+64(FP), AX
+	MOVQ R13, 8(AX)(R14*8)
+	INCQ R14
+	JMP  trow
+
+tdone:
+	MOVQ R13, nz+80(FP)
+	RET

@@ -48,3 +48,8 @@ func lgSparseRows(gsd []float64, md4 int, gss []float64, ns int, idx []int, val 
 func (f *lgFill) rows(rows []int, list lgNzList, lo int, ud []float64, md4 int, idx []int, val []float64, off []int, e []float64) int {
 	return f.rowsGo(rows, list, lo, ud, md4, idx, val, off, e)
 }
+
+// typedRows is colsFill.
+func (f *lgFill) typedRows(cb *lgColBlock, rows []int, list lgNzList, ud []float64, md4 int, idx []int, val []float64, off []int, e []float64) int {
+	return f.colsFill(cb, false, rows, list, ud, md4, idx, val, off, e)
+}

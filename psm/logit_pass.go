@@ -103,15 +103,20 @@ func (pr *lgProblem) scanPartial(ctx context.Context, eta []float64) (*LogitScan
 		unit[y].eta, unit[y].dev = lgStart(float64(y), 1)
 	}
 	parts := make([]*lgScan, pr.nblocks)
-	err := pr.parallel(ctx, func() any { return &lgXBuf{} }, func(rb any, b int) {
+	err := pr.parallel(ctx, func() any { return &lgScanScratch{} }, func(scr any, b int) {
 		s := newLgScan(pr.p)
 		parts[b] = s
 		lo, hi := pr.blockRows(b)
+		sc := scr.(*lgScanScratch)
+		if pr.x.colBlock(&sc.cb, lo, hi) && sc.cb.finite() {
+			pr.scanTyped(&sc.cb, s, lo, hi, eta, &unit)
+			return
+		}
 		var xb []float64
 		var st int
 		for i := lo; i < hi; i++ {
 			if (i-lo)%lgSub == 0 {
-				xb, st = pr.x.view(rb.(*lgXBuf), i, min(i+lgSub, hi))
+				xb, st = pr.x.view(&sc.rb, i, min(i+lgSub, hi))
 			}
 			r0 := (i - lo) % lgSub * st
 			row := xb[r0 : r0+pr.p]

@@ -25,10 +25,11 @@ type RowBlocker interface {
 type lgX struct {
 	data   []float64 // row-major rows of a *mat.Dense, nil otherwise
 	stride int
-	src    RowBlocker // when data is nil
-	srcC   int        // columns of data or src
-	cols   []int      // the columns read, in order; nil: all
-	p      int        // columns read
+	src    RowBlocker   // when data is nil
+	typed  TypedColumns // src, when it is one (see colBlock)
+	srcC   int          // columns of data or src
+	cols   []int        // the columns read, in order; nil: all
+	p      int          // columns read
 }
 
 // lgXBuf is one goroutine's scratch for lgX.view.
@@ -49,6 +50,7 @@ func newLgX(x mat.Matrix) lgX {
 	case RowBlocker:
 		_, c := m.Dims()
 		r = lgX{src: m, srcC: c}
+		r.typed, _ = m.(TypedColumns)
 	default:
 		d := mat.DenseCopyOf(m)
 		raw := d.RawMatrix()

@@ -200,6 +200,9 @@ type lgSparseScratch struct {
 	rb   lgXBuf
 	fill lgFill // the pass's, reading the rows of the current lgSub rows
 	rrow []int  // the rows of row, counted from the first of the lgSub
+	cb   lgColBlock
+	arow []int  // the rows with zero weight, counted like rrow
+	sink uint64 // keeps lgColBlock.touch's loads
 }
 
 // passSparse is passBlocks (same arguments and results) with the column
@@ -249,7 +252,7 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 		return &lgSparseScratch{ud: ud, e: make([]float64, lgSub),
 			row: make([]int, lgSub), w: make([]float64, lgSub), off: make([]int, lgSub+1),
 			idx: make([]int, lgSub*ns+1), val: make([]float64, lgSub*ns+1), mask: make([]uint64, len(sp.smask)),
-			boff: make([]int32, lgBlock+1), fill: *fill, rrow: make([]int, lgSub)}
+			boff: make([]int32, lgBlock+1), fill: *fill, rrow: make([]int, lgSub), arow: make([]int, lgSub)}
 	}, func(scr any, b int) {
 		s := scr.(*lgSparseScratch)
 		var r lgPassResult
@@ -266,13 +269,14 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 			// vectors, nonzero sparse values and eta.
 			nr, nz := 0, 0
 			end := min(sub+lgSub, hi)
-			xb, st := pr.x.view(&s.rb, sub, end)
 			f := &s.fill
-			f.setRows(xb, st, end-sub)
-			if build {
+			switch {
+			case build:
 				// First pass: find each row's nonzero sparse columns from
 				// its nonzero mask and record them (also for the rows with
 				// zero weight).
+				xb, st := pr.x.view(&s.rb, sub, end)
+				f.setRows(xb, st, end-sub)
 				for i := sub; i < end; i++ {
 					row := xb[(i-sub)*st : (i-sub)*st+pr.p]
 					n0 := len(s.bcol)
@@ -297,7 +301,33 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 					nr++
 					s.off[nr] = nz
 				}
-			} else {
+			case pr.x.colBlock(&s.cb, sub, end):
+				// Later passes on typed columns: the same numbers read
+				// without converting whole rows (colsFill).
+				sl := lgNzList{off: list.off[sub-lo:], col: list.col} // entry 0: row sub
+				na := 0
+				for i := sub; i < end; i++ {
+					if pr.weight(i) != 0 {
+						s.row[nr], s.rrow[nr] = i, i-sub
+						nr++
+					} else if beta != nil { // absent unit: only its eta
+						s.arow[na] = i - sub
+						na++
+					}
+				}
+				if na > 0 {
+					f.typedRows(&s.cb, s.arow[:na], sl, s.ud[sp.icpt:], md4, s.idx, s.val, s.off, s.e)
+					for t, r := range s.arow[:na] {
+						eta[sub+r-pr.lo] = s.e[t]
+					}
+				}
+				if nr > 0 {
+					s.sink += s.cb.touch(sp.scol, s.rrow[0], s.rrow[nr-1]+1)
+				}
+				nz = f.typedRows(&s.cb, s.rrow[:nr], sl, s.ud[sp.icpt:], md4, s.idx, s.val, s.off, s.e)
+			default:
+				xb, st := pr.x.view(&s.rb, sub, end)
+				f.setRows(xb, st, end-sub)
 				for i := sub; i < end; i++ {
 					if pr.weight(i) != 0 {
 						s.row[nr] = i
