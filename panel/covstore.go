@@ -34,8 +34,10 @@ const (
 // switch: use Rows or Col for many values). Rows copies a block of rows
 // to row-major float64 and Col a column; both cost one conversion per
 // value (about 1 ns of CPU per value for Rows of 256 rows of 40 mostly
-// uint8 columns, BenchmarkCovStoreRows). Memory: n·c bytes per uint8 chunk column, 2n·c int16, 8n·c
-// float64, plus about 40·c bytes per chunk.
+// uint8 columns, BenchmarkCovStoreRows). ColumnRange hands out a chunk
+// column's stored values without conversion (the logit's IRLS passes
+// read them so, psm.TypedColumns). Memory: n·c bytes per uint8 chunk
+// column, 2n·c int16, 8n·c float64, plus about 40·c bytes per chunk.
 type CovStore struct {
 	n, c   int
 	chunks []covChunk
