@@ -481,7 +481,6 @@ func (w *worker) refit(ctx context.Context, key uint64, b int) ([]float64, error
 // order.
 func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []float64) {
 	s, l, rule := w.s, w.l, &w.opts.rule
-	cols := l.cols
 	clear(w.sums)
 	clear(w.W)
 	lastLo, lastHi := -1, -1
@@ -513,16 +512,7 @@ func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []
 			}
 			lastLo, lastHi = lo, hi
 		}
-		if ix.trows != nil {
-			tr := ix.trows[i*cols : (i+1)*cols]
-			floats.SubTo(w.d[:len(tr)], tr, w.m[:len(tr)])
-		} else {
-			clear(w.d)
-			s.addRow(w.d, int(u), 1, l)
-			for j, v := range w.m {
-				w.d[j] -= v
-			}
-		}
+		ix.treatedDiff(w.d, w.m, s, l, i, u)
 		w.add(int(u), wt)
 	}
 	w.finish(out)

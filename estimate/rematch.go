@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 
-	"gonum.org/v1/gonum/floats"
-
 	"github.com/psmeval/psmeval/internal/buf"
 	"github.com/psmeval/psmeval/psm"
 )
@@ -148,86 +146,8 @@ type index struct {
 	tblk  []int32 // the block of each treated score (psm.Index.LowerBlock)
 
 	// Outcome rows gathered once for the fixed-score bootstrap (see
-	// gather): trows holds the treated rows in visiting order; rows the
-	// rows of the controls near a treated unit in sorted order, gidx the
-	// row of sorted position pos (−1: not gathered, read Sample.Outcomes).
-	cols  int
-	trows []float64
-	rows  []float64
-	gidx  []int32
-}
-
-// gatherWindow is the number of sorted positions on each side of a
-// treated unit's point-estimate match set whose outcome rows gather
-// copies. A replicate's search visits a control further away only when
-// all nearer ones have count 0 (probability about e^-w per side), so the
-// fallback to Sample.Outcomes is rare.
-const gatherWindow = 8
-
-// gather copies the outcome rows (all outcomes, months 0..H) of the
-// treated and of the controls near a treated unit into contiguous arrays
-// in visiting order, so that replicates read memory nearly sequentially
-// instead of one random row per visited unit. Near means within
-// gatherWindow positions of the unit's match set with unit weights (of
-// its ends only when the set is large). Cost: O((n₁ + gathered
-// controls)·cols) once.
-func (ix *index) gather(s *Sample, l *layout, rule *matchRule) {
-	ix.cols = l.cols
-	ix.trows = make([]float64, len(ix.tunit)*l.cols)
-	for i, u := range ix.tunit {
-		s.addRow(ix.trows[i*l.cols:(i+1)*l.cols], int(u), 1, l)
-	}
-	nc := 0
-	if ix.c != nil {
-		nc = ix.c.Len()
-	}
-	ix.gidx = make([]int32, nc)
-	for i := range ix.gidx {
-		ix.gidx[i] = -1
-	}
-	n := 0
-	mark := func(a, b int) {
-		for pos := max(a, 0); pos < min(b, nc); pos++ {
-			if ix.gidx[pos] < 0 {
-				ix.gidx[pos] = 0
-				n++
-			}
-		}
-	}
-	sr := ix.searcher(rule, unitCount{}, true)
-	for i, t := range ix.tx {
-		lo, hi, _, ok := sr.find(t, ix.tstr[i])
-		if !ok {
-			continue
-		}
-		if hi-lo <= 4*gatherWindow {
-			mark(lo-gatherWindow, hi+gatherWindow)
-		} else {
-			mark(lo-gatherWindow, lo+gatherWindow)
-			mark(hi-gatherWindow, hi+gatherWindow)
-		}
-	}
-	ix.rows = make([]float64, n*l.cols)
-	k := int32(0)
-	for pos, g := range ix.gidx {
-		if g == 0 {
-			ix.gidx[pos] = k
-			s.addRow(ix.rows[int(k)*l.cols:int(k+1)*l.cols], int(ix.unit[pos]), 1, l)
-			k++
-		}
-	}
-}
-
-// addControl adds a·(row of sorted control position pos) into dst.
-func (ix *index) addControl(dst []float64, s *Sample, l *layout, pos int, a float64) {
-	if ix.gidx != nil {
-		if g := ix.gidx[pos]; g >= 0 {
-			row := ix.rows[int(g)*ix.cols : int(g+1)*ix.cols]
-			floats.AddScaled(dst[:len(row)], a, row) // dst += a·row, unfused
-			return
-		}
-	}
-	s.addRow(dst, int(ix.unit[pos]), a, l)
+	// gather, rematch_rows.go).
+	g *gathered
 }
 
 // searcher searches an index's controls under counts (psm.Searcher; an
