@@ -133,14 +133,22 @@ func Bootstrap(ctx context.Context, s *Sample, um *psm.UnitMatching, opts *Boots
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkAll(); err != nil {
-		return nil, err
-	}
+	// The outcome check (one pass over every unit's rows) runs beside the
+	// index and the point estimate; its error comes first, as if it had
+	// run before them.
+	checked := make(chan error, 1)
+	go func() { checked <- s.checkAll() }()
 	pr := newPersons(s)
+	var ix *index
+	var series []Series
 	if opts.Scheme == Multinomial && pr.hasOverlap {
-		return nil, invalid("Sample.Person", "person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", pr.overlap)
+		err = invalid("Sample.Person", "person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", pr.overlap)
+	} else {
+		ix, _, series, err = pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0, um)
 	}
-	ix, _, series, err := pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0, um)
+	if cerr := <-checked; cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package estimate
 import (
 	"cmp"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/psmeval/psmeval/internal/buf"
 	"github.com/psmeval/psmeval/psm"
@@ -219,7 +221,10 @@ func cmpStrat(a, b strat) int {
 }
 
 // buildIndex indexes the controls with keep(u) (nil: all controls) on
-// scores and sorts the treated.
+// scores and sorts the treated. Without keep (the one index of a
+// fixed-score bootstrap) the per-position gathers of unit, person rank
+// and person id, random reads over all units, run on GOMAXPROCS
+// goroutines.
 func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []int32, keep func(u int) bool) error {
 	st := func(u int) int32 {
 		if strata == nil {
@@ -263,9 +268,16 @@ func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []in
 			return err
 		}
 		ix.c = c
-		for p := range ix.unit {
-			u := cu[c.Control(p)]
-			ix.unit[p], ix.prank[p], ix.pid[p] = u, pr.rank[u], s.person(int(u))
+		fill := func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				u := cu[c.Control(p)]
+				ix.unit[p], ix.prank[p], ix.pid[p] = u, pr.rank[u], s.person(int(u))
+			}
+		}
+		if keep == nil {
+			parallelRange(n, fill)
+		} else {
+			fill(0, n)
 		}
 	}
 
@@ -341,4 +353,25 @@ func (ix *index) replicateWidth(c float64, cnt counter, tweight func(i int) floa
 		}
 	}
 	return c * math.Sqrt(ss/sw)
+}
+
+// parallelRange calls f on consecutive chunks of [0, n) from GOMAXPROCS
+// goroutines at once (f on [0, n) itself when n is small) and returns
+// when all are done. f must only write to its own chunk.
+func parallelRange(n int, f func(lo, hi int)) {
+	const minChunk = 1 << 16
+	k := min(runtime.GOMAXPROCS(0), n/minChunk)
+	if k <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for c := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(c*n/k, (c+1)*n/k)
+		}()
+	}
+	wg.Wait()
 }
