@@ -84,3 +84,29 @@ func TestFallingLog(t *testing.T) {
 		t.Error("m = 600 at n = 1000 should be out of range")
 	}
 }
+
+// expSqueeze agrees with math.Exp within 1e−12 relative on [−700, 700]
+// (random points and the ends of the reduction intervals) and is
+// math.Exp beyond.
+func TestExpSqueeze(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	xs := []float64{0, -0.0, 1e-300, -1e-20, 0.5 * math.Ln2, -0.5 * math.Ln2, 700, -700, 1, -1, 709, -745, -1000, 800, math.Inf(-1), math.Inf(1), math.NaN()}
+	for k := -1009; k <= 1009; k += 7 {
+		xs = append(xs, (float64(k)+0.5)*math.Ln2, (float64(k)-0.5)*math.Ln2)
+	}
+	for range 200_000 {
+		xs = append(xs, (r.Float64()*2-1)*700, (r.Float64()*2-1)*5)
+	}
+	for _, x := range xs {
+		got, want := expSqueeze(x), math.Exp(x)
+		if !(x >= -700 && x <= 700) {
+			if math.Float64bits(got) != math.Float64bits(want) {
+				t.Fatalf("exp(%v): %v, want math.Exp's %v beyond ±700", x, got, want)
+			}
+			continue
+		}
+		if err := math.Abs(got/want - 1); !(err <= 1e-12) {
+			t.Fatalf("exp(%v): %v, math.Exp %v (relative error %g)", x, got, want, err)
+		}
+	}
+}

@@ -133,14 +133,22 @@ func Bootstrap(ctx context.Context, s *Sample, um *psm.UnitMatching, opts *Boots
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkAll(); err != nil {
-		return nil, err
-	}
+	// The outcome check (one pass over every unit's rows) runs beside the
+	// index and the point estimate; its error comes first, as if it had
+	// run before them.
+	checked := make(chan error, 1)
+	go func() { checked <- s.checkAll() }()
 	pr := newPersons(s)
+	var ix *index
+	var series []Series
 	if opts.Scheme == Multinomial && pr.hasOverlap {
-		return nil, invalid("Sample.Person", "person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", pr.overlap)
+		err = invalid("Sample.Person", "person %d has treated and control units; the multinomial scheme resamples within groups (use Poisson)", pr.overlap)
+	} else {
+		ix, _, series, err = pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0, um)
 	}
-	ix, _, series, err := pointEstimate(s, pr, scores, &opts.rule, opts.IncludeMonth0, um)
+	if cerr := <-checked; cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -481,7 +489,6 @@ func (w *worker) refit(ctx context.Context, key uint64, b int) ([]float64, error
 // order.
 func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []float64) {
 	s, l, rule := w.s, w.l, &w.opts.rule
-	cols := l.cols
 	clear(w.sums)
 	clear(w.W)
 	lastLo, lastHi := -1, -1
@@ -513,16 +520,7 @@ func (w *worker) run(ix *index, cnt counter, tweight func(i int) float64, out []
 			}
 			lastLo, lastHi = lo, hi
 		}
-		if ix.trows != nil {
-			tr := ix.trows[i*cols : (i+1)*cols]
-			floats.SubTo(w.d[:len(tr)], tr, w.m[:len(tr)])
-		} else {
-			clear(w.d)
-			s.addRow(w.d, int(u), 1, l)
-			for j, v := range w.m {
-				w.d[j] -= v
-			}
-		}
+		ix.treatedDiff(w.d, w.m, s, l, i, u)
 		w.add(int(u), wt)
 	}
 	w.finish(out)

@@ -3,9 +3,9 @@ package estimate
 import (
 	"cmp"
 	"math"
+	"runtime"
 	"slices"
-
-	"gonum.org/v1/gonum/floats"
+	"sync"
 
 	"github.com/psmeval/psmeval/internal/buf"
 	"github.com/psmeval/psmeval/psm"
@@ -148,86 +148,8 @@ type index struct {
 	tblk  []int32 // the block of each treated score (psm.Index.LowerBlock)
 
 	// Outcome rows gathered once for the fixed-score bootstrap (see
-	// gather): trows holds the treated rows in visiting order; rows the
-	// rows of the controls near a treated unit in sorted order, gidx the
-	// row of sorted position pos (−1: not gathered, read Sample.Outcomes).
-	cols  int
-	trows []float64
-	rows  []float64
-	gidx  []int32
-}
-
-// gatherWindow is the number of sorted positions on each side of a
-// treated unit's point-estimate match set whose outcome rows gather
-// copies. A replicate's search visits a control further away only when
-// all nearer ones have count 0 (probability about e^-w per side), so the
-// fallback to Sample.Outcomes is rare.
-const gatherWindow = 8
-
-// gather copies the outcome rows (all outcomes, months 0..H) of the
-// treated and of the controls near a treated unit into contiguous arrays
-// in visiting order, so that replicates read memory nearly sequentially
-// instead of one random row per visited unit. Near means within
-// gatherWindow positions of the unit's match set with unit weights (of
-// its ends only when the set is large). Cost: O((n₁ + gathered
-// controls)·cols) once.
-func (ix *index) gather(s *Sample, l *layout, rule *matchRule) {
-	ix.cols = l.cols
-	ix.trows = make([]float64, len(ix.tunit)*l.cols)
-	for i, u := range ix.tunit {
-		s.addRow(ix.trows[i*l.cols:(i+1)*l.cols], int(u), 1, l)
-	}
-	nc := 0
-	if ix.c != nil {
-		nc = ix.c.Len()
-	}
-	ix.gidx = make([]int32, nc)
-	for i := range ix.gidx {
-		ix.gidx[i] = -1
-	}
-	n := 0
-	mark := func(a, b int) {
-		for pos := max(a, 0); pos < min(b, nc); pos++ {
-			if ix.gidx[pos] < 0 {
-				ix.gidx[pos] = 0
-				n++
-			}
-		}
-	}
-	sr := ix.searcher(rule, unitCount{}, true)
-	for i, t := range ix.tx {
-		lo, hi, _, ok := sr.find(t, ix.tstr[i])
-		if !ok {
-			continue
-		}
-		if hi-lo <= 4*gatherWindow {
-			mark(lo-gatherWindow, hi+gatherWindow)
-		} else {
-			mark(lo-gatherWindow, lo+gatherWindow)
-			mark(hi-gatherWindow, hi+gatherWindow)
-		}
-	}
-	ix.rows = make([]float64, n*l.cols)
-	k := int32(0)
-	for pos, g := range ix.gidx {
-		if g == 0 {
-			ix.gidx[pos] = k
-			s.addRow(ix.rows[int(k)*l.cols:int(k+1)*l.cols], int(ix.unit[pos]), 1, l)
-			k++
-		}
-	}
-}
-
-// addControl adds a·(row of sorted control position pos) into dst.
-func (ix *index) addControl(dst []float64, s *Sample, l *layout, pos int, a float64) {
-	if ix.gidx != nil {
-		if g := ix.gidx[pos]; g >= 0 {
-			row := ix.rows[int(g)*ix.cols : int(g+1)*ix.cols]
-			floats.AddScaled(dst[:len(row)], a, row) // dst += a·row, unfused
-			return
-		}
-	}
-	s.addRow(dst, int(ix.unit[pos]), a, l)
+	// gather, rematch_rows.go).
+	g *gathered
 }
 
 // searcher searches an index's controls under counts (psm.Searcher; an
@@ -299,7 +221,10 @@ func cmpStrat(a, b strat) int {
 }
 
 // buildIndex indexes the controls with keep(u) (nil: all controls) on
-// scores and sorts the treated.
+// scores and sorts the treated. Without keep (the one index of a
+// fixed-score bootstrap) the per-position gathers of unit, person rank
+// and person id, random reads over all units, run on GOMAXPROCS
+// goroutines.
 func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []int32, keep func(u int) bool) error {
 	st := func(u int) int32 {
 		if strata == nil {
@@ -343,9 +268,16 @@ func buildIndex(ix *index, s *Sample, pr *persons, scores []float64, strata []in
 			return err
 		}
 		ix.c = c
-		for p := range ix.unit {
-			u := cu[c.Control(p)]
-			ix.unit[p], ix.prank[p], ix.pid[p] = u, pr.rank[u], s.person(int(u))
+		fill := func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				u := cu[c.Control(p)]
+				ix.unit[p], ix.prank[p], ix.pid[p] = u, pr.rank[u], s.person(int(u))
+			}
+		}
+		if keep == nil {
+			parallelRange(n, fill)
+		} else {
+			fill(0, n)
 		}
 	}
 
@@ -421,4 +353,25 @@ func (ix *index) replicateWidth(c float64, cnt counter, tweight func(i int) floa
 		}
 	}
 	return c * math.Sqrt(ss/sw)
+}
+
+// parallelRange calls f on consecutive chunks of [0, n) from GOMAXPROCS
+// goroutines at once (f on [0, n) itself when n is small) and returns
+// when all are done. f must only write to its own chunk.
+func parallelRange(n int, f func(lo, hi int)) {
+	const minChunk = 1 << 16
+	k := min(runtime.GOMAXPROCS(0), n/minChunk)
+	if k <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for c := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(c*n/k, (c+1)*n/k)
+		}()
+	}
+	wg.Wait()
 }

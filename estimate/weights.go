@@ -178,6 +178,7 @@ type counts struct {
 	// lp[2b], lp[2b+1]: ln p_b and ln(1 − p_b) of block b's conditional
 	// probability p_b = s_b / (n − Σ_{c<b} s_c)
 	lp []float64
+	h  [countBlock]uint8 // fill's scratch histogram
 }
 
 // countBlock is the number of persons per block of counts.
@@ -249,33 +250,38 @@ func (k *counts) draw(key, stream uint64) {
 func (k *counts) fill(b int32) {
 	lo := int(b) * countBlock
 	hi := min(lo+countBlock, len(k.c))
-	clear(k.c[lo:hi])
 	k.stamp[b] = k.cur
 	m := int(k.tot[b])
-	if m == 0 {
-		return
-	}
 	g := rng.NewPCG(k.key^0x6a09e667f3bcc909, rng.SplitMix64(k.strm+uint64(b)))
-	if hi-lo == countBlock {
-		// Uint64N(256) is the top byte; no count reaches 255 in the first
-		// 254 draws
-		c := (*[countBlock]uint8)(k.c[lo:hi])
-		fast := min(m, 254)
-		var x uint64
-		for range fast {
-			g, x = g.Next()
-			c[x>>56]++
-		}
-		for range m - fast {
-			g, x = g.Next()
-			k.inc(uint64(lo) + x>>56)
+	if m == 0 || hi-lo < countBlock {
+		clear(k.c[lo:hi])
+		sb := uint64(hi - lo)
+		for range m {
+			k.inc(uint64(lo) + g.Uint64N(sb))
 		}
 		return
 	}
-	sb := uint64(hi - lo)
-	for range m {
-		k.inc(uint64(lo) + g.Uint64N(sb))
+	// A full block: Uint64N(256) is the top byte. The draws count into
+	// the scratch histogram k.h (in L1, where the increments' loads do not
+	// wait for the block's lines of c), copied out at the end. No count
+	// reaches 255 in the first 254 draws.
+	h := &k.h
+	clear(h[:])
+	fast := min(m, 254)
+	var x uint64
+	for range fast {
+		g, x = g.Next()
+		h[x>>56]++
 	}
+	for range m - fast {
+		g, x = g.Next()
+		if j := x >> 56; h[j] != 255 {
+			h[j]++
+		} else {
+			k.ovf[int32(lo)+int32(j)]++
+		}
+	}
+	copy(k.c[lo:hi], h[:])
 }
 
 func (k *counts) inc(i uint64) {
