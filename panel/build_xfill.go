@@ -1,5 +1,7 @@
 package panel
 
+import "slices"
+
 // xTileRows is the number of covariate rows an xFill holds as float64
 // before it moves them to its typed column buffers: 64 rows of 40
 // columns are 20 KiB, so the rows the fill functions write and the flush
@@ -147,34 +149,13 @@ func (f *xFill) widen(j, n int, v float64) {
 
 // finish flushes the tile, sets chunk k of s from the staged rows and
 // resets f for the next chunk. The chunk's arrays are laid out as pack
-// lays them out (columns of a kind in column order).
+// lays them out (newCovChunk).
 func (f *xFill) finish(s *CovStore, k int) {
 	if f.nt > 0 {
 		f.flush()
 	}
-	nr, c := f.nr, f.nx
-	ch := covChunk{kind: make([]uint8, c), off: make([]int32, c)}
-	copy(ch.kind, f.kind)
-	nu8, ni16, nf64 := 0, 0, 0
-	for j, kind := range f.kind {
-		switch kind {
-		case kindU8:
-			ch.off[j], nu8 = int32(nu8), nu8+nr
-		case kindI16:
-			ch.off[j], ni16 = int32(ni16), ni16+nr
-		default:
-			ch.off[j], nf64 = int32(nf64), nf64+nr
-		}
-	}
-	if nu8 > 0 {
-		ch.u8 = make([]uint8, nu8)
-	}
-	if ni16 > 0 {
-		ch.i16 = make([]int16, ni16)
-	}
-	if nf64 > 0 {
-		ch.f64 = make([]float64, nf64)
-	}
+	nr := f.nr
+	ch := newCovChunk(slices.Clone(f.kind), nr)
 	for j, kind := range f.kind {
 		o := int(ch.off[j])
 		switch kind {

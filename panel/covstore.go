@@ -91,29 +91,13 @@ func exactI16(v float64) bool {
 	return v >= -32768 && v <= 32767 && math.Float64bits(float64(int16(v))) == math.Float64bits(v)
 }
 
-// pack sets chunk k from rows, its rows row-major (len = rows·c). Chunks
-// may be packed concurrently. Cost: two passes over the values.
-func (s *CovStore) pack(k int, rows []float64) {
-	c := s.c
-	nr := 0
-	if c > 0 {
-		nr = len(rows) / c
-	}
-	ch := covChunk{kind: make([]uint8, c), off: make([]int32, c)}
+// newCovChunk returns a chunk of nr rows whose column j has type
+// kinds[j] (kinds is kept): the columns of each type lie one after the
+// other, in column order, in that type's array.
+func newCovChunk(kinds []uint8, nr int) covChunk {
+	ch := covChunk{kind: kinds, off: make([]int32, len(kinds))}
 	nu8, ni16, nf64 := 0, 0, 0
-	for j := 0; j < c; j++ {
-		kind := kindU8
-		for i := j; i < len(rows); i += c {
-			v := rows[i]
-			if kind == kindU8 && !exactU8(v) {
-				kind = kindI16
-			}
-			if kind == kindI16 && !exactI16(v) {
-				kind = kindF64
-				break
-			}
-		}
-		ch.kind[j] = kind
+	for j, kind := range kinds {
 		switch kind {
 		case kindU8:
 			ch.off[j], nu8 = int32(nu8), nu8+nr
@@ -132,6 +116,33 @@ func (s *CovStore) pack(k int, rows []float64) {
 	if nf64 > 0 {
 		ch.f64 = make([]float64, nf64)
 	}
+	return ch
+}
+
+// pack sets chunk k from rows, its rows row-major (len = rows·c). Chunks
+// may be packed concurrently. Cost: two passes over the values.
+func (s *CovStore) pack(k int, rows []float64) {
+	c := s.c
+	nr := 0
+	if c > 0 {
+		nr = len(rows) / c
+	}
+	kinds := make([]uint8, c)
+	for j := 0; j < c; j++ {
+		kind := kindU8
+		for i := j; i < len(rows); i += c {
+			v := rows[i]
+			if kind == kindU8 && !exactU8(v) {
+				kind = kindI16
+			}
+			if kind == kindI16 && !exactI16(v) {
+				kind = kindF64
+				break
+			}
+		}
+		kinds[j] = kind
+	}
+	ch := newCovChunk(kinds, nr)
 	for j := 0; j < c; j++ {
 		o := int(ch.off[j])
 		switch ch.kind[j] {
