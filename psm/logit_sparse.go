@@ -92,10 +92,10 @@ type lgSparse struct {
 	ns    int       // len(scol)
 	plen  int       // per-block partial: G_DD md×md4, G_SD ns×md4, G_SS ns×ns
 	// lists[b] holds the columns of the nonzero sparse values of the rows
-	// of block b, found by the first pass (from each row's nonzero mask)
-	// and read by the later ones: 2 bytes per nonzero sparse value and 4
-	// per row, at most a quarter of the size of x (the sparse pass needs
-	// p <= 65536).
+	// of block b, found by the first pass (from each row's nonzero mask,
+	// or from the sparse columns when they are typed) and read by the
+	// later ones: 2 bytes per nonzero sparse value and 4 per row, at most
+	// a quarter of the size of x (the sparse pass needs p <= 65536).
 	lists []lgNzList
 }
 
@@ -212,8 +212,9 @@ type lgSparseScratch struct {
 // with b0 = beta_0 - sum_s beta_s c_s, and block b's G_DD | G_SD | G_SS
 // (sp.plen values) and deviance in sums[b*(sp.plen+1):], to be summed and
 // assembled as described above. The first pass finds each row's nonzero
-// sparse values from its nonzero mask and records their columns
-// (sp.lists); later passes read them from there. Rows go through in
+// sparse values (from its nonzero mask, or on typed columns from the
+// sparse columns, lgNzCols) and records their columns (sp.lists); later
+// passes read them from there. Rows go through in
 // groups of lgSub (see there). Cost per row: md(md+1)/2 multiply-adds for
 // G_DD, md4 per nonzero sparse value for G_SD and k(k+1)/2 for G_SS with
 // k nonzero sparse values.
