@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 
+	"github.com/psmeval/psmeval/internal/pool"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -646,8 +648,18 @@ func lgDivergenceError(pr *lgProblem, sc *lgScan, names []string, step []float64
 // LinearPredictor returns b0 + x'b for each row of x (n×p, the covariates
 // in the order of the fit) in dst, allocated when nil or of the wrong
 // length. Aliased terms count as 0. It panics if x has the wrong number of
-// columns.
+// columns. It runs on the calling goroutine.
 func (l *Logit) LinearPredictor(x mat.Matrix, dst []float64) []float64 {
+	return l.linearPredictor(x, dst, 1, false)
+}
+
+// linearPredictor is LinearPredictor on up to workers goroutines (0:
+// GOMAXPROCS), followed when prob by Predict's probabilities: the rows go
+// in blocks of lgBlock (4096, a panel.CovStore chunk), and each row's
+// value is formed as on one goroutine, so dst is the same bits for any
+// workers. Cost: one multiply-add per value (and one exp per row when
+// prob), spread over the goroutines.
+func (l *Logit) linearPredictor(x mat.Matrix, dst []float64, workers int, prob bool) []float64 {
 	n, p := x.Dims()
 	off := 0
 	if l.Intercept {
@@ -670,17 +682,41 @@ func (l *Logit) LinearPredictor(x mat.Matrix, dst []float64) []float64 {
 		}
 	}
 	rows := newLgX(x)
-	var rb lgXBuf
-	var cb lgColBlock
-	for lo := 0; lo < n; lo += lgSub {
-		hi := min(lo+lgSub, n)
-		if rows.colBlock(&cb, lo, hi) {
-			lgLinearCols(&cb, b0, b, dst[lo:hi])
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type scratch struct {
+		rb lgXBuf
+		cb lgColBlock
+	}
+	nb := (n + lgBlock - 1) / lgBlock
+	_ = pool.Run(context.Background(), workers, nb, func() *scratch { return new(scratch) }, func(s *scratch, k int) error {
+		lo, hi := k*lgBlock, min((k+1)*lgBlock, n)
+		lgLinearRows(&rows, &s.rb, &s.cb, b0, b, dst, lo, hi)
+		if prob {
+			lgPlogis(dst[lo:hi])
+		}
+		return nil
+	}, nil)
+	return dst
+}
+
+// lgLinearRows sets dst[i] = b0 + sum_j b[j]*x[i][j] for rows lo..hi-1
+// of rows (the sum in column order), lgSub rows at a time: from the typed
+// columns where rows can hand them out (lgLinearCols), else row by row
+// from float64 rows. rb and cb are the goroutine's scratch. Cost: one
+// multiply-add per value.
+func lgLinearRows(rows *lgX, rb *lgXBuf, cb *lgColBlock, b0 float64, b, dst []float64, lo, hi int) {
+	p := len(b)
+	for sub := lo; sub < hi; sub += lgSub {
+		end := min(sub+lgSub, hi)
+		if rows.colBlock(cb, sub, end) {
+			lgLinearCols(cb, b0, b, dst[sub:end])
 			continue
 		}
-		xb, st := rows.view(&rb, lo, hi)
-		for i := lo; i < hi; i++ {
-			row := xb[(i-lo)*st : (i-lo)*st+p]
+		xb, st := rows.view(rb, sub, end)
+		for i := sub; i < end; i++ {
+			row := xb[(i-sub)*st : (i-sub)*st+p]
 			s := b0
 			for j, v := range row {
 				s += b[j] * v
@@ -688,21 +724,30 @@ func (l *Logit) LinearPredictor(x mat.Matrix, dst []float64) []float64 {
 			dst[i] = s
 		}
 	}
-	return dst
 }
 
 // Predict returns the fitted probabilities 1/(1+exp(-eta)) for each row
 // of x in dst (see LinearPredictor), computed as R's plogis (no
 // clamping).
 func (l *Logit) Predict(x mat.Matrix, dst []float64) []float64 {
-	dst = l.LinearPredictor(x, dst)
-	for i, e := range dst {
+	return l.predict(x, dst, 1)
+}
+
+// predict is Predict on up to workers goroutines (see
+// linearPredictor); the result does not depend on workers.
+func (l *Logit) predict(x mat.Matrix, dst []float64, workers int) []float64 {
+	return l.linearPredictor(x, dst, workers, true)
+}
+
+// lgPlogis replaces each eta in v by 1/(1+exp(-eta)), as R's plogis (no
+// clamping). Cost: one exp per value.
+func lgPlogis(v []float64) {
+	for i, e := range v {
 		if e >= 0 {
-			dst[i] = 1 / (1 + math.Exp(-e))
+			v[i] = 1 / (1 + math.Exp(-e))
 		} else {
 			t := math.Exp(e)
-			dst[i] = t / (1 + t)
+			v[i] = t / (1 + t)
 		}
 	}
-	return dst
 }

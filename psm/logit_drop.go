@@ -39,9 +39,10 @@ type LogitFit struct {
 // Scores returns the fitted probabilities of the units the model was
 // fitted on (the rows of X) in dst (allocated when nil or of the wrong
 // length): Logit.Predict(X) for the units in the fit and y_i, 0 or 1, for
-// the Excluded units.
+// the Excluded units. The linear predictor is formed on up to the fit's
+// LogitOptions.Workers goroutines; the result does not depend on them.
 func (f *LogitFit) Scores(dst []float64) []float64 {
-	dst = f.Logit.Predict(f.X, dst)
+	dst = f.Logit.predict(f.X, dst, f.opts.Workers)
 	for _, i := range f.Excluded {
 		dst[i] = f.y[i]
 	}
@@ -117,7 +118,7 @@ func fitDropSeparated(ctx context.Context, x mat.Matrix, y, w []float64, names [
 			drop(sep.Columns)
 			continue
 		case sep.Units > 0 && fit != nil:
-			eta := fit.LinearPredictor(out.X, nil)
+			eta := fit.linearPredictor(out.X, nil, o.Workers, false)
 			for i, e := range eta {
 				// the clamped link of the IRLS passes, which count these
 				_, mu, _ := lgMuEtaLinkinv(e)

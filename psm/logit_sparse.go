@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // The sparse IRLS pass. Register covariates are mostly zeros (dummies of
@@ -91,10 +92,10 @@ type lgSparse struct {
 	ns    int       // len(scol)
 	plen  int       // per-block partial: G_DD md×md4, G_SD ns×md4, G_SS ns×ns
 	// lists[b] holds the columns of the nonzero sparse values of the rows
-	// of block b, found by the first pass (from each row's nonzero mask)
-	// and read by the later ones: 2 bytes per nonzero sparse value and 4
-	// per row, at most a quarter of the size of x (the sparse pass needs
-	// p <= 65536).
+	// of block b, found by the first pass (from each row's nonzero mask,
+	// or from the sparse columns when they are typed) and read by the
+	// later ones: 2 bytes per nonzero sparse value and 4 per row, at most
+	// a quarter of the size of x (the sparse pass needs p <= 65536).
 	lists []lgNzList
 }
 
@@ -201,8 +202,9 @@ type lgSparseScratch struct {
 	fill lgFill // the pass's, reading the rows of the current lgSub rows
 	rrow []int  // the rows of row, counted from the first of the lgSub
 	cb   lgColBlock
-	arow []int  // the rows with zero weight, counted like rrow
-	sink uint64 // keeps lgColBlock.touch's loads
+	arow []int   // the rows with zero weight, counted like rrow
+	sink uint64  // keeps lgColBlock.touch's loads
+	cnt  []int32 // lgNzCols's scratch, lgSub values
 }
 
 // passSparse is passBlocks (same arguments and results) with the column
@@ -210,8 +212,9 @@ type lgSparseScratch struct {
 // with b0 = beta_0 - sum_s beta_s c_s, and block b's G_DD | G_SD | G_SS
 // (sp.plen values) and deviance in sums[b*(sp.plen+1):], to be summed and
 // assembled as described above. The first pass finds each row's nonzero
-// sparse values from its nonzero mask and records their columns
-// (sp.lists); later passes read them from there. Rows go through in
+// sparse values (from its nonzero mask, or on typed columns from the
+// sparse columns, lgNzCols) and records their columns (sp.lists); later
+// passes read them from there. Rows go through in
 // groups of lgSub (see there). Cost per row: md(md+1)/2 multiply-adds for
 // G_DD, md4 per nonzero sparse value for G_SD and k(k+1)/2 for G_SS with
 // k nonzero sparse values.
@@ -252,7 +255,8 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 		return &lgSparseScratch{ud: ud, e: make([]float64, lgSub),
 			row: make([]int, lgSub), w: make([]float64, lgSub), off: make([]int, lgSub+1),
 			idx: make([]int, lgSub*ns+1), val: make([]float64, lgSub*ns+1), mask: make([]uint64, len(sp.smask)),
-			boff: make([]int32, lgBlock+1), fill: *fill, rrow: make([]int, lgSub), arow: make([]int, lgSub)}
+			boff: make([]int32, lgBlock+1), fill: *fill, rrow: make([]int, lgSub), arow: make([]int, lgSub),
+			cnt: make([]int32, lgSub)}
 	}, func(scr any, b int) {
 		s := scr.(*lgSparseScratch)
 		var r lgPassResult
@@ -270,8 +274,9 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 			nr, nz := 0, 0
 			end := min(sub+lgSub, hi)
 			f := &s.fill
+			typed := pr.x.colBlock(&s.cb, sub, end)
 			switch {
-			case build:
+			case build && !typed:
 				// First pass: find each row's nonzero sparse columns from
 				// its nonzero mask and record them (also for the rows with
 				// zero weight).
@@ -301,10 +306,21 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 					nr++
 					s.off[nr] = nz
 				}
-			case pr.x.colBlock(&s.cb, sub, end):
-				// Later passes on typed columns: the same numbers read
-				// without converting whole rows (colsFill).
-				sl := lgNzList{off: list.off[sub-lo:], col: list.col} // entry 0: row sub
+			case typed:
+				// Passes on typed columns: the same numbers read without
+				// converting whole rows (colsFill). The first pass first
+				// records the rows' nonzero sparse columns from the
+				// columns (lgNzCols), the same lists as fromMask's.
+				var sl lgNzList // entry 0: row sub
+				if build {
+					s.bcol = lgNzCols(&s.cb, sp.scol, s.boff[sub-lo:end-lo+1], s.bcol, s.cnt)
+					if len(s.bcol) == cap(s.bcol) { // typedRows needs cap(col) >= 1
+						s.bcol = append(s.bcol, 0)[:len(s.bcol)]
+					}
+					sl = lgNzList{off: s.boff[sub-lo:], col: s.bcol}
+				} else {
+					sl = lgNzList{off: list.off[sub-lo:], col: list.col}
+				}
 				na := 0
 				for i := sub; i < end; i++ {
 					if pr.weight(i) != 0 {
@@ -393,6 +409,69 @@ func (pr *lgProblem) passSparse(ctx context.Context, beta, eta, sums []float64) 
 		res[b] = r
 	})
 	return sumPassResults(res), err
+}
+
+// lgNzCols appends to cols the nonzero sparse columns (scol, increasing)
+// of the n = len(off)-1 rows of cb, row by row and each row's in
+// increasing order, and sets off[r+1] to the length of cols after row r
+// (off[0] is the length before): the lists fromMask makes from the rows
+// (x != 0, so -0 counts as zero). cnt is scratch of at least n values.
+// Cost: two passes over each sparse column (a count, then the placing of
+// each nonzero value's column) and one over the rows.
+func lgNzCols(cb *lgColBlock, scol []int, off []int32, cols []uint16, cnt []int32) []uint16 {
+	n := len(off) - 1
+	cnt = cnt[:n]
+	clear(cnt)
+	for _, j := range scol {
+		c := &cb.col[j]
+		switch {
+		case c.u8 != nil:
+			lgNzCount(c.u8[:n], cnt)
+		case c.i16 != nil:
+			lgNzCount(c.i16[:n], cnt)
+		default:
+			lgNzCount(c.f64[:n], cnt)
+		}
+	}
+	for r, k := range cnt {
+		cnt[r] = off[r] // the next place of row r
+		off[r+1] = off[r] + k
+	}
+	cols = slices.Grow(cols, int(off[n]-off[0]))[:off[n]]
+	for _, j := range scol {
+		c := &cb.col[j]
+		switch {
+		case c.u8 != nil:
+			lgNzPlace(c.u8[:n], uint16(j), cnt, cols)
+		case c.i16 != nil:
+			lgNzPlace(c.i16[:n], uint16(j), cnt, cols)
+		default:
+			lgNzPlace(c.f64[:n], uint16(j), cnt, cols)
+		}
+	}
+	return cols
+}
+
+// lgNzCount adds 1 to cnt[r] for each v[r] != 0.
+func lgNzCount[T uint8 | int16 | float64](v []T, cnt []int32) {
+	cnt = cnt[:len(v)]
+	for r, x := range v {
+		if x != 0 {
+			cnt[r]++
+		}
+	}
+}
+
+// lgNzPlace writes j at cols[pos[r]] and advances pos[r] for each
+// v[r] != 0.
+func lgNzPlace[T uint8 | int16 | float64](v []T, j uint16, pos []int32, cols []uint16) {
+	pos = pos[:len(v)]
+	for r, x := range v {
+		if x != 0 {
+			cols[pos[r]] = j
+			pos[r]++
+		}
+	}
 }
 
 // fromMask appends to cols the nonzero sparse columns of row, in
