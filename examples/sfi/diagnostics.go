@@ -75,7 +75,7 @@ func (a *analysis) diagnose() error {
 	}
 	d.Matching = psm.Diagnose(m)
 	d.Flags = append(d.Flags, d.Matching.Flags...)
-	var ts, cs []float64
+	ts, cs := make([]float64, 0, nt), make([]float64, 0, n-nt)
 	for u := 0; u < n; u++ {
 		if a.fitW != nil && a.fitW[u] == 0 {
 			continue // outside the strata the logit was fitted on

@@ -231,6 +231,11 @@ func (a *analysis) load(ctx context.Context, logw io.Writer) error {
 		return err
 	}
 	done()
+	// The true effects are simulated again for the matched treated
+	// (setTruth: synth.PersonEffects); nothing reads the stored Y(0) of
+	// every person: release it (200 MB at scale 1) before the panel is
+	// built.
+	pop.Untreated = nil
 	a.pop, a.reg = pop, &pop.Register
 	return nil
 }
@@ -336,7 +341,6 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	}
 	a.matching = um
 	m := um.Matching
-	nt := p.NTreated()
 	done()
 
 	done = a.watch.start("balance")
@@ -350,15 +354,11 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 	for _, r := range table51 {
 		rows = append(rows, r.desc)
 	}
-	cols, err := p.Cols(rows...)
+	dt, dc, err := descSlices(p, rows)
 	if err != nil {
 		return err
 	}
-	var tcols, ccols [][]float64
-	for _, col := range cols {
-		tcols, ccols = append(tcols, col[:nt]), append(ccols, col[nt:])
-	}
-	a.descBal, err = psm.Balance(rows, psm.Columns(tcols), psm.Columns(ccols), m, nil)
+	a.descBal, err = psm.Balance(rows, dt, dc, m, nil)
 	if err != nil {
 		return err
 	}
@@ -368,6 +368,12 @@ func (a *analysis) fitAndMatch(ctx context.Context) error {
 		}
 	}
 	done()
+	// Nothing after the matching reads the descriptors (the subgroup
+	// codes are in a.sample, Table 5.1 in a.descBal): release them
+	// (400 MB at scale 1) and collect now, so that the heap's next goal
+	// is set without them.
+	p.Desc = nil
+	runtime.GC()
 	return nil
 }
 
@@ -659,6 +665,20 @@ func accumulate(v []float64, month0 bool) truthCurves {
 		acc[m] = sum
 	}
 	return truthCurves{monthly: v, accumulated: acc}
+}
+
+// descSlices returns the descriptor columns names, consecutive columns
+// of p.Desc in that order (the design's Table 5.1 rows), of the treated
+// units and of the controls as views of p.Desc: Balance reads a
+// row-major *mat.Dense in place, without a copy.
+func descSlices(p *panel.Panel, names []string) (treated, controls mat.Matrix, err error) {
+	j := slices.Index(p.DescNames, names[0])
+	if j < 0 || j+len(names) > len(p.DescNames) || !slices.Equal(p.DescNames[j:j+len(names)], names) {
+		return nil, nil, fmt.Errorf("the descriptors %s are not consecutive columns of the panel's descriptors %s",
+			strings.Join(names, ", "), strings.Join(p.DescNames, ", "))
+	}
+	n, nt := p.Len(), p.NTreated()
+	return p.Desc.Slice(0, nt, j, j+len(names)), p.Desc.Slice(nt, n, j, j+len(names)), nil
 }
 
 // covSlices returns the panel's covariates of the treated units and of
