@@ -146,13 +146,13 @@ func TestBuildProgress(t *testing.T) {
 	}
 }
 
-// TestCodeScanStart checks the eight-codes-at-a-time scan used by
+// TestCodeScanStart checks the 32- and eight-codes-at-a-time scan used by
 // Register.Validate against a byte loop.
 func TestCodeScanStart(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for range 2000 {
 		levels := 1 + rng.IntN(140)
-		codes := make([]byte, rng.IntN(50))
+		codes := make([]byte, rng.IntN(200))
 		for i := range codes {
 			codes[i] = byte(rng.IntN(levels))
 		}
@@ -172,6 +172,38 @@ func TestCodeScanStart(t *testing.T) {
 			require.Zero(t, k)
 		} else {
 			require.Greater(t, k, first-8, "scan stopped too early")
+		}
+	}
+}
+
+// TestFirstCodeAbove checks the chunked parallel scan of
+// Register.Validate against a byte loop on grids of several chunks: the
+// first code without a level is found wherever it lies (first and last
+// chunk, across a chunk boundary, with a later one in another chunk).
+func TestFirstCodeAbove(t *testing.T) {
+	n := 3*validateChunk + 17
+	codes := make([]byte, n)
+	for i := range codes {
+		codes[i] = byte(i % 5)
+	}
+	byteLoop := func(levels int) int {
+		for i, c := range codes {
+			if int(c) >= levels {
+				return i
+			}
+		}
+		return len(codes)
+	}
+	require.Equal(t, n, firstCodeAbove(codes, 5))
+	for _, levels := range []int{5, 200} {
+		for _, at := range [][]int{{0}, {n - 1}, {validateChunk - 1}, {validateChunk}, {2*validateChunk + 3, validateChunk + 40}, {n - 20, 7}} {
+			for _, k := range at {
+				codes[k] = 250
+			}
+			require.Equal(t, byteLoop(levels), firstCodeAbove(codes, levels), "levels %d bad codes at %v", levels, at)
+			for _, k := range at {
+				codes[k] = byte(k % 5)
+			}
 		}
 	}
 }
