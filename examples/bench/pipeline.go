@@ -112,6 +112,9 @@ func (p *pipeline) generate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The stored untreated outcomes (Y(0), for the synthetic truth) are
+	// not read here: released so that no stage carries them.
+	pop.Untreated = nil
 	p.pop, p.reg = pop, &pop.Register
 	return nil
 }
@@ -141,6 +144,10 @@ func (p *pipeline) buildPanel(ctx context.Context) error {
 	if pan.NTreated() == 0 || pan.NTreated() == pan.Len() {
 		return fmt.Errorf("panel has %d treated and %d control units: need both (raise -n or -treated)", pan.NTreated(), pan.Len()-pan.NTreated())
 	}
+	// No later stage reads the weekly status grid (the bulk of the
+	// register): released, as a program that is done with the register
+	// would.
+	p.reg.Status.Codes = nil
 	p.panel = pan
 	return nil
 }
