@@ -116,7 +116,7 @@ func (r *Register) Validate() error {
 // firstCodeAbove returns the index of the first code that is levels or
 // more, or len(codes) when there is none. A grid of more than
 // validateChunk codes is scanned in chunks on GOMAXPROCS goroutines
-// (memory-bound: about 0.1 s per GB on two cores).
+// (about 0.2 s per GB on two cores).
 func firstCodeAbove(codes []byte, levels int) int {
 	scan := func(c []byte) int {
 		for k := codeScanStart(c, levels); k < len(c); k++ {
