@@ -142,40 +142,8 @@ func (pr *lgProblem) scanPartial(ctx context.Context, eta []float64) (*LogitScan
 					}
 				}
 			}
-			switch {
-			case math.IsNaN(yi) || math.IsInf(yi, 0):
-				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrBadValue
-			case yi != 0 && yi != 1:
-				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrNotBinary
-			case math.IsNaN(wi) || math.IsInf(wi, 0):
-				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadValue
-			case wi < 0:
-				s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadWeight
-			}
-			if s.badErr != nil {
+			if !pr.scanUnit(s, i, yi, wi, eta, &unit) {
 				return
-			}
-			if wi == 0 {
-				if eta != nil {
-					eta[i-pr.lo] = 0
-				}
-				continue
-			}
-			s.nPos++
-			s.sumW += wi
-			s.sumWY += wi * yi
-			if yi == 1 {
-				s.n1++
-			}
-			if eta != nil {
-				var e, d float64
-				if wi == 1 { // the common case: values computed once
-					e, d = unit[int(yi)].eta, unit[int(yi)].dev
-				} else {
-					e, d = lgStart(yi, wi)
-				}
-				eta[i-pr.lo] = e
-				s.dev += d
 			}
 		}
 	})
@@ -188,6 +156,50 @@ func (pr *lgProblem) scanPartial(ctx context.Context, eta []float64) (*LogitScan
 		out.add(lgRange{pr.base + lo, pr.base + hi}, s, pr.base)
 	}
 	return out, nil
+}
+
+// scanUnit checks row i's treatment yi and weight wi and adds the row
+// to the counts and weight sums of s and, when eta is not nil, R's
+// starting eta and its deviance (unit: those of a unit of weight 1 with
+// y = 0 and y = 1). It reports false, with the bad value recorded in s,
+// when yi or wi is invalid.
+func (pr *lgProblem) scanUnit(s *lgScan, i int, yi, wi float64, eta []float64, unit *[2]struct{ eta, dev float64 }) bool {
+	switch {
+	case math.IsNaN(yi) || math.IsInf(yi, 0):
+		s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrBadValue
+	case yi != 0 && yi != 1:
+		s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrNotBinary
+	case math.IsNaN(wi) || math.IsInf(wi, 0):
+		s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadValue
+	case wi < 0:
+		s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadWeight
+	}
+	if s.badErr != nil {
+		return false
+	}
+	if wi == 0 {
+		if eta != nil {
+			eta[i-pr.lo] = 0
+		}
+		return true
+	}
+	s.nPos++
+	s.sumW += wi
+	s.sumWY += wi * yi
+	if yi == 1 {
+		s.n1++
+	}
+	if eta != nil {
+		var e, d float64
+		if wi == 1 { // the common case: values computed once
+			e, d = unit[int(yi)].eta, unit[int(yi)].dev
+		} else {
+			e, d = lgStart(yi, wi)
+		}
+		eta[i-pr.lo] = e
+		s.dev += d
+	}
+	return true
 }
 
 // scan is scanPartial followed by the coordinator's sum of its blocks.

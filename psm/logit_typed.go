@@ -229,41 +229,8 @@ func (cb *lgColBlock) finite() bool {
 // weight 1 with y = 0 and y = 1.
 func (pr *lgProblem) scanTyped(cb *lgColBlock, s *lgScan, lo, hi int, eta []float64, unit *[2]struct{ eta, dev float64 }) {
 	for i := lo; i < hi; i++ {
-		yi, wi := pr.y[i], pr.weight(i)
-		switch {
-		case math.IsNaN(yi) || math.IsInf(yi, 0):
-			s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrBadValue
-		case yi != 0 && yi != 1:
-			s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p, yi, ErrNotBinary
-		case math.IsNaN(wi) || math.IsInf(wi, 0):
-			s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadValue
-		case wi < 0:
-			s.badRow, s.badCol, s.badVal, s.badErr = i, pr.p+1, wi, ErrBadWeight
-		}
-		if s.badErr != nil {
+		if !pr.scanUnit(s, i, pr.y[i], pr.weight(i), eta, unit) {
 			return
-		}
-		if wi == 0 {
-			if eta != nil {
-				eta[i-pr.lo] = 0
-			}
-			continue
-		}
-		s.nPos++
-		s.sumW += wi
-		s.sumWY += wi * yi
-		if yi == 1 {
-			s.n1++
-		}
-		if eta != nil {
-			var e, d float64
-			if wi == 1 {
-				e, d = unit[int(yi)].eta, unit[int(yi)].dev
-			} else {
-				e, d = lgStart(yi, wi)
-			}
-			eta[i-pr.lo] = e
-			s.dev += d
 		}
 	}
 	y := pr.y[lo:hi]
