@@ -342,10 +342,13 @@ func TestCSVTextVariants(t *testing.T) {
 	}
 }
 
-// TestRegisterFromRecords builds the tiny register from in-memory Arrow
-// records with native types (date32, int32 ids, bool outcomes,
-// dictionary codes).
-func TestRegisterFromRecords(t *testing.T) {
+// ioTypedRecords returns the tiny register's four tables (persons,
+// status, outcomes, spells) as in-memory Arrow records with native types:
+// int32 ids, date32 birth days and weeks, a dictionary-coded and a
+// nullable string attribute, float32 and float64 values with nulls,
+// NULL status codes, wide boolean outcomes and spells with text dates
+// and int64 hours. The caller releases them.
+func ioTypedRecords(t testing.TB) (prec, srec, orec, sprec arrow.Record) {
 	mem := memory.NewGoAllocator()
 	want := ioTinyRegister()
 	// persons with typed columns
@@ -370,8 +373,7 @@ func TestRegisterFromRecords(t *testing.T) {
 	pb.Field(3).(*array.StringBuilder).AppendValues([]string{"DK", "nonwestern", "", "western", "DK"}, []bool{true, true, false, true, true})
 	pb.Field(4).(*array.Float32Builder).AppendValues([]float32{12, 9.5, 0, 15, 10}, []bool{true, true, false, true, true})
 	pb.Field(5).(*array.Float64Builder).AppendValues([]float64{250000, 0, 0, 410000.5, 120000}, []bool{true, false, true, true, true})
-	prec := pb.NewRecord()
-	defer prec.Release()
+	prec = pb.NewRecord()
 
 	// status long with date32 weeks; NULL code means ""
 	ss := arrow.NewSchema([]arrow.Field{
@@ -393,8 +395,7 @@ func TestRegisterFromRecords(t *testing.T) {
 			}
 		}
 	}
-	srec := sb.NewRecord()
-	defer srec.Release()
+	srec = sb.NewRecord()
 
 	// outcomes wide with booleans
 	var ofields []arrow.Field
@@ -417,8 +418,7 @@ func TestRegisterFromRecords(t *testing.T) {
 			f++
 		}
 	}
-	orec := ob.NewRecord()
-	defer orec.Release()
+	orec = ob.NewRecord()
 
 	// spells with text dates
 	sp := arrow.NewSchema([]arrow.Field{
@@ -439,7 +439,17 @@ func TestRegisterFromRecords(t *testing.T) {
 			spb.Field(3).(*array.Int64Builder).Append(int64(s.Hours))
 		}
 	}
-	sprec := spb.NewRecord()
+	sprec = spb.NewRecord()
+	return prec, srec, orec, sprec
+}
+
+// TestRegisterFromRecords builds the tiny register from in-memory Arrow
+// records with native types (ioTypedRecords).
+func TestRegisterFromRecords(t *testing.T) {
+	prec, srec, orec, sprec := ioTypedRecords(t)
+	defer prec.Release()
+	defer srec.Release()
+	defer orec.Release()
 	defer sprec.Release()
 
 	rr := func(rec arrow.Record) array.RecordReader {
