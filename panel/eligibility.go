@@ -98,8 +98,8 @@ func AgeBetween(lo, hi int, at Day) Rule {
 // at, where a person born on 29 February has the birthday on 1 March in
 // common years.
 func AgeYears(birth, at Day) int {
-	by, bm, bd := birth.Time().Date()
-	ay, am, ad := at.Time().Date()
+	by, bm, bd := civilFromDays(int(birth))
+	ay, am, ad := civilFromDays(int(at))
 	age := ay - by
 	if am < bm || (am == bm && ad < bd) {
 		age--

@@ -204,16 +204,8 @@ func newProfiler(r *panel.Register) (*profiler, error) {
 }
 
 // ageYears returns the completed years of age on day d (birthdays on
-// 29 February count on 1 March in common years).
-func ageYears(birth, d panel.Day) int {
-	by, bm, bd := birth.Time().Date()
-	y, m, dd := d.Time().Date()
-	a := y - by
-	if m < bm || (m == bm && dd < bd) {
-		a--
-	}
-	return a
-}
+// 29 February count on 1 March in common years): panel.AgeYears.
+func ageYears(birth, d panel.Day) int { return panel.AgeYears(birth, d) }
 
 // measure accumulates person i at reference day d.
 func (pr *profiler) measure(m *measures, i int, d panel.Day) error {
