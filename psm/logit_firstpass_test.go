@@ -66,19 +66,9 @@ func lgCheckFirstPass(t *testing.T, rng *rand.Rand, name string) {
 		}
 	}
 	var cols []int
-	if rng.IntN(2) == 0 {
-		for j := range p {
-			if rng.IntN(3) > 0 {
-				cols = append(cols, j)
-			}
-		}
-		if cols == nil {
-			cols = []int{rng.IntN(p)}
-		}
-	}
 	q := p
-	if cols != nil {
-		q = len(cols)
+	if rng.IntN(2) == 0 {
+		cols, q = tsRandomCols(rng, p, func() bool { return rng.IntN(3) > 0 })
 	}
 	sparse := make([]bool, q)
 	center := make([]float64, q)
@@ -139,4 +129,20 @@ func lgCheckFirstPass(t *testing.T, rng *rand.Rand, name string) {
 			require.Equal(t, math.Float64bits(want.res.maxDelta), math.Float64bits(got.res.maxDelta), msg)
 		}
 	}
+}
+
+// tsRandomCols returns a random non-empty subset of the columns 0..p-1,
+// column j kept when keep() (drawn for each column in order; one column
+// drawn with rng when none is kept), and its size.
+func tsRandomCols(rng *rand.Rand, p int, keep func() bool) ([]int, int) {
+	var cols []int
+	for j := range p {
+		if keep() {
+			cols = append(cols, j)
+		}
+	}
+	if cols == nil {
+		cols = []int{rng.IntN(p)}
+	}
+	return cols, len(cols)
 }

@@ -76,19 +76,9 @@ func TestLogitLinearPredictorWorkers(t *testing.T) {
 			}
 		}
 		var cols []int
-		if trial%3 != 0 {
-			for j := range p {
-				if rng.IntN(2) == 0 {
-					cols = append(cols, j)
-				}
-			}
-			if cols == nil {
-				cols = []int{rng.IntN(p)}
-			}
-		}
 		q := p
-		if cols != nil {
-			q = len(cols)
+		if trial%3 != 0 {
+			cols, q = tsRandomCols(rng, p, func() bool { return rng.IntN(2) == 0 })
 		}
 		icpt := trial%2 == 0
 		l := &Logit{Intercept: icpt}
