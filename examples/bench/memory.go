@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/psmeval/psmeval/examples/internal/benchdata"
 	"github.com/psmeval/psmeval/internal/memguard"
 	"github.com/psmeval/psmeval/panel"
 	"github.com/psmeval/psmeval/panel/synth"
@@ -20,7 +21,7 @@ func (p *pipeline) checkMemory() error {
 	}
 	need, detail := panel.MemoryEstimate(panel.Size{
 		Persons:       c.n,
-		Weeks:         synth.GridWeeks,
+		Weeks:         synth.GridWeeks - int(benchdata.StatusFrom()-synth.GridFirstWeek)/7,
 		OutcomeMonths: synthOutcomeMonths,
 		Covariates:    c.covariates,
 		Units:         c.n,

@@ -32,7 +32,8 @@ type Population struct {
 	// Options are the options used, with defaults filled in.
 	Options Options
 
-	gen []int32 // generation index of each person
+	gen      []int32 // generation index of each person
+	statusLo int     // grid week of Register.Status week 0 (Options.StatusFrom)
 }
 
 // Outcome returns the observed outcome named name from the Register, or
@@ -69,7 +70,8 @@ const blockSize = 2048
 //
 // Cost: O(N·(weeks + months)) time on Workers goroutines; memory about
 // N·(390 + 4·2·8·2 + 40) bytes (1.9 GB at Scale 1: the grid, observed and
-// untreated outcomes, attributes). Scale 1 takes about 24 s of CPU (12 s
+// untreated outcomes, attributes); the grid's 390 become the weeks kept
+// with Options.StatusFrom. Scale 1 takes about 24 s of CPU (12 s
 // on 2 idle cores); each starter costs about 120 candidate simulations.
 func Generate(ctx context.Context, opt *Options) (*Population, error) {
 	o, err := opt.resolved()
@@ -115,7 +117,9 @@ func Generate(ctx context.Context, opt *Options) (*Population, error) {
 	r := &p.Register
 	r.IDs = make([]int64, m)
 	r.Birth = make([]panel.Day, m)
-	r.Status = panel.NewStatusGrid(m, GridFirstWeek, GridWeeks, StatusLevels())
+	lo := weekOf(o.StatusFrom)
+	r.Status = panel.NewStatusGrid(m, GridFirstWeek+panel.Day(7*lo), GridWeeks-lo, StatusLevels())
+	p.statusLo = lo
 	p.U = make([]float64, m)
 	p.FirstStart = make([]panel.Day, m)
 	p.gen = make([]int32, m)
@@ -210,7 +214,7 @@ func (p *Population) store(s *sim, i int) {
 	a[5].Values[i] = float64(s.children)
 	a[6].Codes[i] = uint16(s.muni)
 	a[7].Values[i] = s.t.muniRate[s.muni]
-	copy(r.Status.Row(i), s.row[:])
+	copy(r.Status.Row(i), s.row[p.statusLo:])
 	p.U[i] = s.u
 	p.FirstStart[i] = s.start
 	p.gen[i] = int32(s.k)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+
+	"github.com/psmeval/psmeval/panel"
 )
 
 // Outcome names of the generated register, in Register.Outcomes order.
@@ -208,6 +210,18 @@ type Options struct {
 	// treated than in proportion to the population. 0 means 1 (keep
 	// all); must be in (0, 1].
 	WindowFraction float64
+	// StatusFrom, when not zero, drops the weeks of the status grid
+	// before the week containing StatusFrom (Register.Status.FirstWeek
+	// and Weeks say which remain; the grid still ends with the last
+	// week, June 2014, where the last spells start). Every person's whole
+	// path is simulated either way, so everything else (outcomes,
+	// spells, attributes, truths) is the same bit for bit; a design whose
+	// covariates read a shorter history (windows before a start in a
+	// window) then holds N bytes per week it may read instead of 390
+	// weeks. Zero means the grid's first week (Monday 1 January 2007);
+	// it must lie in the grid and not after the first spell start
+	// (1 January 2012).
+	StatusFrom panel.Day
 	// Progress, when not nil, is called from the generating goroutines
 	// with the number of persons done and the total (not in order, and
 	// possibly concurrently: it must be safe for concurrent use).
@@ -279,6 +293,12 @@ func (o *Options) resolved() (Options, error) {
 	}
 	if r.WindowFraction == 0 {
 		r.WindowFraction = 1
+	}
+	if r.StatusFrom == 0 {
+		r.StatusFrom = GridFirstWeek
+	}
+	if r.StatusFrom < GridFirstWeek || r.StatusFrom > firstSpellDay {
+		return r, fmt.Errorf("synth: Options.StatusFrom %v must be in %v..%v (the status grid's first day to the first spell start)", r.StatusFrom, GridFirstWeek, firstSpellDay)
 	}
 	e := r.Effect
 	for _, c := range []struct {

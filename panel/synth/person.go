@@ -193,6 +193,9 @@ var (
 	windowFirst = panel.DayFromDate(2012, 2, 1)
 	windowLast  = panel.DayFromDate(2012, 7, 31)
 	day2012     = panel.DayFromDate(2012, 1, 1)
+	// firstSpellDay is the earliest day a spell can start: the first day
+	// of the first month of the start distribution.
+	firstSpellDay = startMonthFirst[0]
 )
 
 // attributes draws the static attributes from the population law (for

@@ -33,6 +33,8 @@ func TestOptionsErrors(t *testing.T) {
 		{"effect range", Options{Scale: 0.001, Effect: EffectCurves{Employed: []float64{-2}}}, "Employed[0]"},
 		{"unobserved effect", Options{Scale: 0.001, UnobservedEffect: -1}, "UnobservedEffect"},
 		{"shape", Options{Scale: 0.001, UnobservedShape: []float64{math.Inf(1)}}, "UnobservedShape[0]"},
+		{"status from before the grid", Options{Scale: 0.001, StatusFrom: GridFirstWeek - 1}, "StatusFrom"},
+		{"status from after the first spell", Options{Scale: 0.001, StatusFrom: firstSpellDay + 1}, "StatusFrom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Generate(context.Background(), &tc.o)
@@ -63,6 +65,32 @@ func TestDeterministicWorkers(t *testing.T) {
 	o.Seed = 8
 	c := gen(t, o)
 	require.NotEqual(t, a.Register.Status.Codes, c.Register.Status.Codes, "another seed gives other data")
+}
+
+// Keeping fewer weeks of the status grid keeps exactly those columns of
+// the whole grid and changes nothing else.
+func TestStatusWeeks(t *testing.T) {
+	o := Options{Scale: 0.003, Seed: 3, Effect: LockIn(-0.05, 6, 6)}
+	whole := gen(t, o)
+	// a Wednesday: the grid starts with its week, Monday 2009-02-02,
+	// 109 weeks after the whole grid's first
+	o.StatusFrom = panel.DayFromDate(2009, 2, 4)
+	part := gen(t, o)
+	g, w := &part.Register.Status, &whole.Register.Status
+	require.Equal(t, panel.DayFromDate(2009, 2, 2), g.FirstWeek)
+	require.Equal(t, GridWeeks-109, g.Weeks)
+	require.NoError(t, part.Register.Validate())
+	lo := w.WeekOf(g.FirstWeek)
+	for i := range part.Register.Len() {
+		require.Equal(t, w.Row(i)[lo:lo+g.Weeks], g.Row(i), "person %d", i)
+	}
+	require.Equal(t, w.Levels, g.Levels)
+	a, b := whole.Register, part.Register
+	a.Status, b.Status = panel.StatusGrid{}, panel.StatusGrid{}
+	require.Equal(t, a, b)
+	require.Equal(t, whole.Untreated, part.Untreated)
+	require.Equal(t, whole.FirstStart, part.FirstStart)
+	require.Equal(t, whole.U, part.U)
 }
 
 func TestRegisterShape(t *testing.T) {
