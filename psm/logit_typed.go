@@ -238,14 +238,23 @@ func (pr *lgProblem) scanTyped(cb *lgColBlock, s *lgScan, lo, hi int, eta []floa
 	if pr.w != nil {
 		w = pr.w[lo:hi]
 	}
+	// Weights of 0 and 1 (a subsample, such as the units of strata that
+	// hold both groups) keep the integer sums exact: lgScanColInt.
+	w01 := true
+	for _, v := range w {
+		if v != 0 && v != 1 {
+			w01 = false
+			break
+		}
+	}
 	for j := range cb.col {
 		c := &cb.col[j]
 		var r lgColScan
 		switch {
-		case c.u8 != nil && w == nil:
-			r = lgScanColInt(c.u8, y, s, j)
-		case c.i16 != nil && w == nil:
-			r = lgScanColInt(c.i16, y, s, j)
+		case c.u8 != nil && w01:
+			r = lgScanColInt(c.u8, y, w, s, j)
+		case c.i16 != nil && w01:
+			r = lgScanColInt(c.i16, y, w, s, j)
 		case c.u8 != nil:
 			r = lgScanCol(c.u8, y, w, s, j)
 		case c.i16 != nil:
@@ -309,14 +318,15 @@ func lgScanCol[T uint8 | int16 | float64](v []T, y, w []float64, s *lgScan, j in
 	return lgColScan{sum, nz, min0, max0, min1, max1}
 }
 
-// lgScanColInt is lgScanCol for integer values and unit weights, in
-// integer arithmetic: with w = 1 every term w*x is the integer x and
-// every partial sum an integer of magnitude at most 32768·len(v), exact
-// in float64 for len(v) <= lgBlock, so the float64 sums of lgScanCol are
-// the integer sums converted (and +0 when they are 0, as x + (-x) and
-// sums of +0 are), and the ranges are those of the integers. s is a new
-// block's scan (its sums are 0).
-func lgScanColInt[T uint8 | int16](v []T, y []float64, s *lgScan, j int) lgColScan {
+// lgScanColInt is lgScanCol for integer values and weights w of 0 or 1
+// (nil: all 1), in integer arithmetic: a row of weight 0 is skipped, and
+// with w = 1 every term w*x is the integer x and every partial sum an
+// integer of magnitude at most 32768·len(v), exact in float64 for
+// len(v) <= lgBlock, so the float64 sums of lgScanCol are the integer
+// sums converted (and +0 when they are 0, as x + (-x) and sums of +0
+// are), and the ranges are those of the integers. s is a new block's
+// scan (its sums are 0).
+func lgScanColInt[T uint8 | int16](v []T, y, w []float64, s *lgScan, j int) lgColScan {
 	if len(v) > lgBlock {
 		panic("psm: lgScanColInt: more rows than a block")
 	}
@@ -324,12 +334,12 @@ func lgScanColInt[T uint8 | int16](v []T, y []float64, s *lgScan, j int) lgColSc
 	var mn0, mx0, mn1, mx1 T
 	var n0, n1 int
 	y = y[:len(v)]
-	for i, x := range v {
+	add := func(x T, treated bool) {
 		sum += int(x)
 		if x != 0 {
 			nz++
 		}
-		if y[i] == 1 {
+		if treated {
 			if n1 == 0 || x < mn1 {
 				mn1 = x
 			}
@@ -345,6 +355,18 @@ func lgScanColInt[T uint8 | int16](v []T, y []float64, s *lgScan, j int) lgColSc
 				mx0 = x
 			}
 			n0++
+		}
+	}
+	if w == nil {
+		for i, x := range v {
+			add(x, y[i] == 1)
+		}
+	} else {
+		w = w[:len(v)]
+		for i, x := range v {
+			if w[i] != 0 {
+				add(x, y[i] == 1)
+			}
 		}
 	}
 	r := lgColScan{s.sumWX[j] + float64(sum), s.nzW[j] + float64(nz), s.min0[j], s.max0[j], s.min1[j], s.max1[j]}

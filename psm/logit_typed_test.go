@@ -325,8 +325,9 @@ func TestFitLogitTypedScan(t *testing.T) {
 
 // TestLogitTypedScanSums: the scan's sums, counts, ranges by group and
 // starting deviance from a TypedColumns equal those from the *mat.Dense
-// it holds bit for bit, with and without weights (some zero), for
-// chunks that do and do not hold whole blocks.
+// it holds bit for bit, with and without weights (some zero), with
+// weights of 0 and 1 only (the integer sums) and with such weights in
+// all blocks but one, for chunks that do and do not hold whole blocks.
 func TestLogitTypedScanSums(t *testing.T) {
 	n := 2*lgBlock + 321
 	x, y, _ := lgSparseDesign(93, n)
@@ -344,11 +345,16 @@ func TestLogitTypedScanSums(t *testing.T) {
 		}
 	}
 	w := make([]float64, n)
+	w01 := make([]float64, n)
+	wMixed := make([]float64, n)
 	for i := range w {
 		w[i] = float64(rng.IntN(4)) / 2
+		w01[i] = float64(rng.IntN(2))
+		wMixed[i] = w01[i]
 	}
+	wMixed[lgBlock+17] = 0.5
 	for _, ch := range []int{lgBlock, 300} {
-		for _, wt := range [][]float64{nil, w} {
+		for _, wt := range [][]float64{nil, w, w01, wMixed} {
 			scan := func(m mat.Matrix) (*lgScan, []float64) {
 				pr := newLgProblem(newLgX(m), n, p, y, wt, 0, n, 0, true, 2)
 				eta := make([]float64, n)

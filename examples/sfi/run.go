@@ -507,7 +507,8 @@ func (a *analysis) matchStrata() error {
 		return err
 	}
 	a.strata = make([]int32, p.Len())
-	count := map[int32][2]int{}
+	nb := int32(len(wcols) + 1)
+	var count [][2]int // by stratum code: treated, controls
 	for u, b := range cols[0] {
 		m := cols[1][u]
 		switch {
@@ -515,6 +516,8 @@ func (a *analysis) matchStrata() error {
 			return fmt.Errorf("unit %d (person id %d): status in the start week is in no benefit group", u, a.reg.IDs[p.Person[u]])
 		case math.IsNaN(m):
 			return fmt.Errorf("unit %d (person id %d): missing %s", u, a.reg.IDs[p.Person[u]], sMatch)
+		case b < 0 || m < 0:
+			return fmt.Errorf("unit %d (person id %d): negative level code", u, a.reg.IDs[p.Person[u]])
 		}
 		wb := int32(0) // no month with wage income in the 48 months before
 		for k, col := range wcols {
@@ -523,14 +526,16 @@ func (a *analysis) matchStrata() error {
 			}
 		}
 		// benefit group × match group × wage-history bin
-		a.strata[u] = (int32(b)*nm+int32(m))*int32(len(wcols)+1) + wb
-		c := count[a.strata[u]]
-		if u < p.NTreated() {
-			c[0]++
-		} else {
-			c[1]++
+		st := (int32(b)*nm+int32(m))*nb + wb
+		a.strata[u] = st
+		if int(st) >= len(count) {
+			count = append(count, make([][2]int, int(st)+1-len(count))...)
 		}
-		count[a.strata[u]] = c
+		if u < p.NTreated() {
+			count[st][0]++
+		} else {
+			count[st][1]++
+		}
 	}
 	a.fitW = nil
 	for u, st := range a.strata {
