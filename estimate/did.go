@@ -131,7 +131,7 @@ func DiD(res *Result, opts *DiDOptions) (*Result, error) {
 // Errors (ErrInvalid) as for DiD, and an invalid s. Cost: 8 bytes per
 // unit and month −Pre..H of every outcome (at the SFI size with Pre = 60
 // and H = 21, 2.2 GB per outcome: prefer DiD on replicates there), and
-// one pass over the outcome matrices.
+// one pass over the outcome matrices on GOMAXPROCS goroutines.
 func DiDSample(s *Sample, opts *DiDOptions) (*Sample, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
@@ -145,19 +145,32 @@ func DiDSample(s *Sample, opts *DiDOptions) (*Sample, error) {
 		}
 		wd := o.width()
 		y := make([]float64, s.Len()*wd)
-		j0 := o.Pre + w.From
+		j0, j1 := o.Pre+w.From, o.Pre+w.To
 		W := float64(w.Len())
-		for u := range s.Treated {
-			ref := 0.0
-			for j := j0; j <= o.Pre+w.To; j++ {
-				ref += o.at(u, j)
+		parallelRange(s.Len(), func(lo, hi int) {
+			for u := lo; u < hi; u++ {
+				ref := 0.0
+				for j := j0; j <= j1; j++ {
+					ref += o.at(u, j)
+				}
+				ref /= W
+				row := y[u*wd : (u+1)*wd]
+				if o.Binary != nil {
+					b := o.Binary[u*o.stride() : u*o.stride()+wd]
+					for j, v := range b {
+						x := float64(v)
+						if v == missing {
+							x = nan
+						}
+						row[j] = x - ref
+					}
+					continue
+				}
+				for j := range row {
+					row[j] = o.at(u, j) - ref
+				}
 			}
-			ref /= W
-			row := y[u*wd : (u+1)*wd]
-			for j := range row {
-				row[j] = o.at(u, j) - ref
-			}
-		}
+		})
 		out.Outcomes[k] = EventOutcome{Name: o.Name, H: o.H, Pre: o.Pre, Y: y}
 	}
 	return out, nil

@@ -477,3 +477,40 @@ func TestPrePostBadOptions(t *testing.T) {
 	_, err = Bootstrap(context.Background(), s, unitsFor(t, s, x, nil), nil)
 	require.ErrorIs(t, err, ErrInvalid)
 }
+
+// DiDSample of a compact 0/1 outcome with a longer stride, on more units
+// than one goroutine's chunk: every value is y − mean of the reference
+// months, as the formula has it (NaN where y is missing), bit for bit.
+func TestDiDSampleBinary(t *testing.T) {
+	const n, pre, h, stride = 150_000, 6, 3, 12
+	rng := rand.New(rand.NewPCG(5, 6))
+	b := make([]uint8, n*stride)
+	for i := range b {
+		b[i] = uint8(rng.IntN(2))
+		if i%stride == pre+h && rng.IntN(10) == 0 {
+			b[i] = missing
+		}
+	}
+	treated := make([]bool, n)
+	for u := range n / 10 {
+		treated[u] = true
+	}
+	s := &Sample{Treated: treated, Outcomes: []EventOutcome{{Name: "y", H: h, Pre: pre, Stride: stride, Binary: b}}}
+	ds, err := DiDSample(s, &DiDOptions{Reference: PreWindow{-5, -3}})
+	require.NoError(t, err)
+	o := ds.Outcomes[0]
+	require.Equal(t, pre+h+1, o.width())
+	for u := range n {
+		row := b[u*stride:]
+		ref := (float64(row[1]) + float64(row[2]) + float64(row[3])) / 3
+		for j := range pre + h + 1 {
+			want := float64(row[j]) - ref
+			if row[j] == missing {
+				want = math.NaN()
+			}
+			if got := o.Y[u*(pre+h+1)+j]; math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+				t.Fatalf("unit %d month %d: %v, want %v", u, j-pre, got, want)
+			}
+		}
+	}
+}
