@@ -108,6 +108,9 @@ type Subgroups struct {
 // small map while there are at most 4,096 distinct values, else a sort.
 func SubgroupsOf(name string, v []float64) Subgroups {
 	g := Subgroups{Name: name, Code: make([]int32, len(v))}
+	if smallCodes(&g, v) {
+		return g
+	}
 	vals, ok := fewDistinct(v, 4096)
 	if !ok {
 		for _, x := range v {
@@ -137,6 +140,35 @@ func SubgroupsOf(name string, v []float64) Subgroups {
 		}
 	}
 	return g
+}
+
+// smallCodes sets g's levels and codes as SubgroupsOf does when every
+// non-NaN value of v is an integer in 0..255 (codes of a categorical
+// column, dummies, bands), by table lookup, and reports whether it did.
+func smallCodes(g *Subgroups, v []float64) bool {
+	var seen [256]bool
+	for _, x := range v {
+		if x >= 0 && x < 256 && x == math.Trunc(x) {
+			seen[int(x)] = true
+		} else if !math.IsNaN(x) {
+			return false
+		}
+	}
+	var code [256]int32
+	for k, ok := range seen {
+		if ok {
+			code[k] = int32(len(g.Levels))
+			g.Levels = append(g.Levels, strconv.Itoa(k))
+		}
+	}
+	for i, x := range v {
+		if math.IsNaN(x) {
+			g.Code[i] = -1
+		} else {
+			g.Code[i] = code[int(x)]
+		}
+	}
+	return true
 }
 
 // fewDistinct returns the sorted distinct non-NaN values of v when there

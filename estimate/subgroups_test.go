@@ -10,12 +10,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestSubgroupsOfPaths checks both paths of SubgroupsOf (few distinct
-// values: map; many: sort) against a brute-force definition: levels are
-// the sorted distinct non-NaN values, codes their ranks, NaN -> -1, and
-// -0 is the level "0".
+// TestSubgroupsOfPaths checks every path of SubgroupsOf (integers in
+// 0..255: table; few distinct values: map; many: sort) against a
+// brute-force definition: levels are the sorted distinct non-NaN values,
+// codes their ranks, NaN -> -1, and -0 is the level "0".
 func TestSubgroupsOfPaths(t *testing.T) {
-	for _, distinct := range []int{1, 3, 4096, 4097, 20000} {
+	for _, tc := range []struct {
+		distinct int
+		shift    float64 // values k + shift, k = 0..distinct-1
+	}{
+		{0, 0}, {1, 0}, {3, -1}, {4096, -2048}, {4097, -2048}, {20000, -10000},
+		{200, 0}, {256, 0}, {257, 0}, {10, 0.5}, {10, 246},
+	} {
+		distinct := tc.distinct
 		r := rand.New(rand.NewPCG(7, uint64(distinct)))
 		v := make([]float64, 30000)
 		for i := range v {
@@ -25,7 +32,7 @@ func TestSubgroupsOfPaths(t *testing.T) {
 			case k == distinct+1:
 				v[i] = math.Copysign(0, -1)
 			default:
-				v[i] = float64(k) - float64(distinct/2)
+				v[i] = float64(k) + tc.shift
 			}
 		}
 		set := map[float64]bool{}
