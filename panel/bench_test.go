@@ -222,10 +222,11 @@ func BenchmarkHistory(b *testing.B) {
 	cnt := make([]int32, 256)
 	groups := [][]uint8{{1}, {2}, {3, 4, 5}, {6}, {7}, {8, 9}, {2, 3, 4, 5, 6, 7, 8, 9, 10, 15}}
 	hist := make([]int32, len(windows)*len(groups))
+	hs := newHistSlots(groups, L)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		history(g.Row(i%4096), 330, windows, L, groups, cnt, hist)
+		history(g.Row(i%4096), 330, windows, hs, cnt, hist)
 		i++
 	}
 }

@@ -431,7 +431,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		p.Outcomes[k] = EventOutcome{Name: eo.o.Name, H: eo.h, HCommon: eo.hCommon, Pre: eo.pre, LastMonth: eo.o.LastMonth(),
 			Y: make([]uint8, nU*(eo.pre+eo.h+1))}
 	}
-	L := len(g.Levels)
+	hs := newHistSlots(bs.b.groups, len(g.Levels))
 	W := bs.b.windows
 	type scratch struct {
 		u    UnitView
@@ -475,7 +475,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 			p.Person[k], p.ID[k], p.Draw[k], p.Treated[k] = int32(u.Person), u.ID, int32(u.Draw), u.Treated
 			p.StartDay[k], p.StartWeek[k], p.Cohort[k] = u.Start, int32(u.Week), u.Cohort
 			if len(W) > 0 {
-				history(g.Codes[u.Person*g.Weeks:(u.Person+1)*g.Weeks], u.Week, W, L, bs.b.groups, s.cnt, s.hist)
+				history(g.Codes[u.Person*g.Weeks:(u.Person+1)*g.Weeks], u.Week, W, hs, s.cnt, s.hist)
 			}
 			if nx > 0 {
 				fillRow(&bs.covs, u, s.x.next())

@@ -495,21 +495,62 @@ func (b *binder) note(s string) {
 	}
 }
 
+// histSlots maps status codes to the count slots of the history pass:
+// codes that belong to the same level groups share a slot, so the pass
+// adds each run of weeks to one slot and a group's count is the sum of
+// its slots (one slot per group when the groups are disjoint, as
+// benefit types are).
+type histSlots struct {
+	slot   [256]uint8 // slot of each code; codes in no group share one
+	n      int        // number of slots
+	groups [][]uint8  // the slots of each group
+}
+
+// newHistSlots returns the slots of groups (ascending codes below L).
+func newHistSlots(groups [][]uint8, L int) *histSlots {
+	h := &histSlots{groups: make([][]uint8, len(groups))}
+	member := make([][]byte, 256) // the groups of each code, as a key
+	for g, cs := range groups {
+		for _, c := range cs {
+			member[c] = append(member[c], byte(g), byte(g>>8))
+		}
+	}
+	seen := map[string]uint8{}
+	for c := range 256 {
+		key := ""
+		if c < L {
+			key = string(member[c])
+		}
+		k, ok := seen[key]
+		if !ok {
+			k = uint8(len(seen))
+			seen[key] = k
+			for i := 0; i < len(member[c]) && c < L; i += 2 {
+				g := int(member[c][i]) | int(member[c][i+1])<<8
+				h.groups[g] = append(h.groups[g], k)
+			}
+		}
+		h.slot[c] = k
+	}
+	h.n = len(seen)
+	return h
+}
+
 // history sets hist[g·len(windows)+j] (len(groups) × len(windows)) to
-// the number of weeks with a code of groups[g] among the windows[j]
-// weeks before week s of row (windows ascending; codes below L); cnt is
-// scratch of 256. Cost: one run-length pass over the max(windows) weeks
-// and one sum per group and window over the group's codes.
-func history(row []byte, s int, windows []int, L int, groups [][]uint8, cnt, hist []int32) {
-	clear(cnt[:L])
+// the number of weeks with a code of group g among the windows[j] weeks
+// before week s of row (windows ascending); cnt is scratch of hs.n. Cost:
+// one run-length pass over the max(windows) weeks, one add per run, and
+// one sum per group and window over the group's slots.
+func history(row []byte, s int, windows []int, hs *histSlots, cnt, hist []int32) {
+	clear(cnt[:hs.n])
 	prev := 0
 	nw := len(windows)
 	for j, w := range windows {
-		countCodes(row[s-w:s-prev], cnt)
-		for g, cs := range groups {
+		countSlots(row[s-w:s-prev], &hs.slot, cnt)
+		for g, sl := range hs.groups {
 			var t int32
-			for _, c := range cs {
-				t += cnt[c]
+			for _, x := range sl {
+				t += cnt[x]
 			}
 			hist[g*nw+j] = t
 		}
@@ -517,15 +558,15 @@ func history(row []byte, s int, windows []int, L int, groups [][]uint8, cnt, his
 	}
 }
 
-// countCodes adds the number of occurrences of each code in seg to cnt,
-// by runs: status codes come in long runs, so a run is skipped eight
-// bytes at a time.
-func countCodes(seg []byte, cnt []int32) {
+// countSlots adds to cnt[slot[c]] the number of occurrences of each code
+// c in seg, by runs: status codes come in long runs, so a run is skipped
+// eight bytes at a time.
+func countSlots(seg []byte, slot *[256]uint8, cnt []int32) {
 	n := len(seg)
 	for i := 0; i < n; {
 		c := seg[i]
 		j := runEnd(seg, i, c)
-		cnt[c] += int32(j - i)
+		cnt[slot[c]] += int32(j - i)
 		i = j
 	}
 }

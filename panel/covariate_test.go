@@ -16,33 +16,45 @@ func TestHistoryMatchesNaive(t *testing.T) {
 	const L = 5
 	windows := []int{1, 3, 8, 20, 33}
 	cnt := make([]int32, 256)
-	// every code alone, then groups of several codes
-	groups := [][]uint8{{0}, {1}, {2}, {3}, {4}, {1, 2}, {0, 2, 4}, {0, 1, 2, 3, 4}, {3}}
-	hist := make([]int32, len(windows)*len(groups))
-	for range 300 {
-		row := make([]byte, 60)
-		for i := 0; i < len(row); {
-			l := 1 + rng.IntN(12)
-			c := byte(rng.IntN(L))
-			for k := i; k < min(len(row), i+l); k++ {
-				row[k] = c
-			}
-			i += l
-		}
-		s := 33 + rng.IntN(27)
-		history(row, s, windows, L, groups, cnt, hist)
-		for j, w := range windows {
-			for g, cs := range groups {
-				n := 0
-				for wk := s - w; wk < s; wk++ { // the w weeks before week s
-					if slices.Contains(cs, row[wk]) {
-						n++
-					}
+	for _, groups := range [][][]uint8{
+		// every code alone, then groups of several codes (overlapping:
+		// codes in the same groups share a count slot)
+		{{0}, {1}, {2}, {3}, {4}, {1, 2}, {0, 2, 4}, {0, 1, 2, 3, 4}, {3}},
+		// disjoint groups, codes 0 and 4 in none: one slot per group
+		{{1}, {2, 3}},
+	} {
+		hs := newHistSlots(groups, L)
+		hist := make([]int32, len(windows)*len(groups))
+		for range 300 {
+			row := make([]byte, 60)
+			for i := 0; i < len(row); {
+				l := 1 + rng.IntN(12)
+				c := byte(rng.IntN(L))
+				for k := i; k < min(len(row), i+l); k++ {
+					row[k] = c
 				}
-				require.Equal(t, int32(n), hist[g*len(windows)+j], "window %d group %v", w, cs)
+				i += l
+			}
+			s := 33 + rng.IntN(27)
+			history(row, s, windows, hs, cnt, hist)
+			for j, w := range windows {
+				for g, cs := range groups {
+					n := 0
+					for wk := s - w; wk < s; wk++ { // the w weeks before week s
+						if slices.Contains(cs, row[wk]) {
+							n++
+						}
+					}
+					require.Equal(t, int32(n), hist[g*len(windows)+j], "window %d group %v", w, cs)
+				}
 			}
 		}
 	}
+	hs := newHistSlots([][]uint8{{1}, {2, 3}}, L)
+	assert.Equal(t, 3, hs.n, "slots: no group, {1}, {2, 3}")
+	assert.Equal(t, [][]uint8{{1}, {2}}, hs.groups)
+	assert.Equal(t, hs.slot[0], hs.slot[4])
+	assert.Equal(t, hs.slot[2], hs.slot[3])
 }
 
 // TestCovariatesRandom checks WeeksIn, MonthsWith, StatusAtStart and
@@ -119,8 +131,12 @@ func TestCovariatesRandom(t *testing.T) {
 	}
 }
 
-func TestCountCodesRuns(t *testing.T) {
+func TestCountSlotsRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
+	var slot [256]uint8
+	for c := range slot {
+		slot[c] = uint8(c)
+	}
 	for range 200 {
 		seg := make([]byte, rng.IntN(70))
 		for i := range seg {
@@ -131,7 +147,7 @@ func TestCountCodesRuns(t *testing.T) {
 			}
 		}
 		got := make([]int32, 256)
-		countCodes(seg, got)
+		countSlots(seg, &slot, got)
 		want := make([]int32, 256)
 		for _, c := range seg {
 			want[c]++
