@@ -217,12 +217,11 @@ func BenchmarkBuild(b *testing.B) {
 func BenchmarkHistory(b *testing.B) {
 	r := synthRegister(4096, 0, 7)
 	g := &r.Status
-	L := len(g.Levels)
 	windows := []int{52, 104, 260}
 	cnt := make([]int32, 256)
 	groups := [][]uint8{{1}, {2}, {3, 4, 5}, {6}, {7}, {8, 9}, {2, 3, 4, 5, 6, 7, 8, 9, 10, 15}}
 	hist := make([]int32, len(windows)*len(groups))
-	hs := newHistSlots(groups, L)
+	hs := newHistSlots(groups)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

@@ -431,7 +431,7 @@ func (bs *buildState) units(ctx context.Context, ctrl []ctrlRec) (*Panel, error)
 		p.Outcomes[k] = EventOutcome{Name: eo.o.Name, H: eo.h, HCommon: eo.hCommon, Pre: eo.pre, LastMonth: eo.o.LastMonth(),
 			Y: make([]uint8, nU*(eo.pre+eo.h+1))}
 	}
-	hs := newHistSlots(bs.b.groups, len(g.Levels))
+	hs := newHistSlots(bs.b.groups)
 	W := bs.b.windows
 	type scratch struct {
 		u    UnitView

@@ -506,8 +506,8 @@ type histSlots struct {
 	groups [][]uint8  // the slots of each group
 }
 
-// newHistSlots returns the slots of groups (ascending codes below L).
-func newHistSlots(groups [][]uint8, L int) *histSlots {
+// newHistSlots returns the slots of groups (ascending codes).
+func newHistSlots(groups [][]uint8) *histSlots {
 	h := &histSlots{groups: make([][]uint8, len(groups))}
 	member := make([][]byte, 256) // the groups of each code, as a key
 	for g, cs := range groups {
@@ -516,17 +516,13 @@ func newHistSlots(groups [][]uint8, L int) *histSlots {
 		}
 	}
 	seen := map[string]uint8{}
-	for c := range 256 {
-		key := ""
-		if c < L {
-			key = string(member[c])
-		}
-		k, ok := seen[key]
+	for c, m := range member {
+		k, ok := seen[string(m)]
 		if !ok {
 			k = uint8(len(seen))
-			seen[key] = k
-			for i := 0; i < len(member[c]) && c < L; i += 2 {
-				g := int(member[c][i]) | int(member[c][i+1])<<8
+			seen[string(m)] = k
+			for i := 0; i < len(m); i += 2 {
+				g := int(m[i]) | int(m[i+1])<<8
 				h.groups[g] = append(h.groups[g], k)
 			}
 		}

@@ -23,7 +23,7 @@ func TestHistoryMatchesNaive(t *testing.T) {
 		// disjoint groups, codes 0 and 4 in none: one slot per group
 		{{1}, {2, 3}},
 	} {
-		hs := newHistSlots(groups, L)
+		hs := newHistSlots(groups)
 		hist := make([]int32, len(windows)*len(groups))
 		for range 300 {
 			row := make([]byte, 60)
@@ -50,7 +50,7 @@ func TestHistoryMatchesNaive(t *testing.T) {
 			}
 		}
 	}
-	hs := newHistSlots([][]uint8{{1}, {2, 3}}, L)
+	hs := newHistSlots([][]uint8{{1}, {2, 3}})
 	assert.Equal(t, 3, hs.n, "slots: no group, {1}, {2, 3}")
 	assert.Equal(t, [][]uint8{{1}, {2}}, hs.groups)
 	assert.Equal(t, hs.slot[0], hs.slot[4])

@@ -39,6 +39,25 @@ func (u *UnitView) StatusAtStart() byte {
 // StatusRow returns the person's weekly status codes (a view).
 func (u *UnitView) StatusRow() []byte { return u.Register.Status.Row(u.Person) }
 
+// WeeksBefore returns the number of weeks with a status code in set among
+// the w weeks before the start week (weeks Week−w .. Week−1, those before
+// the grid's first week not counted), for covariate functions that need
+// a count of weeks in a computation of their own (WeeksIn gives such
+// counts as columns). Cost: one pass over the runs of codes, eight weeks
+// at a time.
+func (u *UnitView) WeeksBefore(w int, set *[256]bool) int {
+	row := u.StatusRow()[max(u.Week-w, 0):u.Week]
+	n := 0
+	for i := 0; i < len(row); {
+		j := runEnd(row, i, row[i])
+		if set[row[i]] {
+			n += j - i
+		}
+		i = j
+	}
+	return n
+}
+
 // Rule is an eligibility rule evaluated at a unit's start week. Build
 // rules with AgeBetween, AttrIn, AnyWeekIn, StatusNotIn, NoSpellActive or
 // RuleFunc. A Rule is bound to the register when Build starts, so unknown

@@ -137,3 +137,36 @@ func TestAnyInRuns(t *testing.T) {
 		assert.Equal(t, want, anyIn(row, &lut))
 	}
 }
+
+// WeeksBefore counts run by run what a byte loop counts: rows of random
+// runs (lengths 1 to 40) of four codes, two of them in the set, every
+// start week 0..Weeks and windows that do and do not reach before the
+// grid's first week.
+func TestWeeksBefore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	const n, weeks = 50, 300
+	r := &Register{Status: NewStatusGrid(n, 0, weeks, []string{"a", "b", "c", "d"})}
+	for i := range r.Status.Codes {
+		if i == 0 || rng.IntN(1+rng.IntN(40)) == 0 {
+			r.Status.Codes[i] = byte(rng.IntN(4))
+		} else {
+			r.Status.Codes[i] = r.Status.Codes[i-1]
+		}
+	}
+	var set [256]bool
+	set[1], set[3] = true, true
+	for i := range n {
+		for wk := 0; wk <= weeks; wk++ {
+			for _, w := range []int{1, 13, 260} {
+				want := 0
+				for _, c := range r.Status.Row(i)[max(wk-w, 0):wk] {
+					if c == 1 || c == 3 {
+						want++
+					}
+				}
+				u := &UnitView{Register: r, Person: i, Week: wk}
+				require.Equal(t, want, u.WeeksBefore(w, &set), "person %d week %d window %d", i, wk, w)
+			}
+		}
+	}
+}

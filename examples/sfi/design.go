@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"time"
 
 	"github.com/psmeval/psmeval/panel"
@@ -318,36 +316,8 @@ func (v *registerView) codeSet(levels []string) (set [256]bool) {
 }
 
 // supportWeeks is the number of weeks on public support in the 260 weeks
-// (5 years) before the unit's start week. Status codes come in long
-// runs, so it counts run by run.
-func (v *registerView) supportWeeks(u *panel.UnitView) int {
-	row := u.StatusRow()[max(u.Week-260, 0):u.Week]
-	n := 0
-	for i := 0; i < len(row); {
-		j := runEnd(row, i)
-		if v.public[row[i]] {
-			n += j - i
-		}
-		i = j
-	}
-	return n
-}
-
-// runEnd returns the end (exclusive) of the run of row[i]'s code that
-// starts at i, comparing eight codes at a time.
-func runEnd(row []byte, i int) int {
-	pat := uint64(row[i]) * 0x0101010101010101
-	j := i + 1
-	for ; j+8 <= len(row); j += 8 {
-		if x := binary.LittleEndian.Uint64(row[j:]) ^ pat; x != 0 {
-			return j + bits.TrailingZeros64(x)/8
-		}
-	}
-	for j < len(row) && row[j] == row[i] {
-		j++
-	}
-	return j
-}
+// (5 years) before the unit's start week.
+func (v *registerView) supportWeeks(u *panel.UnitView) int { return u.WeeksBefore(260, &v.public) }
 
 // levelDummy is panel.LevelIn, with the design's own error when the
 // register lacks the attribute.

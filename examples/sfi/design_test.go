@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"os"
 	"testing"
 
@@ -83,32 +82,4 @@ func TestDesignNamesWhatIsMissing(t *testing.T) {
 	noEdu.Attrs = nil
 	_, err = sfiDesign(&noEdu, 1, 1, nil)
 	assert.ErrorContains(t, err, `"education"`)
-}
-
-// supportWeeks counts run by run what a byte loop counts: rows of random
-// runs (lengths 1 to 40) of a few codes, every start week 0..Weeks.
-func TestSupportWeeks(t *testing.T) {
-	rng := rand.New(rand.NewPCG(4, 5))
-	const n, weeks = 50, 300
-	r := &panel.Register{Status: panel.NewStatusGrid(n, 0, weeks, []string{"a", "b", "c", "d"})}
-	for i := range r.Status.Codes {
-		if i == 0 || rng.IntN(1+rng.IntN(40)) == 0 {
-			r.Status.Codes[i] = byte(rng.IntN(4))
-		} else {
-			r.Status.Codes[i] = r.Status.Codes[i-1]
-		}
-	}
-	v := &registerView{r: r}
-	v.public[1], v.public[3] = true, true
-	for i := range n {
-		for w := 0; w <= weeks; w++ {
-			want := 0
-			for _, c := range r.Status.Row(i)[max(w-260, 0):w] {
-				if c == 1 || c == 3 {
-					want++
-				}
-			}
-			require.Equal(t, want, v.supportWeeks(&panel.UnitView{Register: r, Person: i, Week: w}), "person %d week %d", i, w)
-		}
-	}
 }

@@ -32,8 +32,7 @@ type Population struct {
 	// Options are the options used, with defaults filled in.
 	Options Options
 
-	gen      []int32 // generation index of each person
-	statusLo int     // grid week of Register.Status week 0 (Options.StatusFrom)
+	gen []int32 // generation index of each person
 }
 
 // Outcome returns the observed outcome named name from the Register, or
@@ -119,7 +118,6 @@ func Generate(ctx context.Context, opt *Options) (*Population, error) {
 	r.Birth = make([]panel.Day, m)
 	lo := weekOf(o.StatusFrom)
 	r.Status = panel.NewStatusGrid(m, GridFirstWeek+panel.Day(7*lo), GridWeeks-lo, StatusLevels())
-	p.statusLo = lo
 	p.U = make([]float64, m)
 	p.FirstStart = make([]panel.Day, m)
 	p.gen = make([]int32, m)
@@ -214,7 +212,7 @@ func (p *Population) store(s *sim, i int) {
 	a[5].Values[i] = float64(s.children)
 	a[6].Codes[i] = uint16(s.muni)
 	a[7].Values[i] = s.t.muniRate[s.muni]
-	copy(r.Status.Row(i), s.row[p.statusLo:])
+	copy(r.Status.Row(i), s.row[weekOf(r.Status.FirstWeek):]) // the weeks kept (Options.StatusFrom)
 	p.U[i] = s.u
 	p.FirstStart[i] = s.start
 	p.gen[i] = int32(s.k)
